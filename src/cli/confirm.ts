@@ -1,0 +1,15 @@
+// Interactive yes/no for destructive steps; only on a TTY (otherwise the caller needs --yes).
+import { createInterface } from "node:readline/promises";
+
+export function ttyConfirm(): ((question: string, detail: string) => Promise<boolean>) | undefined {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return undefined;
+  return async (question, detail) => {
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      const answer = await rl.question(`${detail}\n${question} [y/N] `);
+      return /^y(es)?$/i.test(answer.trim());
+    } finally {
+      rl.close();
+    }
+  };
+}

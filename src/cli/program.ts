@@ -1,0 +1,68 @@
+// The command tree, shared by the standalone bin and the OpenClaw plugin's CLI registration.
+import { Command, Option } from "commander";
+import { type AppContext, type LocationOptions, loadContext } from "../app/context.js";
+import { type Logger, stderrLogger } from "../util/logger.js";
+import { listCommand } from "./commands/list.js";
+import { statusCommand } from "./commands/status.js";
+import { syncCommand } from "./commands/sync.js";
+
+export interface ProgramDeps {
+  env: NodeJS.ProcessEnv;
+  /** Plugin mode passes the host's locations and logger; the standalone bin resolves its own. */
+  contextOverride?: (opts: LocationOptions) => Promise<AppContext>;
+  logger?: Logger;
+}
+
+interface GlobalFlags extends LocationOptions {
+  verbose?: boolean;
+  quiet?: boolean;
+}
+
+export function addCommands(program: Command, deps: ProgramDeps): Command {
+  const context = async (cmd: Command): Promise<AppContext> => {
+    const g = cmd.optsWithGlobals<GlobalFlags>();
+    const log = deps.logger ?? stderrLogger({ verbose: g.verbose, quiet: g.quiet });
+    if (deps.contextOverride) return deps.contextOverride(g);
+    return loadContext({ config: g.config, stateDir: g.stateDir, workspace: g.workspace, agent: g.agent }, deps.env, log);
+  };
+
+  program
+    .command("status")
+    .description("show configuration (secrets redacted), rclone, remote reachability, last and next runs")
+    .option("--json", "machine-readable output on stdout")
+    .action(async (flags: { json?: boolean }, cmd: Command) => statusCommand(await context(cmd), flags));
+
+  program
+    .command("sync")
+    .description("run one cycle of the configured mode (mailbox, mirror or bisync)")
+    .option("--dry-run", "show what would change, change nothing")
+    .addOption(new Option("--direction <dir>", "one-off one-way run that still honours the mode's excluded folders").choices(["push", "pull"]))
+    .option("--resync", "bisync only: establish the baseline (shows a preview and asks first)")
+    .option("-y, --yes", "confirm destructive steps (pull, resync) without asking")
+    .option("--json", "machine-readable report on stdout")
+    .action(async (flags, cmd: Command) => syncCommand(await context(cmd), flags));
+
+  program
+    .command("list")
+    .description("list files on the remote under remotePath")
+    .argument("[path]", "sub-folder of the remote folder")
+    .option("-R, --recursive", "list the whole tree")
+    .option("--json", "machine-readable output on stdout")
+    .action(async (sub: string | undefined, flags, cmd: Command) => listCommand(await context(cmd), sub, flags));
+
+  return program;
+}
+
+export function buildProgram(deps: ProgramDeps): Command {
+  const program = new Command("workspace-sync")
+    .description("Sync an OpenClaw workspace with cloud storage through rclone, and back it up as encrypted snapshots.")
+    .option("--config <file>", "openclaw.json to read (default: $OPENCLAW_CONFIG_PATH, $OPENCLAW_STATE_DIR/openclaw.json, ~/.openclaw/openclaw.json)")
+    .option("--state-dir <dir>", "OpenClaw state dir (default: $OPENCLAW_STATE_DIR or ~/.openclaw)")
+    .option("--workspace <dir>", "agent workspace (default: $OPENCLAW_WORKSPACE_DIR, agents.defaults.workspace, <stateDir>/workspace)")
+    .option("--agent <id>", "use this agent's workspace")
+    .option("-v, --verbose", "more detail on stderr")
+    .option("-q, --quiet", "only warnings and errors on stderr")
+    .showHelpAfterError()
+    .exitOverride();
+  return addCommands(program, deps);
+}

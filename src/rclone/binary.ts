@@ -1,0 +1,76 @@
+// Finds the rclone binary and detects its version once per path.
+import { execFile } from "node:child_process";
+import { access, constants } from "node:fs/promises";
+import path from "node:path";
+import { promisify } from "node:util";
+import { atLeast, MIN_SUPPORTED, parseRcloneVersion, type RcloneVersion } from "./version.js";
+
+const execFileAsync = promisify(execFile);
+
+export interface RcloneBinary {
+  path: string;
+  version: RcloneVersion;
+}
+
+export class RcloneMissingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RcloneMissingError";
+  }
+}
+
+const cache = new Map<string, Promise<RcloneBinary>>();
+
+export function installHint(): string {
+  if (process.platform === "darwin") return "install it with: brew install rclone";
+  if (process.platform === "win32") return "install it with: winget install Rclone.Rclone";
+  return "install it with your package manager, e.g.: sudo apt-get install -y rclone (Debian/Ubuntu), sudo dnf install rclone (Fedora), sudo apk add rclone (Alpine)";
+}
+
+async function whichOnPath(name: string, envPath: string | undefined): Promise<string | undefined> {
+  for (const dir of (envPath ?? "").split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // keep looking
+    }
+  }
+  return undefined;
+}
+
+async function detect(binPath: string): Promise<RcloneBinary> {
+  let stdout: string;
+  try {
+    ({ stdout } = await execFileAsync(binPath, ["version"], { timeout: 20_000, maxBuffer: 1 << 20 }));
+  } catch (err) {
+    throw new RcloneMissingError(`rclone at ${binPath} could not run (${(err as Error).message.split("\n")[0]}); ${installHint()}`);
+  }
+  const version = parseRcloneVersion(stdout);
+  if (!atLeast(version, MIN_SUPPORTED[0], MIN_SUPPORTED[1])) {
+    throw new RcloneMissingError(
+      `rclone ${version.raw} is too old: openclaw-workspace-sync needs rclone >= ${MIN_SUPPORTED.join(".")}; ${installHint()}`,
+    );
+  }
+  return { path: binPath, version };
+}
+
+/** Resolves rclone from an explicit path (config `rclonePath`), else PATH. Detection is cached per path. */
+export async function findRclone(explicitPath?: string, envPath = process.env.PATH): Promise<RcloneBinary> {
+  const resolved = explicitPath ?? (await whichOnPath(process.platform === "win32" ? "rclone.exe" : "rclone", envPath));
+  if (!resolved) throw new RcloneMissingError(`rclone was not found on PATH; ${installHint()}`);
+  let found = cache.get(resolved);
+  if (!found) {
+    found = detect(resolved);
+    cache.set(resolved, found);
+    found.catch(() => cache.delete(resolved));
+  }
+  return found;
+}
+
+/** Test hook: pretend the binary is another version (used to exercise newer-rclone code paths). */
+export function withVersion(bin: RcloneBinary, raw: string): RcloneBinary {
+  return { ...bin, version: parseRcloneVersion(`rclone v${raw}`) };
+}

@@ -1,0 +1,179 @@
+// Two-way sync with rclone bisync. State (prior listings) lives in the product's state dir per pair,
+// never in a cache dir. --resync is never automatic: it needs an explicit request and confirmation.
+import { access, mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { flagSupported } from "../rclone/version.js";
+import { RcloneError, runRclone } from "../rclone/runner.js";
+import os from "node:os";
+import { ownerAlive, processStartTime, type LockInfo } from "../state/lock.js";
+import { readJson, writeJson } from "../state/state-store.js";
+import { OperationError } from "../util/errors.js";
+import type { SyncJob } from "./job.js";
+import { pairStateDir } from "./job.js";
+import { listFiles } from "./listing.js";
+import { anchored, LOCAL_PRODUCT_DIR, modeExcludedFolders, REMOTE_TRASH_DIR } from "./filters.js";
+import { walkFiles } from "./place.js";
+import { trashStamp } from "./trash.js";
+import type { RcloneBinary } from "../rclone/binary.js";
+
+export class ResyncRequiredError extends OperationError {
+  constructor(reason: string) {
+    super(
+      `bisync needs a baseline: ${reason}. Check both sides, then run \`workspace-sync sync --resync\` ` +
+        "(it shows what it would copy each way and asks before doing it). The product never resyncs on its own.",
+    );
+    this.name = "ResyncRequiredError";
+  }
+}
+
+export interface ResyncPreview {
+  toRemote: string[];
+  toLocal: string[];
+  /** Present on both sides with different size: the workspace (Path1) version wins a resync. */
+  differ: string[];
+}
+
+export interface BisyncResult {
+  conflicts: string[];
+  resynced: boolean;
+  dryRun: boolean;
+}
+
+function workdir(job: SyncJob): string {
+  return path.join(pairStateDir(job), "bisync");
+}
+
+/** The patterns bisync must not touch, as an rclone filters file. */
+export function bisyncFilters(job: SyncJob): string {
+  const lines = modeExcludedFolders("bisync", false, "").map((f) => `- ${anchored(f)}`);
+  for (const p of job.protectedRemotePatterns) lines.push(`- ${p}`);
+  for (const p of job.config.exclude) lines.push(`- ${p}`);
+  return lines.join("\n") + "\n";
+}
+
+async function hasPriorListings(dir: string): Promise<boolean> {
+  try {
+    const names = await readdir(dir);
+    return names.some((n) => n.endsWith(".path1.lst")) && names.some((n) => n.endsWith(".path2.lst"));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * rclone's own bisync lock (.lck in the workdir) is cleared only when the rclone that held it is gone:
+ * each run records its rclone child (pid + start time) in the workdir.
+ */
+async function clearStaleBisyncLocks(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const locks = names.filter((n) => n.endsWith(".lck"));
+  if (locks.length === 0) return;
+  const owner = await readJson<Partial<LockInfo>>(path.join(dir, "rclone-owner.json"), {});
+  if (owner.pid && ownerAlive({ pid: owner.pid, host: owner.host ?? os.hostname(), startTime: owner.startTime, purpose: "bisync", since: "", nonce: "" })) {
+    throw new OperationError(`a previous rclone bisync (pid ${owner.pid}) is still running for this pair; wait for it to finish or stop it`);
+  }
+  for (const name of locks) await rm(path.join(dir, name), { force: true });
+}
+
+export async function previewResync(job: SyncJob): Promise<ResyncPreview> {
+  const filtersFile = path.join(workdir(job), "filters.txt");
+  await mkdir(workdir(job), { recursive: true });
+  await writeFile(filtersFile, bisyncFilters(job), { mode: 0o600 });
+  const common = { configPath: job.remote.configPath, env: job.env, signal: job.signal, extraArgs: ["--filters-file", filtersFile] };
+  const [local, remote] = await Promise.all([listFiles(job.bin, job.localRoot, common), listFiles(job.bin, job.remote.path(""), common)]);
+  return {
+    toRemote: [...local.keys()].filter((p) => !remote.has(p)).sort(),
+    toLocal: [...remote.keys()].filter((p) => !local.has(p)).sort(),
+    differ: [...local.keys()].filter((p) => remote.has(p) && remote.get(p)!.size !== local.get(p)!.size).sort(),
+  };
+}
+
+function conflictResolveArgs(bin: RcloneBinary, job: SyncJob): string[] {
+  if (!flagSupported(bin.version, "--conflict-resolve")) return [];
+  const map = { newer: "newer", local: "path1", remote: "path2" } as const;
+  return ["--conflict-resolve", map[job.config.conflictResolve], "--conflict-loser", "num"];
+}
+
+export function bisyncArgs(job: SyncJob, opts: { resync?: boolean; dryRun?: boolean }, filtersFile: string): string[] {
+  const bin = job.bin;
+  const args = [
+    "bisync",
+    job.localRoot,
+    job.remote.path(""),
+    "--workdir",
+    workdir(job),
+    "--filters-file",
+    filtersFile,
+    "--max-delete",
+    String(Math.max(0, Math.min(100, Math.floor(job.config.maxDelete)))),
+  ];
+  if (job.remote.isBucketStore) args.push("--fast-list");
+  args.push(job.config.copySymlinks ? "--copy-links" : "--skip-links");
+  args.push(...conflictResolveArgs(bin, job));
+  if (flagSupported(bin.version, "--resilient")) args.push("--resilient");
+  if (flagSupported(bin.version, "--recover")) args.push("--recover");
+  if (flagSupported(bin.version, "--max-lock")) args.push("--max-lock", "2m");
+  if (flagSupported(bin.version, "--create-empty-src-dirs")) args.push("--create-empty-src-dirs");
+  if (job.config.trashDays > 0 && flagSupported(bin.version, "--backup-dir1")) {
+    const stamp = trashStamp();
+    args.push("--backup-dir1", path.join(job.localRoot, LOCAL_PRODUCT_DIR, "trash", stamp));
+    args.push("--backup-dir2", job.remote.path(`${REMOTE_TRASH_DIR}/${stamp}`));
+  }
+  if (opts.resync) args.push("--resync");
+  if (opts.dryRun) args.push("--dry-run");
+  return args;
+}
+
+/** Conflict copies rclone (< 1.66, or conflictResolve with loser kept) leaves beside the original. */
+export async function findConflicts(localRoot: string): Promise<string[]> {
+  const files = await walkFiles(localRoot);
+  return files.filter((f) => /\.\.path[12]$|\.conflict\d*$/.test(f) && !f.startsWith(LOCAL_PRODUCT_DIR + path.sep));
+}
+
+export async function runBisync(job: SyncJob, opts: { resync?: boolean; dryRun?: boolean } = {}): Promise<BisyncResult> {
+  const dir = workdir(job);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const filtersFile = path.join(dir, "filters.txt");
+  await writeFile(filtersFile, bisyncFilters(job), { mode: 0o600 });
+  if (!opts.resync && !(await hasPriorListings(dir))) {
+    throw new ResyncRequiredError("there is no bisync state for this pair yet (first run, or the state was lost)");
+  }
+  await clearStaleBisyncLocks(dir);
+  await mkdir(job.localRoot, { recursive: true });
+  const marker = path.join(dir, "run-in-progress");
+  if (!opts.dryRun) await writeFile(marker, new Date().toISOString());
+  const res = await runRclone(job.bin, {
+    args: bisyncArgs(job, opts, filtersFile),
+    configPath: job.remote.configPath,
+    env: job.env,
+    signal: job.signal,
+    timeoutMs: job.config.timeout * 1000,
+    verbose: true,
+    onStats: job.onStats,
+    onSpawn: (pid) => {
+      void writeJson(path.join(dir, "rclone-owner.json"), { pid, host: os.hostname(), startTime: processStartTime(pid) });
+      job.onChild?.(pid);
+    },
+  });
+  if (res.code !== 0) {
+    const text = res.errors.join("\n");
+    if (/Must run --resync|cannot find prior Path1 or Path2 listings/i.test(text)) {
+      throw new ResyncRequiredError("rclone bisync lost or rejected its prior listings");
+    }
+    if (/too many deletes|max-delete/i.test(text)) {
+      throw new OperationError(
+        `bisync stopped before deleting: more than maxDelete (${job.config.maxDelete}%) of the files would be deleted on one side. Check both sides; if intended, raise sync.maxDelete for one run.`,
+      );
+    }
+    throw new RcloneError("bisync", res);
+  }
+  await rm(marker, { force: true });
+  return { conflicts: await findConflicts(job.localRoot), resynced: !!opts.resync, dryRun: !!opts.dryRun };
+}
+
+export async function interruptedBefore(job: SyncJob): Promise<boolean> {
+  return access(path.join(workdir(job), "run-in-progress")).then(
+    () => true,
+    () => false,
+  );
+}

@@ -1,0 +1,229 @@
+// One sync cycle of the configured mode (or a one-off direction), under the single-flight lock,
+// with its outcome persisted for `status`.
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { runRclone } from "../rclone/runner.js";
+import { acquireLock } from "../state/lock.js";
+import { productDir } from "../state/paths.js";
+import { readJson, updateJson } from "../state/state-store.js";
+import { UsageError } from "../util/errors.js";
+import { type BisyncResult, previewResync, type ResyncPreview, runBisync } from "./bisync.js";
+import { stopOrphans, recordChild } from "./orphans.js";
+import { drainOutbox } from "./drain.js";
+import { filterArgs, INBOX, LOCAL_PRODUCT_DIR, modeExcludedFolders, OUTBOX, REMOTE_TRASH_DIR } from "./filters.js";
+import { ingest } from "./ingest.js";
+import { pairKey, type SyncJob } from "./job.js";
+import { oneWaySync, type OneWayResult } from "./one-way.js";
+import { purgeTrash } from "./trash.js";
+
+export type Trigger = "cli" | "interval" | "session_start" | "session_end" | "command";
+
+export interface CycleOptions {
+  dryRun?: boolean;
+  direction?: "push" | "pull";
+  resync?: boolean;
+  /** Confirmation already given (--yes). */
+  yes?: boolean;
+  /** Asks the user; undefined means nobody can be asked. */
+  confirm?: (question: string, detail: string) => Promise<boolean>;
+  trigger?: Trigger;
+  lockWaitMs?: number;
+}
+
+export interface CycleReport {
+  mode: string;
+  direction?: "push" | "pull";
+  dryRun: boolean;
+  pushed?: OneWayResult;
+  pulled?: OneWayResult;
+  arrived: string[];
+  bisync?: BisyncResult;
+  resyncPreview?: ResyncPreview;
+  cancelled?: boolean;
+  durationMs: number;
+}
+
+export interface RunRecord {
+  trigger: Trigger;
+  mode: string;
+  direction?: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  ok: boolean;
+  dryRun: boolean;
+  error?: string;
+  copied: number;
+  deleted: number;
+  arrived: string[];
+  bytes: number;
+}
+
+export interface SyncState {
+  lastRun?: RunRecord;
+  lastSuccess?: string;
+  conflicts: string[];
+  bootstrapped: Record<string, boolean>;
+  lastTrashPurge?: string;
+}
+
+export function syncStateFile(stateDir: string): string {
+  return path.join(productDir(stateDir), "sync-state.json");
+}
+
+export function syncLockFile(stateDir: string, localRoot: string, key: string): string {
+  void localRoot;
+  return path.join(productDir(stateDir), "locks", `sync-${key}.lock`);
+}
+
+export async function readSyncState(stateDir: string): Promise<SyncState> {
+  return readJson<SyncState>(syncStateFile(stateDir), { conflicts: [], bootstrapped: {} });
+}
+
+function pushFilters(job: SyncJob): string[] {
+  const c = job.config;
+  return filterArgs(c.exclude, modeExcludedFolders(c.mode, c.ingest, c.ingestPath), job.protectedRemotePatterns);
+}
+
+async function bootstrap(job: SyncJob, state: SyncState): Promise<void> {
+  await mkdir(job.localRoot, { recursive: true });
+  if (job.config.mode === "mailbox") await mkdir(path.join(job.localRoot, INBOX), { recursive: true });
+  if (state.bootstrapped[pairKey(job)]) return;
+  if (job.config.mode === "mailbox") {
+    await runRclone(job.bin, { args: ["mkdir", job.remote.path(OUTBOX)], configPath: job.remote.configPath, env: job.env });
+  }
+}
+
+async function runMode(job: SyncJob, opts: CycleOptions, report: CycleReport): Promise<void> {
+  const remoteTrash = job.config.trashDays > 0 ? job.remote.path(REMOTE_TRASH_DIR) : undefined;
+  const localTrash = job.config.trashDays > 0 ? path.join(job.localRoot, LOCAL_PRODUCT_DIR, "trash") : undefined;
+  const push = () =>
+    oneWaySync(job, {
+      source: job.localRoot,
+      destination: job.remote.path(""),
+      destinationSide: "remote",
+      filterArgs: pushFilters(job),
+      trashRoot: remoteTrash,
+      dryRun: opts.dryRun,
+    });
+
+  if (opts.direction === "push") {
+    report.pushed = await push();
+    return;
+  }
+  if (opts.direction === "pull") {
+    if (!opts.dryRun && !opts.yes) {
+      const ok = opts.confirm
+        ? await opts.confirm("Pull from the remote into the workspace?", "A pull can delete and overwrite workspace files (kept in the trash area).")
+        : false;
+      if (!ok) throw new UsageError("`sync --direction pull` can delete and overwrite workspace files: confirm interactively or pass --yes");
+    }
+    report.pulled = await oneWaySync(job, {
+      source: job.remote.path(""),
+      destination: job.localRoot,
+      destinationSide: "workspace",
+      filterArgs: pushFilters(job),
+      trashRoot: localTrash,
+      dryRun: opts.dryRun,
+    });
+    return;
+  }
+  switch (job.config.mode) {
+    case "mailbox": {
+      report.pushed = await push();
+      report.arrived = (await drainOutbox(job, { dryRun: opts.dryRun })).arrived;
+      return;
+    }
+    case "mirror": {
+      report.pushed = await push();
+      if (job.config.ingest) report.arrived = (await ingest(job, { dryRun: opts.dryRun })).arrived;
+      return;
+    }
+    case "bisync": {
+      if (opts.resync && !opts.dryRun) {
+        const preview = await previewResync(job);
+        report.resyncPreview = preview;
+        if (!opts.yes) {
+          const detail =
+            `to the remote: ${preview.toRemote.length} file(s); to the workspace: ${preview.toLocal.length} file(s); ` +
+            `present on both with different contents (workspace version wins): ${preview.differ.length}`;
+          const ok = opts.confirm ? await opts.confirm("Run the bisync resync?", detail) : false;
+          if (!ok) {
+            if (!opts.confirm) throw new UsageError(`--resync copies files both ways (${detail}); confirm interactively or pass --yes`);
+            report.cancelled = true;
+            return;
+          }
+        }
+      }
+      report.bisync = await runBisync(job, { resync: opts.resync, dryRun: opts.dryRun });
+      return;
+    }
+  }
+}
+
+export async function runSyncCycle(job: SyncJob, opts: CycleOptions = {}): Promise<CycleReport> {
+  if (opts.resync && job.config.mode !== "bisync") throw new UsageError("--resync applies to bisync mode only");
+  const key = pairKey(job);
+  const lockFile = syncLockFile(job.stateDir, job.localRoot, key);
+  const lock = await acquireLock(lockFile, `sync (${opts.trigger ?? "cli"})`, opts.lockWaitMs ?? 0);
+  const started = new Date();
+  const report: CycleReport = { mode: job.config.mode, direction: opts.direction, dryRun: !!opts.dryRun, arrived: [], durationMs: 0 };
+  const stateFile = syncStateFile(job.stateDir);
+  const childrenFile = `${lockFile}.children`;
+  const jobWithChildTracking: SyncJob = { ...job, onChild: (pid) => void recordChild(childrenFile, pid) };
+  let error: Error | undefined;
+  try {
+    await stopOrphans(childrenFile, job.log);
+    const state = await readSyncState(job.stateDir);
+    await bootstrap(jobWithChildTracking, state);
+    await runMode(jobWithChildTracking, opts, report);
+  } catch (err) {
+    error = err as Error;
+  }
+  const finished = new Date();
+  report.durationMs = finished.getTime() - started.getTime();
+  try {
+    const moved = report.pushed ?? report.pulled;
+    await updateJson<SyncState>(stateFile, { conflicts: [], bootstrapped: {} }, (s) => {
+      s.conflicts ??= [];
+      s.bootstrapped ??= {};
+      s.lastRun = {
+        trigger: opts.trigger ?? "cli",
+        mode: job.config.mode,
+        direction: opts.direction,
+        startedAt: started.toISOString(),
+        finishedAt: finished.toISOString(),
+        durationMs: report.durationMs,
+        ok: !error,
+        dryRun: !!opts.dryRun,
+        error: error?.message,
+        copied: moved?.copied.length ?? 0,
+        deleted: moved?.deleted.length ?? 0,
+        arrived: report.arrived.slice(0, 50),
+        bytes: moved?.bytes ?? 0,
+      };
+      if (!error && !opts.dryRun) {
+        s.lastSuccess = finished.toISOString();
+        s.bootstrapped[key] = true;
+        if (report.bisync) s.conflicts = report.bisync.conflicts;
+      }
+    });
+    if (!error && !opts.dryRun && job.config.trashDays > 0) await maybePurgeTrash(jobWithChildTracking);
+  } finally {
+    await lock.release();
+  }
+  if (error) throw error;
+  return report;
+}
+
+async function maybePurgeTrash(job: SyncJob): Promise<void> {
+  const state = await readSyncState(job.stateDir);
+  const last = state.lastTrashPurge ? Date.parse(state.lastTrashPurge) : 0;
+  if (Date.now() - last < 86_400_000) return;
+  const common = { configPath: job.remote.configPath, env: job.env, log: job.log };
+  await purgeTrash(job.bin, job.remote.path(REMOTE_TRASH_DIR), job.config.trashDays, common);
+  await purgeTrash(job.bin, path.join(job.localRoot, LOCAL_PRODUCT_DIR, "trash"), job.config.trashDays, common);
+  await updateJson<SyncState>(syncStateFile(job.stateDir), { conflicts: [], bootstrapped: {} }, (s) => {
+    s.lastTrashPurge = new Date().toISOString();
+  });
+}

@@ -1,0 +1,28 @@
+// rclone filter flags for a sync pair: the user's excludes plus the folders each mode keeps out of a push.
+
+/** Product folder inside the local sync root: drain staging and the local trash live here. */
+export const LOCAL_PRODUCT_DIR = ".workspace-sync";
+/** Trash folder inside the remote sync folder (files a push deleted or overwrote). */
+export const REMOTE_TRASH_DIR = ".workspace-sync-trash";
+export const INBOX = "_inbox";
+export const OUTBOX = "_outbox";
+
+export function anchored(folder: string): string {
+  return `/${folder.replace(/^\/+|\/+$/g, "")}/**`;
+}
+
+/** Folders that never travel in a push/pull of this mode (relative to the sync root). */
+export function modeExcludedFolders(mode: string, ingest: boolean, ingestPath: string): string[] {
+  const always = [LOCAL_PRODUCT_DIR, REMOTE_TRASH_DIR];
+  if (mode === "mailbox") return [...always, INBOX, OUTBOX];
+  if (mode === "mirror" && ingest) return [...always, ingestPath];
+  return always;
+}
+
+export function filterArgs(userExcludes: readonly string[], folders: readonly string[], extraPatterns: readonly string[] = []): string[] {
+  const args: string[] = [];
+  for (const folder of folders) args.push("--exclude", anchored(folder));
+  for (const pattern of extraPatterns) args.push("--exclude", pattern);
+  for (const pattern of userExcludes) args.push("--exclude", pattern);
+  return args;
+}

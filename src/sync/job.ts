@@ -1,0 +1,42 @@
+// Everything one sync cycle needs, resolved once from config + locations.
+import path from "node:path";
+import type { SyncConfig } from "../config/types.js";
+import type { RcloneBinary } from "../rclone/binary.js";
+import type { ResolvedRemote } from "../rclone/remotes.js";
+import type { RcloneStats } from "../rclone/log-parse.js";
+import { pairId, productDir } from "../state/paths.js";
+import type { Logger } from "../util/logger.js";
+
+export interface SyncJob {
+  bin: RcloneBinary;
+  config: SyncConfig;
+  workspaceDir: string;
+  /** workspace + localPath: the local side of the pair. */
+  localRoot: string;
+  remote: ResolvedRemote;
+  stateDir: string;
+  /** Patterns (relative to remotePath) of backup objects that live inside the sync folder. */
+  protectedRemotePatterns: string[];
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  onStats?: (stats: RcloneStats) => void;
+  signal?: AbortSignal;
+  /** Called with every rclone child pid so a later run can stop orphans of a killed run. */
+  onChild?: (pid: number) => void;
+}
+
+export function pairKey(job: SyncJob): string {
+  return pairId(job.localRoot, job.remote.path(""));
+}
+
+export function pairStateDir(job: SyncJob): string {
+  return path.join(productDir(job.stateDir), "pairs", pairKey(job));
+}
+
+/** Common rclone flags for a pair: listing and comparison tuned to the backend. */
+export function transferFlags(job: SyncJob): string[] {
+  const flags: string[] = [];
+  if (job.remote.isBucketStore) flags.push("--fast-list", "--checksum");
+  flags.push(job.config.copySymlinks ? "--copy-links" : "--skip-links");
+  return flags;
+}

@@ -1,0 +1,63 @@
+// One-way "make destination equal to source" with the guards: deletion guard, trash safety net, excludes.
+// Used by mailbox and mirror pushes and by `sync --direction push|pull`.
+import { runRclone, RcloneError } from "../rclone/runner.js";
+import { checkDeletions } from "./guard.js";
+import type { SyncJob } from "./job.js";
+import { transferFlags } from "./job.js";
+import { listFiles } from "./listing.js";
+import { trashStamp } from "./trash.js";
+
+export interface OneWayOptions {
+  source: string;
+  destination: string;
+  /** Which side the destination is, for messages ("remote" / "workspace"). */
+  destinationSide: string;
+  filterArgs: string[];
+  /** Trash root on the destination side (rclone path), or undefined when the safety net is off. */
+  trashRoot?: string;
+  dryRun?: boolean;
+}
+
+export interface OneWayResult {
+  copied: string[];
+  deleted: string[];
+  bytes: number;
+  dryRun: boolean;
+}
+
+export async function oneWaySync(job: SyncJob, opts: OneWayOptions): Promise<OneWayResult> {
+  const common = { configPath: job.remote.configPath, env: job.env, signal: job.signal, filterArgs: opts.filterArgs, timeoutMs: job.config.timeout * 1000 };
+  const flags = transferFlags(job);
+  const listFlags = flags.filter((f) => f === "--fast-list" || f.startsWith("--skip-links") || f === "--copy-links");
+  const [src, dst] = await Promise.all([
+    listFiles(job.bin, opts.source, { ...common, extraArgs: listFlags }),
+    listFiles(job.bin, opts.destination, { ...common, extraArgs: listFlags }),
+  ]);
+  const deletes = [...dst.keys()].filter((p) => !src.has(p));
+  checkDeletions({ destinationFiles: dst.size, deletes }, job.config.maxDelete, opts.destinationSide);
+
+  const result: OneWayResult = { copied: [], deleted: [], bytes: 0, dryRun: !!opts.dryRun };
+  const args = ["sync", opts.source, opts.destination, ...flags, ...opts.filterArgs];
+  if (opts.trashRoot) args.push("--backup-dir", `${opts.trashRoot}/${trashStamp()}`);
+  // Second line of defence: rclone itself refuses more deletions than we planned.
+  args.push("--max-delete", String(deletes.length));
+  if (opts.dryRun) args.push("--dry-run");
+  const res = await runRclone(job.bin, {
+    args,
+    configPath: job.remote.configPath,
+    env: job.env,
+    signal: job.signal,
+    timeoutMs: job.config.timeout * 1000,
+    verbose: true,
+    onStats: job.onStats,
+    onLog: (entry) => {
+      const obj = entry.object;
+      if (!obj) return;
+      if (/^Copied|^Updated|^Skipped copy/.test(entry.msg)) result.copied.push(obj);
+      else if (/^Deleted|^Skipped delete|^Moved into backup dir|^Skipped move into backup dir/.test(entry.msg)) result.deleted.push(obj);
+    },
+  });
+  if (res.code !== 0) throw new RcloneError("sync", res);
+  result.bytes = res.stats?.bytes ?? 0;
+  return result;
+}
