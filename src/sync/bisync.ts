@@ -79,7 +79,7 @@ export async function previewResync(job: SyncJob): Promise<ResyncPreview> {
   const filtersFile = path.join(workdir(job), "filters.txt");
   await mkdir(workdir(job), { recursive: true });
   await writeFile(filtersFile, bisyncFilters(job), { mode: 0o600 });
-  const common = { configPath: job.remote.configPath, env: job.env, signal: job.signal, extraArgs: ["--filters-file", filtersFile] };
+  const common = { configPath: job.remote.configPath, env: job.env, signal: job.signal, extraArgs: ["--filter-from", filtersFile] };
   const [local, remote] = await Promise.all([listFiles(job.bin, job.localRoot, common), listFiles(job.bin, job.remote.path(""), common)]);
   return {
     toRemote: [...local.keys()].filter((p) => !remote.has(p)).sort(),

@@ -26,6 +26,7 @@ describe.each(backends)("sync modes on $name", (backend: Backend) => {
 
   async function world(mode: string, folder: string, extra: Record<string, unknown> = {}): Promise<World> {
     const w = await makeWorld({ sync: { ...server.block, mode, remotePath: folder, ...extra } });
+    await w.cli("status"); // writes the product's rclone.conf so the test can reach the remote directly
     return w;
   }
   const remote = (folder: string, sub = "") => `cloud:${server.pathPrefix}${folder}${sub ? `/${sub}` : ""}`;
