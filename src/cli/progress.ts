@@ -18,7 +18,7 @@ export function formatBytes(bytes: number): string {
 
 export function statsReporter(label: string, stream: NodeJS.WriteStream = process.stderr): { onStats: (s: RcloneStats) => void; done: () => void } {
   const tty = !!stream.isTTY;
-  let lastLog = 0;
+  let lastLog = Date.now(); // first non-TTY line only once a run has lasted a while
   let drew = false;
   return {
     onStats(s) {

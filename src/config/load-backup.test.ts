@@ -106,9 +106,24 @@ describe("defaults and inheritance", () => {
     expect(message(backupWith({ provider: "s3", configPath: "/etc/rclone.conf" }), "backup.remoteName")).toMatch(/required/);
   });
 
-  it("a sync problem is not repeated for a backup that shares the sync remote", () => {
-    const r = load({ sync: { provider: "local", mode: "mailbox" }, backup: ENCRYPTED });
-    expect(keys(r)).toEqual(["sync.local"]);
+  it("a sync problem is not repeated for a backup that shares the sync remote or its block", () => {
+    expect(keys(load({ sync: { provider: "local", mode: "mailbox" }, backup: ENCRYPTED }))).toEqual(["sync.local"]);
+    expect(keys(backupWith({ provider: "s3" }, { ...SYNC, s3: "bucket" }))).toEqual(["sync.s3"]);
+    expect(keys(backupWith({ provider: "s3", s3: [] }))).toEqual(["backup.s3"]);
+  });
+
+  it("lists problems in the order the config is written", () => {
+    const r = load({ sync: { ...SYNC, interval: 1 }, backup: { ...ENCRYPTED, passphrase: "${UNSET_PASS}" }, rclonePath: "rclone" });
+    expect(keys(r)).toEqual(["sync.interval", "backup.passphrase", "rclonePath"]);
+  });
+
+  it("a bad remoteName or configPath does not hide a missing block", () => {
+    expect(keys(backupWith({ provider: "gdrive", remoteName: "a b" })).sort()).toEqual(["backup.gdrive", "backup.remoteName"]);
+    expect(keys(backupWith({ provider: "gdrive", remoteName: "a b", configPath: "/etc/rclone.conf" }))).toEqual(["backup.remoteName"]);
+    expect(keys(backupWith({ provider: "custom", remoteName: "a b" })).sort()).toEqual(["backup.custom", "backup.remoteName"]);
+    expect(keys(load({ sync: { provider: "custom", mode: "mailbox", remoteName: "a b", crypt: {} } })).sort()).toEqual(
+      ["sync.crypt.password", "sync.custom", "sync.remoteName"],
+    );
   });
 });
 

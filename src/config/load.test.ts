@@ -294,6 +294,8 @@ describe("unknown and misplaced keys", () => {
     expect(message(r, "sync.backup")).toMatch(/top level/);
     expect(message(load({ ...LOCAL, encrypt: true }), "encrypt")).toMatch(/backup setting/);
     expect(message(load({ bogus: 1 }), "bogus")).toMatch(/not a known setting/);
+    expect(message(load({ sync: LOCAL, backups: {} }), "backups")).toMatch(/did you mean "backup"/);
+    expect(message(load({ Sync: LOCAL }), "Sync")).toMatch(/did you mean "sync"/);
   });
 
   it("a sync block that is not an object is reported", () => {

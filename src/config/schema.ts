@@ -56,6 +56,7 @@ export function isSecretPath(dotted: string): boolean {
 
 export function kindOf(v: unknown): string {
   if (v === null) return "null";
+  if (v === undefined) return "nothing";
   if (Array.isArray(v)) return "a list";
   if (typeof v === "object") return "an object";
   if (typeof v === "number" && !Number.isFinite(v)) return "a non-finite number";
@@ -83,7 +84,7 @@ function lineProblem(s: string, o: { allowEmpty?: boolean; noOuterSpace?: boolea
   if (/[\r\n\u2028\u2029]/.test(s)) return "must be a single line (it contains a line break)";
   if (s.includes("\0")) return "must not contain a NUL character";
   if (/[\x01-\x08\x0b-\x1f\x7f]/.test(s)) return "must not contain control characters";
-  if (!o.allowEmpty && s.trim() === "") return "must not be empty (leave the key out instead)";
+  if (!o.allowEmpty && s.trim() === "") return "must not be empty";
   if (o.noOuterSpace && s !== s.trim()) return "must not start or end with spaces (rclone.conf would drop them)";
   return undefined;
 }

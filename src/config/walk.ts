@@ -16,6 +16,8 @@ export interface WalkOptions {
   ignore?: ReadonlySet<string>;
   /** A tailored message for a key that is known elsewhere (e.g. a sync key at the root of the nested format). */
   misplaced?: (key: string) => string | undefined;
+  /** More spellings to suggest for a misspelt key (ignored keys are suggested too). */
+  alsoKnown?: readonly string[];
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -64,7 +66,7 @@ export function walkObject(
     return undefined;
   }
   const out: Record<string, unknown> = {};
-  const known = Object.keys(spec.fields);
+  const known = [...Object.keys(spec.fields), ...(opts.ignore ?? []), ...(opts.alsoKnown ?? [])];
   for (const [k, v] of Object.entries(raw)) {
     // undefined cannot come from JSON; from code it means "not set".
     if (opts.ignore?.has(k) || v === undefined) continue;

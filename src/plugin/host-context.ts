@@ -3,7 +3,6 @@
 // standalone CLI, so `workspace-sync status` from a shell sees what the service did.
 import path from "node:path";
 import type { AppContext } from "../app/context.js";
-import { loadPluginConfig, mergeEnv, readDotEnv } from "../config/index.js";
 import type { Logger } from "../util/logger.js";
 import type { HostLogger, HostRuntime } from "./host-api.js";
 
@@ -69,6 +68,9 @@ export function hostLocations(
  * `<stateDir>/.env` (as the standalone CLI does), so the gateway and a shell see the same values.
  */
 export async function contextFromHost(loc: HostLocations, rawConfig: unknown, processEnv: NodeJS.ProcessEnv, log: Logger): Promise<AppContext> {
+  // Imported here, not at the top: the config layer (zod) is the heaviest module the plugin has, and register()
+  // must stay cheap for the host's many registration passes.
+  const { loadPluginConfig, mergeEnv, readDotEnv } = await import("../config/index.js");
   const problems: AppContext["problems"] = [];
   let dotEnv: Record<string, string> = {};
   try {

@@ -54,6 +54,8 @@ export function explainError(msg: string): string | undefined {
     return "the rclone remote is not defined in the rclone config; check `remoteName`/`configPath` or add a provider block";
   if (/directory not found/i.test(msg))
     return "the remote folder does not exist; check `remotePath` (with a Dropbox app folder, remotePath should be \"\")";
+  if (/modification time support is missing/i.test(msg))
+    return "this rclone cannot bisync with a remote that does not keep modification times (e.g. some WebDAV servers); use mailbox or mirror mode, or a newer rclone (>= 1.66 can compare by size/checksum)";
   if (/no space left on device/i.test(msg)) return "the local disk is full; free space and run again";
   if (/connection refused|no such host|i\/o timeout|network is unreachable/i.test(msg))
     return "the remote could not be reached; check the network and the endpoint";

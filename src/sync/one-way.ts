@@ -39,8 +39,10 @@ export async function oneWaySync(job: SyncJob, opts: OneWayOptions): Promise<One
   const result: OneWayResult = { copied: [], deleted: [], bytes: 0, dryRun: !!opts.dryRun };
   const args = ["sync", opts.source, opts.destination, ...flags, ...opts.filterArgs];
   if (opts.trashRoot) args.push("--backup-dir", `${opts.trashRoot}/${trashStamp()}`);
-  // Second line of defence: rclone itself refuses more deletions than we planned.
-  args.push("--max-delete", String(deletes.length));
+  // Without a trash, rclone itself refuses more deletions than planned (second line of defence). With
+  // the trash, nothing is destroyed, and rclone counts every move into the trash as deletes (S3: copy +
+  // delete of source and of the replaced object), which makes its counter useless as a cap.
+  if (!opts.trashRoot) args.push("--max-delete", String(deletes.length));
   if (opts.dryRun) args.push("--dry-run");
   const res = await runRclone(job.bin, {
     args,

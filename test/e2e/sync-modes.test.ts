@@ -7,6 +7,10 @@ import { fingerprint, readTreeContents, writeTree } from "../support/tree.js";
 import { remoteDelete, remotePut, remoteTree } from "../support/remote-view.js";
 import { makeWorld, type World } from "../support/world.js";
 
+function ok(res: { code: number | null; stderr: string }): void {
+  expect(res.code, res.stderr).toBe(0);
+}
+
 const SAMPLE = {
   "notes.md": "# notes\n",
   "project/plan.txt": "plan v1\n",
@@ -69,10 +73,10 @@ describe.each(backends)("sync modes on $name", (backend: Backend) => {
     const w = await world("mailbox", folder);
     try {
       await writeTree(w.workspace, { "a.txt": "a1\n", "b.txt": "b1\n", "c.txt": "c1\n", "d.txt": "d1\n" });
-      expect((await w.cli("sync")).code).toBe(0);
+      ok(await w.cli("sync"));
       await writeTree(w.workspace, { "a.txt": "a2 changed\n" });
       await rm(path.join(w.workspace, "b.txt"));
-      expect((await w.cli("sync")).code).toBe(0);
+      ok(await w.cli("sync"));
       const tree = await remoteTree(w.stateDir, remote(folder));
       expect(tree["a.txt"]).toBe("a2 changed\n");
       expect(tree["b.txt"]).toBeUndefined();
@@ -107,25 +111,24 @@ describe.each(backends)("sync modes on $name", (backend: Backend) => {
       await remotePut(w.stateDir, remote(folder, "stray.txt"), "remote-only\n");
       await remotePut(w.stateDir, remote(folder, "notes.md"), "remote version that must not come back\n");
       const before = await fingerprint(w.workspace);
-      const res = await w.cli("sync");
-      expect(res.code).toBe(0);
+      ok(await w.cli("sync"));
       expect(await fingerprint(w.workspace)).toEqual(before);
       const pushed = await remoteTree(w.stateDir, remote(folder));
       expect(pushed["notes.md"]).toBe("# notes\n");
       expect(pushed["stray.txt"]).toBeUndefined();
 
       await remotePut(w.stateDir, remote(folder, "inbox/drop.txt"), "dropped by the user\n");
-      expect((await w.cli("sync")).code).toBe(0);
+      ok(await w.cli("sync"));
       expect(await readTreeContents(path.join(w.workspace, "inbox"))).toEqual({ "drop.txt": "dropped by the user\n" });
       // The agent consumes the file; it does not come back.
       await rm(path.join(w.workspace, "inbox", "drop.txt"));
-      expect((await w.cli("sync")).code).toBe(0);
+      ok(await w.cli("sync"));
       expect(await readTreeContents(path.join(w.workspace, "inbox"))).toEqual({});
       // The user drops the push folder's file? The remote ingest folder keeps its files (nothing deleted there).
       expect((await remoteTree(w.stateDir, remote(folder, "inbox")))["drop.txt"]).toBe("dropped by the user\n");
       // A changed drop is taken in again.
       await remotePut(w.stateDir, remote(folder, "inbox/drop.txt"), "dropped again, changed content\n");
-      expect((await w.cli("sync")).code).toBe(0);
+      ok(await w.cli("sync"));
       expect(await readTreeContents(path.join(w.workspace, "inbox"))).toEqual({ "drop.txt": "dropped again, changed content\n" });
     } finally {
       await w.cleanup();
@@ -136,6 +139,15 @@ describe.each(backends)("sync modes on $name", (backend: Backend) => {
     const folder = `bi-${Date.now()}`;
     const w = await world("bisync", folder);
     try {
+      if (backend.name === "webdav") {
+        // rclone 1.60's bisync needs modification times, which `rclone serve webdav` does not keep:
+        // the product must say so clearly instead of failing obscurely.
+        await writeTree(w.workspace, { "a.txt": "a\n" });
+        const res = await w.cli("sync", "--resync", "--yes");
+        expect(res.code).toBe(1);
+        expect(res.stderr).toMatch(/does not keep modification times/);
+        return;
+      }
       await writeTree(w.workspace, { "shared.txt": "v1\n", "local-only.txt": "L\n" });
       await remotePut(w.stateDir, remote(folder, "remote-only.txt"), "R\n");
       const noBaseline = await w.cli("sync");
@@ -183,7 +195,7 @@ describe("rails", () => {
     const w = await makeWorld({ sync: { ...server.block, mode: "mailbox", remotePath: "race" } });
     try {
       const files: Record<string, string> = {};
-      for (let i = 0; i < 200; i++) files[`f${i}.txt`] = `content ${i}\n`.repeat(50);
+      for (let i = 0; i < 60; i++) files[`f${i}.txt`] = `content ${i}\n`.repeat(50);
       await writeTree(w.workspace, files);
       const [a, b] = await Promise.all([w.cli("sync"), w.cli("sync")]);
       const codes = [a.code, b.code].sort();
@@ -191,7 +203,7 @@ describe("rails", () => {
       expect([0, 3]).toContain(codes[1]);
       if (codes[1] === 3) expect([a, b].find((r) => r.code === 3)!.stderr).toMatch(/another run is in progress/);
       const tree = await remoteTree(w.stateDir, `cloud:${server.pathPrefix}race`);
-      expect(Object.keys(tree).filter((p) => !p.startsWith(".")).length).toBe(200);
+      expect(Object.keys(tree).filter((p) => !p.startsWith(".")).length).toBe(60);
       for (const [p, c] of Object.entries(files)) expect(tree[p]).toBe(c);
     } finally {
       await w.cleanup();
@@ -227,7 +239,7 @@ describe("rails", () => {
     const w = await makeWorld({ sync: { ...server.block, mode: "mailbox", remotePath: `pull-${Date.now()}` } });
     try {
       await writeTree(w.workspace, { "a.txt": "local a\n", "b.txt": "b\n" });
-      expect((await w.cli("sync")).code).toBe(0);
+      ok(await w.cli("sync"));
       const cfg = JSON.parse(await import("node:fs/promises").then((f) => f.readFile(w.configFile, "utf8")));
       const folder = cfg.plugins.entries["openclaw-workspace-sync"].config.sync.remotePath as string;
       await remotePut(w.stateDir, `cloud:${server.pathPrefix}${folder}/a.txt`, "remote a, newer\n");
