@@ -1,6 +1,6 @@
 // Two-way sync with rclone bisync. State (prior listings) lives in the product's state dir per pair,
 // never in a cache dir. --resync is never automatic: it needs an explicit request and confirmation.
-import { access, mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import { access, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { flagSupported } from "../rclone/version.js";
 import { RcloneError, runRclone } from "../rclone/runner.js";
@@ -13,6 +13,7 @@ import { pairStateDir } from "./job.js";
 import { listFiles } from "./listing.js";
 import { anchored, LOCAL_PRODUCT_DIR, modeExcludedFolders, REMOTE_TRASH_DIR } from "./filters.js";
 import { walkFiles } from "./place.js";
+import { healInterruptedBisync } from "./bisync-heal.js";
 import { trashStamp } from "./trash.js";
 import type { RcloneBinary } from "../rclone/binary.js";
 
@@ -69,10 +70,16 @@ async function clearStaleBisyncLocks(dir: string): Promise<void> {
   const locks = names.filter((n) => n.endsWith(".lck"));
   if (locks.length === 0) return;
   const owner = await readJson<Partial<LockInfo>>(path.join(dir, "rclone-owner.json"), {});
-  if (owner.pid && ownerAlive({ pid: owner.pid, host: owner.host ?? os.hostname(), startTime: owner.startTime, purpose: "bisync", since: "", nonce: "" })) {
-    throw new OperationError(`a previous rclone bisync (pid ${owner.pid}) is still running for this pair; wait for it to finish or stop it`);
+  for (const name of locks) {
+    const file = path.join(dir, name);
+    // rclone writes its pid into the lock; the recorded start time tells a reused pid from the owner.
+    const pid = Number((await readFile(file, "utf8").catch(() => "")).trim());
+    const startTime = owner.pid === pid ? owner.startTime : undefined;
+    if (pid > 0 && ownerAlive({ pid, host: os.hostname(), startTime, purpose: "bisync", since: "", nonce: "" })) {
+      throw new OperationError(`a previous rclone bisync (pid ${pid}) is still running for this pair; wait for it to finish or stop it`);
+    }
+    await rm(file, { force: true });
   }
-  for (const name of locks) await rm(path.join(dir, name), { force: true });
 }
 
 export async function previewResync(job: SyncJob): Promise<ResyncPreview> {
@@ -140,7 +147,14 @@ export async function runBisync(job: SyncJob, opts: { resync?: boolean; dryRun?:
   }
   await clearStaleBisyncLocks(dir);
   await mkdir(job.localRoot, { recursive: true });
+  if (opts.resync && !opts.dryRun) {
+    // A first baseline against a folder that does not exist yet: create it (idempotent).
+    await runRclone(job.bin, { args: ["mkdir", job.remote.path("")], configPath: job.remote.configPath, env: job.env, signal: job.signal });
+  }
   const marker = path.join(dir, "run-in-progress");
+  if (!opts.resync && !opts.dryRun && (await exists(marker))) {
+    await healInterruptedBisync(job, dir, ["--filter-from", filtersFile]);
+  }
   if (!opts.dryRun) await writeFile(marker, new Date().toISOString());
   const res = await runRclone(job.bin, {
     args: bisyncArgs(job, opts, filtersFile),
@@ -171,8 +185,8 @@ export async function runBisync(job: SyncJob, opts: { resync?: boolean; dryRun?:
   return { conflicts: await findConflicts(job.localRoot), resynced: !!opts.resync, dryRun: !!opts.dryRun };
 }
 
-export async function interruptedBefore(job: SyncJob): Promise<boolean> {
-  return access(path.join(workdir(job), "run-in-progress")).then(
+function exists(file: string): Promise<boolean> {
+  return access(file).then(
     () => true,
     () => false,
   );

@@ -15,6 +15,11 @@ export async function rclone(stateDir: string, ...args: string[]): Promise<strin
   return stdout;
 }
 
+export async function rcloneBuffer(stateDir: string, ...args: string[]): Promise<Buffer> {
+  const { stdout } = await run("rclone", [...args, "--config", productConf(stateDir)], { env: testEnv(), maxBuffer: 256 << 20, encoding: "buffer" });
+  return stdout;
+}
+
 /** relpath → content for every file under the remote folder (small trees only). */
 export async function remoteTree(stateDir: string, target: string): Promise<Record<string, string>> {
   let listing: { Path: string }[] = [];
