@@ -35,9 +35,11 @@ export async function remoteTree(stateDir: string, target: string): Promise<Reco
 
 export async function remotePut(stateDir: string, target: string, content: string): Promise<void> {
   const child = execFile("rclone", ["rcat", target, "--config", productConf(stateDir)], { env: testEnv() });
+  let stderr = "";
+  child.stderr!.on("data", (d) => (stderr += d));
   child.stdin!.end(content);
   await new Promise<void>((resolve, reject) =>
-    child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`rclone rcat ${target} exited ${code}`)))),
+    child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`rclone rcat ${target} exited ${code}: ${stderr}`)))),
   );
 }
 
