@@ -1,9 +1,26 @@
 // Quick-start demo: a sample workspace synced (mailbox mode) to a local-folder remote, no cloud account.
 // Everything lives under ./.demo so it is easy to inspect and to throw away.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+
+// The demo needs rclone. On a fresh Debian/Ubuntu machine as root, install it from the distribution;
+// anywhere else, say how.
+function ensureRclone() {
+  const has = spawnSync("rclone", ["version"], { stdio: "ignore" }).status === 0;
+  if (has) return;
+  const apt = spawnSync("sh", ["-c", "command -v apt-get"], { stdio: "ignore" }).status === 0;
+  if (apt && process.getuid?.() === 0) {
+    console.log("rclone not found: installing it with apt-get …");
+    const update = spawnSync("apt-get", ["update", "-qq"], { stdio: "inherit" });
+    const install = spawnSync("apt-get", ["install", "-y", "-qq", "rclone"], { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+    if (update.status === 0 && install.status === 0) return;
+  }
+  console.error("rclone is required: install it with `sudo apt-get install -y rclone` (Debian/Ubuntu) or `brew install rclone` (macOS).");
+  process.exit(2);
+}
+ensureRclone();
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const demo = path.join(repo, ".demo");
