@@ -56,6 +56,7 @@ describe("defaults", () => {
       notifyOnInbox: false,
       maxDelete: 50,
       trashDays: 7,
+      fullSyncInterval: 86_400,
     });
     expect(r.config.backup).toBeUndefined();
     expect(r.config.rclonePath).toBeUndefined();

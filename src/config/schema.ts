@@ -350,6 +350,13 @@ export const SYNC_SPEC = obj({
   notifyOnInbox: bool(),
   maxDelete: numberIn({ min: 0, max: 100, whole: false, expect: "a percentage from 0 to 100", example: "50" }),
   trashDays: numberIn({ min: 0, max: 36500, whole: true, expect: "a whole number of days from 0 (no trash) to 36500", example: "7" }),
+  fullSyncInterval: numberIn({
+    min: 0,
+    max: MAX_TIMER_SECONDS,
+    whole: true,
+    expect: `0 (a full rclone sync every cycle) or a whole number of seconds up to ${TIMER_MAX_TEXT}`,
+    example: "86400",
+  }),
   ...PROVIDER_BLOCKS,
   crypt: CRYPT_SPEC,
 });

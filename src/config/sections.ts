@@ -47,6 +47,7 @@ export interface RawSync extends Blocks {
   notifyOnInbox?: boolean;
   maxDelete?: number;
   trashDays?: number;
+  fullSyncInterval?: number;
   crypt?: Partial<CryptBlock>;
   rclonePath?: string;
 }

@@ -73,6 +73,7 @@ export function buildSync(sync: Section<RawSync>, remote: RemoteSpec | undefined
     notifyOnInbox: v.notifyOnInbox ?? false,
     maxDelete: v.maxDelete ?? 50,
     trashDays: v.trashDays ?? 7,
+    fullSyncInterval: v.fullSyncInterval ?? 86_400,
   };
 }
 

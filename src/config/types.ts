@@ -105,6 +105,8 @@ export interface SyncConfig {
   maxDelete: number;
   /** Days deleted/overwritten files stay in the trash area; 0 disables the safety net. */
   trashDays: number;
+  /** Seconds between full rclone syncs that heal drift; change-driven pushes in between. 0 = always full. */
+  fullSyncInterval: number;
 }
 
 export interface RetainPolicy {

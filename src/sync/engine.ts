@@ -10,7 +10,8 @@ import { UsageError } from "../util/errors.js";
 import { type BisyncResult, previewResync, type ResyncPreview, runBisync } from "./bisync.js";
 import { stopOrphans, recordChild } from "./orphans.js";
 import { drainOutbox } from "./drain.js";
-import { filterArgs, INBOX, LOCAL_PRODUCT_DIR, modeExcludedFolders, OUTBOX, REMOTE_TRASH_DIR } from "./filters.js";
+import { excludePatterns, INBOX, LOCAL_PRODUCT_DIR, modeExcludedFolders, OUTBOX, REMOTE_TRASH_DIR, toFilterArgs } from "./filters.js";
+import { push, type PushResult } from "./push.js";
 import { ingest } from "./ingest.js";
 import { pairKey, type SyncJob } from "./job.js";
 import { oneWaySync, type OneWayResult } from "./one-way.js";
@@ -28,13 +29,15 @@ export interface CycleOptions {
   confirm?: (question: string, detail: string) => Promise<boolean>;
   trigger?: Trigger;
   lockWaitMs?: number;
+  /** From a live watcher (plugin service): workspace paths changed since the last cycle. */
+  changedHint?: Set<string>;
 }
 
 export interface CycleReport {
   mode: string;
   direction?: "push" | "pull";
   dryRun: boolean;
-  pushed?: OneWayResult;
+  pushed?: PushResult;
   pulled?: OneWayResult;
   arrived: string[];
   bisync?: BisyncResult;
@@ -80,9 +83,13 @@ export async function readSyncState(stateDir: string): Promise<SyncState> {
   return readJson<SyncState>(syncStateFile(stateDir), { conflicts: [], bootstrapped: {} });
 }
 
-function pushFilters(job: SyncJob): string[] {
+function pushPatterns(job: SyncJob): string[] {
   const c = job.config;
-  return filterArgs(c.exclude, modeExcludedFolders(c.mode, c.ingest, c.ingestPath), job.protectedRemotePatterns);
+  return excludePatterns(c.exclude, modeExcludedFolders(c.mode, c.ingest, c.ingestPath), job.protectedRemotePatterns);
+}
+
+function pushFilters(job: SyncJob): string[] {
+  return toFilterArgs(pushPatterns(job));
 }
 
 async function bootstrap(job: SyncJob, state: SyncState): Promise<void> {
@@ -97,18 +104,18 @@ async function bootstrap(job: SyncJob, state: SyncState): Promise<void> {
 async function runMode(job: SyncJob, opts: CycleOptions, report: CycleReport): Promise<void> {
   const remoteTrash = job.config.trashDays > 0 ? job.remote.path(REMOTE_TRASH_DIR) : undefined;
   const localTrash = job.config.trashDays > 0 ? path.join(job.localRoot, LOCAL_PRODUCT_DIR, "trash") : undefined;
-  const push = () =>
-    oneWaySync(job, {
-      source: job.localRoot,
-      destination: job.remote.path(""),
-      destinationSide: "remote",
+  const doPush = (full: boolean) =>
+    push(job, {
       filterArgs: pushFilters(job),
+      excludePatterns: pushPatterns(job),
       trashRoot: remoteTrash,
       dryRun: opts.dryRun,
+      full,
+      changedHint: opts.changedHint,
     });
 
   if (opts.direction === "push") {
-    report.pushed = await push();
+    report.pushed = await doPush(true);
     return;
   }
   if (opts.direction === "pull") {
@@ -130,12 +137,12 @@ async function runMode(job: SyncJob, opts: CycleOptions, report: CycleReport): P
   }
   switch (job.config.mode) {
     case "mailbox": {
-      report.pushed = await push();
+      report.pushed = await doPush(false);
       report.arrived = (await drainOutbox(job, { dryRun: opts.dryRun })).arrived;
       return;
     }
     case "mirror": {
-      report.pushed = await push();
+      report.pushed = await doPush(false);
       if (job.config.ingest) report.arrived = (await ingest(job, { dryRun: opts.dryRun })).arrived;
       return;
     }

@@ -19,10 +19,15 @@ export function modeExcludedFolders(mode: string, ingest: boolean, ingestPath: s
   return always;
 }
 
+/** Every exclude pattern of a transfer, in rclone glob syntax. */
+export function excludePatterns(userExcludes: readonly string[], folders: readonly string[], extraPatterns: readonly string[] = []): string[] {
+  return [...folders.map(anchored), ...extraPatterns, ...userExcludes];
+}
+
+export function toFilterArgs(patterns: readonly string[]): string[] {
+  return patterns.flatMap((p) => ["--exclude", p]);
+}
+
 export function filterArgs(userExcludes: readonly string[], folders: readonly string[], extraPatterns: readonly string[] = []): string[] {
-  const args: string[] = [];
-  for (const folder of folders) args.push("--exclude", anchored(folder));
-  for (const pattern of extraPatterns) args.push("--exclude", pattern);
-  for (const pattern of userExcludes) args.push("--exclude", pattern);
-  return args;
+  return toFilterArgs(excludePatterns(userExcludes, folders, extraPatterns));
 }

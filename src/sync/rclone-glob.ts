@@ -1,0 +1,74 @@
+// rclone's filter glob syntax as JavaScript regular expressions, so the change journal can decide what a
+// push covers exactly the way rclone will (rclone remains the authority: the same filters are passed to
+// every transfer, and the randomized equivalence test compares against full rclone syncs).
+//   /x   anchored at the root        x    matches at any directory level (after a "/")
+//   *    any run of non-"/" chars    **   anything, "/" included
+//   ?    one non-"/" char            [..] character class     {a,b} alternatives     \c literal c
+
+export function rcloneGlobToRegExp(glob: string): RegExp {
+  let re = "";
+  let i = 0;
+  let anchored = false;
+  if (glob.startsWith("/")) {
+    anchored = true;
+    i = 1;
+  }
+  let braceDepth = 0;
+  while (i < glob.length) {
+    const c = glob[i]!;
+    if (c === "\\") {
+      const next = glob[i + 1];
+      if (next !== undefined) re += next.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+      i += 2;
+      continue;
+    }
+    if (c === "*") {
+      if (glob[i + 1] === "*") {
+        re += ".*";
+        i += 2;
+      } else {
+        re += "[^/]*";
+        i++;
+      }
+      continue;
+    }
+    if (c === "?") re += "[^/]";
+    else if (c === "[") {
+      const end = glob.indexOf("]", i + 1);
+      if (end === -1) re += "\\[";
+      else {
+        let cls = glob.slice(i + 1, end);
+        if (cls.startsWith("!")) cls = `^${cls.slice(1)}`;
+        re += `[${cls.replace(/\\/g, "\\\\")}]`;
+        i = end + 1;
+        continue;
+      }
+    } else if (c === "{") {
+      braceDepth++;
+      re += "(?:";
+    } else if (c === "}" && braceDepth > 0) {
+      braceDepth--;
+      re += ")";
+    } else if (c === "," && braceDepth > 0) re += "|";
+    else re += c.replace(/[.+^${}()|[\]\\/]/g, "\\$&");
+    i++;
+  }
+  return new RegExp(`${anchored ? "^" : "(?:^|/)"}${re}$`);
+}
+
+export interface Excluder {
+  /** True when rclone's excludes drop this file (relative path, "/" separators). */
+  file(rel: string): boolean;
+  /** True only when every path below this directory is certainly excluded (safe to skip the walk). */
+  dir(rel: string): boolean;
+}
+
+export function makeExcluder(patterns: readonly string[]): Excluder {
+  const fileRes = patterns.map(rcloneGlobToRegExp);
+  // A pattern "X/**" excludes a whole directory matching X: prune it without walking.
+  const dirRes = patterns.filter((p) => p.endsWith("/**")).map((p) => rcloneGlobToRegExp(p.slice(0, -3)));
+  return {
+    file: (rel) => fileRes.some((r) => r.test(rel)),
+    dir: (rel) => dirRes.some((r) => r.test(rel)),
+  };
+}
