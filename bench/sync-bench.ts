@@ -94,6 +94,8 @@ async function benchBackend(kind: "local" | "sftp" | "s3", workspace: string): P
   }
 }
 
+// The harness's server processes are unref'd; keep the event loop alive while benchmarks await them.
+const keepAlive = setInterval(() => {}, 1 << 30);
 const workspace = path.join(workDir, `workspace-${FILES}`);
 console.log(`generating ${FILES} files …`);
 makeWorkspace(workspace);
@@ -119,4 +121,5 @@ const md = [
 const saved = saveResults("sync", { machine: machine(), files: FILES, rows }, md);
 console.log(md);
 console.log(`results: ${saved}.{json,md}`);
+clearInterval(keepAlive);
 process.exit(0);

@@ -1,0 +1,110 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { describe, expect, it } from "vitest";
+import { AgeError, createAgeDecryptStream, createAgeEncryptStream, generateIdentity, parseIdentityFile, recipientOf } from "./index.js";
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), "age-"));
+const SIZES = [0, 1, 64 * 1024, 64 * 1024 + 1, 3 * 1024 * 1024 + 7];
+
+async function through(stream: NodeJS.ReadWriteStream, input: Buffer): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  // Feed in odd-sized pieces to exercise chunk boundaries.
+  const pieces: Buffer[] = [];
+  for (let i = 0; i < input.length; i += 10_007) pieces.push(input.subarray(i, i + 10_007));
+  await pipeline(Readable.from(pieces), stream as never, async function* (src: AsyncIterable<Buffer>) {
+    for await (const c of src) chunks.push(c);
+  });
+  return Buffer.concat(chunks);
+}
+
+/** Runs the age CLI with a passphrase typed at its terminal prompt (age reads passphrases only from a tty). */
+function agePty(args: string[], passphrase: string): void {
+  const cmd = ["age", ...args].map((a) => `'${a}'`).join(" ");
+  const res = spawnSync("script", ["-qec", cmd, "/dev/null"], { input: `${passphrase}\n${passphrase}\n`, timeout: 60_000 });
+  if (res.status !== 0) throw new Error(`age ${args.join(" ")} failed: ${res.stdout}${res.stderr}`);
+}
+
+describe("age format", () => {
+  it("round-trips every size with a passphrase and with recipients", async () => {
+    const id = generateIdentity();
+    for (const size of SIZES) {
+      const data = randomBytes(size);
+      const enc1 = await through(createAgeEncryptStream({ passphrase: "pw", scryptWorkFactor: 10 }), data);
+      expect((await through(createAgeDecryptStream({ passphrase: "pw" }), enc1)).equals(data)).toBe(true);
+      const enc2 = await through(createAgeEncryptStream({ recipients: [id.recipient] }), data);
+      expect((await through(createAgeDecryptStream({ identities: [id.identity] }), enc2)).equals(data)).toBe(true);
+    }
+  });
+
+  it("interoperates with the age CLI using X25519 keys, both ways", async () => {
+    const keyFile = path.join(tmp, "key.txt");
+    execFileSync("age-keygen", ["-o", keyFile], { stdio: "ignore" });
+    const identities = parseIdentityFile(readFileSync(keyFile, "utf8"));
+    const recipient = recipientOf(identities[0]!);
+    expect(readFileSync(keyFile, "utf8")).toContain(recipient);
+    for (const size of SIZES) {
+      const data = randomBytes(size);
+      const ours = await through(createAgeEncryptStream({ recipients: [recipient] }), data);
+      writeFileSync(path.join(tmp, "ours.age"), ours);
+      expect(execFileSync("age", ["-d", "-i", keyFile, path.join(tmp, "ours.age")], { maxBuffer: 64 << 20 }).equals(data)).toBe(true);
+      writeFileSync(path.join(tmp, "plain"), data);
+      const theirs = execFileSync("age", ["-r", recipient, path.join(tmp, "plain")], { maxBuffer: 64 << 20 });
+      expect((await through(createAgeDecryptStream({ identities }), theirs)).equals(data)).toBe(true);
+    }
+  });
+
+  it("interoperates with `age -p` (passphrase through a pty), both ways", async () => {
+    const data = randomBytes(200_000);
+    const pass = "correct horse battery staple";
+    writeFileSync(path.join(tmp, "p-plain"), data);
+    agePty(["-p", "-o", path.join(tmp, "p-theirs.age"), path.join(tmp, "p-plain")], pass);
+    const theirs = readFileSync(path.join(tmp, "p-theirs.age"));
+    expect((await through(createAgeDecryptStream({ passphrase: pass }), theirs)).equals(data)).toBe(true);
+    writeFileSync(path.join(tmp, "p-ours.age"), await through(createAgeEncryptStream({ passphrase: pass }), data));
+    agePty(["-d", "-o", path.join(tmp, "p-out"), path.join(tmp, "p-ours.age")], pass);
+    expect(readFileSync(path.join(tmp, "p-out")).equals(data)).toBe(true);
+  });
+
+  it("wrong key, truncation, flipped bytes and trailing data are distinct, clear errors", async () => {
+    const data = randomBytes(200_000);
+    const enc = await through(createAgeEncryptStream({ passphrase: "pw", scryptWorkFactor: 10 }), data);
+    const code = async (input: Buffer, pass = "pw") => {
+      try {
+        await through(createAgeDecryptStream({ passphrase: pass }), input);
+        return "ok";
+      } catch (err) {
+        expect(err).toBeInstanceOf(AgeError);
+        return (err as AgeError).code;
+      }
+    };
+    expect(await code(enc)).toBe("ok");
+    expect(await code(enc, "wrong")).toBe("AGE_WRONG_KEY");
+    const headerEnd = enc.indexOf("\n---") + 50;
+    expect(await code(enc.subarray(0, headerEnd + 16 + 65_552))).toBe("AGE_TRUNCATED"); // cut at a chunk boundary
+    expect(await code(enc.subarray(0, enc.length - 100))).toBe("AGE_CORRUPT"); // cut mid-chunk
+    expect(await code(enc.subarray(0, 20))).toBe("AGE_TRUNCATED");
+    const flipped = Buffer.from(enc);
+    flipped[enc.length - 5000]! ^= 1;
+    expect(await code(flipped)).toBe("AGE_CORRUPT");
+    const headerFlip = Buffer.from(enc);
+    headerFlip[30]! ^= 1;
+    expect(["AGE_WRONG_KEY", "AGE_HEADER"]).toContain(await code(headerFlip));
+    expect(await code(Buffer.concat([enc, Buffer.from("trailing")]))).not.toBe("ok");
+  });
+
+  it("throughput (figure only, no assertion)", async () => {
+    const id = generateIdentity();
+    const data = randomBytes(64 << 20);
+    const t = performance.now();
+    const enc = await through(createAgeEncryptStream({ recipients: [id.recipient] }), data);
+    const t2 = performance.now();
+    await through(createAgeDecryptStream({ identities: [id.identity] }), enc);
+    const t3 = performance.now();
+    console.log(`age encrypt ${(64 / ((t2 - t) / 1000)).toFixed(0)} MiB/s, decrypt ${(64 / ((t3 - t2) / 1000)).toFixed(0)} MiB/s`);
+  });
+});

@@ -1,0 +1,24 @@
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { describe, expect, it } from "vitest";
+import { createOpensslLegacyDecryptStream, LegacyDecryptError } from "./openssl-legacy.js";
+
+async function decrypt(input: Buffer, pass: string): Promise<Buffer> {
+  const out: Buffer[] = [];
+  await pipeline(Readable.from([input.subarray(0, 7), input.subarray(7)]), createOpensslLegacyDecryptStream(pass), async function* (src: AsyncIterable<Buffer>) {
+    for await (const c of src) out.push(c);
+  });
+  return Buffer.concat(out);
+}
+
+describe("legacy openssl snapshots", () => {
+  it("decrypts what `openssl enc -aes-256-cbc -salt -pbkdf2 -iter 100000` wrote", async () => {
+    const data = randomBytes(300_001);
+    const enc = execFileSync("openssl", ["enc", "-aes-256-cbc", "-salt", "-pbkdf2", "-iter", "100000", "-pass", "env:P"], { input: data, env: { ...process.env, P: "old secret" }, maxBuffer: 16 << 20 });
+    expect((await decrypt(enc, "old secret")).equals(data)).toBe(true);
+    await expect(decrypt(enc, "wrong")).rejects.toBeInstanceOf(LegacyDecryptError);
+    await expect(decrypt(Buffer.from("not encrypted at all"), "x")).rejects.toThrow(/Salted__/);
+  });
+});

@@ -1,0 +1,160 @@
+// age payload: STREAM construction, 64 KiB chunks sealed with ChaCha20-Poly1305 under a key derived from
+// the file key and a random 16-byte nonce. Encryption and decryption are Transform streams with bounded
+// buffers (one chunk held back to tell the final chunk apart), fit for multi-GB snapshots.
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { Transform, type TransformCallback } from "node:stream";
+import { corrupt, truncated } from "./errors.js";
+import { encodeHeader, hkdf, parseHeader, scryptStanza, type Stanza, type Unlock, unwrapFileKey, x25519Stanza } from "./header.js";
+
+const CHUNK = 64 * 1024;
+const TAG = 16;
+
+function chunkNonce(counter: number, last: boolean): Buffer {
+  const nonce = Buffer.alloc(12);
+  nonce.writeUIntBE(counter, 5, 6); // 11-byte big-endian counter (2^48 chunks = 16 EiB is plenty)
+  nonce[11] = last ? 1 : 0;
+  return nonce;
+}
+
+function sealChunk(key: Buffer, counter: number, last: boolean, plain: Buffer): Buffer {
+  const c = createCipheriv("chacha20-poly1305", key, chunkNonce(counter, last), { authTagLength: TAG });
+  const body = c.update(plain);
+  c.final();
+  return Buffer.concat([body, c.getAuthTag()]);
+}
+
+function openChunk(key: Buffer, counter: number, last: boolean, sealed: Buffer): Buffer | undefined {
+  try {
+    const d = createDecipheriv("chacha20-poly1305", key, chunkNonce(counter, last), { authTagLength: TAG });
+    d.setAuthTag(sealed.subarray(sealed.length - TAG));
+    const out = d.update(sealed.subarray(0, sealed.length - TAG));
+    d.final();
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Collects incoming buffers and hands out exact-size slices without concatenating everything. */
+class ByteQueue {
+  private parts: Buffer[] = [];
+  length = 0;
+  push(b: Buffer): void {
+    if (b.length) {
+      this.parts.push(b);
+      this.length += b.length;
+    }
+  }
+  take(n: number): Buffer {
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const head = this.parts[0]!;
+      const need = n - filled;
+      if (head.length <= need) {
+        head.copy(out, filled);
+        filled += head.length;
+        this.parts.shift();
+      } else {
+        head.copy(out, filled, 0, need);
+        this.parts[0] = head.subarray(need);
+        filled += need;
+      }
+    }
+    this.length -= n;
+    return out;
+  }
+  peekAll(): Buffer {
+    return this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts);
+  }
+}
+
+export interface EncryptOptions {
+  passphrase?: string;
+  recipients?: string[];
+  scryptWorkFactor?: number;
+}
+
+export function createAgeEncryptStream(opts: EncryptOptions): Transform {
+  const fileKey = randomBytes(16);
+  const stanzas: Stanza[] = [];
+  if (opts.passphrase !== undefined) stanzas.push(scryptStanza(fileKey, opts.passphrase, opts.scryptWorkFactor));
+  for (const r of opts.recipients ?? []) stanzas.push(x25519Stanza(fileKey, r));
+  if (stanzas.length === 0) throw new Error("age encryption needs a passphrase or at least one recipient");
+  if (opts.passphrase !== undefined && stanzas.length > 1) throw new Error("age: a passphrase cannot be combined with recipients");
+  const nonce = randomBytes(16);
+  const key = hkdf(fileKey, nonce, "payload");
+  const queue = new ByteQueue();
+  let counter = 0;
+  let started = false;
+  const start = (t: Transform) => {
+    if (started) return;
+    started = true;
+    t.push(encodeHeader(fileKey, stanzas));
+    t.push(nonce);
+  };
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      start(this);
+      queue.push(chunk);
+      // Hold back one full chunk: only the end of the input tells whether it is the last.
+      while (queue.length > CHUNK) this.push(sealChunk(key, counter++, false, queue.take(CHUNK)));
+      cb();
+    },
+    flush(cb: TransformCallback) {
+      start(this);
+      this.push(sealChunk(key, counter++, true, queue.take(queue.length)));
+      cb();
+    },
+  });
+}
+
+export function createAgeDecryptStream(unlock: Unlock): Transform {
+  const queue = new ByteQueue();
+  let key: Buffer | undefined;
+  let nonceRead = false;
+  let fileKey: Buffer | undefined;
+  let counter = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      try {
+        queue.push(chunk);
+        if (!fileKey) {
+          const header = parseHeader(queue.peekAll());
+          if (!header) return cb();
+          fileKey = unwrapFileKey(header, unlock);
+          queue.take(header.length);
+        }
+        if (!nonceRead) {
+          if (queue.length < 16) return cb();
+          key = hkdf(fileKey, queue.take(16), "payload");
+          nonceRead = true;
+        }
+        while (queue.length > CHUNK + TAG) {
+          const plain = openChunk(key!, counter, false, queue.take(CHUNK + TAG));
+          if (!plain) throw corrupt();
+          counter++;
+          this.push(plain);
+        }
+        cb();
+      } catch (err) {
+        cb(err as Error);
+      }
+    },
+    flush(cb: TransformCallback) {
+      if (!fileKey || !nonceRead || queue.length < TAG) return cb(truncated());
+      const rest = queue.take(queue.length);
+      const plain = openChunk(key!, counter, true, rest);
+      if (plain) {
+        // Only the very first chunk may be empty (empty plaintext).
+        if (plain.length === 0 && counter > 0) return cb(corrupt());
+        this.push(plain);
+        return cb();
+      }
+      // A chunk that only opens as non-final means the real final chunk is missing.
+      if (openChunk(key!, counter, false, rest)) return cb(truncated());
+      // Neither: a chunk cut in the middle or a modified byte; both mean the data cannot be trusted.
+      cb(corrupt("the encrypted data is truncated or corrupted: the snapshot cannot be trusted"));
+    },
+  });
+}
