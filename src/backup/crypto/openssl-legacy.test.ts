@@ -1,15 +1,19 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { Readable } from "node:stream";
+import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { describe, expect, it } from "vitest";
 import { createOpensslLegacyDecryptStream, LegacyDecryptError } from "./openssl-legacy.js";
 
 async function decrypt(input: Buffer, pass: string): Promise<Buffer> {
   const out: Buffer[] = [];
-  await pipeline(Readable.from([input.subarray(0, 7), input.subarray(7)]), createOpensslLegacyDecryptStream(pass), async function* (src: AsyncIterable<Buffer>) {
-    for await (const c of src) out.push(c);
+  const sink = new Writable({
+    write(c: Buffer, _e, cb) {
+      out.push(c);
+      cb();
+    },
   });
+  await pipeline(Readable.from([input.subarray(0, 7), input.subarray(7)]), createOpensslLegacyDecryptStream(pass), sink);
   return Buffer.concat(out);
 }
 
