@@ -1,6 +1,8 @@
 // The resolved world of one invocation (CLI or plugin): where things are, the validated config, rclone.
 import { loadConfigFromLocations } from "../config/index.js";
 import type { ConfigProblem, PluginConfig } from "../config/types.js";
+import path from "node:path";
+import { productDir } from "../state/paths.js";
 import { findRclone, type RcloneBinary } from "../rclone/binary.js";
 import { UsageError } from "../util/errors.js";
 import type { Logger } from "../util/logger.js";
@@ -56,5 +58,5 @@ export function assertValid(ctx: AppContext): void {
 }
 
 export async function rcloneFor(ctx: AppContext): Promise<RcloneBinary> {
-  return findRclone(ctx.config.rclonePath, ctx.env.PATH);
+  return findRclone(ctx.config.rclonePath, ctx.env.PATH, path.join(productDir(ctx.stateDir), "rclone-version.json"));
 }

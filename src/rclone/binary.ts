@@ -1,8 +1,9 @@
 // Finds the rclone binary and detects its version once per path.
 import { execFile } from "node:child_process";
-import { access, constants } from "node:fs/promises";
+import { access, constants, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
+import { writeFileAtomic } from "../util/atomic-file.js";
 import { atLeast, MIN_SUPPORTED, parseRcloneVersion, type RcloneVersion } from "./version.js";
 
 const execFileAsync = promisify(execFile);
@@ -41,7 +42,28 @@ async function whichOnPath(name: string, envPath: string | undefined): Promise<s
   return undefined;
 }
 
-async function detect(binPath: string): Promise<RcloneBinary> {
+interface VersionCache {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  output: string;
+}
+
+/** `rclone version` costs a process start; a fresh CLI run reuses the answer while the binary is unchanged. */
+async function cachedVersionOutput(binPath: string, cacheFile: string | undefined): Promise<string | undefined> {
+  if (!cacheFile) return undefined;
+  try {
+    const [st, cache] = await Promise.all([stat(binPath), readFile(cacheFile, "utf8").then((t) => JSON.parse(t) as VersionCache)]);
+    if (cache.path === binPath && cache.size === st.size && cache.mtimeMs === st.mtimeMs) return cache.output;
+  } catch {
+    // no cache yet
+  }
+  return undefined;
+}
+
+async function detect(binPath: string, cacheFile?: string): Promise<RcloneBinary> {
+  const cached = await cachedVersionOutput(binPath, cacheFile);
+  if (cached) return { path: binPath, version: parseRcloneVersion(cached) };
   let stdout: string;
   try {
     ({ stdout } = await execFileAsync(binPath, ["version"], { timeout: 20_000, maxBuffer: 1 << 20 }));
@@ -49,6 +71,10 @@ async function detect(binPath: string): Promise<RcloneBinary> {
     throw new RcloneMissingError(`rclone at ${binPath} could not run (${(err as Error).message.split("\n")[0]}); ${installHint()}`);
   }
   const version = parseRcloneVersion(stdout);
+  if (cacheFile && atLeast(version, MIN_SUPPORTED[0], MIN_SUPPORTED[1])) {
+    const st = await stat(binPath).catch(() => undefined);
+    if (st) await writeFileAtomic(cacheFile, JSON.stringify({ path: binPath, size: st.size, mtimeMs: st.mtimeMs, output: stdout.split("\n")[0] })).catch(() => {});
+  }
   if (!atLeast(version, MIN_SUPPORTED[0], MIN_SUPPORTED[1])) {
     throw new RcloneMissingError(
       `rclone ${version.raw} is too old: openclaw-workspace-sync needs rclone >= ${MIN_SUPPORTED.join(".")}; ${installHint()}`,
@@ -58,12 +84,12 @@ async function detect(binPath: string): Promise<RcloneBinary> {
 }
 
 /** Resolves rclone from an explicit path (config `rclonePath`), else PATH. Detection is cached per path. */
-export async function findRclone(explicitPath?: string, envPath = process.env.PATH): Promise<RcloneBinary> {
+export async function findRclone(explicitPath?: string, envPath = process.env.PATH, cacheFile?: string): Promise<RcloneBinary> {
   const resolved = explicitPath ?? (await whichOnPath(process.platform === "win32" ? "rclone.exe" : "rclone", envPath));
   if (!resolved) throw new RcloneMissingError(`rclone was not found on PATH; ${installHint()}`);
   let found = cache.get(resolved);
   if (!found) {
-    found = detect(resolved);
+    found = detect(resolved, cacheFile);
     cache.set(resolved, found);
     found.catch(() => cache.delete(resolved));
   }
