@@ -8,7 +8,7 @@ import { mkdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { RcloneError, runRclone } from "../rclone/runner.js";
 import type { SyncJob } from "./job.js";
-import { transferFlags } from "./job.js";
+import { listingFlags, transferFlags } from "./job.js";
 import { type ListedFile, listFiles } from "./listing.js";
 import { INBOX, LOCAL_PRODUCT_DIR, OUTBOX } from "./filters.js";
 import { placeNoClobber, pruneEmptyDirs, walkFiles } from "./place.js";
@@ -49,7 +49,7 @@ export async function drainOutbox(job: SyncJob, opts: { dryRun?: boolean } = {})
   const staging = stagingDir(job);
   const common = { configPath: job.remote.configPath, env: job.env, signal: job.signal, timeoutMs: job.config.timeout * 1000 };
   const flags = transferFlags(job).filter((f) => f !== "--checksum");
-  const listFlags = flags.filter((f) => f === "--fast-list");
+  const listFlags = listingFlags(job);
   // One listing of the outbox per cycle; nothing else when it is empty.
   const outbox = await listFiles(job.bin, outboxPath, { ...common, extraArgs: listFlags });
   if (opts.dryRun) return { arrived: [...outbox.keys()].sort(), dryRun: true };

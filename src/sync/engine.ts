@@ -12,6 +12,7 @@ import { stopOrphans, recordChild } from "./orphans.js";
 import { drainOutbox } from "./drain.js";
 import { excludePatterns, INBOX, LOCAL_PRODUCT_DIR, modeExcludedFolders, OUTBOX, REMOTE_TRASH_DIR, toFilterArgs } from "./filters.js";
 import { push, type PushResult } from "./push.js";
+import type { ChangeJournal } from "./change-journal.js";
 import { ingest } from "./ingest.js";
 import { pairKey, type SyncJob } from "./job.js";
 import { oneWaySync, type OneWayResult } from "./one-way.js";
@@ -29,8 +30,8 @@ export interface CycleOptions {
   confirm?: (question: string, detail: string) => Promise<boolean>;
   trigger?: Trigger;
   lockWaitMs?: number;
-  /** From a live watcher (plugin service): workspace paths changed since the last cycle. */
-  changedHint?: Set<string>;
+  /** Live watcher of the local sync root (plugin service): lets an idle cycle skip the local scan. */
+  journal?: ChangeJournal;
 }
 
 export interface CycleReport {
@@ -102,6 +103,7 @@ async function bootstrap(job: SyncJob, state: SyncState): Promise<void> {
 }
 
 async function runMode(job: SyncJob, opts: CycleOptions, report: CycleReport): Promise<void> {
+  const changedHint = opts.journal?.take();
   const remoteTrash = job.config.trashDays > 0 ? job.remote.path(REMOTE_TRASH_DIR) : undefined;
   const localTrash = job.config.trashDays > 0 ? path.join(job.localRoot, LOCAL_PRODUCT_DIR, "trash") : undefined;
   const doPush = (full: boolean) =>
@@ -111,7 +113,7 @@ async function runMode(job: SyncJob, opts: CycleOptions, report: CycleReport): P
       trashRoot: remoteTrash,
       dryRun: opts.dryRun,
       full,
-      changedHint: opts.changedHint,
+      changedHint,
     });
 
   if (opts.direction === "push") {
@@ -186,6 +188,7 @@ export async function runSyncCycle(job: SyncJob, opts: CycleOptions = {}): Promi
     await runMode(jobWithChildTracking, opts, report);
   } catch (err) {
     error = err as Error;
+    opts.journal?.invalidate(); // changes the failed cycle consumed must be looked at again
   }
   const finished = new Date();
   report.durationMs = finished.getTime() - started.getTime();

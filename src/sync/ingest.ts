@@ -6,7 +6,7 @@ import path from "node:path";
 import { RcloneError, runRclone } from "../rclone/runner.js";
 import { readJson, writeJson } from "../state/state-store.js";
 import type { SyncJob } from "./job.js";
-import { pairStateDir, transferFlags } from "./job.js";
+import { listingFlags, pairStateDir } from "./job.js";
 import { listFiles } from "./listing.js";
 import { LOCAL_PRODUCT_DIR } from "./filters.js";
 import { placeNoClobber, walkFiles } from "./place.js";
@@ -23,7 +23,7 @@ export async function ingest(job: SyncJob, opts: { dryRun?: boolean } = {}): Pro
   const source = job.remote.path(ingestPath);
   const ledgerFile = path.join(pairStateDir(job), "ingest-ledger.json");
   const common = { configPath: job.remote.configPath, env: job.env, signal: job.signal, timeoutMs: job.config.timeout * 1000 };
-  const listFlags = transferFlags(job).filter((f) => f === "--fast-list");
+  const listFlags = listingFlags(job);
   const remote = await listFiles(job.bin, source, { ...common, extraArgs: listFlags });
   const ledger = await readJson<Ledger>(ledgerFile, {});
   const fresh = [...remote.values()].filter((f) => {

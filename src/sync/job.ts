@@ -33,6 +33,14 @@ export function pairStateDir(job: SyncJob): string {
   return path.join(productDir(job.stateDir), "pairs", pairKey(job));
 }
 
+/** Flags for a listing: one recursive request on object stores; on S3, no HEAD probing whether the folder is a file. */
+export function listingFlags(job: SyncJob): string[] {
+  const flags: string[] = [];
+  if (job.remote.isBucketStore) flags.push("--fast-list");
+  if (job.remote.backendType === "s3") flags.push("--s3-no-head-object");
+  return flags;
+}
+
 /** Common rclone flags for a pair: listing and comparison tuned to the backend. */
 export function transferFlags(job: SyncJob): string[] {
   const flags: string[] = [];

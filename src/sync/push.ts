@@ -31,6 +31,8 @@ export type PushStrategy = "full" | "incremental" | "idle";
 
 export interface PushResult extends OneWayResult {
   strategy: PushStrategy;
+  /** Local files stat'ed for this push (0 when a live journal vouched that nothing changed). */
+  scanned: number;
 }
 
 function configHash(job: SyncJob, opts: PushOptions): string {
@@ -86,11 +88,20 @@ async function applyDiff(job: SyncJob, opts: PushOptions, diff: TreeDiff, pairDi
 }
 
 /** Watcher mode: starts from the index and re-stats only the paths the watcher reported (no full walk). */
-async function rescanHinted(job: SyncJob, base: Record<string, FileStamp>, hint: Set<string>, opts: PushOptions): Promise<Map<string, FileStamp>> {
+async function rescanHinted(job: SyncJob, base: Record<string, FileStamp>, hint: Set<string>, opts: PushOptions): Promise<{ now: Map<string, FileStamp>; stats: number }> {
   const now = new Map(Object.entries(base));
   const excluder = makeExcluder(opts.excludePatterns);
   const follow = job.config.copySymlinks;
+  // Paths inside excluded folders (the product's own staging, _inbox, …) need no look.
+  const underExcludedDir = (rel: string) => {
+    const parts = rel.split("/");
+    for (let i = 1; i <= parts.length; i++) if (excluder.dir(parts.slice(0, i).join("/"))) return true;
+    return false;
+  };
+  let stats = 0;
   for (const rel of hint) {
+    if (underExcludedDir(rel)) continue;
+    stats++;
     for (const key of [...now.keys()]) if (key === rel || key.startsWith(`${rel}/`)) now.delete(key);
     const st = await (follow ? stat : lstat)(path.join(job.localRoot, rel)).catch(() => undefined);
     if (!st) continue; // removed
@@ -98,10 +109,13 @@ async function rescanHinted(job: SyncJob, base: Record<string, FileStamp>, hint:
       if (!excluder.file(rel)) now.set(rel, [st.size, st.mtimeMs]);
     } else if (st.isDirectory() && !excluder.dir(rel)) {
       const prefixed = { file: (p: string) => excluder.file(`${rel}/${p}`), dir: (p: string) => excluder.dir(`${rel}/${p}`) };
-      for (const [p, stamp] of await scanLocal(path.join(job.localRoot, rel), prefixed, { followSymlinks: follow })) now.set(`${rel}/${p}`, stamp);
+      for (const [p, stamp] of await scanLocal(path.join(job.localRoot, rel), prefixed, { followSymlinks: follow })) {
+        now.set(`${rel}/${p}`, stamp);
+        stats++;
+      }
     }
   }
-  return now;
+  return { now, stats };
 }
 
 export async function push(job: SyncJob, opts: PushOptions): Promise<PushResult> {
@@ -130,17 +144,24 @@ export async function push(job: SyncJob, opts: PushOptions): Promise<PushResult>
       dryRun: opts.dryRun,
     });
     if (before) await saveIndex(pairDir, { version: 1, configHash: hash, fullSyncAt: new Date().toISOString(), files: Object.fromEntries(before) });
-    return { ...res, strategy: "full" };
+    return { ...res, strategy: "full", scanned: before?.size ?? 0 };
   }
 
-  const now = opts.changedHint ? await rescanHinted(job, index.files, opts.changedHint, opts) : await scan();
+  let scanned: number;
+  let now: Map<string, FileStamp>;
+  if (opts.changedHint) {
+    ({ now, stats: scanned } = await rescanHinted(job, index.files, opts.changedHint, opts));
+  } else {
+    now = await scan();
+    scanned = now.size;
+  }
   const diff = diffTree(index.files, now);
   if (diff.changed.length === 0 && diff.deleted.length === 0) {
-    return { copied: [], deleted: [], bytes: 0, dryRun: false, strategy: "idle" };
+    return { copied: [], deleted: [], bytes: 0, dryRun: false, strategy: "idle", scanned };
   }
   checkDeletions({ destinationFiles: Object.keys(index.files).length, deletes: diff.deleted }, job.config.maxDelete, "remote");
   // On failure the old index stays: the next cycle sees the same differences and retries them.
   const res = await applyDiff(job, opts, diff, pairDir);
   await saveIndex(pairDir, { ...index, files: Object.fromEntries(now) });
-  return { ...res, strategy: "incremental" };
+  return { ...res, strategy: "incremental", scanned };
 }
