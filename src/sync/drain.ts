@@ -44,14 +44,25 @@ async function recoverStaged(job: SyncJob, staging: string, outbox: Map<string, 
   return placed;
 }
 
-export async function drainOutbox(job: SyncJob, opts: { dryRun?: boolean } = {}): Promise<DrainResult> {
+/** The one listing of the outbox a cycle makes (started early so it overlaps the push's local scan). */
+export function listOutbox(job: SyncJob): Promise<Map<string, ListedFile>> {
+  return listFiles(job.bin, job.remote.path(OUTBOX), {
+    configPath: job.remote.configPath,
+    env: job.env,
+    signal: job.signal,
+    timeoutMs: job.config.timeout * 1000,
+    extraArgs: listingFlags(job),
+  });
+}
+
+export async function drainOutbox(job: SyncJob, opts: { dryRun?: boolean; listing?: Promise<Map<string, ListedFile>> } = {}): Promise<DrainResult> {
   const outboxPath = job.remote.path(OUTBOX);
   const staging = stagingDir(job);
   const common = { configPath: job.remote.configPath, env: job.env, signal: job.signal, timeoutMs: job.config.timeout * 1000 };
   const flags = transferFlags(job).filter((f) => f !== "--checksum");
   const listFlags = listingFlags(job);
   // One listing of the outbox per cycle; nothing else when it is empty.
-  const outbox = await listFiles(job.bin, outboxPath, { ...common, extraArgs: listFlags });
+  const outbox = await (opts.listing ?? listOutbox(job));
   if (opts.dryRun) return { arrived: [...outbox.keys()].sort(), dryRun: true };
 
   await mkdir(staging, { recursive: true });

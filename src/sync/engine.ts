@@ -9,7 +9,7 @@ import { readJson, updateJson } from "../state/state-store.js";
 import { UsageError } from "../util/errors.js";
 import { type BisyncResult, previewResync, type ResyncPreview, runBisync } from "./bisync.js";
 import { stopOrphans, recordChild } from "./orphans.js";
-import { drainOutbox } from "./drain.js";
+import { drainOutbox, listOutbox } from "./drain.js";
 import { excludePatterns, INBOX, LOCAL_PRODUCT_DIR, modeExcludedFolders, OUTBOX, REMOTE_TRASH_DIR, toFilterArgs } from "./filters.js";
 import { push, type PushResult } from "./push.js";
 import type { ChangeJournal } from "./change-journal.js";
@@ -139,8 +139,11 @@ async function runMode(job: SyncJob, opts: CycleOptions, report: CycleReport): P
   }
   switch (job.config.mode) {
     case "mailbox": {
+      // The outbox listing (remote) runs while the push scans the workspace (local).
+      const listing = listOutbox(job);
+      listing.catch(() => {}); // a failing listing is reported by the drain below, not as an unhandled rejection
       report.pushed = await doPush(false);
-      report.arrived = (await drainOutbox(job, { dryRun: opts.dryRun })).arrived;
+      report.arrived = (await drainOutbox(job, { dryRun: opts.dryRun, listing })).arrived;
       return;
     }
     case "mirror": {

@@ -129,7 +129,7 @@ export async function push(job: SyncJob, opts: PushOptions): Promise<PushResult>
     job.config.fullSyncInterval === 0 ||
     Date.now() - Date.parse(index.fullSyncAt) >= job.config.fullSyncInterval * 1000;
   const excluder = makeExcluder(opts.excludePatterns);
-  const scan = () => scanLocal(job.localRoot, excluder, { followSymlinks: job.config.copySymlinks });
+  const scan = () => scanLocal(job.localRoot, excluder, { followSymlinks: job.config.copySymlinks, patterns: opts.excludePatterns });
 
   if (opts.full || opts.dryRun || fullDue) {
     // Scan before the transfer: a file changing during the sync then differs from the index next time.

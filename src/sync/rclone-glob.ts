@@ -64,11 +64,13 @@ export interface Excluder {
 }
 
 export function makeExcluder(patterns: readonly string[]): Excluder {
-  const fileRes = patterns.map(rcloneGlobToRegExp);
+  // One alternation per kind: a single regex test per path instead of one per pattern.
+  const combine = (res: RegExp[]) => (res.length ? new RegExp(res.map((r) => `(?:${r.source})`).join("|")) : undefined);
+  const fileRe = combine(patterns.map(rcloneGlobToRegExp));
   // A pattern "X/**" excludes a whole directory matching X: prune it without walking.
-  const dirRes = patterns.filter((p) => p.endsWith("/**")).map((p) => rcloneGlobToRegExp(p.slice(0, -3)));
+  const dirRe = combine(patterns.filter((p) => p.endsWith("/**")).map((p) => rcloneGlobToRegExp(p.slice(0, -3))));
   return {
-    file: (rel) => fileRes.some((r) => r.test(rel)),
-    dir: (rel) => dirRes.some((r) => r.test(rel)),
+    file: (rel) => !!fileRe?.test(rel),
+    dir: (rel) => !!dirRe?.test(rel),
   };
 }
