@@ -81,6 +81,7 @@ describe("defaults", () => {
       notifyOnInbox: true,
       maxDelete: 12.5,
       trashDays: 0,
+      fullSyncInterval: 3600,
     };
     const r = load({ sync: given, rclonePath: "/usr/bin/rclone" });
     expect(r.problems).toEqual([]);

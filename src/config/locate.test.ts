@@ -104,7 +104,7 @@ describe("openclaw.json reading", () => {
     const file = await writeJson(path.join(root, "bad", "openclaw.json"), '{\n  "plugins": {\n    "x": tru\n}');
     const loc = await resolveLocations({ config: file }, { HOME: home });
     expect(loc.configExists).toBe(true);
-    expect(loc.configError).toMatch(/not valid JSON5.*line 3/);
+    expect(loc.configError).toMatch(/not valid JSON5.*line [34]/);
     expect(loc.pluginRaw).toBeUndefined();
     const arr = await writeJson(path.join(root, "bad", "array.json"), "[1]");
     expect((await resolveLocations({ config: arr }, { HOME: home })).configError).toMatch(/object/);
