@@ -1,6 +1,7 @@
 // What the service's schedules actually run: the same engine calls the standalone CLI makes. Engines are imported
 // lazily so that loading the plugin (register(), `openclaw --help`) never pays for them.
 import type { AppContext } from "../app/context.js";
+import type { ChangeJournal } from "../sync/change-journal.js";
 import type { TriggerKind } from "./scheduler.js";
 
 export interface SyncOutcome {
@@ -58,15 +59,30 @@ async function loadBackupModule(): Promise<BackupModule> {
   return mod as BackupModule;
 }
 
+// One live change journal per local sync root while the service runs: an idle cycle then needs no scan.
+const journals = new Map<string, ChangeJournal>();
+
+export function stopJournals(): void {
+  for (const j of journals.values()) j.stop();
+  journals.clear();
+}
+
 export const defaultRunners: JobRunners = {
   async sync(ctx, trigger, signal) {
-    const [{ buildSyncJob }, { runSyncCycle }, { describeCycle }] = await Promise.all([
+    const [{ buildSyncJob }, { runSyncCycle }, { describeCycle }, { ChangeJournal }] = await Promise.all([
       import("../app/sync-job.js"),
       import("../sync/engine.js"),
       import("../cli/commands/sync.js"),
+      import("../sync/change-journal.js"),
     ]);
     const job = await buildSyncJob(ctx, { signal });
-    const report = await runSyncCycle(job, { trigger, lockWaitMs: SERVICE_LOCK_WAIT_MS });
+    let journal = journals.get(job.localRoot);
+    if (!journal) {
+      journal = new ChangeJournal(job.localRoot);
+      journal.start();
+      journals.set(job.localRoot, journal);
+    }
+    const report = await runSyncCycle(job, { trigger, lockWaitMs: SERVICE_LOCK_WAIT_MS, journal });
     const sync = ctx.config.sync;
     const folder = sync?.mode === "mirror" ? sync.ingestPath : "_inbox";
     return { arrived: report.arrived, folder, summary: describeCycle(report).join("; ") };

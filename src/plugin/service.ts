@@ -6,7 +6,7 @@ import type { AppContext } from "../app/context.js";
 import { BusyError } from "../state/lock.js";
 import type { HostApi, HostLogger, HostRuntime, ServiceContext } from "./host-api.js";
 import { adaptLogger, contextFromHost, hostLocations, type HostLocations, rawPluginConfig } from "./host-context.js";
-import { BackupUnavailableError, defaultRunners, type JobRunners } from "./jobs.js";
+import { BackupUnavailableError, defaultRunners, type JobRunners, stopJournals } from "./jobs.js";
 import { mainSessionKey, notifyInbox } from "./notify.js";
 import { JobSchedule, type RequestOutcome, type RunRequest, type Trigger } from "./scheduler.js";
 
@@ -127,6 +127,7 @@ export class WorkspaceSyncService {
 
   async stop(): Promise<void> {
     const results = await Promise.all([this.sync?.stop(STOP_GRACE_MS), this.backup?.stop(STOP_GRACE_MS)]);
+    stopJournals();
     if (results.some((r) => r === false)) this.log.warn("workspace-sync: a run did not end within the stop grace period");
     if (active === this) active = undefined;
   }

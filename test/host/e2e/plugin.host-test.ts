@@ -97,7 +97,7 @@ describe("installed in the real host", () => {
     }
   });
 
-  it("copy install of the packed package: loaded, doctor clean, status --json and sync work", async () => {
+  it("copy install of the packed package: loaded, status --json and sync work", async () => {
     const w = new HostWorld("copy");
     try {
       await w.ok(["setup", "--baseline"]);
