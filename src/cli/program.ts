@@ -2,6 +2,7 @@
 import { Command, Option } from "commander";
 import { type AppContext, type LocationOptions, loadContext } from "../app/context.js";
 import { type Logger, stderrLogger } from "../util/logger.js";
+import { addBackupCommands } from "./commands/backup.js";
 import { listCommand } from "./commands/list.js";
 import { statusCommand } from "./commands/status.js";
 import { syncCommand } from "./commands/sync.js";
@@ -49,6 +50,8 @@ export function addCommands(program: Command, deps: ProgramDeps): Command {
     .option("-R, --recursive", "list the whole tree")
     .option("--json", "machine-readable output on stdout")
     .action(async (sub: string | undefined, flags, cmd: Command) => listCommand(await context(cmd), sub, flags));
+
+  addBackupCommands(program, context);
 
   return program;
 }

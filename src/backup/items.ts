@@ -1,0 +1,163 @@
+// The item map: each `include` item → the live locations OpenClaw 2026.9.x keeps it in (verified against the
+// installed host; see docs/backup.md), and the archive layout that mirrors them: `workspace/…` for the agent
+// workspace, `state/…` for the state dir, `external/<item>/…` for anything configured elsewhere.
+import { lstat, readdir, realpath } from "node:fs/promises";
+import path from "node:path";
+import type { BackupItem } from "../config/types.js";
+
+export interface LiveLayout {
+  stateDir: string;
+  workspaceDir: string;
+  configFile: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** One live location of an item. */
+export interface ItemSource {
+  item: BackupItem;
+  livePath: string;
+  /** Where the walk starts (the live path, or its target when the live path itself is a symlink). */
+  root: string;
+  type: "dir" | "file";
+  archivePath: string;
+  /** Item-specific excludes (e.g. extensions without node_modules). */
+  exclude: string[];
+  /** Holds credentials or tokens: refused in plain text unless allowPlaintextSecrets. */
+  secret: boolean;
+}
+
+interface Candidate {
+  where: "state" | "workspace" | "config" | "oauth";
+  /** Relative path; one `*` segment expands to each agent id. */
+  rel: string;
+  type: "dir" | "file";
+  exclude?: string[];
+  secret?: boolean;
+}
+
+const STATE_DB: Candidate = { where: "state", rel: "state/openclaw.sqlite", type: "file", secret: true };
+const AGENT_DBS: Candidate = { where: "state", rel: "agents/*/agent/openclaw-agent.sqlite", type: "file", secret: true };
+const AGENT_SESSIONS: Candidate = { where: "state", rel: "agents/*/sessions", type: "dir" };
+
+/**
+ * Shared state DB (state/openclaw.sqlite): cron jobs and runs, plus MCP OAuth tokens and device tokens.
+ * Per-agent DB (agents/<id>/agent/openclaw-agent.sqlite): sessions and transcripts, memory index, model auth profiles.
+ */
+export const ITEM_MAP: Record<BackupItem, Candidate[]> = {
+  workspace: [{ where: "workspace", rel: "", type: "dir" }],
+  config: [{ where: "config", rel: "", type: "file", secret: true }],
+  cron: [STATE_DB, { where: "state", rel: "cron", type: "dir" }],
+  memory: [
+    { where: "workspace", rel: "MEMORY.md", type: "file" },
+    { where: "workspace", rel: "USER.md", type: "file" },
+    { where: "workspace", rel: "memory", type: "dir" },
+    { where: "state", rel: "memory", type: "dir" },
+  ],
+  sessions: [AGENT_DBS, AGENT_SESSIONS],
+  transcripts: [{ where: "state", rel: "transcripts", type: "dir" }, AGENT_DBS, AGENT_SESSIONS],
+  credentials: [{ where: "oauth", rel: "", type: "dir", secret: true }],
+  skills: [{ where: "state", rel: "skills", type: "dir" }],
+  hooks: [{ where: "state", rel: "hooks", type: "dir" }],
+  extensions: [{ where: "state", rel: "extensions", type: "dir", exclude: ["node_modules/**"] }],
+  env: [{ where: "state", rel: ".env", type: "file", secret: true }],
+  agents: [{ where: "state", rel: "agents", type: "dir", secret: true }],
+  pages: [{ where: "state", rel: "canvas/documents", type: "dir" }],
+};
+
+const inside = (child: string, parent: string) => child === parent || child.startsWith(parent.endsWith(path.sep) ? parent : parent + path.sep);
+const posix = (p: string) => p.split(path.sep).join("/");
+
+/** Archive prefix of a live path: mirrors the workspace and the state dir; anything else goes under external/. */
+export function archivePathFor(livePath: string, item: BackupItem, layout: LiveLayout): string {
+  const ws = path.resolve(layout.workspaceDir);
+  const st = path.resolve(layout.stateDir);
+  const p = path.resolve(livePath);
+  if (inside(p, ws)) return posix(path.join("workspace", path.relative(ws, p)));
+  if (inside(p, st)) return posix(path.join("state", path.relative(st, p)));
+  return `external/${item}/${path.basename(p)}`;
+}
+
+function baseOf(c: Candidate, layout: LiveLayout): string {
+  switch (c.where) {
+    case "workspace":
+      return layout.workspaceDir;
+    case "config":
+      return layout.configFile;
+    case "oauth":
+      return layout.env.OPENCLAW_OAUTH_DIR?.trim() || path.join(layout.stateDir, "credentials");
+    case "state":
+      return layout.stateDir;
+  }
+}
+
+async function expand(base: string, rel: string): Promise<string[]> {
+  const parts = rel.split("/").filter(Boolean);
+  const star = parts.indexOf("*");
+  if (star < 0) return [path.join(base, ...parts)];
+  const parent = path.join(base, ...parts.slice(0, star));
+  let names: string[] = [];
+  try {
+    names = (await readdir(parent, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  } catch {
+    names = [];
+  }
+  if (names.length === 0) return [path.join(base, ...parts)]; // reported missing with its pattern
+  return names.map((n) => path.join(parent, n, ...parts.slice(star + 1)));
+}
+
+export interface ResolvedItems {
+  sources: ItemSource[];
+  missing: { item: BackupItem; livePath: string }[];
+  /** Items whose locations hold credentials or tokens (config, credentials, .env, the SQLite stores). */
+  secretItems: BackupItem[];
+  /** Items none of whose locations exist. */
+  missingItems: BackupItem[];
+}
+
+export async function resolveItems(include: readonly BackupItem[], layout: LiveLayout): Promise<ResolvedItems> {
+  const sources: ItemSource[] = [];
+  const missing: ResolvedItems["missing"] = [];
+  const seen = new Set<string>();
+  for (const item of include) {
+    for (const c of ITEM_MAP[item]) {
+      for (const livePath of await expand(baseOf(c, layout), c.rel)) {
+        const key = `${item}\0${livePath}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const st = await lstat(livePath).catch(() => undefined);
+        // A live path that is itself a symlink (a workspace on another disk) is followed once, at the root.
+        const root = st?.isSymbolicLink() ? await realpath(livePath).catch(() => undefined) : livePath;
+        const target = root && root !== livePath ? await lstat(root).catch(() => undefined) : st;
+        const fits = target && (c.type === "dir" ? target.isDirectory() : target.isFile());
+        if (!fits || !root) {
+          missing.push({ item, livePath });
+          continue;
+        }
+        sources.push({
+          item,
+          livePath,
+          root,
+          type: c.type,
+          archivePath: archivePathFor(livePath, item, layout),
+          exclude: c.exclude ?? [],
+          secret: !!c.secret,
+        });
+      }
+    }
+  }
+  const secretItems = [...new Set(sources.filter((s) => s.secret).map((s) => s.item))];
+  const missingItems = include.filter((i) => !sources.some((s) => s.item === i));
+  return { sources: dedupSources(sources), missing, secretItems, missingItems };
+}
+
+/** Keeps each location once: a source inside (or equal to) an earlier-kept or enclosing source is dropped. */
+export function dedupSources(sources: ItemSource[]): ItemSource[] {
+  const kept: ItemSource[] = [];
+  for (const s of sources) {
+    const p = path.resolve(s.livePath);
+    if (sources.some((o) => o !== s && o.type === "dir" && p !== path.resolve(o.livePath) && inside(p, path.resolve(o.livePath)))) continue;
+    if (kept.some((o) => path.resolve(o.livePath) === p)) continue;
+    kept.push(s);
+  }
+  return kept;
+}
