@@ -4,6 +4,7 @@ import { createHash, type Hash } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
 import zlib from "node:zlib";
 import type { Compression } from "../config/types.js";
+import { createParallelZstdCompressor, createZstdFramesDecompressor } from "./zstd-frames.js";
 
 /** Node 24 ships zstd in zlib; older runtimes fall back to gzip. */
 export function zstdAvailable(): boolean {
@@ -23,14 +24,7 @@ export function createCompressor(compression: Compression): Transform | undefine
     case "gzip":
       return zlib.createGzip({ level: 6, chunkSize: CHUNK });
     case "zstd":
-      return zlib.createZstdCompress({
-        chunkSize: CHUNK,
-        params: {
-          [zlib.constants.ZSTD_c_compressionLevel]: 3,
-          // The frame checksum lets a plain (unencrypted) snapshot detect corruption on its own too.
-          [zlib.constants.ZSTD_c_checksumFlag]: 1,
-        },
-      });
+      return createParallelZstdCompressor({ level: 3 });
   }
 }
 
@@ -42,7 +36,7 @@ export function createDecompressor(compression: Compression): Transform | undefi
       return zlib.createGunzip({ chunkSize: CHUNK });
     case "zstd":
       if (!zstdAvailable()) throw new Error("this Node.js has no zstd support: restore with Node.js 24 or newer");
-      return zlib.createZstdDecompress({ chunkSize: CHUNK });
+      return createZstdFramesDecompressor();
   }
 }
 

@@ -18,6 +18,8 @@ export type ProgressSink = (p: Progress) => void;
 
 export interface Meter {
   update(bytes: number, files?: number): void;
+  /** The total became known (or better known) while running. */
+  setTotal(bytes: number, files: number): void;
   /** Emits a final 100% reading. */
   finish(): void;
 }
@@ -42,6 +44,10 @@ export function createMeter(phase: Progress["phase"], totalBytes: number, totalF
       if (t - last < intervalMs) return;
       last = t;
       emit();
+    },
+    setTotal(b, f) {
+      totalBytes = b;
+      totalFiles = f;
     },
     finish() {
       totalBytes = Math.max(totalBytes, bytes);

@@ -42,7 +42,7 @@ export async function pruneRepository(ctx: AppContext, opts: { dryRun?: boolean;
     report.leftovers = await removeLeftovers(setup.access, leftovers);
     const waiting = new Set(leftovers.wait.map((l) => l.snapshot));
     await updateBackupState(ctx.stateDir, (s) => void (s.pending = s.pending.filter((p) => waiting.has(p))));
-    const applied = await applyRetentionPlan(setup.access, retention);
+    const applied = await applyRetentionPlan(setup.access, retention, ctx.stateDir);
     report.remove = applied.removed;
     report.errors = applied.errors;
     return report;

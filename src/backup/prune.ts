@@ -4,6 +4,7 @@
 import type { RetainPolicy } from "../config/types.js";
 import { deleteObject, deleteSnapshot, type Leftover, type RepoAccess, type RepoListing } from "./repository.js";
 import { applyRetention, type RetentionResult } from "./retention.js";
+import { updateBackupState } from "./state.js";
 
 export interface LeftoverPlan {
   remove: Leftover[];
@@ -42,8 +43,14 @@ export function planRetention(listing: RepoListing, retain: number | RetainPolic
   return { ...result, legacyRemove: result.remove.filter((n) => legacy.has(n)) };
 }
 
-/** Deletes what the plan removes; failures are collected, never thrown (the snapshots stay consistent). */
-export async function applyRetentionPlan(a: RepoAccess, plan: RetentionPlan): Promise<{ removed: string[]; errors: string[] }> {
+/**
+ * Deletes what the plan removes; failures are collected, never thrown (the snapshots stay consistent). The names
+ * are recorded as pending first: a run killed between a manifest and its data object leaves a data object the
+ * next run then removes at once.
+ */
+export async function applyRetentionPlan(a: RepoAccess, plan: RetentionPlan, stateDir: string): Promise<{ removed: string[]; errors: string[] }> {
+  const ours = plan.remove.filter((n) => !plan.legacyRemove.includes(n));
+  if (ours.length) await updateBackupState(stateDir, (s) => void s.pending.push(...ours.filter((n) => !s.pending.includes(n))));
   const removed: string[] = [];
   const errors: string[] = [];
   const legacy = new Set(plan.legacyRemove);
@@ -56,5 +63,7 @@ export async function applyRetentionPlan(a: RepoAccess, plan: RetentionPlan): Pr
       errors.push(`could not delete ${name}: ${(err as Error).message}`);
     }
   }
+  const gone = new Set(removed);
+  if (ours.length) await updateBackupState(stateDir, (s) => void (s.pending = s.pending.filter((n) => !gone.has(n))));
   return { removed, errors };
 }

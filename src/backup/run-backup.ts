@@ -10,8 +10,8 @@ import type { AppContext } from "../app/context.js";
 import { acquireLock } from "../state/lock.js";
 import { stopOrphans } from "../sync/orphans.js";
 import { OperationError, UsageError } from "../util/errors.js";
-import { createTarPackStream, walkItems, type WalkEntry } from "./archive/index.js";
-import { planArchive } from "./archive-plan.js";
+import { createTarPackStream, type WalkEntry } from "./archive/index.js";
+import { capturingEntries } from "./capture-entries.js";
 import { recordChildSync, stopOrphanUploads } from "./orphan-uploads.js";
 import { createCompressor, createRechunker, effectiveCompression } from "./codec.js";
 import { resolveItems } from "./items.js";
@@ -21,7 +21,7 @@ import { manifestNameFor, newSnapshotName } from "./naming.js";
 import { createMeter, type ProgressSink } from "./progress.js";
 import { applyRetentionPlan, planLeftovers, planRetention, removeLeftovers } from "./prune.js";
 import { listRepository, type RepoListing, statObject } from "./repository.js";
-import { scanSources } from "./scan.js";
+import { scanItems, sourceItems, TreeFingerprint } from "./scan.js";
 import { openRepository } from "./setup.js";
 import { backupLockFile, type BackupRunRecord, type BackupState, readBackupState, transientRoot, updateBackupState } from "./state.js";
 import { uploadObject } from "./transfer.js";
@@ -108,32 +108,45 @@ export async function runBackup(ctx: AppContext, opts: RunBackupOptions): Promis
     const compression = effectiveCompression(backup.compression);
     if (compression !== backup.compression) warn(`zstd is not available in this Node.js: using gzip`);
 
-    const scan = await scanSources(sources, backup.exclude, warn);
-    signal.throwIfAborted();
+    const items = sourceItems(sources, backup.exclude);
     const settings = settingsKey(access.remote.path(""), { include: backup.include, exclude: backup.exclude, compression, enc: encryption.info });
-
     const state = await readBackupState(ctx.stateDir);
+    // Orphaned uploads of a killed run are stopped before the repository is looked at.
     let listing = await listRepository(access);
     outcome.cleaned = await cleanUp(ctx, access, listing, state, backup.timeout, now());
     if (outcome.cleaned.length) listing = await listRepository(access);
 
-    if (!opts.force && state.fingerprint?.settings === settings && state.fingerprint.value === scan.fingerprint && listing.snapshots.some((s) => s.name === state.fingerprint!.snapshot)) {
-      outcome.skipped = true;
-      outcome.reason = `nothing changed since snapshot ${state.fingerprint.snapshot}`;
-      return outcome;
+    // A scheduled run walks the tree first to see whether anything changed; `backup now` goes straight to the
+    // stream and takes its progress total from a walk running beside it.
+    let totals: Promise<{ files: number; bytes: number }>;
+    if (!opts.force) {
+      const pre = await scanItems(items, warn);
+      const last = state.fingerprint;
+      if (last?.settings === settings && last.value === pre.fingerprint && listing.snapshots.some((s) => s.name === last.snapshot)) {
+        outcome.skipped = true;
+        outcome.reason = `nothing changed since snapshot ${last.snapshot}`;
+        return outcome;
+      }
+      totals = Promise.resolve(pre);
+    } else {
+      totals = scanItems(items);
+      totals.catch(() => {}); // only an estimate for the ETA
     }
+    signal.throwIfAborted();
 
     const name = newSnapshotName(started, compression, backup.encrypt, listing.names);
     await updateBackupState(ctx.stateDir, (s) => void s.pending.push(name));
     await mkdir(runDir, { recursive: true, mode: 0o700 });
-    const plan = await planArchive(sources, scan, backup.exclude, runDir, signal);
-    plan.warnings.forEach(warn);
 
-    const meter = createMeter("backup", scan.bytes, scan.files, opts.onProgress);
+    const meter = createMeter("backup", 0, 0, opts.onProgress);
+    void totals.then((t) => meter.setTotal(t.bytes, t.files), () => {});
+    const fingerprint = new TreeFingerprint();
+    const databases: string[] = [];
     const counts = { files: 0, dirs: 0, symlinks: 0 };
     let skipped = 0;
     let bytes = 0;
-    const tar = createTarPackStream(counting(walkItems(plan.items, warn), counts), {
+    const entries = capturingEntries(items, { transientDir: runDir, fingerprint, onWarning: warn, onDatabase: (p) => databases.push(p) });
+    const tar = createTarPackStream(counting(entries, counts), {
       onProgress: (p) => {
         bytes = p.bytes;
         meter.update(p.bytes, p.files);
@@ -144,10 +157,14 @@ export async function runBackup(ctx: AppContext, opts: RunBackupOptions): Promis
         warn(m);
       },
     });
-    const stages = [tar, createRechunker(), createCompressor(compression), encryption.create()].filter((s) => s !== undefined);
-    const stored = await uploadObject({ ...access, name, env: access.env, stages, expectedBytes: scan.bytes + scan.files * 1536, signal, onSpawn });
+    // S3 part sizes must fit the whole stream: there, wait for the walk; elsewhere the size is only informative.
+    const estimate = access.remote.backendType === "s3" ? await totals : ((await Promise.race([totals, Promise.resolve(undefined)])) ?? { bytes: 0, files: 0 });
+    // zstd cuts its own blocks; the other stages get ~1 MiB pieces instead of the tar stream's small ones.
+    const stages = [tar, compression === "zstd" ? undefined : createRechunker(), createCompressor(compression), encryption.create()].filter((s) => s !== undefined);
+    const stored = await uploadObject({ ...access, name, env: access.env, stages, expectedBytes: estimate.bytes + estimate.files * 1536, signal, onSpawn });
     meter.finish();
     const files = counts.files - skipped;
+    const fingerprintValue = fingerprint.digest();
     const size = await statObject(access, name);
     if (size !== stored.size) throw new Error(`the repository holds ${size ?? "no"} bytes of ${name} after the upload, ${stored.size} were sent`);
 
@@ -164,7 +181,7 @@ export async function runBackup(ctx: AppContext, opts: RunBackupOptions): Promis
       items: sources.map((s) => ({ item: s.item, archivePath: s.archivePath, livePath: s.livePath, type: s.type })),
       missingItems,
       missing,
-      databases: plan.databases,
+      databases,
       files,
       dirs: counts.dirs,
       symlinks: counts.symlinks,
@@ -172,20 +189,20 @@ export async function runBackup(ctx: AppContext, opts: RunBackupOptions): Promis
       stored,
       compression,
       encryption: encryption.info,
-      fingerprint: scan.fingerprint,
+      fingerprint: fingerprintValue,
       warnings: outcome.warnings.slice(0, MAX_MANIFEST_WARNINGS),
     };
     await uploadObject({ ...access, name: manifestNameFor(name), stages: [Readable.from([Buffer.from(serializeManifest(manifest))])], expectedBytes: 0, signal, onSpawn });
     Object.assign(outcome, { snapshot: name, files, bytes, storedBytes: stored.size });
     await updateBackupState(ctx.stateDir, (s) => {
       s.pending = s.pending.filter((p) => p !== name);
-      s.fingerprint = { settings, value: scan.fingerprint, snapshot: name };
+      s.fingerprint = { settings, value: fingerprintValue, snapshot: name };
     });
 
     // Retention only after a committed snapshot; the new one is protected whatever the clocks say.
     const committed: RepoListing = { ...listing, snapshots: [{ name, manifest, created: started, size: stored.size }, ...listing.snapshots] };
     const retention = planRetention(committed, backup.retain, new Set([name]));
-    const applied = await applyRetentionPlan(access, retention);
+    const applied = await applyRetentionPlan(access, retention, ctx.stateDir);
     outcome.pruned = applied.removed;
     applied.errors.forEach(warn);
   } catch (err) {

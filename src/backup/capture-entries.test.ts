@@ -1,0 +1,90 @@
+// Live SQLite (WAL mode, a writer holding uncheckpointed pages) is captured consistently, never copied torn.
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { capturingEntries } from "./capture-entries.js";
+import type { ItemSource } from "./items.js";
+import { scanItems, sourceItems, TreeFingerprint } from "./scan.js";
+
+let root: string;
+const dir = (rel: string) => path.join(root, rel);
+
+beforeEach(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), "ws-plan-"));
+});
+afterEach(() => rm(root, { recursive: true, force: true }));
+
+const source = (rel: string, archivePath: string, type: "dir" | "file"): ItemSource => ({
+  item: "agents",
+  livePath: dir(rel),
+  root: dir(rel),
+  type,
+  archivePath,
+  exclude: [],
+  secret: true,
+});
+
+describe("SQLite capture", () => {
+  it("replaces a live WAL database by a consistent copy and leaves its -wal and -shm out", async () => {
+    await mkdir(dir("agents/main/agent"), { recursive: true });
+    await writeFile(dir("agents/main/notes.txt"), "n");
+    const live = dir("agents/main/agent/openclaw-agent.sqlite");
+    const writer = new DatabaseSync(live);
+    writer.exec("PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; CREATE TABLE t(x); INSERT INTO t VALUES (1),(2),(3);");
+    try {
+      const items = sourceItems([source("agents", "state/agents", "dir")], []);
+      const tmp = dir("tmp");
+      await mkdir(tmp);
+      const databases: string[] = [];
+      const seen: { archivePath: string; fromCopy: boolean; rows?: unknown }[] = [];
+      for await (const e of capturingEntries(items, { transientDir: tmp, onDatabase: (p) => databases.push(p) })) {
+        const fromCopy = e.absPath.startsWith(tmp);
+        // The packer reads each entry before asking for the next: read the copy now, as it would.
+        let rows: unknown;
+        if (fromCopy) {
+          const copy = new DatabaseSync(e.absPath, { readOnly: true });
+          rows = copy.prepare("SELECT count(*) AS n FROM t").get();
+          copy.close();
+        }
+        seen.push({ archivePath: e.archivePath, fromCopy, rows });
+      }
+      expect(databases).toEqual(["state/agents/main/agent/openclaw-agent.sqlite"]);
+      expect(seen.filter((e) => /sqlite/.test(e.archivePath))).toEqual([{ archivePath: "state/agents/main/agent/openclaw-agent.sqlite", fromCopy: true, rows: { n: 3 } }]);
+      expect(seen.map((e) => e.archivePath)).toContain("state/agents/main/notes.txt");
+      expect(await readdir(tmp)).toEqual([]); // one copy at a time, and none left
+    } finally {
+      writer.close();
+    }
+  });
+
+  it("archives a file named .sqlite that is not a database as a plain file, with a warning", async () => {
+    await mkdir(dir("ws"), { recursive: true });
+    await writeFile(dir("ws/fake.sqlite"), "not a database at all, just text that is long enough to not be empty");
+    const warnings: string[] = [];
+    const paths: string[] = [];
+    for await (const e of capturingEntries(sourceItems([source("ws", "workspace", "dir")], []), { transientDir: root, onWarning: (m) => warnings.push(m) })) paths.push(e.archivePath);
+    expect(paths).toContain("workspace/fake.sqlite");
+    expect(warnings[0]).toMatch(/not a database/);
+  });
+
+  it("fingerprints the live tree: a change shows, a read does not, and packing sees what the pre-scan saw", async () => {
+    await mkdir(dir("ws"), { recursive: true });
+    await writeFile(dir("ws/a.txt"), "a");
+    const db = new DatabaseSync(dir("ws/s.sqlite"));
+    db.exec("PRAGMA journal_mode=WAL; CREATE TABLE t(x);");
+    db.close();
+    const items = sourceItems([source("ws", "workspace", "dir")], []);
+    const first = await scanItems(items);
+    const reader = new DatabaseSync(dir("ws/s.sqlite"), { readOnly: true });
+    reader.prepare("SELECT * FROM t").all();
+    reader.close();
+    expect((await scanItems(items)).fingerprint).toBe(first.fingerprint);
+    const fp = new TreeFingerprint();
+    for await (const _ of capturingEntries(items, { transientDir: root, fingerprint: fp }));
+    expect(fp.digest()).toBe(first.fingerprint);
+    await writeFile(dir("ws/a.txt"), "changed");
+    expect((await scanItems(items)).fingerprint).not.toBe(first.fingerprint);
+  });
+});
