@@ -44,7 +44,8 @@ const AGENT_SESSIONS: Candidate = { where: "state", rel: "agents/*/sessions", ty
  * Per-agent DB (agents/<id>/agent/openclaw-agent.sqlite): sessions and transcripts, memory index, model auth profiles.
  */
 export const ITEM_MAP: Record<BackupItem, Candidate[]> = {
-  workspace: [{ where: "workspace", rel: "", type: "dir" }],
+  // The sync engine's own folder (trash, journal) is not workspace content.
+  workspace: [{ where: "workspace", rel: "", type: "dir", exclude: ["/.workspace-sync/**"] }],
   config: [{ where: "config", rel: "", type: "file", secret: true }],
   cron: [STATE_DB, { where: "state", rel: "cron", type: "dir" }],
   memory: [

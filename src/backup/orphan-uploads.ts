@@ -12,7 +12,7 @@ import { parseOurName, snapshotOfManifest } from "./naming.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function isOurUpload(argv: string[], remote: ResolvedRemote): boolean {
+export function isOurUpload(argv: string[], remote: ResolvedRemote): boolean {
   if (!argv.includes("rcat")) return false;
   const conf = argv.indexOf("--config");
   if (conf < 0 || argv[conf + 1] !== remote.configPath) return false;

@@ -10,6 +10,8 @@ import { isLegacy, type LegacyEntry, type SnapshotEntry } from "./repository.js"
 import type { BackupSetup } from "./setup.js";
 import { downloadObject, type Stored } from "./transfer.js";
 
+const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
+
 export type AnySnapshot = SnapshotEntry | LegacyEntry;
 
 /** The decoding stages for a snapshot; throws a usage error when the key it needs is not at hand. */
@@ -18,7 +20,7 @@ export function decodeStages(entry: AnySnapshot, unlock: Unlock): Transform[] {
   if (isLegacy(entry)) {
     if (entry.encrypted) {
       if (!unlock.passphrase) throw new UsageError(`${entry.name} is an encrypted snapshot of the older plugin: set backup.passphrase to the passphrase it was made with`);
-      stages.push(createOpensslLegacyDecryptStream(unlock.passphrase));
+      stages.push(createOpensslLegacyDecryptStream(unlock.passphrase, undefined, GZIP_MAGIC));
     }
     stages.push(createDecompressor("gzip")!);
     return stages;

@@ -89,6 +89,7 @@ export async function runBackup(ctx: AppContext, opts: RunBackupOptions): Promis
   const onSpawn = (pid: number) => recordChildSync(childrenFile, pid);
   let error: Error | undefined;
   try {
+    // Uploads a killed run left running are stopped before the repository is looked at.
     await stopOrphans(childrenFile, ctx.log);
     await stopOrphanUploads(access.remote, ctx.log);
     // We hold the lock: any transient folder left is a killed run's.
@@ -111,7 +112,6 @@ export async function runBackup(ctx: AppContext, opts: RunBackupOptions): Promis
     const items = sourceItems(sources, backup.exclude);
     const settings = settingsKey(access.remote.path(""), { include: backup.include, exclude: backup.exclude, compression, enc: encryption.info });
     const state = await readBackupState(ctx.stateDir);
-    // Orphaned uploads of a killed run are stopped before the repository is looked at.
     let listing = await listRepository(access);
     outcome.cleaned = await cleanUp(ctx, access, listing, state, backup.timeout, now());
     if (outcome.cleaned.length) listing = await listRepository(access);
@@ -157,11 +157,11 @@ export async function runBackup(ctx: AppContext, opts: RunBackupOptions): Promis
         warn(m);
       },
     });
-    // S3 part sizes must fit the whole stream: there, wait for the walk; elsewhere the size is only informative.
-    const estimate = access.remote.backendType === "s3" ? await totals : ((await Promise.race([totals, Promise.resolve(undefined)])) ?? { bytes: 0, files: 0 });
+    // S3 part sizes must fit the whole stream: there, wait for the walk (other backends need no size).
+    const expected = access.remote.backendType === "s3" ? await totals : undefined;
     // zstd cuts its own blocks; the other stages get ~1 MiB pieces instead of the tar stream's small ones.
     const stages = [tar, compression === "zstd" ? undefined : createRechunker(), createCompressor(compression), encryption.create()].filter((s) => s !== undefined);
-    const stored = await uploadObject({ ...access, name, env: access.env, stages, expectedBytes: estimate.bytes + estimate.files * 1536, signal, onSpawn });
+    const stored = await uploadObject({ ...access, name, env: access.env, stages, expectedBytes: expected ? expected.bytes + expected.files * 1536 : 0, signal, onSpawn });
     meter.finish();
     const files = counts.files - skipped;
     const fingerprintValue = fingerprint.digest();

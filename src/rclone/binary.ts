@@ -66,7 +66,9 @@ async function detect(binPath: string, cacheFile?: string): Promise<RcloneBinary
   if (cached) return { path: binPath, version: parseRcloneVersion(cached) };
   let stdout: string;
   try {
-    ({ stdout } = await execFileAsync(binPath, ["version"], { timeout: 20_000, maxBuffer: 1 << 20 }));
+    // `rclone version` needs nothing from the environment; a bare one keeps exported secrets out of its /proc entry.
+    const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" };
+    ({ stdout } = await execFileAsync(binPath, ["version"], { timeout: 20_000, maxBuffer: 1 << 20, env }));
   } catch (err) {
     throw new RcloneMissingError(`rclone at ${binPath} could not run (${(err as Error).message.split("\n")[0]}); ${installHint()}`);
   }

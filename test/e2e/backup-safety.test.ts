@@ -152,9 +152,7 @@ describe("backup safety (local backend)", () => {
     expect(await watchBackup(true, true)).toEqual([]);
   });
 
-  // Known gap outside the backup engine: src/rclone/binary.ts runs `rclone version` with the full process
-  // environment the first time a state dir sees this rclone. Flip to `it` once it passes a clean environment.
-  it.fails("an exported passphrase stays out of `rclone version` on a cold version cache", async () => {
+  it("an exported passphrase stays out of `rclone version` on a cold version cache", async () => {
     expect(await watchBackup(true, false)).toEqual([]);
   });
 });

@@ -10,9 +10,26 @@ export class LegacyDecryptError extends Error {
   }
 }
 
-export function createOpensslLegacyDecryptStream(passphrase: string, iterations = 100_000): Transform {
+const WRONG_KEY = "cannot decrypt the legacy snapshot: wrong passphrase or corrupted data";
+
+/**
+ * CBC is not authenticated: a wrong passphrase still passes the final padding check about once in 256 tries.
+ * `expectMagic` (the gzip header of the older plugin's `.tar.gz.enc`) catches it on the first block instead.
+ */
+export function createOpensslLegacyDecryptStream(passphrase: string, iterations = 100_000, expectMagic?: Buffer): Transform {
   let head = Buffer.alloc(0);
   let decipher: ReturnType<typeof createDecipheriv> | undefined;
+  let plainHead: Buffer | undefined = expectMagic ? Buffer.alloc(0) : undefined;
+  const emit = (stream: Transform, plain: Buffer): void => {
+    if (plainHead && expectMagic) {
+      plainHead = Buffer.concat([plainHead, plain]);
+      if (plainHead.length < expectMagic.length) return;
+      if (!plainHead.subarray(0, expectMagic.length).equals(expectMagic)) throw new LegacyDecryptError(WRONG_KEY);
+      plain = plainHead;
+      plainHead = undefined;
+    }
+    if (plain.length) stream.push(plain);
+  };
   return new Transform({
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
       try {
@@ -24,7 +41,7 @@ export function createOpensslLegacyDecryptStream(passphrase: string, iterations 
           decipher = createDecipheriv("aes-256-cbc", derived.subarray(0, 32), derived.subarray(32, 48));
           chunk = head.subarray(16);
         }
-        this.push(decipher.update(chunk));
+        emit(this, decipher.update(chunk));
         cb();
       } catch (err) {
         cb(err as Error);
@@ -33,10 +50,11 @@ export function createOpensslLegacyDecryptStream(passphrase: string, iterations 
     flush(cb: TransformCallback) {
       try {
         if (!decipher) throw new LegacyDecryptError("the legacy snapshot is truncated");
-        this.push(decipher.final());
+        emit(this, decipher.final());
+        if (plainHead) throw new LegacyDecryptError(WRONG_KEY);
         cb();
       } catch (err) {
-        cb(err instanceof LegacyDecryptError ? err : new LegacyDecryptError("cannot decrypt the legacy snapshot: wrong passphrase or corrupted data"));
+        cb(err instanceof LegacyDecryptError ? err : new LegacyDecryptError(WRONG_KEY));
       }
     },
   });
