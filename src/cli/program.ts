@@ -2,8 +2,12 @@
 import { Command, Option } from "commander";
 import { type AppContext, type LocationOptions, loadContext } from "../app/context.js";
 import { type Logger, stderrLogger } from "../util/logger.js";
+import type { HostConfigWriter } from "../setup/openclaw-file.js";
+import { addSetupFlags, SECRET_VARS } from "../setup/flags.js";
+import { authorizeCommand } from "./commands/authorize.js";
 import { addBackupCommands } from "./commands/backup.js";
 import { listCommand } from "./commands/list.js";
+import { setupCommand } from "./commands/setup.js";
 import { statusCommand } from "./commands/status.js";
 import { syncCommand } from "./commands/sync.js";
 
@@ -12,6 +16,8 @@ export interface ProgramDeps {
   /** Plugin mode passes the host's locations and logger; the standalone bin resolves its own. */
   contextOverride?: (opts: LocationOptions) => Promise<AppContext>;
   logger?: Logger;
+  /** Plugin mode: writes openclaw.json through the host's config API (undefined when the host has none). */
+  hostConfigWriter?: () => HostConfigWriter | undefined;
 }
 
 interface GlobalFlags extends LocationOptions {
@@ -26,6 +32,35 @@ export function addCommands(program: Command, deps: ProgramDeps): Command {
     if (deps.contextOverride) return deps.contextOverride(g);
     return loadContext({ config: g.config, stateDir: g.stateDir, workspace: g.workspace, agent: g.agent }, deps.env, log);
   };
+
+  const setup = program
+    .command("setup")
+    .description("guided first run: rclone, provider, mode, backups, sign-in, connectivity check, config, first sync and backup")
+    .option("-y, --yes", "no questions: take every answer from the flags below (defaults for the rest)");
+  addSetupFlags(setup)
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Secrets are never flags (every user can read a process's arguments). With --yes they come from these",
+        "environment variables; the wizard stores what you type in <stateDir>/.env (0600) and writes ${NAME} into the config:",
+        ...SECRET_VARS.map((v) => `  ${v.name.padEnd(56)} ${v.what}`),
+        "",
+        "Example: BACKUP_PASSPHRASE=... workspace-sync setup --yes --provider local --local-folder /mnt/nas/openclaw --mode mailbox",
+      ].join("\n"),
+    )
+    .action(async (_flags, cmd: Command) =>
+      setupCommand(cmd, { context, ...(deps.hostConfigWriter ? { hostConfigWriter: deps.hostConfigWriter } : {}) }),
+    );
+
+  program
+    .command("authorize")
+    .description("OAuth sign-in for dropbox, gdrive or onedrive (rclone authorize), stored in the product's rclone.conf")
+    .addOption(new Option("--provider <name>", "which provider (default: the configured OAuth provider)").choices(["dropbox", "gdrive", "onedrive"]))
+    .option("--paste", "no browser here: paste the token `rclone authorize` printed on another computer (stdin when not a terminal)")
+    .option("--no-browser", "do not open a browser; rclone prints the sign-in link (for an SSH tunnel to port 53682)")
+    .option("--remote-name <name>", "the rclone section to store the token in (default: every configured remote of the provider)")
+    .action(async (flags, cmd: Command) => authorizeCommand(await context(cmd), flags));
 
   program
     .command("status")

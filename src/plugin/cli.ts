@@ -1,7 +1,8 @@
 // `openclaw workspace-sync …`: the standalone command tree (src/cli/program.ts) mounted under the host CLI, with
 // the host's agent workspace. The tree is imported only when the host actually builds its CLI.
 import type { Command } from "commander";
-import type { CliContext } from "./host-api.js";
+import type { HostConfigWriter } from "../setup/openclaw-file.js";
+import type { CliContext, HostRuntime } from "./host-api.js";
 
 export const CLI_COMMAND = "workspace-sync";
 export const CLI_DESCRIPTOR = {
@@ -44,7 +45,26 @@ export function withExitCodes(cmd: Command, exitCodeFor: (err: unknown) => numbe
   return cmd;
 }
 
-export async function registerCliCommands({ program, workspaceDir }: CliContext): Promise<void> {
+/**
+ * `setup` writes openclaw.json through the host's config API when the host offers one (so the gateway sees the
+ * change the way it sees its own edits); undefined otherwise, and setup writes the file itself. `api.runtime` is
+ * read only here, when setup actually writes: reading it while the host only collects CLI metadata throws.
+ */
+export function hostConfigWriter(runtime: (() => HostRuntime) | undefined): HostConfigWriter | undefined {
+  let config: HostRuntime["config"];
+  try {
+    config = runtime?.().config;
+  } catch {
+    return undefined;
+  }
+  const mutateConfigFile = config?.mutateConfigFile;
+  if (typeof mutateConfigFile !== "function") return undefined;
+  return async (mutate) => {
+    await mutateConfigFile.call(config, { afterWrite: { mode: "auto" }, mutate: (draft) => mutate(draft as Record<string, unknown>) });
+  };
+}
+
+export async function registerCliCommands({ program, workspaceDir }: CliContext, runtime?: () => HostRuntime): Promise<void> {
   const [{ addCommands }, { loadContext }, { stderrLogger }, { exitCodeFor }] = await Promise.all([
     import("../cli/program.js"),
     import("../app/context.js"),
@@ -63,6 +83,7 @@ export async function registerCliCommands({ program, workspaceDir }: CliContext)
   withExitCodes(root, exitCodeFor);
   addCommands(root, {
     env: process.env,
+    hostConfigWriter: () => hostConfigWriter(runtime),
     contextOverride: (opts) => {
       const flags = opts as Flags;
       const log = stderrLogger({ verbose: flags.verbose, quiet: flags.quiet });

@@ -83,6 +83,14 @@ export interface HeartbeatRequest {
   sessionKey?: string;
 }
 
+/** A focused write of openclaw.json through the host (`api.runtime.config.mutateConfigFile`). */
+export interface HostConfigMutation {
+  /** What the gateway does after the write: "auto" lets it hot-reload or restart as the change needs. */
+  afterWrite: { mode: "auto" };
+  /** Edits the host's draft of the config in place. */
+  mutate: (draft: object) => void;
+}
+
 /** `api.runtime`: live only in gateway/runtime modes; reading it in `cli-metadata` mode throws. */
 export interface HostRuntime {
   agent: {
@@ -94,6 +102,10 @@ export interface HostRuntime {
   };
   state: {
     resolveStateDir: (env?: NodeJS.ProcessEnv) => string;
+  };
+  /** The host's config writer (used by `setup` in plugin mode); optional so older hosts still fit. */
+  config?: {
+    mutateConfigFile: (params: HostConfigMutation) => Promise<unknown>;
   };
 }
 

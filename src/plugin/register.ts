@@ -9,7 +9,8 @@ import { sessionHandlers } from "./hooks.js";
 import { serviceRegistration } from "./service.js";
 
 export function registerWorkspaceSync(api: HostApi): void {
-  api.registerCli((ctx) => registerCliCommands(ctx), { descriptors: [CLI_DESCRIPTOR] });
+  // The runtime getter is handed over unread: only `setup` reads it, when it writes the config.
+  api.registerCli((ctx) => registerCliCommands(ctx, () => api.runtime), { descriptors: [CLI_DESCRIPTOR] });
   if (api.registrationMode === "cli-metadata") return;
 
   api.registerService(serviceRegistration(api));

@@ -68,13 +68,14 @@ export async function readConf(file: string): Promise<ConfFile> {
 }
 
 /**
- * Replaces the named sections (keeping the order of the others). `keep(name, key)` says which existing
- * values win over the new ones (e.g. an OAuth token rclone refreshed since the product last wrote it).
+ * Replaces the named sections (keeping the order of the others). `keep(name, key, value, existingSection)` says
+ * which existing values win over the new ones (e.g. an OAuth token rclone refreshed since the product last wrote
+ * it) or stay although the new section does not set them (a token `workspace-sync authorize` stored).
  */
 export async function updateSections(
   file: string,
   sections: Record<string, ConfSection>,
-  keep: (section: string, key: string, existing: string) => boolean = () => false,
+  keep: (section: string, key: string, existing: string, existingSection: ConfSection) => boolean = () => false,
 ): Promise<boolean> {
   for (const [name, section] of Object.entries(sections)) validateSection(name, section);
   const conf = await readConf(file);
@@ -82,7 +83,7 @@ export async function updateSections(
   for (const [name, section] of Object.entries(sections)) {
     const existing = conf.get(name) ?? {};
     const merged: ConfSection = { ...section };
-    for (const [key, value] of Object.entries(existing)) if (key in section && keep(name, key, value)) merged[key] = value;
+    for (const [key, value] of Object.entries(existing)) if (keep(name, key, value, existing)) merged[key] = value;
     conf.set(name, merged);
   }
   const after = serializeConf(conf);

@@ -23,6 +23,11 @@ export interface ResolvedRemote {
   display: string;
 }
 
+/** rclone backend types that authenticate with an OAuth token from `rclone authorize`. */
+export const OAUTH_TYPES: ReadonlySet<string> = new Set(["dropbox", "drive", "onedrive"]);
+/** Options `workspace-sync authorize` writes into an OAuth section, kept when the config does not set them. */
+export const AUTHORIZED_KEYS: ReadonlySet<string> = new Set(["token", "drive_id", "drive_type"]);
+
 // rclone backend options that hold passwords and must be stored obscured.
 const PASSWORD_OPTIONS = new Set(["pass", "password", "password2", "key_file_pass", "sas_url_pass"]);
 
@@ -191,9 +196,14 @@ export async function writeRemoteSections(remote: ResolvedRemote): Promise<boole
   } catch {
     lastTokens = {};
   }
-  const changed = await updateSections(remote.configPath, remote.sections, (name, key, existingValue) => {
+  const changed = await updateSections(remote.configPath, remote.sections, (name, key, existingValue, existingSection) => {
     const wanted = remote.sections[name]?.[key];
-    if (wanted === undefined) return false;
+    // What `workspace-sync authorize` stored (token, OneDrive's drive) stays while the config does not set it and the
+    // section still is the same backend.
+    if (wanted === undefined) {
+      const type = remote.sections[name]?.type;
+      return AUTHORIZED_KEYS.has(key) && type !== undefined && OAUTH_TYPES.has(type) && existingSection.type === type;
+    }
     if (PASSWORD_OPTIONS.has(key)) return sameObscured(existingValue, wanted);
     if (key === "token") return lastTokens[name] === sha(wanted) && existingValue !== wanted;
     return false;
@@ -202,4 +212,20 @@ export async function writeRemoteSections(remote: ResolvedRemote): Promise<boole
   for (const [name, section] of Object.entries(remote.sections)) if (section.token) tokens[name] = sha(section.token);
   if (JSON.stringify(tokens) !== JSON.stringify(lastTokens)) await writeFileAtomic(metaFile, JSON.stringify(tokens));
   return changed;
+}
+
+/**
+ * Records `token` as the config's token for section `name` (as if the product had written it), so a token stored in
+ * the file by `workspace-sync authorize` wins over it until the config's token changes.
+ */
+export async function markConfigToken(configPath: string, name: string, token: string): Promise<void> {
+  const metaFile = `${configPath}.owned.json`;
+  let tokens: Record<string, string> = {};
+  try {
+    tokens = JSON.parse(await readFile(metaFile, "utf8")) as Record<string, string>;
+  } catch {
+    tokens = {};
+  }
+  tokens[name] = sha(token);
+  await writeFileAtomic(metaFile, JSON.stringify(tokens));
 }

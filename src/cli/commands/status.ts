@@ -4,8 +4,9 @@ import { redactConfig } from "../../config/index.js";
 import type { AppContext } from "../../app/context.js";
 import { resolveBackupRemote } from "../../app/sync-job.js";
 import { findRclone } from "../../rclone/binary.js";
-import { resolveRemote, writeRemoteSections } from "../../rclone/remotes.js";
-import { runRclone, summarizeFailure } from "../../rclone/runner.js";
+import { readConf } from "../../rclone/conf-file.js";
+import { checkReachable } from "../../rclone/reach.js";
+import { OAUTH_TYPES, resolveRemote, type ResolvedRemote, writeRemoteSections } from "../../rclone/remotes.js";
 import { readLockHolder } from "../../state/lock.js";
 import { defaultRcloneConf, pairId } from "../../state/paths.js";
 import { readSyncState, syncLockFile } from "../../sync/engine.js";
@@ -35,11 +36,20 @@ export interface StatusReport {
   warnings: string[];
 }
 
-async function reachable(bin: Awaited<ReturnType<typeof findRclone>>, target: string, configPath: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  // One cheap listing of the folder: works for every backend (S3-like remotes have no `about`).
-  const res = await runRclone(bin, { args: ["lsf", target, "--max-depth", "1", "--dirs-only"], configPath, env, timeoutMs: 30_000 });
-  if (res.code === 0 || res.code === 3) return undefined;
-  return summarizeFailure("lsf", res);
+async function reachable(bin: Awaited<ReturnType<typeof findRclone>>, remote: ResolvedRemote, root: ResolvedRemote, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  // One cheap listing of the folder: works for every backend (S3-like remotes have no `about`); on bucket stores a
+  // missing folder is fine but a missing bucket is reported.
+  const bucketRoot = remote.isBucketStore && !root.path("").endsWith(":") ? root.path("") : undefined;
+  const reach = await checkReachable(bin, remote, env, { timeoutMs: 30_000, ...(bucketRoot ? { bucketRoot } : {}) });
+  return reach.ok ? undefined : reach.error;
+}
+
+/** OAuth remotes the product writes need a token from `workspace-sync authorize` (or in the config). */
+async function missingToken(remote: ResolvedRemote, name: string): Promise<boolean> {
+  const type = remote.sections[name]?.type;
+  if (remote.readOnly || !type || !OAUTH_TYPES.has(type)) return false;
+  const conf = await readConf(remote.configPath).catch(() => new Map<string, Record<string, string>>());
+  return !conf.get(name)?.token;
 }
 
 export async function buildStatus(ctx: AppContext): Promise<StatusReport> {
@@ -83,7 +93,10 @@ export async function buildStatus(ctx: AppContext): Promise<StatusReport> {
     if (bin && ctx.problems.length === 0) {
       try {
         await writeRemoteSections(remote);
-        const err = await reachable(bin, remote.path(""), remote.configPath, ctx.env);
+        if (await missingToken(remote, sync.remote.remoteName)) {
+          report.warnings.push(`no ${sync.remote.provider} token in ${remote.configPath} [${sync.remote.remoteName}]: run \`workspace-sync authorize\``);
+        }
+        const err = await reachable(bin, remote, resolveRemote(sync.remote, "", defaultRcloneConf(ctx.stateDir)), ctx.env);
         report.sync.reachable = !err;
         if (err) report.sync.reachError = err;
       } catch (err) {
