@@ -1,5 +1,6 @@
 // The resolved world of one invocation (CLI or plugin): where things are, the validated config, rclone.
 import { loadConfigFromLocations } from "../config/index.js";
+import { registerConfigSecrets } from "./child-secrets.js";
 import type { ConfigProblem, PluginConfig } from "../config/types.js";
 import path from "node:path";
 import { productDir } from "../state/paths.js";
@@ -27,6 +28,7 @@ export interface AppContext {
 
 export async function loadContext(opts: LocationOptions, env: NodeJS.ProcessEnv, log: Logger): Promise<AppContext> {
   const loaded = await loadConfigFromLocations(opts, env);
+  registerConfigSecrets(loaded.config);
   return {
     configFile: loaded.locations.configFile,
     configExists: loaded.locations.configExists,

@@ -60,14 +60,5 @@ export function configuredSecrets(backup: BackupConfig | undefined): string[] {
   return backup?.passphrase ? [backup.passphrase] : [];
 }
 
-/** A copy of env without any variable whose value is (or contains) a configured secret. */
-export function childEnv(env: NodeJS.ProcessEnv, secrets: readonly string[]): NodeJS.ProcessEnv {
-  const live = secrets.filter((s) => s.length > 0);
-  const out: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(env)) {
-    if (value === undefined) continue;
-    if (live.some((s) => value === s || (s.length >= 6 && value.includes(s)))) continue;
-    out[key] = value;
-  }
-  return out;
-}
+/** A copy of env without any variable whose value is (or contains) a configured secret (see util/child-env). */
+export { childEnv } from "../util/child-env.js";

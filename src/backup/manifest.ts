@@ -48,6 +48,12 @@ export interface Manifest {
   stored: { size: number; sha256: string };
   compression: Compression;
   encryption: EncryptionInfo;
+  /**
+   * Commit order in the repository: one more than the highest sequence listed when this snapshot was written. "Newest"
+   * (latest, retention) means highest sequence, then latest `created`: a host clock that was wrong when a snapshot
+   * was taken cannot make an older snapshot pass for the newest. Absent in manifests written before it existed (0).
+   */
+  sequence?: number;
   /** Fingerprint of the live tree (paths, sizes, mtimes) for skipping unchanged scheduled backups. */
   fingerprint: string;
   warnings: string[];
@@ -92,5 +98,6 @@ export function parseManifest(text: string, snapshot: string): Manifest | undefi
   const enc = v.encryption;
   if (enc.scheme !== "none" && !(enc.scheme === "age" && (enc.recipientType === "scrypt" || enc.recipientType === "x25519"))) return undefined;
   if (![v.files, v.dirs, v.symlinks, v.bytes].every(isCount)) return undefined;
+  if (v.sequence !== undefined && !isCount(v.sequence)) return undefined;
   return v as unknown as Manifest;
 }

@@ -2,6 +2,7 @@
 // the snapshots retention no longer keeps (never the newest; legacy snapshots only when asked).
 import type { AppContext } from "../app/context.js";
 import { acquireLock } from "../state/lock.js";
+import { clockFor } from "./clock.js";
 import { planLeftovers, planRetention, applyRetentionPlan, removeLeftovers } from "./prune.js";
 import { stopOrphanUploads } from "./orphan-uploads.js";
 import { listRepository } from "./repository.js";
@@ -27,7 +28,7 @@ export async function pruneRepository(ctx: AppContext, opts: { dryRun?: boolean;
     await stopOrphanUploads(setup.remote, ctx.log);
     const state = await readBackupState(ctx.stateDir);
     const listing = await listRepository(setup.access);
-    const now = (opts.now ?? (() => new Date()))();
+    const now = (opts.now ?? clockFor(ctx.env))();
     const leftovers = planLeftovers(listing, state.pending, setup.backup.timeout * 1000 + GRACE_EXTRA_MS, now);
     const retention = planRetention(listing, setup.backup.retain, new Set(), !!opts.includeLegacy);
     const report: PruneReport = {

@@ -5,7 +5,7 @@ import type { RepoListing } from "./repository.js";
 
 const t = (iso: string) => new Date(iso);
 const listing = (): RepoListing => ({
-  snapshots: ["2026-01-03", "2026-01-02"].map((d, i) => ({ name: `backup-${d.replace(/-/g, "")}T000000Z-0000000${i}.tar.zst.age`, manifest: {} as Manifest, created: t(`${d}T00:00:00Z`), size: 1 })),
+  snapshots: ["2026-01-03", "2026-01-02"].map((d, i) => ({ name: `backup-${d.replace(/-/g, "")}T000000Z-0000000${i}.tar.zst.age`, manifest: {} as Manifest, created: t(`${d}T00:00:00Z`), sequence: 0, size: 1 })),
   damaged: [],
   legacy: [{ name: "backup-20250101T000000Z.tar.gz.enc", time: t("2025-01-01T00:00:00Z"), size: 1, encrypted: true }],
   leftovers: [

@@ -3,7 +3,7 @@
 // they may be an upload still running on another host that shares the repository.
 import type { RetainPolicy } from "../config/types.js";
 import { deleteObject, deleteSnapshot, type Leftover, type RepoAccess, type RepoListing } from "./repository.js";
-import { applyRetention, type RetentionResult } from "./retention.js";
+import { applyRetention, type RetentionCandidate, type RetentionResult } from "./retention.js";
 import { updateBackupState } from "./state.js";
 
 export interface LeftoverPlan {
@@ -36,7 +36,7 @@ export interface RetentionPlan extends RetentionResult {
 }
 
 export function planRetention(listing: RepoListing, retain: number | RetainPolicy, protect: ReadonlySet<string>, includeLegacy = false): RetentionPlan {
-  const candidates = listing.snapshots.map((s) => ({ name: s.name, time: s.created }));
+  const candidates: RetentionCandidate[] = listing.snapshots.map((s) => ({ name: s.name, time: s.created, order: s.sequence }));
   if (includeLegacy) candidates.push(...listing.legacy.map((l) => ({ name: l.name, time: l.time })));
   const result = applyRetention(candidates, retain, protect);
   const legacy = new Set(listing.legacy.map((l) => l.name));

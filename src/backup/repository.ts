@@ -23,6 +23,8 @@ export interface SnapshotEntry {
   name: string;
   manifest: Manifest;
   created: Date;
+  /** Commit order (manifest.sequence, 0 for older manifests). */
+  sequence: number;
   /** Size of the data object as listed. */
   size: number;
 }
@@ -127,7 +129,7 @@ export async function listRepository(a: RepoAccess): Promise<RepoListing> {
       } else if (sizes.get(name) !== manifest.stored.size) {
         listing.damaged.push({ name, manifest, problem: `the stored object is ${sizes.get(name)} bytes, the manifest says ${manifest.stored.size}` });
       } else {
-        listing.snapshots.push({ name, manifest, created: new Date(manifest.created), size: manifest.stored.size });
+        listing.snapshots.push({ name, manifest, created: new Date(manifest.created), sequence: manifest.sequence ?? 0, size: manifest.stored.size });
       }
       continue;
     }
@@ -147,7 +149,8 @@ export async function listRepository(a: RepoAccess): Promise<RepoListing> {
     const legacy = parseLegacyName(name);
     if (legacy) listing.legacy.push({ name, time: legacy.time, size: sizes.get(name) ?? 0, encrypted: legacy.encrypted });
   }
-  listing.snapshots.sort(newestFirst((s) => s.created.getTime()));
+  // Newest = last committed (sequence), then by creation time: see Manifest.sequence.
+  listing.snapshots.sort((a, b) => b.sequence - a.sequence || newestFirst<SnapshotEntry>((s) => s.created.getTime())(a, b));
   listing.legacy.sort(newestFirst((l) => l.time.getTime()));
 
   // Keep the cache to what still exists.
@@ -178,6 +181,11 @@ export function findSnapshot(listing: RepoListing, wanted: string | undefined): 
   if (!wanted || wanted === "latest") return listing.snapshots[0] ?? listing.legacy[0];
   const strip = wanted.endsWith(".manifest.json") ? wanted.slice(0, -".manifest.json".length) : wanted;
   return listing.snapshots.find((s) => s.name === strip) ?? listing.legacy.find((l) => l.name === strip);
+}
+
+/** The sequence the next snapshot committed to this repository gets. */
+export function nextSequence(listing: RepoListing): number {
+  return 1 + Math.max(0, ...listing.snapshots.map((s) => s.sequence), ...listing.damaged.map((d) => d.manifest.sequence ?? 0));
 }
 
 export const isLegacy = (e: SnapshotEntry | LegacyEntry): e is LegacyEntry => !("manifest" in e);

@@ -2,7 +2,7 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { commitTarget, discardTarget, prepareTarget } from "./restore-target.js";
+import { commitTarget, discardTarget, INCOMPLETE_MARKER, prepareTarget, STAGING_PREFIX } from "./restore-target.js";
 
 let root: string;
 beforeEach(async () => void (root = await mkdtemp(path.join(os.tmpdir(), "ws-target-"))));
@@ -38,5 +38,52 @@ describe("restore target", () => {
     expect(await readFile(outside, "utf8")).toBe("untouched");
     expect(await readFile(path.join(target, "workspace", "old.txt"), "utf8")).toBe("old");
     expect((await readdir(target)).sort()).toEqual(["workspace"]);
+  });
+
+  it("a new target appears only at the commit, in one rename of a hidden sibling staging folder", async () => {
+    const target = path.join(root, "new");
+    const t = await prepareTarget(target, false);
+    expect(path.dirname(t.staging)).toBe(root);
+    expect(path.basename(t.staging).startsWith(STAGING_PREFIX)).toBe(true);
+    await writeFile(path.join(t.staging, "a.txt"), "a");
+    expect(await readdir(root)).toEqual([path.basename(t.staging)]);
+    await commitTarget(t);
+    expect(await readdir(root)).toEqual(["new"]);
+    expect(await readdir(target)).toEqual(["a.txt"]);
+  });
+
+  it("an existing target carries the marker until the last entry is in place; a failure removes it", async () => {
+    const target = path.join(root, "t");
+    await mkdir(target);
+    const t = await prepareTarget(target, false);
+    expect((await readdir(target)).sort()).toEqual([INCOMPLETE_MARKER, path.basename(t.staging)].sort());
+    await discardTarget(t);
+    expect(await readdir(target)).toEqual([]);
+    const t2 = await prepareTarget(target, false);
+    await writeFile(path.join(t2.staging, "a.txt"), "a");
+    await commitTarget(t2);
+    expect(await readdir(target)).toEqual(["a.txt"]);
+  });
+
+  it("an interrupted restore's leftovers (dead owner) do not block the next one; real content needs --force", async () => {
+    const target = path.join(root, "t");
+    const dead = `${STAGING_PREFIX}999999999-deadbeef`;
+    await mkdir(path.join(target, dead, "workspace"), { recursive: true });
+    await writeFile(path.join(target, INCOMPLETE_MARKER), "x");
+    const t = await prepareTarget(target, false);
+    expect(await readdir(target)).not.toContain(dead);
+    await commitTarget(t);
+    expect(await readdir(target)).toEqual([]);
+
+    await writeFile(path.join(target, "half.txt"), "moved in before the kill");
+    await writeFile(path.join(target, INCOMPLETE_MARKER), "x");
+    await expect(prepareTarget(target, false)).rejects.toMatchObject({ exitCode: 2, message: /interrupted restore/ });
+    const forced = await prepareTarget(target, true);
+    await discardTarget(forced);
+    expect(await readdir(target)).toContain(INCOMPLETE_MARKER); // still not a complete restore
+
+    await mkdir(path.join(root, `${STAGING_PREFIX}999999999-cafe-new`));
+    const beside = await prepareTarget(path.join(root, "new"), false);
+    expect((await readdir(root)).filter((n) => n.startsWith(STAGING_PREFIX))).toEqual([path.basename(beside.staging)]);
   });
 });

@@ -12,8 +12,9 @@ import { stampOf } from "./naming.js";
 import type { ProgressSink } from "./progress.js";
 import { readSnapshot } from "./read-snapshot.js";
 import { diffWithLive, type DiffSummary } from "./restore-diff.js";
-import { commitTarget, discardTarget, prepareTarget } from "./restore-target.js";
-import { isLegacy, listRepository } from "./repository.js";
+import { clockFor } from "./clock.js";
+import { commitTarget, discardTarget, type PreparedTarget, prepareTarget } from "./restore-target.js";
+import { isLegacy, listRepository, type SnapshotEntry } from "./repository.js";
 import { openRepository } from "./setup.js";
 import { pickSnapshots } from "./verify.js";
 
@@ -79,22 +80,50 @@ export async function restoreSnapshot(ctx: AppContext, opts: RestoreOptions): Pr
     return { ...report, ...counts(result), entries, refused: result.refused };
   }
 
-  const target = path.resolve(opts.to ?? defaultRestoreDir(ctx.stateDir, entry!.name, (opts.now ?? (() => new Date()))()));
-  const prepared = await prepareTarget(target, !!opts.force);
+  const target = path.resolve(opts.to ?? defaultRestoreDir(ctx.stateDir, entry!.name, (opts.now ?? clockFor(ctx.env))()));
+  const needs = legacy ? entry!.size : (entry as SnapshotEntry).manifest.bytes;
   let result: ExtractResult;
+  let prepared: PreparedTarget | undefined;
   try {
-    ({ result } = await readSnapshot(setup, entry!, unlock, (s) => extractTar(s, { target: prepared.staging, filter }), readOpts));
+    prepared = await prepareTarget(target, !!opts.force);
+    const staging = prepared.staging;
+    ({ result } = await readSnapshot(setup, entry!, unlock, (s) => extractTar(s, { target: staging, filter }), readOpts));
   } catch (err) {
-    await discardTarget(prepared);
+    if (prepared) await discardTarget(prepared);
     if (err instanceof UsageError) throw err;
+    if (isDiskFull(err)) {
+      throw new OperationError(
+        `restore target ${target} ran out of space (disk full: ${diskFullCode(err)}); the snapshot ${entry!.name} is fine and unchanged, ` +
+          `it needs about ${(needs / 2 ** 20).toFixed(1)} MiB unpacked: free space there or restore elsewhere with --to DIR; nothing was restored`,
+        { cause: err },
+      );
+    }
     throw new OperationError(`${(err as Error).message}; nothing was restored`, { cause: err });
   }
-  await commitTarget(prepared);
+  try {
+    await commitTarget(prepared);
+  } catch (err) {
+    // A merge cut short keeps its marker (the target is not complete); a new target stays absent.
+    if (prepared.mode === "rename") await discardTarget(prepared);
+    throw new OperationError(`the snapshot was read and checked, but moving it into ${target} failed: ${(err as Error).message}`, { cause: err });
+  }
   report.target = target;
   Object.assign(report, counts(result), { refused: result.refused });
   if (!legacy && "manifest" in entry!) report.diff = await diffWithLive(entry.manifest, target, setup.backup.exclude, filter);
   return report;
 }
+
+const DISK_FULL = new Set(["ENOSPC", "EDQUOT"]);
+
+/** The local disk (or quota) is full somewhere in the error's cause chain. */
+function diskFullCode(err: unknown): string | undefined {
+  for (let e = err as (Error & { code?: string; cause?: unknown }) | undefined, depth = 0; e && depth < 8; e = e.cause as typeof e, depth++) {
+    if (e.code && DISK_FULL.has(e.code)) return e.code;
+  }
+  return undefined;
+}
+
+const isDiskFull = (err: unknown) => diskFullCode(err) !== undefined;
 
 function counts(r: ExtractResult): Pick<RestoreReport, "files" | "dirs" | "symlinks" | "bytes"> {
   return { files: r.files, dirs: r.dirs, symlinks: r.symlinks, bytes: r.bytes };

@@ -59,4 +59,16 @@ describe("retention", () => {
     expect(names(r).sort()).toEqual(["committed", "future"]);
     expect(r.remove).toEqual(["old"]);
   });
+
+  it("newest means last committed: a snapshot dated by a wrong clock is ordered by its commit sequence", () => {
+    // "future" was taken while the host clock said 2099, "past" while it said 2001; "now" was committed last.
+    const future = { ...snap("2099-01-01T00:00:00Z", "future"), order: 2 };
+    const past = { ...snap("2001-01-01T00:00:00Z", "past"), order: 3 };
+    const now = { ...snap("2026-01-03T00:00:00Z", "now"), order: 4 };
+    const first = { ...snap("2026-01-01T00:00:00Z", "first"), order: 1 };
+    expect(names(applyRetention([future, past, now, first], 2))).toEqual(["now", "past"]);
+    expect(applyRetention([future, past, first], 1).keep).toEqual([{ name: "past", reasons: ["newest", "last"] }]);
+    // Manifests written before the sequence existed (order 0) are older than any sequenced one.
+    expect(names(applyRetention([snap("2030-01-01T00:00:00Z", "old-format"), { ...snap("2026-01-01T00:00:00Z", "seq"), order: 1 }], 1))).toEqual(["seq"]);
+  });
 });

@@ -7,6 +7,8 @@ import type { RetainPolicy } from "../config/types.js";
 export interface RetentionCandidate {
   name: string;
   time: Date;
+  /** Commit order (higher = committed later); decides "newest" before the time does. Default 0. */
+  order?: number;
 }
 
 export interface RetentionResult {
@@ -44,7 +46,9 @@ export function applyRetention(
   protect: ReadonlySet<string> = new Set(),
 ): RetentionResult {
   const policy = normalizePolicy(retain);
-  const sorted = [...snapshots].sort((a, b) => b.time.getTime() - a.time.getTime() || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
+  const sorted = [...snapshots].sort(
+    (a, b) => (b.order ?? 0) - (a.order ?? 0) || b.time.getTime() - a.time.getTime() || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0),
+  );
   const reasons = new Map<string, string[]>();
   const mark = (name: string, why: string) => reasons.set(name, [...(reasons.get(name) ?? []), why]);
 

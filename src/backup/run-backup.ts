@@ -12,6 +12,7 @@ import { stopOrphans } from "../sync/orphans.js";
 import { OperationError, UsageError } from "../util/errors.js";
 import { createTarPackStream, type WalkEntry } from "./archive/index.js";
 import { capturingEntries } from "./capture-entries.js";
+import { clockFor } from "./clock.js";
 import { recordChildSync, stopOrphanUploads } from "./orphan-uploads.js";
 import { createCompressor, createRechunker, effectiveCompression } from "./codec.js";
 import { resolveItems } from "./items.js";
@@ -20,7 +21,7 @@ import { type Manifest, MANIFEST_FORMAT, MANIFEST_VERSION, product, serializeMan
 import { manifestNameFor, newSnapshotName } from "./naming.js";
 import { createMeter, type ProgressSink } from "./progress.js";
 import { applyRetentionPlan, planLeftovers, planRetention, removeLeftovers } from "./prune.js";
-import { listRepository, type RepoListing, statObject } from "./repository.js";
+import { listRepository, nextSequence, type RepoListing, statObject } from "./repository.js";
 import { scanItems, sourceItems, TreeFingerprint } from "./scan.js";
 import { openRepository } from "./setup.js";
 import { backupLockFile, type BackupRunRecord, type BackupState, readBackupState, transientRoot, updateBackupState } from "./state.js";
@@ -71,7 +72,7 @@ async function* counting(entries: AsyncIterable<WalkEntry>, counts: { files: num
 }
 
 export async function runBackup(ctx: AppContext, opts: RunBackupOptions): Promise<BackupOutcome> {
-  const now = opts.now ?? (() => new Date());
+  const now = opts.now ?? clockFor(ctx.env);
   const started = now();
   const timeout = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, timeout.signal]) : timeout.signal;
@@ -135,6 +136,7 @@ export async function runBackup(ctx: AppContext, opts: RunBackupOptions): Promis
     signal.throwIfAborted();
 
     const name = newSnapshotName(started, compression, backup.encrypt, listing.names);
+    const sequence = nextSequence(listing);
     await updateBackupState(ctx.stateDir, (s) => void s.pending.push(name));
     await mkdir(runDir, { recursive: true, mode: 0o700 });
 
@@ -189,6 +191,7 @@ export async function runBackup(ctx: AppContext, opts: RunBackupOptions): Promis
       stored,
       compression,
       encryption: encryption.info,
+      sequence,
       fingerprint: fingerprintValue,
       warnings: outcome.warnings.slice(0, MAX_MANIFEST_WARNINGS),
     };
@@ -200,7 +203,7 @@ export async function runBackup(ctx: AppContext, opts: RunBackupOptions): Promis
     });
 
     // Retention only after a committed snapshot; the new one is protected whatever the clocks say.
-    const committed: RepoListing = { ...listing, snapshots: [{ name, manifest, created: started, size: stored.size }, ...listing.snapshots] };
+    const committed: RepoListing = { ...listing, snapshots: [{ name, manifest, created: started, sequence, size: stored.size }, ...listing.snapshots] };
     const retention = planRetention(committed, backup.retain, new Set([name]));
     const applied = await applyRetentionPlan(access, retention, ctx.stateDir);
     outcome.pruned = applied.removed;

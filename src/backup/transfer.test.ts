@@ -77,6 +77,22 @@ describe("upload and download", () => {
     await expect(p).rejects.toThrow(/killed by SIGKILL/);
   });
 
+  it("rclone killed after the source ended (rest still buffered downstream) fails the upload without a hang", async () => {
+    // Found by the fault suite: destroying an already-ended source is a no-op, so the later stages waited forever.
+    let pid = 0;
+    const slow = new Transform({
+      highWaterMark: 64 << 20,
+      transform(c, _e, cb) {
+        setTimeout(() => cb(null, c), 20);
+      },
+    });
+    const src = source(4);
+    const p = uploadObject({ bin, remote, env, name: "killed-late", stages: [src, slow], expectedBytes: 4 << 20, onSpawn: (p) => (pid = p) });
+    await new Promise<void>((r) => src.once("end", () => r()));
+    process.kill(pid, "SIGKILL");
+    await expect(p).rejects.toThrow(/killed by SIGKILL/);
+  });
+
   it("a missing object, a failing stage or a failing consumer ends the download (no hang)", async () => {
     await expect(downloadObject({ bin, remote, env, name: "missing", stages: [], consume: consumeAll })).rejects.toMatchObject({ name: "RcloneError" });
     await uploadObject({ bin, remote, env, name: "big", stages: [source(64)], expectedBytes: 64 << 20 });

@@ -63,8 +63,13 @@ export async function uploadObject(
   } catch (err) {
     failure.set(err);
   } finally {
-    // rclone is gone: a pipeline still running has nobody reading it any more.
-    if (!done) stages[0].destroy(new Error("the upload stopped before the snapshot was complete"));
+    // rclone is gone: a pipeline still running has nobody reading it any more. Every stage is stopped, not just
+    // the first: once the tar source has ended (the rest of the archive still buffered downstream), destroying it
+    // is a no-op and the later stages would wait forever for a reader.
+    if (!done) {
+      const stopped = new Error("the upload stopped before the snapshot was complete");
+      for (const stage of stages) if (!stage.destroyed) stage.destroy(stopped);
+    }
     await piped;
   }
   if (failure.error) throw failure.error;
@@ -89,7 +94,9 @@ export async function downloadObject<T>(
   const fail = (err: unknown) => {
     failure.set(err);
     stop.abort();
+    // Both ends: the source may have ended already (rclone done), and a consumer that gave up no longer reads.
     src.destroy(failure.error);
+    out.destroy(failure.error);
   };
   const piped = pipeline([src, tap, ...opts.stages, out] as [PassThrough, ...Transform[]]).catch(fail);
   let result: T | undefined;

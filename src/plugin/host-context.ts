@@ -81,6 +81,7 @@ export async function contextFromHost(loc: HostLocations, rawConfig: unknown, pr
   const env = mergeEnv(processEnv, dotEnv) as NodeJS.ProcessEnv;
   const loaded = loadPluginConfig(rawConfig, env);
   const config = loaded.config;
+  (await import("../app/child-secrets.js")).registerConfigSecrets(config);
   problems.push(...loaded.problems);
   return {
     configFile: loc.configFile,

@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import { type Dirent, lstatSync, readdirSync, type Stats, statSync } from "node:fs";
 import path from "node:path";
 import type { Excluder } from "./rclone-glob.js";
+import { childEnv } from "../util/child-env.js";
 
 export type FileStamp = [size: number, mtimeMs: number];
 
@@ -69,7 +70,7 @@ function pruneArgs(patterns: readonly string[]): string[] {
 function scanWithFind(root: string, excluder: Excluder, opts: { followSymlinks: boolean; patterns: readonly string[] }): Promise<Map<string, FileStamp> | undefined> {
   return new Promise((resolve) => {
     const args = [...(opts.followSymlinks ? ["-L"] : []), ".", "-mindepth", "1", ...pruneArgs(opts.patterns), "-type", "f", "-printf", "%s %T@ %P\\0"];
-    const child = spawn("find", args, { cwd: root, stdio: ["ignore", "pipe", "ignore"] });
+    const child = spawn("find", args, { cwd: root, env: childEnv(process.env), stdio: ["ignore", "pipe", "ignore"] });
     const out = new Map<string, FileStamp>();
     // Whether a folder lies in an excluded folder, decided once per folder, not once per file.
     const dirExcluded = new Map<string, boolean>();

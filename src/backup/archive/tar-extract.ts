@@ -169,6 +169,9 @@ export async function extractTar(stream: Readable, opts: ExtractOptions): Promis
       .then(() => (failure ? drain(entry) : handle(entry)))
       .catch((err: Error) => {
         failure ??= err;
+        // A write that failed (disk full, permissions) ends the restore: stop reading instead of downloading the
+        // rest of the snapshot for nothing.
+        stream.destroy(failure);
         return drain(entry).catch(() => {});
       })
       .finally(() => stream.resume());
