@@ -2,6 +2,7 @@
 import path from "node:path";
 import type { BackupConfig } from "../config/types.js";
 import { resolveRemote, type ResolvedRemote, writeRemoteSections } from "../rclone/remotes.js";
+import { rcloneEnvFor } from "../rclone/retry-policy.js";
 import { defaultRcloneConf } from "../state/paths.js";
 import type { SyncJob } from "../sync/job.js";
 import { UsageError } from "../util/errors.js";
@@ -49,7 +50,7 @@ export async function buildSyncJob(ctx: AppContext, extra: Partial<SyncJob> = {}
     remote,
     stateDir: ctx.stateDir,
     protectedRemotePatterns: protectedPatterns(remote, backupRemote),
-    env: ctx.env,
+    env: rcloneEnvFor(remote.backendType, ctx.env),
     log: ctx.log,
     ...extra,
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { authorizeEnv, parseAuthorizeOutput } from "./authorize.js";
+import { authorizeEnv, clientEnv, parseAuthorizeOutput } from "./authorize.js";
 
 const TOKEN = { access_token: "A", token_type: "bearer", refresh_token: "R", expiry: "2030-01-01T00:00:00Z" };
 const JSON_TOKEN = JSON.stringify(TOKEN);
@@ -33,8 +33,8 @@ describe("reading the token rclone authorize printed (or a person pasted)", () =
 
 describe("rclone authorize's environment", () => {
   it("carries own app credentials as RCLONE_<BACKEND>_CLIENT_*, drops other RCLONE_ settings", () => {
-    const env = authorizeEnv({ PATH: "/bin", RCLONE_CONFIG: "/elsewhere", RCLONE_DRIVE_SCOPE: "drive.file" }, "drive", { id: "cid", secret: "cs" });
-    expect(env).toEqual({ PATH: "/bin", RCLONE_DRIVE_CLIENT_ID: "cid", RCLONE_DRIVE_CLIENT_SECRET: "cs" });
-    expect(authorizeEnv({ HOME: "/h" }, "dropbox", {})).toEqual({ HOME: "/h" });
+    expect(authorizeEnv({ PATH: "/bin", RCLONE_CONFIG: "/elsewhere", RCLONE_DRIVE_SCOPE: "drive.file" })).toEqual({ PATH: "/bin" });
+    expect(clientEnv("drive", { id: "cid", secret: "cs" })).toEqual({ RCLONE_DRIVE_CLIENT_ID: "cid", RCLONE_DRIVE_CLIENT_SECRET: "cs" });
+    expect(clientEnv("dropbox", {})).toEqual({});
   });
 });

@@ -89,11 +89,11 @@ export function clientEnv(rcloneType: string, client: { id?: string; secret?: st
   return out;
 }
 
-/** Environment for `rclone authorize`: the caller's, without RCLONE_* settings that could redirect it, plus the client. */
-export function authorizeEnv(base: NodeJS.ProcessEnv, rcloneType: string, client: { id?: string; secret?: string }): NodeJS.ProcessEnv {
+/** Environment for `rclone authorize`: the caller's, without RCLONE_* settings that could redirect it. */
+export function authorizeEnv(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(base)) if (v !== undefined && !k.toUpperCase().startsWith("RCLONE_")) env[k] = v;
-  return { ...env, ...clientEnv(rcloneType, client) };
+  return env;
 }
 
 export interface AuthorizeRun {
@@ -117,7 +117,9 @@ export async function runAuthorize(run: AuthorizeRun): Promise<AuthorizedToken> 
     args,
     // No config file: the temporary remote of `rclone authorize` must not pick up sections of any real one.
     configPath: process.platform === "win32" ? "NUL" : "/dev/null",
-    env: authorizeEnv(run.env, run.rcloneType, run.client),
+    env: authorizeEnv(run.env),
+    // The client id/secret go to this child alone, past the filter that keeps configured secrets out of children.
+    secretEnv: clientEnv(run.rcloneType, run.client),
     stdout: { capture: 1 << 20 },
     timeoutMs: run.timeoutMs ?? 15 * 60_000,
     ...(run.signal ? { signal: run.signal } : {}),

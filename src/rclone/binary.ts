@@ -1,6 +1,7 @@
 // Finds the rclone binary and detects its version once per path.
 import { execFile } from "node:child_process";
 import { access, constants, readFile, stat } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { writeFileAtomic } from "../util/atomic-file.js";
@@ -61,25 +62,42 @@ async function cachedVersionOutput(binPath: string, cacheFile: string | undefine
   return undefined;
 }
 
-async function detect(binPath: string, cacheFile?: string): Promise<RcloneBinary> {
+/** How a message names the binary: the config key when the user configured it, else where PATH led. */
+function describe(binPath: string, explicit: boolean): string {
+  return explicit ? `rclonePath ${JSON.stringify(binPath)}` : `rclone at ${binPath}`;
+}
+
+async function detect(binPath: string, explicit: boolean, cacheFile?: string): Promise<RcloneBinary> {
   const cached = await cachedVersionOutput(binPath, cacheFile);
   if (cached) return { path: binPath, version: parseRcloneVersion(cached) };
+  const what = describe(binPath, explicit);
+  const fix = explicit ? "fix rclonePath in the plugin config, or remove it to use rclone from PATH" : installHint();
   let stdout: string;
   try {
     // `rclone version` needs nothing from the environment; a bare one keeps exported secrets out of its /proc entry.
+    // No config file either: without --config rclone creates ~/.config/rclone just to look for one.
     const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" };
-    ({ stdout } = await execFileAsync(binPath, ["version"], { timeout: 20_000, maxBuffer: 1 << 20, env }));
+    ({ stdout } = await execFileAsync(binPath, ["version", "--config", os.devNull], { timeout: 20_000, maxBuffer: 1 << 20, env }));
   } catch (err) {
-    throw new RcloneMissingError(`rclone at ${binPath} could not run (${(err as Error).message.split("\n")[0]}); ${installHint()}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOENT" ? "does not exist" : code === "EACCES" ? "is not an executable file" : `could not run (${(err as Error).message.split("\n")[0]})`;
+    throw new RcloneMissingError(`${what} ${why}; ${fix}`);
   }
-  const version = parseRcloneVersion(stdout);
+  let version: RcloneVersion;
+  try {
+    version = parseRcloneVersion(stdout);
+  } catch {
+    const first = (stdout.split("\n")[0] ?? "").replace(/[^\x20-\x7e]/g, "?").slice(0, 80);
+    throw new RcloneMissingError(`${what} does not look like rclone: \`rclone version\` printed ${JSON.stringify(first)}; ${fix}`);
+  }
   if (cacheFile && atLeast(version, MIN_SUPPORTED[0], MIN_SUPPORTED[1])) {
     const st = await stat(binPath).catch(() => undefined);
     if (st) await writeFileAtomic(cacheFile, JSON.stringify({ path: binPath, size: st.size, mtimeMs: st.mtimeMs, output: stdout.split("\n")[0] })).catch(() => {});
   }
   if (!atLeast(version, MIN_SUPPORTED[0], MIN_SUPPORTED[1])) {
     throw new RcloneMissingError(
-      `rclone ${version.raw} is too old: openclaw-workspace-sync needs rclone >= ${MIN_SUPPORTED.join(".")}; ${installHint()}`,
+      `${what} is rclone ${version.raw}, which is too old: openclaw-workspace-sync needs rclone >= ${MIN_SUPPORTED.join(".")}; ${explicit ? `${fix}; ` : ""}${installHint()}`,
     );
   }
   return { path: binPath, version };
@@ -91,7 +109,7 @@ export async function findRclone(explicitPath?: string, envPath = process.env.PA
   if (!resolved) throw new RcloneMissingError(`rclone was not found on PATH; ${installHint()}`);
   let found = cache.get(resolved);
   if (!found) {
-    found = detect(resolved, cacheFile);
+    found = detect(resolved, explicitPath !== undefined, cacheFile);
     cache.set(resolved, found);
     found.catch(() => cache.delete(resolved));
   }

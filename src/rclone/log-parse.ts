@@ -56,7 +56,9 @@ export function explainError(msg: string): string | undefined {
     return "the remote folder does not exist; check `remotePath` (with a Dropbox app folder, remotePath should be \"\")";
   if (/modification time support is missing/i.test(msg))
     return "this rclone cannot bisync with a remote that does not keep modification times (e.g. some WebDAV servers); use mailbox or mirror mode, or a newer rclone (>= 1.66 can compare by size/checksum)";
-  if (/no space left on device/i.test(msg)) return "the local disk is full; free space and run again";
+  // rclone preallocates local files (fallocate) and says so before writing a byte.
+  if (/no space left on device|file too big for remaining disk space|disk quota exceeded/i.test(msg))
+    return "the local disk is full (no space left); free space and run again";
   if (/connection refused|no such host|i\/o timeout|network is unreachable/i.test(msg))
     return "the remote could not be reached; check the network and the endpoint";
   if (/token expired|invalid_grant|unauthorized|401|403|AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch/i.test(msg))

@@ -4,7 +4,9 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import type { RcloneBinary } from "./binary.js";
+import { childEnv } from "../util/child-env.js";
 import { explainError, parseLogLine, type RcloneLogEntry, type RcloneStats } from "./log-parse.js";
+import { StallWatch } from "./stall.js";
 import { assertFlagsSupported } from "./version.js";
 
 export interface RunOptions {
@@ -22,6 +24,11 @@ export interface RunOptions {
   onLog?: (entry: RcloneLogEntry) => void;
   onStats?: (stats: RcloneStats) => void;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Variables handed to this one child on purpose, added after the secret filter (child-env.ts): an OAuth client
+   * secret for `rclone authorize` reaches rclone through its environment because the alternative is argv.
+   */
+  secretEnv?: Record<string, string>;
   /** Told the child's pid right after spawn (to record rclone children of this run). */
   onSpawn?: (pid: number) => void;
   /** Grace period between TERM and KILL. */
@@ -33,6 +40,8 @@ export interface RunResult {
   signal: NodeJS.Signals | null;
   timedOut: boolean;
   aborted: boolean;
+  /** Stopped because it made no progress after losing its connection to the remote (see stall.ts). */
+  stalled?: boolean;
   stdout: string;
   /** Up to 20 distinct error/notice messages, for a short summary. */
   errors: string[];
@@ -52,11 +61,20 @@ export class RcloneError extends Error {
 const MAX_LINE = 64 * 1024;
 const MAX_ERRORS = 20;
 
+/** Long rclone messages (a 4 KB path, repeated) are cut in the middle: the start and the cause at the end stay. */
+function clip(text: string, max = 300): string {
+  return text.length <= max ? text : `${text.slice(0, max / 2 - 1)}…${text.slice(-(max / 2))}`;
+}
+
 export function summarizeFailure(command: string, result: RunResult): string {
   if (result.timedOut) return `rclone ${command} timed out and was stopped`;
   if (result.aborted) return `rclone ${command} was cancelled`;
+  if (result.stalled) {
+    const first = result.errors.slice(0, 2).map((e) => clip(e)).join("; ");
+    return `rclone ${command} lost its connection to the remote and stopped making progress, so it was stopped${first ? `: ${first}` : ""} — the remote could not be reached; check the network and the endpoint, then run again`;
+  }
   const how = result.signal ? `was killed by ${result.signal}` : `failed (exit ${result.code})`;
-  const first = result.errors.slice(0, 3).join("; ");
+  const first = result.errors.slice(0, 3).map((e) => clip(e)).join("; ");
   const hint = result.errors.map(explainError).find((h) => h !== undefined);
   return `rclone ${command} ${how}${first ? `: ${first}` : ""}${hint ? ` — ${hint}` : ""}`;
 }
@@ -84,14 +102,16 @@ export function runRclone(bin: RcloneBinary, opts: RunOptions): Promise<RunResul
   return new Promise<RunResult>((resolve, reject) => {
     const child = spawn(bin.path, args, {
       detached: true,
-      env: opts.env ?? process.env,
+      env: { ...childEnv(opts.env ?? process.env), ...opts.secretEnv },
       stdio: [opts.stdin ? "pipe" : "ignore", stdoutMode === "ignore" ? "ignore" : "pipe", "pipe"],
     });
     if (child.pid !== undefined) opts.onSpawn?.(child.pid);
     const result: RunResult = { code: null, signal: null, timedOut: false, aborted: false, stdout: "", errors: [] };
     let killTimer: NodeJS.Timeout | undefined;
     const stop = () => {
-      if (child.pid === undefined || child.exitCode !== null) return;
+      // exitCode stays null for a child killed by a signal: without signalCode, a stop after such an exit would
+      // arm a KILL timer that holds the process for the grace period and then signals a maybe-reused group.
+      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
       killTree(child.pid, "SIGTERM");
       killTimer ??= setTimeout(() => child.pid !== undefined && killTree(child.pid, "SIGKILL"), opts.killGraceMs ?? 10_000);
     };
@@ -106,6 +126,13 @@ export function runRclone(bin: RcloneBinary, opts: RunOptions): Promise<RunResul
       stop();
     };
     if (opts.signal?.aborted) onAbort();
+    // Transfers report stats every second: those can be watched for a stall after a lost connection.
+    const stall = opts.onStats
+      ? new StallWatch(() => {
+          result.stalled = true;
+          stop();
+        })
+      : undefined;
     opts.signal?.addEventListener("abort", onAbort, { once: true });
 
     if (opts.stdin && child.stdin) {
@@ -146,6 +173,7 @@ export function runRclone(bin: RcloneBinary, opts: RunOptions): Promise<RunResul
     rl.on("line", (rawLine) => {
       const entry = parseLogLine(rawLine.length > MAX_LINE ? rawLine.slice(0, MAX_LINE) : rawLine);
       if (!entry) return;
+      stall?.see(entry);
       if (entry.stats) {
         result.stats = entry.stats;
         opts.onStats?.(entry.stats);
@@ -160,11 +188,13 @@ export function runRclone(bin: RcloneBinary, opts: RunOptions): Promise<RunResul
     const stderrDone = new Promise<void>((r) => rl.on("close", () => r()));
 
     child.on("error", (err) => {
+      stall?.stop();
       clearTimeout(timeout);
       clearTimeout(killTimer);
       reject(err);
     });
     child.on("exit", (code, signal) => {
+      stall?.stop();
       result.code = code;
       result.signal = signal;
       clearTimeout(timeout);

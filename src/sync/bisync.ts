@@ -9,7 +9,7 @@ import { ownerAlive, processStartTime, type LockInfo } from "../state/lock.js";
 import { readJson, writeJson } from "../state/state-store.js";
 import { OperationError } from "../util/errors.js";
 import type { SyncJob } from "./job.js";
-import { pairStateDir } from "./job.js";
+import { pairStateDir, transferStats } from "./job.js";
 import { listFiles } from "./listing.js";
 import { anchored, LOCAL_PRODUCT_DIR, modeExcludedFolders, REMOTE_TRASH_DIR } from "./filters.js";
 import { walkFiles } from "./place.js";
@@ -86,13 +86,39 @@ export async function previewResync(job: SyncJob): Promise<ResyncPreview> {
   const filtersFile = path.join(workdir(job), "filters.txt");
   await mkdir(workdir(job), { recursive: true });
   await writeFile(filtersFile, bisyncFilters(job), { mode: 0o600 });
-  const common = { configPath: job.remote.configPath, env: job.env, signal: job.signal, extraArgs: ["--filter-from", filtersFile] };
+  const common = { configPath: job.remote.configPath, env: job.env, signal: job.signal, extraArgs: ["--filter-from", filtersFile], onSpawn: job.onChild };
   const [local, remote] = await Promise.all([listFiles(job.bin, job.localRoot, common), listFiles(job.bin, job.remote.path(""), common)]);
   return {
     toRemote: [...local.keys()].filter((p) => !remote.has(p)).sort(),
     toLocal: [...remote.keys()].filter((p) => !local.has(p)).sort(),
     differ: [...local.keys()].filter((p) => remote.has(p) && remote.get(p)!.size !== local.get(p)!.size).sort(),
   };
+}
+
+// Said once per process (a CLI run, or a gateway's lifetime): the service must not repeat it every cycle.
+const degradedSaid = new Set<string>();
+
+/** Features of the config that this rclone cannot provide: they degrade, and the user is told how. */
+export function degradedFeatures(job: SyncJob): string[] {
+  const v = job.bin.version.raw;
+  const out: string[] = [];
+  if (!flagSupported(job.bin.version, "--conflict-resolve")) {
+    out.push(
+      `rclone ${v} cannot resolve bisync conflicts (conflictResolve "${job.config.conflictResolve}" needs rclone >= 1.66): a file changed on both sides keeps both versions (..path1/..path2) and \`status\` lists them`,
+    );
+  }
+  if (job.config.trashDays > 0 && !flagSupported(job.bin.version, "--backup-dir1")) {
+    out.push(`rclone ${v} has no bisync trash (trashDays needs rclone >= 1.66 in bisync mode): what bisync deletes or replaces is not kept; the maxDelete guard still applies`);
+  }
+  return out;
+}
+
+function sayDegraded(job: SyncJob): void {
+  for (const message of degradedFeatures(job)) {
+    if (degradedSaid.has(message)) continue;
+    degradedSaid.add(message);
+    job.log.warn(message);
+  }
 }
 
 function conflictResolveArgs(bin: RcloneBinary, job: SyncJob): string[] {
@@ -146,10 +172,11 @@ export async function runBisync(job: SyncJob, opts: { resync?: boolean; dryRun?:
     throw new ResyncRequiredError("there is no bisync state for this pair yet (first run, or the state was lost)");
   }
   await clearStaleBisyncLocks(dir);
+  sayDegraded(job);
   await mkdir(job.localRoot, { recursive: true });
   if (opts.resync && !opts.dryRun) {
     // A first baseline against a folder that does not exist yet: create it (idempotent).
-    await runRclone(job.bin, { args: ["mkdir", job.remote.path("")], configPath: job.remote.configPath, env: job.env, signal: job.signal });
+    await runRclone(job.bin, { args: ["mkdir", job.remote.path("")], configPath: job.remote.configPath, env: job.env, signal: job.signal, onSpawn: job.onChild });
   }
   const marker = path.join(dir, "run-in-progress");
   if (!opts.resync && !opts.dryRun && (await exists(marker))) {
@@ -163,7 +190,7 @@ export async function runBisync(job: SyncJob, opts: { resync?: boolean; dryRun?:
     signal: job.signal,
     timeoutMs: job.config.timeout * 1000,
     verbose: true,
-    onStats: job.onStats,
+    onStats: transferStats(job),
     onSpawn: (pid) => {
       void writeJson(path.join(dir, "rclone-owner.json"), { pid, host: os.hostname(), startTime: processStartTime(pid) });
       job.onChild?.(pid);

@@ -2,7 +2,7 @@
 // with its outcome persisted for `status`.
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { runRclone } from "../rclone/runner.js";
+import { RcloneError, runRclone } from "../rclone/runner.js";
 import { acquireLock } from "../state/lock.js";
 import { productDir } from "../state/paths.js";
 import { readJson, updateJson } from "../state/state-store.js";
@@ -98,7 +98,9 @@ async function bootstrap(job: SyncJob, state: SyncState): Promise<void> {
   if (job.config.mode === "mailbox") await mkdir(path.join(job.localRoot, INBOX), { recursive: true });
   if (state.bootstrapped[pairKey(job)]) return;
   if (job.config.mode === "mailbox") {
-    await runRclone(job.bin, { args: ["mkdir", job.remote.path(OUTBOX)], configPath: job.remote.configPath, env: job.env });
+    // A remote that cannot be reached fails the cycle here, before anything else is tried.
+    const res = await runRclone(job.bin, { args: ["mkdir", job.remote.path(OUTBOX)], configPath: job.remote.configPath, env: job.env, signal: job.signal, onSpawn: job.onChild });
+    if (res.code !== 0) throw new RcloneError("mkdir", res);
   }
 }
 
@@ -182,7 +184,7 @@ export async function runSyncCycle(job: SyncJob, opts: CycleOptions = {}): Promi
   const report: CycleReport = { mode: job.config.mode, direction: opts.direction, dryRun: !!opts.dryRun, arrived: [], durationMs: 0 };
   const stateFile = syncStateFile(job.stateDir);
   const childrenFile = `${lockFile}.children`;
-  const jobWithChildTracking: SyncJob = { ...job, onChild: (pid) => void recordChild(childrenFile, pid) };
+  const jobWithChildTracking: SyncJob = { ...job, onChild: (pid) => recordChild(childrenFile, pid) };
   let error: Error | undefined;
   try {
     await stopOrphans(childrenFile, job.log);
@@ -233,7 +235,7 @@ async function maybePurgeTrash(job: SyncJob): Promise<void> {
   const state = await readSyncState(job.stateDir);
   const last = state.lastTrashPurge ? Date.parse(state.lastTrashPurge) : 0;
   if (Date.now() - last < 86_400_000) return;
-  const common = { configPath: job.remote.configPath, env: job.env, log: job.log };
+  const common = { configPath: job.remote.configPath, env: job.env, log: job.log, onSpawn: job.onChild };
   await purgeTrash(job.bin, job.remote.path(REMOTE_TRASH_DIR), job.config.trashDays, common);
   await purgeTrash(job.bin, path.join(job.localRoot, LOCAL_PRODUCT_DIR, "trash"), job.config.trashDays, common);
   await updateJson<SyncState>(syncStateFile(job.stateDir), { conflicts: [], bootstrapped: {} }, (s) => {

@@ -33,6 +33,14 @@ export function pairStateDir(job: SyncJob): string {
   return path.join(productDir(job.stateDir), "pairs", pairKey(job));
 }
 
+/**
+ * Stats callback for a transfer. Transfers always report stats, shown or not: the runner's stall watch reads them
+ * to stop a transfer that hangs after losing its connection (the plugin service shows no progress).
+ */
+export function transferStats(job: SyncJob): (stats: RcloneStats) => void {
+  return job.onStats ?? (() => {});
+}
+
 /** Flags for a listing: one recursive request on object stores; on S3, no HEAD probing whether the folder is a file. */
 export function listingFlags(job: SyncJob): string[] {
   const flags: string[] = [];

@@ -17,6 +17,15 @@ export interface ListOptions {
   signal?: AbortSignal;
   dirs?: boolean;
   recursive?: boolean;
+  /** Told the rclone child's pid (a sync cycle records its children so a later run can stop orphans). */
+  onSpawn?: (pid: number) => void;
+  /**
+   * Accept an incomplete listing: when rclone listed some files but failed on others (an unreadable entry, a path
+   * too long for the file system), return what it listed and hand the error here instead of throwing.
+   */
+  partial?: (error: RcloneError) => void;
+  /** rclone's notices about entries it skipped (e.g. "Can't follow symlink without -L/--copy-links"). */
+  onNotice?: (object: string, msg: string) => void;
 }
 
 /** Lists files (streamed line by line: rclone prints one JSON object per line). Missing folder → empty. */
@@ -30,6 +39,9 @@ export async function listFiles(bin: RcloneBinary, target: string, opts: ListOpt
     env: opts.env,
     timeoutMs: opts.timeoutMs,
     signal: opts.signal,
+    onSpawn: opts.onSpawn,
+    // rclone's NOTICE level is "warning" in its JSON log.
+    onLog: opts.onNotice ? (e) => e.object && (e.level === "notice" || e.level === "warning") && opts.onNotice!(e.object, e.msg) : undefined,
     stdout: {
       lines: (line) => {
         const text = line.trim().replace(/,$/, "");
@@ -42,6 +54,10 @@ export async function listFiles(bin: RcloneBinary, target: string, opts: ListOpt
   if (result.code === 3) return files; // rclone: directory not found
   if (result.code !== 0) {
     if (result.errors.some((e) => /directory not found|not found|doesn't exist|NoSuchKey/i.test(e)) && files.size === 0) return files;
+    if (opts.partial && files.size > 0 && !result.timedOut && !result.aborted) {
+      opts.partial(new RcloneError("lsjson", result));
+      return files;
+    }
     throw new RcloneError("lsjson", result);
   }
   return files;

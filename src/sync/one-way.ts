@@ -3,7 +3,7 @@
 import { runRclone, RcloneError } from "../rclone/runner.js";
 import { checkDeletions } from "./guard.js";
 import type { SyncJob } from "./job.js";
-import { transferFlags } from "./job.js";
+import { transferFlags, transferStats } from "./job.js";
 import { listFiles } from "./listing.js";
 import { trashStamp } from "./trash.js";
 
@@ -26,7 +26,7 @@ export interface OneWayResult {
 }
 
 export async function oneWaySync(job: SyncJob, opts: OneWayOptions): Promise<OneWayResult> {
-  const common = { configPath: job.remote.configPath, env: job.env, signal: job.signal, filterArgs: opts.filterArgs, timeoutMs: job.config.timeout * 1000 };
+  const common = { configPath: job.remote.configPath, env: job.env, signal: job.signal, filterArgs: opts.filterArgs, timeoutMs: job.config.timeout * 1000, onSpawn: job.onChild };
   const flags = transferFlags(job);
   const listFlags = flags.filter((f) => f === "--fast-list" || f.startsWith("--skip-links") || f === "--copy-links");
   const [src, dst] = await Promise.all([
@@ -50,8 +50,9 @@ export async function oneWaySync(job: SyncJob, opts: OneWayOptions): Promise<One
     env: job.env,
     signal: job.signal,
     timeoutMs: job.config.timeout * 1000,
+    onSpawn: job.onChild,
     verbose: true,
-    onStats: job.onStats,
+    onStats: transferStats(job),
     onLog: (entry) => {
       const obj = entry.object;
       if (!obj) return;

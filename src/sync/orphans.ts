@@ -1,13 +1,19 @@
 // rclone children run in their own process group so a timeout can end the whole tree. The flip side:
 // if this process is killed with SIGKILL, its rclone keeps running. Each run records its children next
 // to the lock; the next run stops any that are still alive before touching the same files.
-import { appendFile, readFile, rm } from "node:fs/promises";
+import { appendFileSync } from "node:fs";
+import { readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import { ownerAlive, processStartTime } from "../state/lock.js";
 import type { Logger } from "../util/logger.js";
 
-export async function recordChild(file: string, pid: number): Promise<void> {
-  await appendFile(file, `${JSON.stringify({ pid, host: os.hostname(), startTime: processStartTime(pid) })}\n`, { mode: 0o600 });
+/** Synchronous on purpose: the record must be on disk before this process can be killed after the spawn. */
+export function recordChild(file: string, pid: number): void {
+  try {
+    appendFileSync(file, `${JSON.stringify({ pid, host: os.hostname(), startTime: processStartTime(pid) })}\n`, { mode: 0o600 });
+  } catch {
+    // the state dir vanished or is full: the child still runs under this process's control
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

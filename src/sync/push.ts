@@ -8,7 +8,7 @@ import { lstat, mkdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { RcloneError, runRclone } from "../rclone/runner.js";
 import { checkDeletions } from "./guard.js";
-import { pairStateDir, type SyncJob, transferFlags } from "./job.js";
+import { pairStateDir, type SyncJob, transferFlags, transferStats } from "./job.js";
 import { scanLocal, type FileStamp } from "./local-scan.js";
 import { oneWaySync, type OneWayResult } from "./one-way.js";
 import { diffTree, dropIndex, loadIndex, saveIndex, type TreeDiff } from "./push-index.js";
@@ -60,7 +60,7 @@ async function applyDiff(job: SyncJob, opts: PushOptions, diff: TreeDiff, pairDi
       args,
       ...common,
       verbose: true,
-      onStats: job.onStats,
+      onStats: transferStats(job),
       onLog: (e) => {
         if (e.object && /^Copied|^Updated/.test(e.msg)) result.copied.push(e.object);
       },

@@ -5,12 +5,17 @@ import { runRclone } from "../rclone/runner.js";
 import type { Logger } from "../util/logger.js";
 import { listFiles } from "./listing.js";
 
+/**
+ * Trash folder name of one run: UTC time to the millisecond (20261127T154145.123Z). Runs never share a folder:
+ * after a kill, the next run moves the half-written copy it replaces into the trash, and in a folder shared
+ * with the killed run (same second) that copy would overwrite the original the killed run had saved there.
+ */
 export function trashStamp(now = new Date()): string {
-  return now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  return now.toISOString().replace(/[-:]/g, "");
 }
 
-function stampDate(name: string): Date | undefined {
-  const m = /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z/.exec(name);
+export function stampDate(name: string): Date | undefined {
+  const m = /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)(?:\.\d+)?Z/.exec(name);
   return m ? new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!)) : undefined;
 }
 
@@ -19,16 +24,16 @@ export async function purgeTrash(
   bin: RcloneBinary,
   trashRoot: string,
   days: number,
-  opts: { configPath: string; env?: NodeJS.ProcessEnv; log: Logger; now?: Date },
+  opts: { configPath: string; env?: NodeJS.ProcessEnv; log: Logger; now?: Date; onSpawn?: (pid: number) => void },
 ): Promise<number> {
   const cutoff = (opts.now ?? new Date()).getTime() - days * 86_400_000;
   let purged = 0;
   try {
-    const dirs = await listFiles(bin, trashRoot, { configPath: opts.configPath, env: opts.env, dirs: true, recursive: false });
+    const dirs = await listFiles(bin, trashRoot, { configPath: opts.configPath, env: opts.env, dirs: true, recursive: false, onSpawn: opts.onSpawn });
     for (const dir of dirs.keys()) {
       const date = stampDate(dir);
       if (!date || date.getTime() >= cutoff) continue;
-      const res = await runRclone(bin, { args: ["purge", `${trashRoot}/${dir}`], configPath: opts.configPath, env: opts.env });
+      const res = await runRclone(bin, { args: ["purge", `${trashRoot}/${dir}`], configPath: opts.configPath, env: opts.env, onSpawn: opts.onSpawn });
       if (res.code === 0) purged++;
     }
   } catch (err) {

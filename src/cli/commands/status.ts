@@ -1,7 +1,8 @@
 // `workspace-sync status`: config summary (secrets redacted), rclone, remote reachability, last/next runs,
-// lock holder, conflicts and warnings. Never fails because something is wrong: it reports it.
+// lock holder, conflicts and warnings. It reports whatever is wrong rather than stopping at it; an invalid config
+// is still exit 2 after the report.
 import { redactConfig } from "../../config/index.js";
-import type { AppContext } from "../../app/context.js";
+import { type AppContext, ConfigInvalidError } from "../../app/context.js";
 import { resolveBackupRemote } from "../../app/sync-job.js";
 import { findRclone } from "../../rclone/binary.js";
 import { readConf } from "../../rclone/conf-file.js";
@@ -136,4 +137,6 @@ export function formatStatus(s: StatusReport): string {
 export async function statusCommand(ctx: AppContext, flags: { json?: boolean }): Promise<void> {
   const status = await buildStatus(ctx);
   process.stdout.write(flags.json ? `${JSON.stringify(status, null, 2)}\n` : `${formatStatus(status)}\n`);
+  // The whole report is printed first (it is how a user finds the problem); scripts and cron still see exit 2.
+  if (ctx.problems.length) throw new ConfigInvalidError(ctx.problems, ctx.configFile);
 }

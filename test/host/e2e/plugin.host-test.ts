@@ -86,7 +86,8 @@ describe("installed in the real host", () => {
 
       // a config error: a clear message naming the key; the plugin stays loaded
       w.setPluginConfig({ sync: { provider: "local", local: { path: remote } } });
-      const bad = await w.ok(["workspace-sync", "status"]);
+      const bad = await w.openclaw(["workspace-sync", "status"]);
+      expect(bad.code).toBe(2); // the report is printed, and scripts still see the invalid config
       expect(bad.stdout).toMatch(/problem:\s+sync\.mode: /);
       expect(bad.stdout).toMatch(/stays idle/);
       const badSync = await w.openclaw(["workspace-sync", "sync"]);
