@@ -18,6 +18,8 @@ export interface ProgramDeps {
   logger?: Logger;
   /** Plugin mode: writes openclaw.json through the host's config API (undefined when the host has none). */
   hostConfigWriter?: () => HostConfigWriter | undefined;
+  /** Interruption of this invocation (the standalone bin's SIGINT/SIGTERM): passed to every engine call. */
+  signal?: AbortSignal;
 }
 
 interface GlobalFlags extends LocationOptions {
@@ -29,8 +31,10 @@ export function addCommands(program: Command, deps: ProgramDeps): Command {
   const context = async (cmd: Command): Promise<AppContext> => {
     const g = cmd.optsWithGlobals<GlobalFlags>();
     const log = deps.logger ?? stderrLogger({ verbose: g.verbose, quiet: g.quiet });
-    if (deps.contextOverride) return deps.contextOverride(g);
-    return loadContext({ config: g.config, stateDir: g.stateDir, workspace: g.workspace, agent: g.agent }, deps.env, log);
+    const ctx = deps.contextOverride
+      ? await deps.contextOverride(g)
+      : await loadContext({ config: g.config, stateDir: g.stateDir, workspace: g.workspace, agent: g.agent }, deps.env, log);
+    return deps.signal ? { ...ctx, signal: deps.signal } : ctx;
   };
 
   const setup = program
@@ -74,9 +78,10 @@ export function addCommands(program: Command, deps: ProgramDeps): Command {
     .option("--dry-run", "show what would change, change nothing")
     .addOption(new Option("--direction <dir>", "one-off one-way run that still honours the mode's excluded folders").choices(["push", "pull"]))
     .option("--resync", "bisync only: establish the baseline (shows a preview and asks first)")
+    .option("--force", "bisync only: go past rclone's \"all files changed\" safety stop for this run")
     .option("-y, --yes", "confirm destructive steps (pull, resync) without asking")
     .option("--json", "machine-readable report on stdout")
-    .action(async (flags, cmd: Command) => syncCommand(await context(cmd), flags));
+    .action(async (flags, cmd: Command) => syncCommand(await context(cmd), { ...flags, quiet: cmd.optsWithGlobals<GlobalFlags>().quiet }));
 
   program
     .command("list")

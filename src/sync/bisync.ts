@@ -127,7 +127,13 @@ function conflictResolveArgs(bin: RcloneBinary, job: SyncJob): string[] {
   return ["--conflict-resolve", map[job.config.conflictResolve], "--conflict-loser", "num"];
 }
 
-export function bisyncArgs(job: SyncJob, opts: { resync?: boolean; dryRun?: boolean }, filtersFile: string): string[] {
+export interface BisyncOptions {
+  resync?: boolean;
+  dryRun?: boolean;
+  force?: boolean;
+}
+
+export function bisyncArgs(job: SyncJob, opts: BisyncOptions, filtersFile: string): string[] {
   const bin = job.bin;
   const args = [
     "bisync",
@@ -153,6 +159,7 @@ export function bisyncArgs(job: SyncJob, opts: { resync?: boolean; dryRun?: bool
     args.push("--backup-dir2", job.remote.path(`${REMOTE_TRASH_DIR}/${stamp}`));
   }
   if (opts.resync) args.push("--resync");
+  if (opts.force) args.push("--force");
   if (opts.dryRun) args.push("--dry-run");
   return args;
 }
@@ -163,7 +170,7 @@ export async function findConflicts(localRoot: string): Promise<string[]> {
   return files.filter((f) => /\.\.path[12]$|\.conflict\d*$/.test(f) && !f.startsWith(LOCAL_PRODUCT_DIR + path.sep));
 }
 
-export async function runBisync(job: SyncJob, opts: { resync?: boolean; dryRun?: boolean } = {}): Promise<BisyncResult> {
+export async function runBisync(job: SyncJob, opts: BisyncOptions = {}): Promise<BisyncResult> {
   const dir = workdir(job);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const filtersFile = path.join(dir, "filters.txt");
@@ -200,6 +207,14 @@ export async function runBisync(job: SyncJob, opts: { resync?: boolean; dryRun?:
     const text = res.errors.join("\n");
     if (/Must run --resync|cannot find prior Path1 or Path2 listings/i.test(text)) {
       throw new ResyncRequiredError("rclone bisync lost or rejected its prior listings");
+    }
+    const allChanged = /all files were changed on (Path[12])/i.exec(text);
+    if (allChanged) {
+      // rclone's guard against a shifted clock or a remounted folder; with one or two files an ordinary edit trips it.
+      const side = allChanged[1] === "Path1" ? "workspace" : "remote";
+      throw new OperationError(
+        `bisync stopped before changing anything: every file on the ${side} side changed since the last run. rclone treats that as a sign of a clock or mount problem. If the changes are real (e.g. a small workspace where the only files were edited), run once: workspace-sync sync --force`,
+      );
     }
     if (/too many deletes|max-delete/i.test(text)) {
       throw new OperationError(

@@ -24,6 +24,8 @@ export interface CycleOptions {
   dryRun?: boolean;
   direction?: "push" | "pull";
   resync?: boolean;
+  /** bisync only: let rclone go past its "all files changed" safety abort for this run (--force). */
+  force?: boolean;
   /** Confirmation already given (--yes). */
   yes?: boolean;
   /** Asks the user; undefined means nobody can be asked. */
@@ -169,7 +171,7 @@ async function runMode(job: SyncJob, opts: CycleOptions, report: CycleReport): P
           }
         }
       }
-      report.bisync = await runBisync(job, { resync: opts.resync, dryRun: opts.dryRun });
+      report.bisync = await runBisync(job, { resync: opts.resync, dryRun: opts.dryRun, force: opts.force });
       return;
     }
   }
@@ -177,6 +179,7 @@ async function runMode(job: SyncJob, opts: CycleOptions, report: CycleReport): P
 
 export async function runSyncCycle(job: SyncJob, opts: CycleOptions = {}): Promise<CycleReport> {
   if (opts.resync && job.config.mode !== "bisync") throw new UsageError("--resync applies to bisync mode only");
+  if (opts.force && (job.config.mode !== "bisync" || opts.direction)) throw new UsageError("--force applies to a bisync run only (not with --direction)");
   const key = pairKey(job);
   const lockFile = syncLockFile(job.stateDir, job.localRoot, key);
   const lock = await acquireLock(lockFile, `sync (${opts.trigger ?? "cli"})`, opts.lockWaitMs ?? 0);

@@ -1,6 +1,7 @@
 // A bisync whose rclone is killed with SIGKILL mid-copy (rclone 1.60 leaves a truncated file under the
 // real name) must heal on the next run: the good copy wins under its own name, nothing renamed, nothing lost.
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -69,6 +70,36 @@ describe.each(["local", "sftp"] as const)("bisync interrupted by kill -9 on %s",
       expect(again.code, again.stderr).toBe(0);
     } finally {
       await w.cleanup();
+    }
+  });
+});
+
+describe("bisync on a tiny workspace (local backend)", () => {
+  it("rclone's 'all files changed' stop is explained, and `sync --force` gets past it once", async () => {
+    const remoteRoot = await mkdtemp(path.join(os.tmpdir(), "wsync-force-"));
+    const w = await makeWorld({ sync: { provider: "local", local: { path: remoteRoot }, mode: "bisync", remotePath: "share" } });
+    try {
+      await writeFile(path.join(w.workspace, "only.md"), "first\n");
+      expect((await w.cli("sync", "--resync", "--yes")).code).toBe(0);
+      await new Promise((r) => setTimeout(r, 1100)); // a later mtime
+      await writeFile(path.join(w.workspace, "only.md"), "second\n");
+
+      const stopped = await w.cli("sync");
+      expect(stopped.code).toBe(1);
+      expect(stopped.stderr).toMatch(/every file on the workspace side changed/);
+      expect(stopped.stderr).toMatch(/workspace-sync sync --force/);
+      expect(await readFile(path.join(remoteRoot, "share", "only.md"), "utf8")).toBe("first\n");
+
+      const forced = await w.cli("sync", "--force");
+      expect(forced.code, forced.stderr).toBe(0);
+      expect(await readFile(path.join(remoteRoot, "share", "only.md"), "utf8")).toBe("second\n");
+      expect((await w.cli("sync")).code).toBe(0); // back to normal runs
+
+      const misuse = await w.cli("sync", "--force", "--direction", "push");
+      expect(misuse.code).toBe(2);
+    } finally {
+      await w.cleanup();
+      await rm(remoteRoot, { recursive: true, force: true });
     }
   });
 });

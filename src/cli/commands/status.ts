@@ -7,6 +7,7 @@ import { resolveBackupRemote } from "../../app/sync-job.js";
 import { findRclone } from "../../rclone/binary.js";
 import { readConf } from "../../rclone/conf-file.js";
 import { checkReachable } from "../../rclone/reach.js";
+import { rcloneEnvFor } from "../../rclone/retry-policy.js";
 import { OAUTH_TYPES, resolveRemote, type ResolvedRemote, writeRemoteSections } from "../../rclone/remotes.js";
 import { readLockHolder } from "../../state/lock.js";
 import { defaultRcloneConf, pairId } from "../../state/paths.js";
@@ -41,7 +42,8 @@ async function reachable(bin: Awaited<ReturnType<typeof findRclone>>, remote: Re
   // One cheap listing of the folder: works for every backend (S3-like remotes have no `about`); on bucket stores a
   // missing folder is fine but a missing bucket is reported.
   const bucketRoot = remote.isBucketStore && !root.path("").endsWith(":") ? root.path("") : undefined;
-  const reach = await checkReachable(bin, remote, env, { timeoutMs: 30_000, ...(bucketRoot ? { bucketRoot } : {}) });
+  // Same retry cap as a sync run: a dead S3 endpoint is reported in seconds, not after minutes of SDK backoff.
+  const reach = await checkReachable(bin, remote, rcloneEnvFor(remote.backendType, env), { timeoutMs: 30_000, ...(bucketRoot ? { bucketRoot } : {}) });
   return reach.ok ? undefined : reach.error;
 }
 

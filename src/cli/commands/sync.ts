@@ -10,8 +10,11 @@ export interface SyncFlags {
   dryRun?: boolean;
   direction?: string;
   resync?: boolean;
+  force?: boolean;
   yes?: boolean;
   json?: boolean;
+  /** -q (a global flag): no progress lines. */
+  quiet?: boolean;
 }
 
 const MAX_NAMES = 50;
@@ -50,13 +53,14 @@ export async function syncCommand(ctx: AppContext, flags: SyncFlags): Promise<vo
     throw new UsageError(`--direction must be push or pull (got "${flags.direction}")`);
   }
   if (flags.resync && flags.direction) throw new UsageError("--resync and --direction cannot be combined");
-  const progress = statsReporter(flags.dryRun ? "checking" : "syncing");
+  const progress = statsReporter(flags.dryRun ? "checking" : "syncing", { quiet: flags.quiet });
   const job = await buildSyncJob(ctx, { onStats: progress.onStats });
   try {
     const report = await runSyncCycle(job, {
       dryRun: flags.dryRun,
       direction: flags.direction as "push" | "pull" | undefined,
       resync: flags.resync,
+      force: flags.force,
       yes: flags.yes,
       confirm: ttyConfirm(),
       trigger: "cli",
