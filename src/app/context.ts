@@ -24,6 +24,8 @@ export interface AppContext {
   problems: ConfigProblem[];
   env: NodeJS.ProcessEnv;
   log: Logger;
+  /** Aborted when the invocation is interrupted (Ctrl-C, SIGTERM): rclone children are stopped, state recorded. */
+  signal?: AbortSignal;
 }
 
 export async function loadContext(opts: LocationOptions, env: NodeJS.ProcessEnv, log: Logger): Promise<AppContext> {

@@ -52,6 +52,7 @@ export async function buildSyncJob(ctx: AppContext, extra: Partial<SyncJob> = {}
     protectedRemotePatterns: protectedPatterns(remote, backupRemote),
     env: rcloneEnvFor(remote.backendType, ctx.env),
     log: ctx.log,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
     ...extra,
   };
 }

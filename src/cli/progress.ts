@@ -16,7 +16,9 @@ export function formatBytes(bytes: number): string {
   return human(bytes);
 }
 
-export function statsReporter(label: string, stream: NodeJS.WriteStream = process.stderr): { onStats: (s: RcloneStats) => void; done: () => void } {
+export function statsReporter(label: string, opts: { quiet?: boolean; stream?: NodeJS.WriteStream } = {}): { onStats: (s: RcloneStats) => void; done: () => void } {
+  const stream = opts.stream ?? process.stderr;
+  if (opts.quiet) return { onStats: () => {}, done: () => {} }; // -q: only warnings and errors
   const tty = !!stream.isTTY;
   let lastLog = Date.now(); // first non-TTY line only once a run has lasted a while
   let drew = false;

@@ -40,6 +40,8 @@ export interface RunResult {
   signal: NodeJS.Signals | null;
   timedOut: boolean;
   aborted: boolean;
+  /** Why the caller aborted (the AbortSignal's reason, e.g. "interrupted by SIGINT"), for the summary. */
+  abortReason?: string;
   /** Stopped because it made no progress after losing its connection to the remote (see stall.ts). */
   stalled?: boolean;
   stdout: string;
@@ -68,7 +70,7 @@ function clip(text: string, max = 300): string {
 
 export function summarizeFailure(command: string, result: RunResult): string {
   if (result.timedOut) return `rclone ${command} timed out and was stopped`;
-  if (result.aborted) return `rclone ${command} was cancelled`;
+  if (result.aborted) return `rclone ${command} was cancelled${result.abortReason ? ` (${result.abortReason})` : ""}`;
   if (result.stalled) {
     const first = result.errors.slice(0, 2).map((e) => clip(e)).join("; ");
     return `rclone ${command} lost its connection to the remote and stopped making progress, so it was stopped${first ? `: ${first}` : ""} — the remote could not be reached; check the network and the endpoint, then run again`;
@@ -123,6 +125,8 @@ export function runRclone(bin: RcloneBinary, opts: RunOptions): Promise<RunResul
       : undefined;
     const onAbort = () => {
       result.aborted = true;
+      const reason: unknown = opts.signal?.reason;
+      if (reason instanceof Error && reason.name !== "AbortError") result.abortReason = reason.message;
       stop();
     };
     if (opts.signal?.aborted) onAbort();

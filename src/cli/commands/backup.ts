@@ -47,7 +47,9 @@ function progressView(phase: Progress["phase"]) {
   };
 }
 
-async function withProgress<T>(phase: Progress["phase"], run: (onProgress: (p: Progress) => void) => Promise<T>): Promise<T> {
+/** Runs with a progress view, or with none under -q (then a backup also skips the pre-scan that only feeds the ETA). */
+async function withProgress<T>(phase: Progress["phase"], cmd: Command, run: (onProgress: ((p: Progress) => void) | undefined) => Promise<T>): Promise<T> {
+  if (cmd.optsWithGlobals<{ quiet?: boolean }>().quiet) return run(undefined);
   const view = progressView(phase);
   try {
     return await run(view.onProgress);
@@ -160,7 +162,7 @@ export function addBackupCommands(program: Command, context: ContextOf): Command
     .action(async (flags: { json?: boolean }, cmd: Command) => {
       const ctx = await context(cmd);
       const agent = cmd.optsWithGlobals<{ agent?: string }>().agent;
-      const o = await withProgress("backup", (onProgress) => runBackup(ctx, { trigger: "cli", force: true, onProgress, ...(agent ? { agent } : {}) }));
+      const o = await withProgress("backup", cmd, (onProgress) => runBackup(ctx, { trigger: "cli", force: true, onProgress, signal: ctx.signal, ...(agent ? { agent } : {}) }));
       if (flags.json) json(o);
       else out(describeBackup(o).join("\n"));
     });
@@ -194,7 +196,7 @@ export function addBackupCommands(program: Command, context: ContextOf): Command
     .option("--json", "machine-readable output on stdout")
     .action(async (flags: { snapshot?: string; all?: boolean; identity?: string; json?: boolean }, cmd: Command) => {
       const ctx = await context(cmd);
-      const results = await withProgress("verify", (onProgress) => verifySnapshots(ctx, { ...flags, onProgress }));
+      const results = await withProgress("verify", cmd, (onProgress) => verifySnapshots(ctx, { ...flags, onProgress, signal: ctx.signal }));
       if (flags.json) json(results);
       else out(formatVerify(results).join("\n"));
       const failed = results.filter((r) => !r.ok);
@@ -213,7 +215,7 @@ export function addBackupCommands(program: Command, context: ContextOf): Command
     .option("--json", "machine-readable report on stdout")
     .action(async (flags: { snapshot?: string; to?: string; path?: string[]; dryRun?: boolean; force?: boolean; identity?: string; json?: boolean }, cmd: Command) => {
       const ctx = await context(cmd);
-      const r = await withProgress("restore", (onProgress) => restoreSnapshot(ctx, { ...flags, paths: flags.path, onProgress }));
+      const r = await withProgress("restore", cmd, (onProgress) => restoreSnapshot(ctx, { ...flags, paths: flags.path, onProgress, signal: ctx.signal }));
       if (flags.json) json(r);
       else out(formatRestore(r).join("\n"));
     });
