@@ -4,6 +4,7 @@ import { createHash, type Hash } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
 import zlib from "node:zlib";
 import type { Compression } from "../config/types.js";
+import type { BufferPool } from "./buffer-pool.js";
 import { createParallelZstdCompressor, createZstdFramesDecompressor } from "./zstd-frames.js";
 
 /** Node 24 ships zstd in zlib; older runtimes fall back to gzip. */
@@ -17,14 +18,14 @@ export function effectiveCompression(wanted: Compression): Compression {
 
 const CHUNK = 1 << 20;
 
-export function createCompressor(compression: Compression): Transform | undefined {
+export function createCompressor(compression: Compression, opts: { pool?: BufferPool } = {}): Transform | undefined {
   switch (compression) {
     case "none":
       return undefined;
     case "gzip":
       return zlib.createGzip({ level: 6, chunkSize: CHUNK });
     case "zstd":
-      return createParallelZstdCompressor({ level: 3 });
+      return createParallelZstdCompressor({ level: 3, ...opts });
   }
 }
 

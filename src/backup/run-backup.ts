@@ -10,7 +10,8 @@ import type { AppContext } from "../app/context.js";
 import { acquireLock } from "../state/lock.js";
 import { stopOrphans } from "../sync/orphans.js";
 import { OperationError, UsageError } from "../util/errors.js";
-import { createTarPackStream, type WalkEntry } from "./archive/index.js";
+import { createTarPackStream, TAR_BATCH, type WalkEntry } from "./archive/index.js";
+import { BufferPool } from "./buffer-pool.js";
 import { capturingEntries } from "./capture-entries.js";
 import { clockFor } from "./clock.js";
 import { recordChildSync, stopOrphanUploads } from "./orphan-uploads.js";
@@ -113,7 +114,11 @@ export async function runBackup(ctx: AppContext, opts: RunBackupOptions): Promis
     const items = sourceItems(sources, backup.exclude);
     const settings = settingsKey(access.remote.path(""), { include: backup.include, exclude: backup.exclude, compression, enc: encryption.info });
     const state = await readBackupState(ctx.stateDir);
-    let listing = await listRepository(access);
+    const listed = listRepository(access);
+    listed.catch(() => {}); // awaited just below
+    // `backup now` will upload: the age header's key derivation (scrypt, ~0.3 s of CPU) runs while rclone lists.
+    const early = opts.force ? encryption.create() : undefined;
+    let listing = await listed;
     outcome.cleaned = await cleanUp(ctx, access, listing, state, backup.timeout, now());
     if (outcome.cleaned.length) listing = await listRepository(access);
 
@@ -129,9 +134,11 @@ export async function runBackup(ctx: AppContext, opts: RunBackupOptions): Promis
         return outcome;
       }
       totals = Promise.resolve(pre);
-    } else {
+    } else if (opts.onProgress || access.remote.backendType === "s3") {
       totals = scanItems(items);
-      totals.catch(() => {}); // only an estimate for the ETA
+      totals.catch(() => {}); // only an estimate for the ETA (and the S3 part size)
+    } else {
+      totals = Promise.resolve({ files: 0, bytes: 0 }); // nobody watches the progress: no second walk
     }
     signal.throwIfAborted();
 
@@ -148,7 +155,10 @@ export async function runBackup(ctx: AppContext, opts: RunBackupOptions): Promis
     let skipped = 0;
     let bytes = 0;
     const entries = capturingEntries(items, { transientDir: runDir, fingerprint, onWarning: warn, onDatabase: (p) => databases.push(p) });
+    // The tar writer's 2 MiB batches are the zstd stage's blocks: compressed, they come back to be filled again.
+    const pool = compression === "zstd" ? new BufferPool(TAR_BATCH) : undefined;
     const tar = createTarPackStream(counting(entries, counts), {
+      pool,
       onProgress: (p) => {
         bytes = p.bytes;
         meter.update(p.bytes, p.files);
@@ -162,7 +172,7 @@ export async function runBackup(ctx: AppContext, opts: RunBackupOptions): Promis
     // S3 part sizes must fit the whole stream: there, wait for the walk (other backends need no size).
     const expected = access.remote.backendType === "s3" ? await totals : undefined;
     // zstd cuts its own blocks; the other stages get ~1 MiB pieces instead of the tar stream's small ones.
-    const stages = [tar, compression === "zstd" ? undefined : createRechunker(), createCompressor(compression), encryption.create()].filter((s) => s !== undefined);
+    const stages = [tar, compression === "zstd" ? undefined : createRechunker(), createCompressor(compression, { pool }), early ?? encryption.create()].filter((s) => s !== undefined);
     const stored = await uploadObject({ ...access, name, env: access.env, stages, expectedBytes: expected ? expected.bytes + expected.files * 1536 : 0, signal, onSpawn });
     meter.finish();
     const files = counts.files - skipped;

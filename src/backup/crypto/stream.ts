@@ -1,7 +1,7 @@
 // age payload: STREAM construction, 64 KiB chunks sealed with ChaCha20-Poly1305 under a key derived from
 // the file key and a random 16-byte nonce. Encryption and decryption are Transform streams with bounded
 // buffers (one chunk held back to tell the final chunk apart), fit for multi-GB snapshots.
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomBytes } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
 import { corrupt, truncated } from "./errors.js";
 import { encodeHeader, hkdf, parseHeader, scryptStanza, type Stanza, type Unlock, unwrapFileKey, x25519Stanza } from "./header.js";
@@ -16,14 +16,22 @@ function chunkNonce(counter: number, last: boolean): Buffer {
   return nonce;
 }
 
-function sealChunk(key: Buffer, counter: number, last: boolean, plain: Buffer): Buffer {
+// Keys are KeyObjects: a raw Buffer key is imported again for every 64 KiB chunk, which doubles the cost of the cipher.
+/** Seals one chunk into `out` at `offset` (ciphertext then tag); returns the bytes written. */
+function sealInto(key: KeyObject, counter: number, last: boolean, plain: Buffer, out: Buffer, offset: number): number {
   const c = createCipheriv("chacha20-poly1305", key, chunkNonce(counter, last), { authTagLength: TAG });
-  const body = c.update(plain);
+  const n = c.update(plain).copy(out, offset);
   c.final();
-  return Buffer.concat([body, c.getAuthTag()]);
+  return n + c.getAuthTag().copy(out, offset + n);
 }
 
-function openChunk(key: Buffer, counter: number, last: boolean, sealed: Buffer): Buffer | undefined {
+function sealChunk(key: KeyObject, counter: number, last: boolean, plain: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(plain.length + TAG);
+  sealInto(key, counter, last, plain, out, 0);
+  return out;
+}
+
+function openChunk(key: KeyObject, counter: number, last: boolean, sealed: Buffer): Buffer | undefined {
   try {
     const d = createDecipheriv("chacha20-poly1305", key, chunkNonce(counter, last), { authTagLength: TAG });
     d.setAuthTag(sealed.subarray(sealed.length - TAG));
@@ -46,6 +54,14 @@ class ByteQueue {
     }
   }
   take(n: number): Buffer {
+    const first = this.parts[0];
+    if (first && first.length >= n) {
+      // The common case (large upstream pieces): a view, no copy.
+      if (first.length === n) this.parts.shift();
+      else this.parts[0] = first.subarray(n);
+      this.length -= n;
+      return first.subarray(0, n);
+    }
     const out = Buffer.allocUnsafe(n);
     let filled = 0;
     while (filled < n) {
@@ -83,7 +99,7 @@ export function createAgeEncryptStream(opts: EncryptOptions): Transform {
   if (stanzas.length === 0) throw new Error("age encryption needs a passphrase or at least one recipient");
   if (opts.passphrase !== undefined && stanzas.length > 1) throw new Error("age: a passphrase cannot be combined with recipients");
   const nonce = randomBytes(16);
-  const key = hkdf(fileKey, nonce, "payload");
+  const key = createSecretKey(hkdf(fileKey, nonce, "payload"));
   const queue = new ByteQueue();
   let counter = 0;
   let started = false;
@@ -97,8 +113,15 @@ export function createAgeEncryptStream(opts: EncryptOptions): Transform {
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
       start(this);
       queue.push(chunk);
-      // Hold back one full chunk: only the end of the input tells whether it is the last.
-      while (queue.length > CHUNK) this.push(sealChunk(key, counter++, false, queue.take(CHUNK)));
+      // Hold back one full chunk: only the end of the input tells whether it is the last. The sealed chunks of one
+      // input piece leave as one buffer: fewer, larger pieces for the hash and the pipe to rclone (measured faster
+      // than pushing each ciphertext and tag on its own).
+      const n = Math.max(0, Math.ceil((queue.length - CHUNK) / CHUNK));
+      if (n > 0) {
+        const out = Buffer.allocUnsafe(n * (CHUNK + TAG));
+        for (let i = 0; i < n; i++) sealInto(key, counter++, false, queue.take(CHUNK), out, i * (CHUNK + TAG));
+        this.push(out);
+      }
       cb();
     },
     flush(cb: TransformCallback) {
@@ -111,7 +134,7 @@ export function createAgeEncryptStream(opts: EncryptOptions): Transform {
 
 export function createAgeDecryptStream(unlock: Unlock): Transform {
   const queue = new ByteQueue();
-  let key: Buffer | undefined;
+  let key: KeyObject | undefined;
   let nonceRead = false;
   let fileKey: Buffer | undefined;
   let counter = 0;
@@ -127,7 +150,7 @@ export function createAgeDecryptStream(unlock: Unlock): Transform {
         }
         if (!nonceRead) {
           if (queue.length < 16) return cb();
-          key = hkdf(fileKey, queue.take(16), "payload");
+          key = createSecretKey(hkdf(fileKey, queue.take(16), "payload"));
           nonceRead = true;
         }
         while (queue.length > CHUNK + TAG) {
