@@ -8,7 +8,7 @@ export class BufferPool {
   constructor(
     readonly size: number,
     /** Free buffers kept for reuse at most; more are left to the GC. */
-    private readonly keep = 8,
+    private readonly keep = 4,
   ) {}
 
   get(): Buffer {

@@ -7,6 +7,7 @@ import type { RcloneBinary } from "../rclone/binary.js";
 import type { ResolvedRemote } from "../rclone/remotes.js";
 import { RcloneError, runRclone } from "../rclone/runner.js";
 import { HashTap } from "./codec.js";
+import { gcPacer } from "./gc-pacer.js";
 
 export interface TransferCommon {
   bin: RcloneBinary;
@@ -45,11 +46,20 @@ export function s3ChunkArgs(remote: ResolvedRemote, expectedBytes: number): stri
   return ["--s3-chunk-size", `${mib}M`];
 }
 
+/** The hashing tap every stored byte passes, also pacing garbage collection to the stream (see gc-pacer.ts). */
+function pacedTap(onBytes?: (bytes: number) => void): HashTap {
+  const pace = gcPacer();
+  return new HashTap((total) => {
+    pace(total);
+    onBytes?.(total);
+  });
+}
+
 export async function uploadObject(
   opts: TransferCommon & { stages: (Readable | Transform)[]; expectedBytes: number; onBytes?: (bytes: number) => void },
 ): Promise<Stored> {
   const failure = new FirstError();
-  const tap = new HashTap(opts.onBytes);
+  const tap = pacedTap(opts.onBytes);
   const stages = [...opts.stages, tap] as unknown as [Readable, ...Transform[]];
   let done = false;
   const piped = pipeline(stages).then(
@@ -93,7 +103,7 @@ export async function downloadObject<T>(
   const onOuterAbort = () => stop.abort();
   opts.signal?.addEventListener("abort", onOuterAbort, { once: true });
   const src = new PassThrough({ highWaterMark: MIB });
-  const tap = new HashTap(opts.onBytes);
+  const tap = pacedTap(opts.onBytes);
   const out = new PassThrough({ highWaterMark: MIB });
   const fail = (err: unknown) => {
     failure.set(err);
