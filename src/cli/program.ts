@@ -4,12 +4,17 @@ import { type AppContext, type LocationOptions, loadContext } from "../app/conte
 import { type Logger, stderrLogger } from "../util/logger.js";
 import type { HostConfigWriter } from "../setup/openclaw-file.js";
 import { addSetupFlags, SECRET_VARS } from "../setup/flags.js";
-import { authorizeCommand } from "./commands/authorize.js";
 import { addBackupCommands } from "./commands/backup.js";
-import { listCommand } from "./commands/list.js";
-import { setupCommand } from "./commands/setup.js";
-import { statusCommand } from "./commands/status.js";
-import { syncCommand } from "./commands/sync.js";
+
+// Each command's code (and the engines behind it) is loaded when that command runs: a cron-started `sync` should not
+// pay for loading the setup wizard, OAuth and the backup engine (ESM loading is most of a fresh process's start-up).
+const commands = {
+  setup: () => import("./commands/setup.js"),
+  authorize: () => import("./commands/authorize.js"),
+  status: () => import("./commands/status.js"),
+  sync: () => import("./commands/sync.js"),
+  list: () => import("./commands/list.js"),
+};
 
 export interface ProgramDeps {
   env: NodeJS.ProcessEnv;
@@ -54,7 +59,7 @@ export function addCommands(program: Command, deps: ProgramDeps): Command {
       ].join("\n"),
     )
     .action(async (_flags, cmd: Command) =>
-      setupCommand(cmd, { context, ...(deps.hostConfigWriter ? { hostConfigWriter: deps.hostConfigWriter } : {}) }),
+      (await commands.setup()).setupCommand(cmd, { context, ...(deps.hostConfigWriter ? { hostConfigWriter: deps.hostConfigWriter } : {}) }),
     );
 
   program
@@ -64,13 +69,13 @@ export function addCommands(program: Command, deps: ProgramDeps): Command {
     .option("--paste", "no browser here: paste the token `rclone authorize` printed on another computer (stdin when not a terminal)")
     .option("--no-browser", "do not open a browser; rclone prints the sign-in link (for an SSH tunnel to port 53682)")
     .option("--remote-name <name>", "the rclone section to store the token in (default: every configured remote of the provider)")
-    .action(async (flags, cmd: Command) => authorizeCommand(await context(cmd), flags));
+    .action(async (flags, cmd: Command) => (await commands.authorize()).authorizeCommand(await context(cmd), flags));
 
   program
     .command("status")
     .description("show configuration (secrets redacted), rclone, remote reachability, last and next runs")
     .option("--json", "machine-readable output on stdout")
-    .action(async (flags: { json?: boolean }, cmd: Command) => statusCommand(await context(cmd), flags));
+    .action(async (flags: { json?: boolean }, cmd: Command) => (await commands.status()).statusCommand(await context(cmd), flags));
 
   program
     .command("sync")
@@ -81,7 +86,7 @@ export function addCommands(program: Command, deps: ProgramDeps): Command {
     .option("--force", "bisync only: go past rclone's \"all files changed\" safety stop for this run")
     .option("-y, --yes", "confirm destructive steps (pull, resync) without asking")
     .option("--json", "machine-readable report on stdout")
-    .action(async (flags, cmd: Command) => syncCommand(await context(cmd), { ...flags, quiet: cmd.optsWithGlobals<GlobalFlags>().quiet }));
+    .action(async (flags, cmd: Command) => (await commands.sync()).syncCommand(await context(cmd), { ...flags, quiet: cmd.optsWithGlobals<GlobalFlags>().quiet }));
 
   program
     .command("list")
@@ -89,7 +94,7 @@ export function addCommands(program: Command, deps: ProgramDeps): Command {
     .argument("[path]", "sub-folder of the remote folder")
     .option("-R, --recursive", "list the whole tree")
     .option("--json", "machine-readable output on stdout")
-    .action(async (sub: string | undefined, flags, cmd: Command) => listCommand(await context(cmd), sub, flags));
+    .action(async (sub: string | undefined, flags, cmd: Command) => (await commands.list()).listCommand(await context(cmd), sub, flags));
 
   addBackupCommands(program, context);
 

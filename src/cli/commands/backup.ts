@@ -2,25 +2,22 @@
 // a human summary (or --json on stdout) and show byte progress on a TTY.
 import type { Command } from "commander";
 import type { AppContext } from "../../app/context.js";
-import {
-  backupStatus,
-  type BackupOutcome,
-  type BackupStatus,
-  listSnapshots,
-  type Progress,
-  pruneRepository,
-  type PruneReport,
-  type RestoreReport,
-  restoreSnapshot,
-  runBackup,
-  type SnapshotList,
-  verifySnapshots,
-  type VerifyResult,
+import type {
+  BackupOutcome,
+  BackupStatus,
+  Progress,
+  PruneReport,
+  RestoreReport,
+  SnapshotList,
+  VerifyResult,
 } from "../../backup/index.js";
 import { OperationError } from "../../util/errors.js";
 import { formatBytes, statsReporter } from "../progress.js";
 
 type ContextOf = (cmd: Command) => Promise<AppContext>;
+
+/** The backup engine is loaded only when a backup command runs (a sync or status does not need it). */
+const engine = () => import("../../backup/index.js");
 
 const LABELS: Record<Progress["phase"], string> = { backup: "backing up", verify: "verifying", restore: "restoring" };
 const MAX_NAMES = 10;
@@ -162,7 +159,7 @@ export function addBackupCommands(program: Command, context: ContextOf): Command
     .action(async (flags: { json?: boolean }, cmd: Command) => {
       const ctx = await context(cmd);
       const agent = cmd.optsWithGlobals<{ agent?: string }>().agent;
-      const o = await withProgress("backup", cmd, (onProgress) => runBackup(ctx, { trigger: "cli", force: true, onProgress, signal: ctx.signal, ...(agent ? { agent } : {}) }));
+      const o = await withProgress("backup", cmd, async (onProgress) => (await engine()).runBackup(ctx, { trigger: "cli", force: true, onProgress, signal: ctx.signal, ...(agent ? { agent } : {}) }));
       if (flags.json) json(o);
       else out(describeBackup(o).join("\n"));
     });
@@ -172,7 +169,7 @@ export function addBackupCommands(program: Command, context: ContextOf): Command
     .description("list the snapshots in the repository (complete ones only; legacy snapshots of the older plugin marked)")
     .option("--json", "machine-readable output on stdout")
     .action(async (flags: { json?: boolean }, cmd: Command) => {
-      const l = await listSnapshots(await context(cmd));
+      const l = await (await engine()).listSnapshots(await context(cmd));
       if (flags.json) json(l);
       else out(formatList(l).join("\n"));
     });
@@ -182,7 +179,7 @@ export function addBackupCommands(program: Command, context: ContextOf): Command
     .description("backup settings and the last runs (as recorded by the CLI and the plugin service)")
     .option("--json", "machine-readable output on stdout")
     .action(async (flags: { json?: boolean }, cmd: Command) => {
-      const s = await backupStatus(await context(cmd));
+      const s = await (await engine()).backupStatus(await context(cmd));
       if (flags.json) json(s);
       else out(formatStatus(s).join("\n"));
     });
@@ -196,7 +193,7 @@ export function addBackupCommands(program: Command, context: ContextOf): Command
     .option("--json", "machine-readable output on stdout")
     .action(async (flags: { snapshot?: string; all?: boolean; identity?: string; json?: boolean }, cmd: Command) => {
       const ctx = await context(cmd);
-      const results = await withProgress("verify", cmd, (onProgress) => verifySnapshots(ctx, { ...flags, onProgress, signal: ctx.signal }));
+      const results = await withProgress("verify", cmd, async (onProgress) => (await engine()).verifySnapshots(ctx, { ...flags, onProgress, signal: ctx.signal }));
       if (flags.json) json(results);
       else out(formatVerify(results).join("\n"));
       const failed = results.filter((r) => !r.ok);
@@ -215,7 +212,7 @@ export function addBackupCommands(program: Command, context: ContextOf): Command
     .option("--json", "machine-readable report on stdout")
     .action(async (flags: { snapshot?: string; to?: string; path?: string[]; dryRun?: boolean; force?: boolean; identity?: string; json?: boolean }, cmd: Command) => {
       const ctx = await context(cmd);
-      const r = await withProgress("restore", cmd, (onProgress) => restoreSnapshot(ctx, { ...flags, paths: flags.path, onProgress, signal: ctx.signal }));
+      const r = await withProgress("restore", cmd, async (onProgress) => (await engine()).restoreSnapshot(ctx, { ...flags, paths: flags.path, onProgress, signal: ctx.signal }));
       if (flags.json) json(r);
       else out(formatRestore(r).join("\n"));
     });
@@ -227,7 +224,7 @@ export function addBackupCommands(program: Command, context: ContextOf): Command
     .option("--include-legacy", "let retention remove the older plugin's legacy snapshots too")
     .option("--json", "machine-readable report on stdout")
     .action(async (flags: { dryRun?: boolean; includeLegacy?: boolean; json?: boolean }, cmd: Command) => {
-      const p = await pruneRepository(await context(cmd), flags);
+      const p = await (await engine()).pruneRepository(await context(cmd), flags);
       if (flags.json) json(p);
       else out(formatPrune(p).join("\n"));
     });
