@@ -1,8 +1,8 @@
-import { mkdir, mkdtemp, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { scanLocal } from "./local-scan.js";
+import { scanLocal, scanTree } from "./local-scan.js";
 import { makeExcluder } from "./rclone-glob.js";
 
 describe("local scan", () => {
@@ -25,5 +25,27 @@ describe("local scan", () => {
       expect(viaWalk.has("link")).toBe(followSymlinks);
       expect(viaWalk.has("dirlink/b.txt")).toBe(followSymlinks);
     }
+  });
+
+  it("the listing digest changes with any size, mtime or path change and only then", async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), "scan-digest-"));
+    await mkdir(path.join(root, "d"));
+    await writeFile(path.join(root, "d", "a.txt"), "aaaa");
+    await writeFile(path.join(root, "b.txt"), "bb");
+    const opts = { followSymlinks: false, patterns: ["*.log"] };
+    const digest = async () => (await scanTree(root, makeExcluder(opts.patterns), opts)).digest;
+    const first = await digest();
+    expect(first).toMatch(/^[0-9a-f]{64}$/);
+    expect(await digest()).toBe(first);
+    // Same size, new content, mtime moved by one millisecond: a different listing.
+    const st = await stat(path.join(root, "b.txt"));
+    await writeFile(path.join(root, "b.txt"), "cc");
+    await utimes(path.join(root, "b.txt"), st.atime, new Date(st.mtimeMs + 1));
+    const touched = await digest();
+    expect(touched).not.toBe(first);
+    await writeFile(path.join(root, "c.txt"), "");
+    expect(await digest()).not.toBe(touched);
+    // The portable walk has no digest: callers then compare file by file.
+    expect((await scanTree(root, makeExcluder([]), { followSymlinks: false })).digest).toBeUndefined();
   });
 });

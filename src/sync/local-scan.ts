@@ -1,6 +1,7 @@
 // Walks the local side of a pair with rclone's exclude semantics and returns size + mtime per file:
 // the ground truth the change-driven push compares against its index.
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { type Dirent, lstatSync, readdirSync, type Stats, statSync } from "node:fs";
 import path from "node:path";
 import type { Excluder } from "./rclone-glob.js";
@@ -62,56 +63,77 @@ function pruneArgs(patterns: readonly string[]): string[] {
   return args.length ? ["(", ...args, ")", "-prune", "-o"] : [];
 }
 
+/** A scan of the local side: the files (parsed when first asked for) and, from find, a digest of the raw listing. */
+export interface LocalScan {
+  /**
+   * SHA-256 of find's raw listing (size, mtime to the nanosecond and path of every file, in directory order).
+   * Equal digests under the same excludes mean an identical tree, so an idle cycle needs no parsing and no index.
+   * Undefined from the portable walk.
+   */
+  digest?: string;
+  files(): Map<string, FileStamp>;
+}
+
 /**
  * GNU find lists a large tree several times faster than per-file stat calls from JavaScript (one process,
  * no per-call overhead). Its output is filtered with the same excluder, so the result is identical to the
  * walk's; mtimes are rebuilt from seconds + nanoseconds the way Node computes mtimeMs.
  */
-function scanWithFind(root: string, excluder: Excluder, opts: { followSymlinks: boolean; patterns: readonly string[] }): Promise<Map<string, FileStamp> | undefined> {
+function scanWithFind(root: string, excluder: Excluder, opts: { followSymlinks: boolean; patterns: readonly string[] }): Promise<LocalScan | undefined> {
   return new Promise((resolve) => {
     const args = [...(opts.followSymlinks ? ["-L"] : []), ".", "-mindepth", "1", ...pruneArgs(opts.patterns), "-type", "f", "-printf", "%s %T@ %P\\0"];
     const child = spawn("find", args, { cwd: root, env: childEnv(process.env), stdio: ["ignore", "pipe", "ignore"] });
-    const out = new Map<string, FileStamp>();
-    // Whether a folder lies in an excluded folder, decided once per folder, not once per file.
-    const dirExcluded = new Map<string, boolean>();
-    const inExcludedDir = (dir: string): boolean => {
-      if (dir === "") return false;
-      let known = dirExcluded.get(dir);
-      if (known === undefined) {
-        const slash = dir.lastIndexOf("/");
-        known = inExcludedDir(slash === -1 ? "" : dir.slice(0, slash)) || excluder.dir(dir);
-        dirExcluded.set(dir, known);
-      }
-      return known;
-    };
-    let rest = "";
-    child.stdout.setEncoding("utf8");
-    child.stdout.on("data", (chunk: string) => {
-      const records = (rest + chunk).split("\0");
-      rest = records.pop()!;
-      for (const rec of records) {
-        const a = rec.indexOf(" ");
-        const b = rec.indexOf(" ", a + 1);
-        const rel = rec.slice(b + 1);
-        const slash = rel.lastIndexOf("/");
-        if (excluder.file(rel) || (slash !== -1 && inExcludedDir(rel.slice(0, slash)))) continue;
-        const [sec, frac = "0"] = rec.slice(a + 1, b).split(".");
-        out.set(rel, [Number(rec.slice(0, a)), Number(sec) * 1e3 + Number(frac.padEnd(9, "0").slice(0, 9)) / 1e6]);
-      }
+    const hash = createHash("sha256");
+    const chunks: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => {
+      hash.update(chunk);
+      chunks.push(chunk);
     });
     child.on("error", () => resolve(undefined));
-    child.on("close", (code) => resolve(code === 0 ? out : undefined));
+    child.on("close", (code) => {
+      if (code !== 0) return resolve(undefined);
+      let parsed: Map<string, FileStamp> | undefined;
+      resolve({ digest: hash.digest("hex"), files: () => (parsed ??= parseFindListing(Buffer.concat(chunks).toString("utf8"), excluder)) });
+    });
   });
+}
+
+function parseFindListing(listing: string, excluder: Excluder): Map<string, FileStamp> {
+  const out = new Map<string, FileStamp>();
+  // Whether a folder lies in an excluded folder, decided once per folder, not once per file.
+  const dirExcluded = new Map<string, boolean>();
+  const inExcludedDir = (dir: string): boolean => {
+    if (dir === "") return false;
+    let known = dirExcluded.get(dir);
+    if (known === undefined) {
+      const slash = dir.lastIndexOf("/");
+      known = inExcludedDir(slash === -1 ? "" : dir.slice(0, slash)) || excluder.dir(dir);
+      dirExcluded.set(dir, known);
+    }
+    return known;
+  };
+  const records = listing.split("\0");
+  records.pop(); // after the last NUL
+  for (const rec of records) {
+    const a = rec.indexOf(" ");
+    const b = rec.indexOf(" ", a + 1);
+    const rel = rec.slice(b + 1);
+    const slash = rel.lastIndexOf("/");
+    if (excluder.file(rel) || (slash !== -1 && inExcludedDir(rel.slice(0, slash)))) continue;
+    const [sec, frac = "0"] = rec.slice(a + 1, b).split(".");
+    out.set(rel, [Number(rec.slice(0, a)), Number(sec) * 1e3 + Number(frac.padEnd(9, "0").slice(0, 9)) / 1e6]);
+  }
+  return out;
 }
 
 let findWorks: boolean | undefined;
 
-/** Size + mtime of every file under root that the excludes keep. */
-export async function scanLocal(
+/** Size + mtime of every file under root that the excludes keep (with a listing digest when find did the scan). */
+export async function scanTree(
   root: string,
   excluder: Excluder,
   opts: { followSymlinks: boolean; patterns?: readonly string[] },
-): Promise<Map<string, FileStamp>> {
+): Promise<LocalScan> {
   if (opts.patterns && findWorks !== false && process.platform === "linux") {
     const found = await scanWithFind(root, excluder, { followSymlinks: opts.followSymlinks, patterns: opts.patterns });
     if (found) {
@@ -121,5 +143,15 @@ export async function scanLocal(
     // No GNU find, or the root vanished mid-scan: the portable walk decides.
     if (findWorks === undefined) findWorks = false;
   }
-  return scanWalk(root, excluder, opts);
+  const files = await scanWalk(root, excluder, opts);
+  return { files: () => files };
+}
+
+/** Size + mtime of every file under root that the excludes keep. */
+export async function scanLocal(
+  root: string,
+  excluder: Excluder,
+  opts: { followSymlinks: boolean; patterns?: readonly string[] },
+): Promise<Map<string, FileStamp>> {
+  return (await scanTree(root, excluder, opts)).files();
 }

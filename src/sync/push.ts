@@ -9,9 +9,9 @@ import path from "node:path";
 import { RcloneError, runRclone } from "../rclone/runner.js";
 import { checkDeletions } from "./guard.js";
 import { pairStateDir, type SyncJob, transferFlags, transferStats } from "./job.js";
-import { scanLocal, type FileStamp } from "./local-scan.js";
+import { type FileStamp, type LocalScan, scanLocal, scanTree } from "./local-scan.js";
 import { oneWaySync, type OneWayResult } from "./one-way.js";
-import { diffTree, dropIndex, loadIndex, saveIndex, type TreeDiff } from "./push-index.js";
+import { diffTree, dropIndex, loadIndex, loadSummary, recordListing, saveIndex, type TreeDiff } from "./push-index.js";
 import { makeExcluder } from "./rclone-glob.js";
 import { trashStamp } from "./trash.js";
 
@@ -122,18 +122,26 @@ export async function push(job: SyncJob, opts: PushOptions): Promise<PushResult>
   const pairDir = pairStateDir(job);
   await mkdir(pairDir, { recursive: true, mode: 0o700 });
   const hash = configHash(job, opts);
-  const index = await loadIndex(pairDir);
-  const fullDue =
-    !index ||
-    index.configHash !== hash ||
-    job.config.fullSyncInterval === 0 ||
-    Date.now() - Date.parse(index.fullSyncAt) >= job.config.fullSyncInterval * 1000;
+  const fullDueAt = (fullSyncAt: string) => job.config.fullSyncInterval === 0 || Date.now() - Date.parse(fullSyncAt) >= job.config.fullSyncInterval * 1000;
   const excluder = makeExcluder(opts.excludePatterns);
-  const scan = () => scanLocal(job.localRoot, excluder, { followSymlinks: job.config.copySymlinks, patterns: opts.excludePatterns });
+  const scan = () => scanTree(job.localRoot, excluder, { followSymlinks: job.config.copySymlinks, patterns: opts.excludePatterns });
+
+  // Idle fast path of a CLI cycle: the listing's digest equals the one the index was built from.
+  let early: LocalScan | undefined;
+  if (!opts.full && !opts.dryRun && !opts.changedHint) {
+    const summary = await loadSummary(pairDir);
+    if (summary && summary.configHash === hash && !fullDueAt(summary.fullSyncAt)) {
+      early = await scan();
+      if (early.digest === summary.listingDigest) return { copied: [], deleted: [], bytes: 0, dryRun: false, strategy: "idle", scanned: summary.files };
+    }
+  }
+
+  const index = await loadIndex(pairDir);
+  const fullDue = !index || index.configHash !== hash || fullDueAt(index.fullSyncAt);
 
   if (opts.full || opts.dryRun || fullDue) {
     // Scan before the transfer: a file changing during the sync then differs from the index next time.
-    const before = opts.dryRun ? undefined : await scan();
+    const before = opts.dryRun ? undefined : (early ?? (await scan()));
     await dropIndex(pairDir);
     const res = await oneWaySync(job, {
       source: job.localRoot,
@@ -143,25 +151,30 @@ export async function push(job: SyncJob, opts: PushOptions): Promise<PushResult>
       trashRoot: opts.trashRoot,
       dryRun: opts.dryRun,
     });
-    if (before) await saveIndex(pairDir, { version: 1, configHash: hash, fullSyncAt: new Date().toISOString(), files: Object.fromEntries(before) });
-    return { ...res, strategy: "full", scanned: before?.size ?? 0 };
+    if (before) await saveIndex(pairDir, { version: 1, configHash: hash, fullSyncAt: new Date().toISOString(), files: Object.fromEntries(before.files()) }, before.digest);
+    return { ...res, strategy: "full", scanned: before?.files().size ?? 0 };
   }
 
   let scanned: number;
   let now: Map<string, FileStamp>;
+  let digest: string | undefined;
   if (opts.changedHint) {
     ({ now, stats: scanned } = await rescanHinted(job, index.files, opts.changedHint, opts));
   } else {
-    now = await scan();
+    const found = early ?? (await scan());
+    now = found.files();
+    digest = found.digest;
     scanned = now.size;
   }
   const diff = diffTree(index.files, now);
   if (diff.changed.length === 0 && diff.deleted.length === 0) {
+    // Same files, another listing (e.g. a folder added and removed): record it so the next idle cycle is fast.
+    if (digest) await recordListing(pairDir, index, digest);
     return { copied: [], deleted: [], bytes: 0, dryRun: false, strategy: "idle", scanned };
   }
   checkDeletions({ destinationFiles: Object.keys(index.files).length, deletes: diff.deleted }, job.config.maxDelete, "remote");
   // On failure the old index stays: the next cycle sees the same differences and retries them.
   const res = await applyDiff(job, opts, diff, pairDir);
-  await saveIndex(pairDir, { ...index, files: Object.fromEntries(now) });
+  await saveIndex(pairDir, { ...index, files: Object.fromEntries(now) }, digest);
   return { ...res, strategy: "incremental", scanned };
 }

@@ -84,6 +84,10 @@ describe.each(["local", "sftp"] as const)("change-driven push equals a full sync
             (err: { stderr: string }) => ({ ok: false, out: err.stderr }),
           );
           expect(check.ok, `batch ${batch}: ${check.out}`).toBe(true);
+          // Nothing changed since: the next cycle is idle, answered from the listing digest alone (fast path).
+          const again = await w.cli("sync", "--json");
+          expect(again.code, again.stderr).toBe(0);
+          expect((JSON.parse(again.stdout) as { pushed: { strategy: string } }).pushed.strategy).toBe("idle");
           await mutate(w.workspace, rnd, 6 + Math.floor(rnd() * 6));
         }
       } finally {
