@@ -35,8 +35,11 @@ interface Job {
 class Lane {
   readonly z: zlib.ZstdCompress;
   job: Job | undefined;
-  constructor(params: Record<number, number>, onError: (err: Error) => void) {
-    this.z = zlib.createZstdCompress({ params, chunkSize: 256 * 1024 });
+  constructor(params: Record<number, number>, blockSize: number, onError: (err: Error) => void) {
+    // Output room for a whole frame (zstd's bound for a block is its size + 1/256 + a few bytes): a frame then
+    // compresses in one pass on the worker thread instead of stopping whenever a small output buffer is full and
+    // coming back through the event loop (1 GiB: 13.2 s → 11.3 s, 1.7 s less CPU, here with 256 KiB chunks).
+    this.z = zlib.createZstdCompress({ params, chunkSize: blockSize + 64 * 1024 });
     this.z.on("data", (c: Buffer) => {
       // Never expected; if it happened the frame order would be wrong, so the snapshot fails instead.
       if (!this.job) return onError(new Error("zstd produced output outside a frame"));
@@ -119,7 +122,7 @@ export function createParallelZstdCompressor(opts: ParallelZstdOptions = {}): Tr
     queue.push(job);
     submitted++;
     // At most `parallel` jobs are queued (the transform waits otherwise), so a lane is free or can be made.
-    const lane = idle.pop() ?? new Lane(params, fail);
+    const lane = idle.pop() ?? new Lane(params, blockSize, fail);
     if (!lanes.includes(lane)) lanes.push(lane);
     lane.run(job, block, () => {
       opts.pool?.release(block);
