@@ -1,6 +1,6 @@
 // Fixed-size buffers handed round between two pipeline stages that agree on when one is free again (the tar writer
 // fills them, the zstd stage gives each back once its frame is compressed). Reusing them keeps a gigabyte of
-// throwaway 2 MiB buffers out of the allocator: no floating garbage waiting for the GC, a smaller resident set.
+// throwaway 1 MiB buffers out of the allocator: no floating garbage waiting for the GC, a smaller resident set.
 export class BufferPool {
   private readonly free: Buffer[] = [];
   private readonly mine = new WeakSet<Buffer>();

@@ -1,14 +1,17 @@
 // Paces garbage collection to a stream's bytes. zlib, the cipher and rclone's pipes hand out a fresh Buffer for every
 // chunk; once passed on, each one is garbage whose memory lives outside V8's heap. V8 collects such buffers only
 // after ~64 MiB of them piled up (its external-memory trigger), which alone is most of the backup's memory budget
-// (measured on 1 GiB: peak RSS 175–200 MiB without pacing, ~145 MiB with it). A minor collection every 8 MiB frees
-// them while they are still young: about a millisecond each, ~70 per GiB stored, no measurable change in wall time.
+// (measured on 1 GiB: peak RSS 175–200 MiB without pacing, ~140 MiB with it). A minor collection every 8 MiB frees
+// them while they are still young (about a millisecond each); the few that lived through two minor collections sit in
+// the old generation, so every 64 MiB a full collection of the (small, ~10 MiB) heap frees those too — on 10 GiB that
+// took the peak from ~160 to ~150 MiB. Neither changes the wall time measurably.
 import v8 from "node:v8";
 import vm from "node:vm";
 
 type GcFunction = (options?: { type?: "minor" | "major"; execution?: "sync" | "async" }) => void;
 
-const EVERY_BYTES = 8 * 1024 * 1024;
+const MINOR_EVERY = 8 * 1024 * 1024;
+const MAJOR_EVERY = 64 * 1024 * 1024;
 let gc: GcFunction | null | undefined;
 
 /** V8's gc(), obtained without a command-line flag: --expose-gc applies to contexts created after it is set. */
@@ -27,13 +30,17 @@ function collector(): GcFunction | null {
   return gc;
 }
 
-/** Returns a callback for a running byte total; it runs a minor collection each time another 8 MiB went by. */
-export function gcPacer(everyBytes = EVERY_BYTES): (total: number) => void {
+/** Returns a callback for a running byte total: a minor collection every 8 MiB, a full one every 64 MiB. */
+export function gcPacer(): (total: number) => void {
   const run = collector();
-  let next = everyBytes;
+  let nextMinor = MINOR_EVERY;
+  let nextMajor = MAJOR_EVERY;
   return (total) => {
-    if (!run || total < next) return;
-    next = total + everyBytes;
-    run({ type: "minor" });
+    if (!run || total < nextMinor) return;
+    nextMinor = total + MINOR_EVERY;
+    if (total >= nextMajor) {
+      nextMajor = total + MAJOR_EVERY;
+      run({ type: "major" });
+    } else run({ type: "minor" });
   };
 }

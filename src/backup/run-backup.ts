@@ -155,7 +155,7 @@ export async function runBackup(ctx: AppContext, opts: RunBackupOptions): Promis
     let skipped = 0;
     let bytes = 0;
     const entries = capturingEntries(items, { transientDir: runDir, fingerprint, onWarning: warn, onDatabase: (p) => databases.push(p) });
-    // The tar writer's 2 MiB batches are the zstd stage's blocks: compressed, they come back to be filled again.
+    // The tar writer's 1 MiB batches are the zstd stage's blocks: compressed, they come back to be filled again.
     const pool = compression === "zstd" ? new BufferPool(TAR_BATCH) : undefined;
     const tar = createTarPackStream(counting(entries, counts), {
       pool,

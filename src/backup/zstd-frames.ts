@@ -11,7 +11,10 @@ const MIB = 1 << 20;
 
 export interface ParallelZstdOptions {
   level?: number;
-  /** Bytes per frame: large enough that the 2 MiB window of level 3 loses nothing measurable at the cuts. */
+  /**
+   * Bytes per frame. 1 MiB: the stored size is within 0.5% of 2 MiB frames, and every buffer in flight (tar batches,
+   * frames, their output) is half as large — 10 GiB peak RSS ~170 → ~150 MiB, same speed.
+   */
   blockSize?: number;
   /**
    * Frames compressed at once: all cores but one for the tar producer, encryption and rclone, at least two (measured
@@ -62,7 +65,7 @@ class Lane {
 }
 
 export function createParallelZstdCompressor(opts: ParallelZstdOptions = {}): Transform {
-  const blockSize = opts.blockSize ?? 2 * MIB;
+  const blockSize = opts.blockSize ?? MIB;
   const parallel = opts.parallel ?? Math.min(4, Math.max(2, os.availableParallelism() - 1));
   const params = {
     [zlib.constants.ZSTD_c_compressionLevel]: opts.level ?? 3,

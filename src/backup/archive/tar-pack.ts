@@ -84,10 +84,10 @@ export interface PackOptions {
   pool?: BufferPool;
 }
 
-/** Output pieces: headers and file data are laid out in full 2 MiB buffers — the block size the zstd stage compresses,
+/** Output pieces: headers and file data are laid out in full 1 MiB buffers — the block size the zstd stage compresses,
  * which then takes them as they are, without copying — so a tree of small files does not become tens of thousands of
  * tiny chunks that every later stage (zstd, age, the hash, the pipe) pays for one by one. */
-export const TAR_BATCH = 2 << 20;
+export const TAR_BATCH = 1 << 20;
 /** Files up to this size are read with synchronous reads straight into the batch: no thread-pool round trips
  * (open, read, close) per file. Bigger files are read asynchronously, so the event loop (the gateway's, in plugin
  * mode) is never blocked for long. */
