@@ -12,7 +12,7 @@ const MIB = 1 << 20;
 export interface ParallelZstdOptions {
   level?: number;
   /**
-   * Bytes per frame. 1 MiB: the stored size is within 0.5% of 2 MiB frames, and every buffer in flight (tar batches,
+   * Bytes per frame. 1 MiB: the stored size is within 1% of 2 MiB frames, and every buffer in flight (tar batches,
    * frames, their output) is half as large — 10 GiB peak RSS ~170 → ~150 MiB, same speed.
    */
   blockSize?: number;
