@@ -105,7 +105,7 @@ describe.each(["local", "sftp", "webdav", "s3"] as ServerKind[])("%s server with
       const opts = (block as { custom: { rcloneOptions: Record<string, string> } }).custom.rcloneOptions;
       expect(opts.pass).toBeTruthy();
       expect(server.rcloneSection.pass).not.toBe(opts.pass);
-      const revealed = execFileSync(RCLONE_BIN, ["reveal", server.rcloneSection.pass!, "--config", "/dev/null"], { env: rcloneEnv() }).toString().trim();
+      const revealed = execFileSync(RCLONE_BIN, ["reveal", "--config", "/dev/null", "--", server.rcloneSection.pass!], { env: rcloneEnv() }).toString().trim();
       expect(revealed).toBe(opts.pass);
     }
     expect((await stat(conf)).mode & 0o777).toBe(0o600);
