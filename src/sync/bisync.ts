@@ -9,7 +9,7 @@ import { ownerAlive, processStartTime, type LockInfo } from "../state/lock.js";
 import { readJson, writeJson } from "../state/state-store.js";
 import { OperationError } from "../util/errors.js";
 import type { SyncJob } from "./job.js";
-import { pairStateDir, transferStats } from "./job.js";
+import { pairStateDir, rcloneCallOptions, transferStats } from "./job.js";
 import { listFiles } from "./listing.js";
 import { anchored, LOCAL_PRODUCT_DIR, modeExcludedFolders, REMOTE_TRASH_DIR } from "./filters.js";
 import { walkFiles } from "./place.js";
@@ -192,10 +192,7 @@ export async function runBisync(job: SyncJob, opts: BisyncOptions = {}): Promise
   if (!opts.dryRun) await writeFile(marker, new Date().toISOString());
   const res = await runRclone(job.bin, {
     args: bisyncArgs(job, opts, filtersFile),
-    configPath: job.remote.configPath,
-    env: job.env,
-    signal: job.signal,
-    timeoutMs: job.config.timeout * 1000,
+    ...rcloneCallOptions(job),
     verbose: true,
     onStats: transferStats(job),
     onSpawn: (pid) => {

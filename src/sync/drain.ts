@@ -14,7 +14,7 @@ import path from "node:path";
 import { RcloneError, runRclone } from "../rclone/runner.js";
 import { readJson, writeJson } from "../state/state-store.js";
 import type { SyncJob } from "./job.js";
-import { listingFlags, pairStateDir, transferFlags, transferStats } from "./job.js";
+import { listingFlags, pairStateDir, rcloneCallOptions, transferFlags, transferStats } from "./job.js";
 import { type ListedFile, listFiles } from "./listing.js";
 import { INBOX, LOCAL_PRODUCT_DIR, OUTBOX } from "./filters.js";
 import { linkNoClobber, pruneEmptyDirs, walkFiles } from "./place.js";
@@ -61,12 +61,8 @@ export async function listOutbox(job: SyncJob): Promise<OutboxListing> {
   const links: string[] = [];
   // No --skip-links here: rclone's notice is how a planted symlink gets reported.
   const files = await listFiles(job.bin, job.remote.path(OUTBOX), {
-    configPath: job.remote.configPath,
-    env: job.env,
-    signal: job.signal,
-    timeoutMs: job.config.timeout * 1000,
+    ...rcloneCallOptions(job),
     extraArgs: listingFlags(job),
-    onSpawn: job.onChild,
     partial: (err) => (incomplete = err),
     onNotice: (object, msg) => /symlink/i.test(msg) && links.push(object),
   });
@@ -76,7 +72,7 @@ export async function listOutbox(job: SyncJob): Promise<OutboxListing> {
 /** Deletes the given outbox files (rclone names) on the remote; all of them or, on failure, none are taken as gone. */
 async function deleteSources(job: SyncJob, rels: string[]): Promise<{ gone: string[]; error?: RcloneError }> {
   if (rels.length === 0) return { gone: [] };
-  const common = { configPath: job.remote.configPath, env: job.env, signal: job.signal, timeoutMs: job.config.timeout * 1000, onSpawn: job.onChild };
+  const common = rcloneCallOptions(job);
   const outboxPath = job.remote.path(OUTBOX);
   // rclone names carry no line breaks (a line break is shown as "␊"), so one --files-from-raw list holds them all.
   const list = path.join(pairStateDir(job), "drain-delete.txt");
@@ -145,11 +141,7 @@ export async function drainOutbox(job: SyncJob, opts: { dryRun?: boolean; listin
       // Never --copy-links here, whatever copySymlinks says: that option is about the workspace, and following a
       // link planted in the outbox would read (and then delete) files outside it.
       args: ["copy", job.remote.path(OUTBOX), staging, "--skip-links", ...transferFlags(job).filter((f) => !["--checksum", "--copy-links", "--skip-links"].includes(f))],
-      configPath: job.remote.configPath,
-      env: job.env,
-      signal: job.signal,
-      timeoutMs: job.config.timeout * 1000,
-      onSpawn: job.onChild,
+      ...rcloneCallOptions(job),
       verbose: true,
       onStats: transferStats(job),
     });

@@ -10,7 +10,7 @@ import path from "node:path";
 import { RcloneError, runRclone } from "../rclone/runner.js";
 import { readJson, writeJson } from "../state/state-store.js";
 import type { SyncJob } from "./job.js";
-import { listingFlags, pairStateDir, transferStats } from "./job.js";
+import { listingFlags, pairStateDir, rcloneCallOptions, transferStats } from "./job.js";
 import { type ListedFile, listFiles } from "./listing.js";
 import { LOCAL_PRODUCT_DIR } from "./filters.js";
 import { ownFolder } from "./own-folder.js";
@@ -36,7 +36,7 @@ export async function ingest(job: SyncJob, opts: { dryRun?: boolean } = {}): Pro
   const ingestPath = job.config.ingestPath;
   const source = job.remote.path(ingestPath);
   const ledgerFile = path.join(pairStateDir(job), "ingest-ledger.json");
-  const common = { configPath: job.remote.configPath, env: job.env, signal: job.signal, timeoutMs: job.config.timeout * 1000, onSpawn: job.onChild };
+  const common = rcloneCallOptions(job);
   const listFlags = listingFlags(job);
   // An unreadable drop (a path too long for the file system, say) must not stop the others: they are taken in
   // and the cycle fails afterwards with rclone's error.

@@ -37,6 +37,12 @@ export function pairStateDir(job: SyncJob): string {
  * Stats callback for a transfer. Transfers always report stats, shown or not: the runner's stall watch reads them
  * to stop a transfer that hangs after losing its connection (the plugin service shows no progress).
  */
+/** What every rclone call of a cycle passes: the pair's rclone.conf, the environment, cancellation, the timeout and
+ * the recording of child pids (so a later run can stop orphans of a killed one). */
+export function rcloneCallOptions(job: SyncJob) {
+  return { configPath: job.remote.configPath, env: job.env, signal: job.signal, timeoutMs: job.config.timeout * 1000, onSpawn: job.onChild };
+}
+
 export function transferStats(job: SyncJob): (stats: RcloneStats) => void {
   return job.onStats ?? (() => {});
 }

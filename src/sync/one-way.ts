@@ -3,7 +3,7 @@
 import { runRclone, RcloneError } from "../rclone/runner.js";
 import { checkDeletions } from "./guard.js";
 import type { SyncJob } from "./job.js";
-import { transferFlags, transferStats } from "./job.js";
+import { rcloneCallOptions, transferFlags, transferStats } from "./job.js";
 import { listFiles } from "./listing.js";
 import { trashStamp } from "./trash.js";
 
@@ -26,7 +26,7 @@ export interface OneWayResult {
 }
 
 export async function oneWaySync(job: SyncJob, opts: OneWayOptions): Promise<OneWayResult> {
-  const common = { configPath: job.remote.configPath, env: job.env, signal: job.signal, filterArgs: opts.filterArgs, timeoutMs: job.config.timeout * 1000, onSpawn: job.onChild };
+  const common = { ...rcloneCallOptions(job), filterArgs: opts.filterArgs };
   const flags = transferFlags(job);
   const listFlags = flags.filter((f) => f === "--fast-list" || f.startsWith("--skip-links") || f === "--copy-links");
   const [src, dst] = await Promise.all([
@@ -46,11 +46,7 @@ export async function oneWaySync(job: SyncJob, opts: OneWayOptions): Promise<One
   if (opts.dryRun) args.push("--dry-run");
   const res = await runRclone(job.bin, {
     args,
-    configPath: job.remote.configPath,
-    env: job.env,
-    signal: job.signal,
-    timeoutMs: job.config.timeout * 1000,
-    onSpawn: job.onChild,
+    ...rcloneCallOptions(job),
     verbose: true,
     onStats: transferStats(job),
     onLog: (entry) => {

@@ -8,7 +8,7 @@ import { lstat, mkdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { RcloneError, runRclone } from "../rclone/runner.js";
 import { checkDeletions } from "./guard.js";
-import { pairStateDir, type SyncJob, transferFlags, transferStats } from "./job.js";
+import { pairStateDir, rcloneCallOptions, type SyncJob, transferFlags, transferStats } from "./job.js";
 import { type FileStamp, type LocalScan, scanLocal, scanTree } from "./local-scan.js";
 import { oneWaySync, type OneWayResult } from "./one-way.js";
 import { diffTree, dropIndex, loadIndex, loadSummary, recordListing, saveIndex, type TreeDiff } from "./push-index.js";
@@ -48,7 +48,7 @@ async function writeList(dir: string, name: string, paths: string[]): Promise<st
 }
 
 async function applyDiff(job: SyncJob, opts: PushOptions, diff: TreeDiff, pairDir: string): Promise<OneWayResult> {
-  const common = { configPath: job.remote.configPath, env: job.env, signal: job.signal, timeoutMs: job.config.timeout * 1000, onSpawn: job.onChild };
+  const common = rcloneCallOptions(job);
   const result: OneWayResult = { copied: [], deleted: [], bytes: 0, dryRun: false };
   const stamp = trashStamp();
   if (diff.changed.length) {
