@@ -10,8 +10,12 @@ import { randomTree, readTree, type TestServer } from "../../helpers/servers.js"
 import { type CliResult, startCli } from "../../support/cli.js";
 import { rclone } from "../../support/remote-view.js";
 import { makeWorld, type World } from "../../support/world.js";
+import { sleep, waitFor } from "./wait.js";
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export { sleep, waitFor };
+/** Deterministic PRNG (mulberry32): the same seed gives the same kill points. */
+export { prng as seeded } from "../../helpers/servers.js";
+
 
 export interface Proc {
   pid: number;
@@ -68,28 +72,6 @@ export function rclonesOf(w: World): Proc[] {
     if (argv && (argv[0] ?? "").endsWith("rclone") && argv.includes(conf)) out.push({ pid: Number(name), argv });
   }
   return out;
-}
-
-export async function waitFor<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, stepMs = 20): Promise<T | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) return undefined;
-    await sleep(stepMs);
-  }
-}
-
-/** Deterministic PRNG (mulberry32): the same seed gives the same kill points. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // --- phases of a run, as its rclone children show them -----------------------------------------------------------

@@ -8,10 +8,12 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { expect } from "vitest";
 import { rcloneEnv, readTree, RCLONE_BIN, type TestServer, writeRcloneConf } from "../../helpers/servers.js";
+export { sleep, waitFor } from "./wait.js";
+/** Deterministic PRNG (mulberry32): the same seed gives the same kill points. */
+export { prng as seeded } from "../../helpers/servers.js";
 
 const run = promisify(execFile);
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export interface Proc {
   pid: number;
@@ -50,17 +52,6 @@ export function alive(pid: number): boolean {
     return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
   } catch {
     return false;
-  }
-}
-
-/** Polls until fn returns something other than undefined/false; undefined after the timeout. */
-export async function waitFor<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, stepMs = 20): Promise<T | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) return undefined;
-    await sleep(stepMs);
   }
 }
 
@@ -148,18 +139,6 @@ export async function dropTornS3Objects(server: TestServer): Promise<string[]> {
 /** relpath → sha256 of a local tree, leaving out top-level folders. */
 export async function localFiles(root: string, skip: string[] = []): Promise<Record<string, string>> {
   return readTree(root, { ignore: (rel) => skip.some((s) => rel === s || rel.startsWith(`${s}/`)) });
-}
-
-/** Deterministic PRNG for kill points: the same seed gives the same trial. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Writes an executable shell script. */
