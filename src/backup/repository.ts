@@ -6,7 +6,7 @@ import type { RcloneBinary } from "../rclone/binary.js";
 import type { ResolvedRemote } from "../rclone/remotes.js";
 import { RcloneError, runRclone } from "../rclone/runner.js";
 import { readJson, writeJson } from "../state/state-store.js";
-import { listFiles } from "../sync/listing.js";
+import { listFiles } from "../rclone/listing.js";
 import { type Manifest, parseManifest } from "./manifest.js";
 import { manifestNameFor, parseLegacyName, parseOurName, snapshotOfManifest } from "./naming.js";
 

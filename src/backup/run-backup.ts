@@ -8,8 +8,8 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import type { AppContext } from "../app/context.js";
 import { acquireLock } from "../state/lock.js";
-import { stopOrphans } from "../sync/orphans.js";
-import { OperationError, UsageError } from "../util/errors.js";
+import { stopOrphans } from "../rclone/orphans.js";
+import { isExpected, OperationError, UsageError } from "../util/errors.js";
 import { createTarPackStream, TAR_BATCH, type WalkEntry } from "./archive/index.js";
 import { BufferPool } from "./buffer-pool.js";
 import { capturingEntries } from "./capture-entries.js";
@@ -249,13 +249,11 @@ async function cleanUp(ctx: AppContext, access: Parameters<typeof removeLeftover
   return removed;
 }
 
-/** Errors that already map to their own exit code (usage 2, busy 3) pass unchanged. */
-const KEEP = new Set(["UsageError", "ConfigInvalidError", "OperationError", "BusyError", "UnsupportedFlagError", "RcloneMissingError"]);
 
 function explain(err: unknown, timedOut: boolean, timeoutSeconds: number, committed: string | undefined): Error {
   const tail = committed ? `snapshot ${committed} was committed, but then` : "no snapshot was committed";
   if (timedOut) return new OperationError(`backup timed out after ${timeoutSeconds}s (backup.timeout) and was stopped; ${tail}`);
-  if (err instanceof Error && KEEP.has(err.name)) return err;
+  if (isExpected(err)) return err; // already carries its exit code (usage 2, busy 3, ...)
   return new OperationError(`backup failed (${tail}): ${(err as Error).message}`, { cause: err });
 }
 

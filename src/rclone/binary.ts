@@ -1,4 +1,5 @@
 // Finds the rclone binary and detects its version once per path.
+import { UsageError } from "../util/errors.js";
 import { execFile } from "node:child_process";
 import { access, constants, readFile, stat } from "node:fs/promises";
 import os from "node:os";
@@ -14,7 +15,7 @@ export interface RcloneBinary {
   version: RcloneVersion;
 }
 
-export class RcloneMissingError extends Error {
+export class RcloneMissingError extends UsageError {
   constructor(message: string) {
     super(message);
     this.name = "RcloneMissingError";

@@ -1,4 +1,5 @@
 // rclone version detection and the minimum version of every flag the product uses.
+import { UsageError } from "../util/errors.js";
 
 export interface RcloneVersion {
   major: number;
@@ -50,7 +51,7 @@ export function flagSupported(v: RcloneVersion, flag: string): boolean {
   return !since || atLeast(v, since[0], since[1]);
 }
 
-export class UnsupportedFlagError extends Error {
+export class UnsupportedFlagError extends UsageError {
   constructor(
     readonly flag: string,
     readonly version: RcloneVersion,

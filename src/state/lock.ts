@@ -1,6 +1,7 @@
 // Cross-process single-flight lock: one run at a time per workspace across service, hooks, CLI and cron.
 // An O_EXCL lock file names its owner (host, pid, process start time); a lock whose owner is gone is
 // taken over, a live owner's never is.
+import { BusyFailure } from "../util/errors.js";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
@@ -17,7 +18,7 @@ export interface LockInfo {
   nonce: string;
 }
 
-export class BusyError extends Error {
+export class BusyError extends BusyFailure {
   constructor(readonly holder: LockInfo | undefined) {
     super(
       holder

@@ -15,7 +15,7 @@ import { Writable } from "node:stream";
 import { writeFileAtomic } from "../util/atomic-file.js";
 import { runRclone, RcloneError } from "../rclone/runner.js";
 import type { SyncJob } from "./job.js";
-import { type ListedFile, listFiles } from "./listing.js";
+import { type ListedFile, listFiles } from "../rclone/listing.js";
 
 interface PriorEntry {
   size: number;

@@ -10,7 +10,7 @@ import { readJson, writeJson } from "../state/state-store.js";
 import { OperationError } from "../util/errors.js";
 import type { SyncJob } from "./job.js";
 import { pairStateDir, rcloneCallOptions, transferStats } from "./job.js";
-import { listFiles } from "./listing.js";
+import { listFiles } from "../rclone/listing.js";
 import { anchored, LOCAL_PRODUCT_DIR, modeExcludedFolders, REMOTE_TRASH_DIR } from "./filters.js";
 import { walkFiles } from "./place.js";
 import { healInterruptedBisync } from "./bisync-heal.js";

@@ -15,11 +15,11 @@ import { RcloneError, runRclone } from "../rclone/runner.js";
 import { readJson, writeJson } from "../state/state-store.js";
 import type { SyncJob } from "./job.js";
 import { listingFlags, pairStateDir, rcloneCallOptions, transferFlags, transferStats } from "./job.js";
-import { type ListedFile, listFiles } from "./listing.js";
+import { type ListedFile, listFiles } from "../rclone/listing.js";
 import { INBOX, LOCAL_PRODUCT_DIR, OUTBOX } from "./filters.js";
 import { linkNoClobber, pruneEmptyDirs, walkFiles } from "./place.js";
 import { ownFolder } from "./own-folder.js";
-import { rcloneName } from "./rclone-names.js";
+import { rcloneName } from "../rclone/names.js";
 
 export interface DrainResult {
   arrived: string[];

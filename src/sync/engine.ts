@@ -8,7 +8,7 @@ import { productDir } from "../state/paths.js";
 import { readJson, updateJson } from "../state/state-store.js";
 import { UsageError } from "../util/errors.js";
 import { type BisyncResult, previewResync, type ResyncPreview, runBisync } from "./bisync.js";
-import { stopOrphans, recordChild } from "./orphans.js";
+import { stopOrphans, recordChild } from "../rclone/orphans.js";
 import { drainOutbox, listOutbox } from "./drain.js";
 import { excludePatterns, INBOX, LOCAL_PRODUCT_DIR, modeExcludedFolders, OUTBOX, REMOTE_TRASH_DIR, toFilterArgs } from "./filters.js";
 import { push, type PushResult } from "./push.js";

@@ -11,10 +11,10 @@ import { RcloneError, runRclone } from "../rclone/runner.js";
 import { readJson, writeJson } from "../state/state-store.js";
 import type { SyncJob } from "./job.js";
 import { listingFlags, pairStateDir, rcloneCallOptions, transferStats } from "./job.js";
-import { type ListedFile, listFiles } from "./listing.js";
+import { type ListedFile, listFiles } from "../rclone/listing.js";
 import { LOCAL_PRODUCT_DIR } from "./filters.js";
 import { ownFolder } from "./own-folder.js";
-import { rcloneName } from "./rclone-names.js";
+import { rcloneName } from "../rclone/names.js";
 import { linkNoClobber, walkFiles } from "./place.js";
 
 type Ledger = Record<string, { size: number; modTime: string }>;

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { scanLocal, scanTree } from "./local-scan.js";
-import { makeExcluder } from "./rclone-glob.js";
+import { makeExcluder } from "../rclone/glob.js";
 
 describe("local scan", () => {
   it("find-based and walk-based scans agree exactly (excludes, symlinks, odd names, mtimes)", async () => {

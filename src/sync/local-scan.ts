@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { type Dirent, lstatSync, readdirSync, type Stats, statSync } from "node:fs";
 import path from "node:path";
-import type { Excluder } from "./rclone-glob.js";
+import type { Excluder } from "../rclone/glob.js";
 import { childEnv } from "../util/child-env.js";
 
 export type FileStamp = [size: number, mtimeMs: number];

@@ -4,7 +4,7 @@ import { runRclone, RcloneError } from "../rclone/runner.js";
 import { checkDeletions } from "./guard.js";
 import type { SyncJob } from "./job.js";
 import { rcloneCallOptions, transferFlags, transferStats } from "./job.js";
-import { listFiles } from "./listing.js";
+import { listFiles } from "../rclone/listing.js";
 import { trashStamp } from "./trash.js";
 
 export interface OneWayOptions {

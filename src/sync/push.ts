@@ -12,7 +12,7 @@ import { pairStateDir, rcloneCallOptions, type SyncJob, transferFlags, transferS
 import { type FileStamp, type LocalScan, scanLocal, scanTree } from "./local-scan.js";
 import { oneWaySync, type OneWayResult } from "./one-way.js";
 import { diffTree, dropIndex, loadIndex, loadSummary, recordListing, saveIndex, type TreeDiff } from "./push-index.js";
-import { makeExcluder } from "./rclone-glob.js";
+import { makeExcluder } from "../rclone/glob.js";
 import { trashStamp } from "./trash.js";
 
 export interface PushOptions {

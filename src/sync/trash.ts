@@ -3,7 +3,7 @@
 import type { RcloneBinary } from "../rclone/binary.js";
 import { runRclone } from "../rclone/runner.js";
 import type { Logger } from "../util/logger.js";
-import { listFiles } from "./listing.js";
+import { listFiles } from "../rclone/listing.js";
 
 /**
  * Trash folder name of one run: UTC time to the millisecond (20261127T154145.123Z). Runs never share a folder:

@@ -1,6 +1,6 @@
 // Recursive file listings through rclone (same filters as the transfer, so counts match what rclone does).
-import type { RcloneBinary } from "../rclone/binary.js";
-import { RcloneError, runRclone } from "../rclone/runner.js";
+import type { RcloneBinary } from "./binary.js";
+import { RcloneError, runRclone } from "./runner.js";
 
 export interface ListedFile {
   path: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { rcloneName } from "./rclone-names.js";
+import { rcloneName } from "./names.js";
 
 describe("rclone's standard names for disk names", () => {
   it("shows control characters as control pictures and quotes real pictures", () => {

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { makeExcluder } from "./rclone-glob.js";
+import { makeExcluder } from "./glob.js";
 
 const PATTERNS = ["**/.DS_Store", ".git/**", "node_modules/**", "**/__pycache__/**", ".env*", "*.log", "/_inbox/**", "/build/*.o", "data/{a,b}?.csv", "[x-z]*.tmp", "docs/*/draft.md"];
 const FILES = [
