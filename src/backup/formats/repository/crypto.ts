@@ -1,0 +1,121 @@
+// restic's authenticated encryption: AES-256-CTR, then Poly1305-AES over the ciphertext only
+// (restic internal/crypto/crypto.go). Stored form: nonce(16) || ciphertext || tag(16).
+// The one-time Poly1305 key is r || AES-128_k(nonce); r is clamped (restic 0.14 clamped and stored it clamped,
+// newer versions leave clamping to poly1305.Sum: the same tags either way).
+import { createCipheriv, createDecipheriv, randomFillSync, timingSafeEqual } from "node:crypto";
+import { poly1305 } from "./poly1305.js";
+
+export const NONCE_BYTES = 16;
+export const TAG_BYTES = 16;
+/** Bytes encryption adds to a plaintext. */
+export const EXTENSION = NONCE_BYTES + TAG_BYTES;
+
+/** A repository master key (or a user key derived from a password): 32-byte AES key, MAC keys k and r. */
+export interface CryptoKey {
+  encrypt: Buffer;
+  macK: Buffer;
+  macR: Buffer;
+}
+
+/** Thrown when a MAC does not verify: wrong key, or the bytes were changed. */
+export class AuthenticationError extends Error {
+  constructor(message = "ciphertext verification failed") {
+    super(message);
+    this.name = "AuthenticationError";
+  }
+}
+
+const R_MASK = Buffer.from("ffffff0ffcffff0ffcffff0ffcffff0f", "hex");
+
+export function clampR(r: Uint8Array): Buffer {
+  const out = Buffer.alloc(16);
+  for (let i = 0; i < 16; i++) out[i] = r[i]! & R_MASK[i]!;
+  return out;
+}
+
+function allZero(b: Uint8Array): boolean {
+  let acc = 0;
+  for (const x of b) acc |= x;
+  return acc === 0;
+}
+
+/** restic refuses keys with an all-zero encryption key, k or r. */
+export function keyIsValid(key: CryptoKey): boolean {
+  return key.encrypt.length === 32 && key.macK.length === 16 && key.macR.length === 16 && !allZero(key.encrypt) && !allZero(key.macK) && !allZero(key.macR);
+}
+
+/** A fresh random master key (r stored clamped, as restic 0.14 does). */
+export function newRandomKey(): CryptoKey {
+  const raw = randomFillSync(Buffer.alloc(64));
+  const key = { encrypt: raw.subarray(0, 32), macK: raw.subarray(32, 48), macR: clampR(raw.subarray(48, 64)) };
+  return keyIsValid(key) ? key : newRandomKey();
+}
+
+/** The 64 bytes scrypt derives: encrypt(32) || k(16) || r(16). */
+export function keyFromKdfOutput(raw: Buffer): CryptoKey {
+  if (raw.length !== 64) throw new Error("a derived key must be 64 bytes");
+  return { encrypt: raw.subarray(0, 32), macK: raw.subarray(32, 48), macR: clampR(raw.subarray(48, 64)) };
+}
+
+function macKey(key: CryptoKey, nonce: Uint8Array): Buffer {
+  const aes = createCipheriv("aes-128-ecb", key.macK, null);
+  aes.setAutoPadding(false);
+  const s = aes.update(nonce);
+  return Buffer.concat([key.macR, s]);
+}
+
+function checkKey(key: CryptoKey): void {
+  if (!keyIsValid(key)) throw new Error("invalid key: an all-zero key is refused");
+}
+
+/** Encrypts and authenticates: nonce || AES-256-CTR(plaintext) || Poly1305-AES(ciphertext). */
+export function seal(key: CryptoKey, plaintext: Uint8Array): Buffer {
+  checkKey(key);
+  const out = Buffer.allocUnsafe(plaintext.length + EXTENSION);
+  const nonce = out.subarray(0, NONCE_BYTES);
+  do randomFillSync(nonce);
+  while (allZero(nonce));
+  const ct = out.subarray(NONCE_BYTES, NONCE_BYTES + plaintext.length);
+  const aes = createCipheriv("aes-256-ctr", key.encrypt, nonce);
+  const n = aes.update(plaintext).copy(ct, 0);
+  aes.final().copy(ct, n);
+  poly1305(macKey(key, nonce), ct).copy(out, NONCE_BYTES + plaintext.length);
+  return out;
+}
+
+/** Verifies the MAC (in constant time) before decrypting; throws AuthenticationError when it does not match. */
+export function open(key: CryptoKey, sealed: Uint8Array): Buffer {
+  checkKey(key);
+  if (sealed.length < EXTENSION) throw new AuthenticationError("ciphertext too small");
+  const nonce = sealed.subarray(0, NONCE_BYTES);
+  if (allZero(nonce)) throw new AuthenticationError("nonce is invalid (all zero)");
+  const ct = sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES);
+  const tag = sealed.subarray(sealed.length - TAG_BYTES);
+  if (!timingSafeEqual(poly1305(macKey(key, nonce), ct), tag)) throw new AuthenticationError();
+  const aes = createDecipheriv("aes-256-ctr", key.encrypt, nonce);
+  const head = aes.update(ct);
+  const tail = aes.final();
+  return tail.length ? Buffer.concat([head, tail]) : head;
+}
+
+/** Size on disk of a plaintext of `n` bytes. */
+export function ciphertextLength(n: number): number {
+  return n + EXTENSION;
+}
+
+/** The master-key JSON inside a key file: {"mac":{"k","r"},"encrypt"} in base64 (Go []byte). */
+export function masterKeyToJson(key: CryptoKey): string {
+  return JSON.stringify({ mac: { k: key.macK.toString("base64"), r: key.macR.toString("base64") }, encrypt: key.encrypt.toString("base64") });
+}
+
+export function masterKeyFromJson(text: string): CryptoKey {
+  const doc = JSON.parse(text) as { mac?: { k?: unknown; r?: unknown }; encrypt?: unknown };
+  const b = (v: unknown, n: number, what: string): Buffer => {
+    const buf = typeof v === "string" ? Buffer.from(v, "base64") : Buffer.alloc(0);
+    if (buf.length !== n) throw new Error(`master key: ${what} is not ${n} bytes`);
+    return buf;
+  };
+  const key = { encrypt: b(doc.encrypt, 32, "encrypt"), macK: b(doc.mac?.k, 16, "mac.k"), macR: clampR(b(doc.mac?.r, 16, "mac.r")) };
+  if (!keyIsValid(key)) throw new Error("master key: an all-zero key is refused");
+  return key;
+}
