@@ -1,0 +1,50 @@
+// The one interface every repository transport implements (restic internal/backend/backend.go, reduced to what a
+// repository needs): whole files by type and name, ranged reads, listings with sizes. Implementations: the rclone
+// `serve restic --stdio` session (backend.ts) and a plain local folder (backend-dir.ts).
+import { NotFoundError } from "./errors.js";
+
+export type FileType = "config" | "keys" | "locks" | "snapshots" | "index" | "data";
+export type ListableType = Exclude<FileType, "config">;
+export const LISTABLE_TYPES: readonly ListableType[] = ["data", "keys", "locks", "snapshots", "index"];
+
+export interface FileInfo {
+  name: string;
+  size: number;
+}
+
+export interface ByteRange {
+  offset: number;
+  length: number;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export interface Storage {
+  /** Where the repository is, without secrets (for messages). */
+  readonly location: string;
+  /** Lays out the folders (config, data, index, keys, locks, snapshots); harmless on an existing repository. */
+  create(opts?: CallOptions): Promise<void>;
+  list(type: ListableType, opts?: CallOptions): Promise<FileInfo[]>;
+  /** Size of the file, or undefined when it does not exist. */
+  stat(type: FileType, name: string, opts?: CallOptions): Promise<number | undefined>;
+  /** The whole file, or `range` of it; NotFoundError when it does not exist. */
+  load(type: FileType, name: string, range?: ByteRange, opts?: CallOptions): Promise<Buffer>;
+  /** Stores a complete file under its final name (never a partial file under that name). */
+  save(type: FileType, name: string, data: Uint8Array, opts?: CallOptions): Promise<void>;
+  /** Deletes a file; deleting a missing file is not an error. */
+  remove(type: FileType, name: string, opts?: CallOptions): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The file's path inside the repository as restic lays it out: packs under a two-character prefix folder. */
+export function repoPath(type: FileType, name: string): string {
+  if (type === "config") return "config";
+  if (type === "data") return `data/${name.slice(0, 2)}/${name}`;
+  return `${type}/${name}`;
+}
+
+export function notFound(type: FileType, name: string, location: string): NotFoundError {
+  return new NotFoundError(`${repoPath(type, name)} does not exist in the repository at ${location}`);
+}
