@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { tempDir } from "../../../../test/helpers/servers.js";
+import { mkdtemp } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { DirStorage } from "./backend-dir.js";
 import { encodeConfig, loadConfig, newConfig, parseConfig, saveConfig } from "./config.js";
 import { newRandomKey, seal } from "./crypto.js";
@@ -23,7 +25,7 @@ describe("config", () => {
   });
 
   it("saves encrypted without a version byte and loads back; another key is 'damaged'", async () => {
-    const storage = new DirStorage(await tempDir("cfg"));
+    const storage = new DirStorage(await mkdtemp(path.join(os.tmpdir(), "repo-cfg-")));
     const key = newRandomKey();
     const cfg = newConfig();
     await saveConfig(storage, key, cfg);

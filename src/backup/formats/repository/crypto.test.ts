@@ -49,7 +49,10 @@ describe("restic crypto (AES-256-CTR + Poly1305-AES)", () => {
     const back = masterKeyFromJson(json);
     expect(back.encrypt.equals(key.encrypt) && back.macK.equals(key.macK) && back.macR.equals(key.macR)).toBe(true);
     // An unclamped r (as newer restic stores it) authenticates the same.
-    const unclamped = { ...key, macR: Buffer.from(key.macR).fill(0xf0, 3, 4) };
+    const r = Buffer.from(key.macR);
+    r[3]! |= 0xf0;
+    r[4]! |= 0x03;
+    const unclamped = { ...key, macR: r };
     expect(open(unclamped, seal(key, Buffer.from("hello"))).toString()).toBe("hello");
   });
 });
