@@ -1,0 +1,202 @@
+// Pack files (data/<id>): encrypted blobs back to back, then the encrypted header listing them in file order, then
+// the header's length as uint32 LE (restic internal/pack/pack.go). Header entries: type(1) || length(u32 LE) ||
+// [uncompressed length(u32 LE) for types 2/3] || id(32). The file's size is exactly what its index entries imply,
+// which `restic check` verifies; pack ID = SHA-256 of the whole file.
+import { createHash } from "node:crypto";
+import { AuthenticationError, type CryptoKey, EXTENSION, open, seal } from "./crypto.js";
+import { zstdCompress, zstdDecompress } from "./compress.js";
+import { IntegrityError } from "./errors.js";
+import { hashId, type Id, ID_BYTES } from "./ids.js";
+import { type CallOptions, repoPath, type Storage } from "./storage.js";
+
+export type BlobType = "data" | "tree";
+
+/** One blob inside a pack. uncompressedLength 0 = stored uncompressed. */
+export interface PackedBlob {
+  id: Id;
+  type: BlobType;
+  offset: number;
+  /** Stored length, including the 32 bytes of encryption overhead. */
+  length: number;
+  uncompressedLength: number;
+}
+
+export const PLAIN_ENTRY_BYTES = 1 + 4 + ID_BYTES; // 37
+export const COMPRESSED_ENTRY_BYTES = 1 + 4 + 4 + ID_BYTES; // 41
+const LENGTH_FIELD_BYTES = 4;
+/** restic's MaxHeaderSize: 16 MiB of header plus the length field. */
+export const MAX_HEADER_BYTES = 16 * 1024 * 1024 + LENGTH_FIELD_BYTES;
+const EAGER_ENTRIES = 15;
+/** restic 0.14's default target pack size. */
+export const DEFAULT_PACK_SIZE = 16 * 1024 * 1024;
+
+export function entrySize(blob: Pick<PackedBlob, "uncompressedLength">): number {
+  return blob.uncompressedLength !== 0 ? COMPRESSED_ENTRY_BYTES : PLAIN_ENTRY_BYTES;
+}
+
+/** Size of a pack holding exactly these blobs: what `restic check` computes from the index. */
+export function packSizeFromBlobs(blobs: readonly Pick<PackedBlob, "length" | "uncompressedLength">[]): number {
+  let size = EXTENSION + LENGTH_FIELD_BYTES;
+  for (const b of blobs) size += b.length + entrySize(b);
+  return size;
+}
+
+/**
+ * Compresses (when it helps) and encrypts one blob. 0-byte blobs stay uncompressed: a length of 0 in the header
+ * means "not compressed", so an empty blob cannot be marked compressed.
+ */
+export function encodeBlob(key: CryptoKey, plaintext: Uint8Array, compress: boolean, level = 3): { sealed: Buffer; uncompressedLength: number } {
+  if (compress && plaintext.length > 0) {
+    const packed = zstdCompress(plaintext, level);
+    if (packed.length < plaintext.length) return { sealed: seal(key, packed), uncompressedLength: plaintext.length };
+  }
+  return { sealed: seal(key, plaintext), uncompressedLength: 0 };
+}
+
+/** Decrypts, decompresses and checks one blob's bytes against its ID; errors name the blob and its pack. */
+export function decodeBlob(key: CryptoKey, blob: PackedBlob, sealed: Uint8Array, packId: Id): Buffer {
+  const where = `${blob.type} blob ${blob.id} in pack ${repoPath("data", packId)}`;
+  const file = repoPath("data", packId);
+  if (sealed.length !== blob.length) throw new IntegrityError(`${where}: read ${sealed.length} bytes, the index says ${blob.length}`, file);
+  let plain: Buffer;
+  try {
+    plain = open(key, sealed);
+  } catch (err) {
+    if (err instanceof AuthenticationError) throw new IntegrityError(`${where} fails authentication (damaged or tampered)`, file);
+    throw err;
+  }
+  if (blob.uncompressedLength !== 0) {
+    try {
+      plain = zstdDecompress(plain, blob.uncompressedLength);
+    } catch (err) {
+      throw new IntegrityError(`${where} does not decompress to ${blob.uncompressedLength} bytes: ${(err as Error).message}`, file);
+    }
+    if (plain.length !== blob.uncompressedLength) throw new IntegrityError(`${where} decompresses to ${plain.length} bytes, the index says ${blob.uncompressedLength}`, file);
+  }
+  if (hashId(plain) !== blob.id) throw new IntegrityError(`${where} does not hash to its ID (damaged or tampered)`, file);
+  return plain;
+}
+
+function typeByte(b: PackedBlob): number {
+  return (b.type === "tree" ? 1 : 0) + (b.uncompressedLength !== 0 ? 2 : 0);
+}
+
+export function encodeHeader(blobs: readonly PackedBlob[]): Buffer {
+  let size = 0;
+  for (const b of blobs) size += entrySize(b);
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const b of blobs) {
+    out[at] = typeByte(b);
+    out.writeUInt32LE(b.length, at + 1);
+    at += 5;
+    if (b.uncompressedLength !== 0) {
+      out.writeUInt32LE(b.uncompressedLength, at);
+      at += 4;
+    }
+    at += Buffer.from(b.id, "hex").copy(out, at);
+  }
+  return out;
+}
+
+/** Parses a decrypted header; offsets are the running sum of lengths, as restic computes them. */
+export function parseHeader(plain: Buffer, file: string): PackedBlob[] {
+  const blobs: PackedBlob[] = [];
+  let at = 0;
+  let offset = 0;
+  while (at < plain.length) {
+    const t = plain[at]!;
+    if (t > 3) throw new IntegrityError(`${file}: pack header entry ${blobs.length} has invalid type ${t}`, file);
+    const compressed = t >= 2;
+    const need = compressed ? COMPRESSED_ENTRY_BYTES : PLAIN_ENTRY_BYTES;
+    if (plain.length - at < need) throw new IntegrityError(`${file}: pack header entry ${blobs.length} is truncated`, file);
+    const length = plain.readUInt32LE(at + 1);
+    const uncompressedLength = compressed ? plain.readUInt32LE(at + 5) : 0;
+    const idAt = at + (compressed ? 9 : 5);
+    blobs.push({ id: plain.toString("hex", idAt, idAt + ID_BYTES), type: t & 1 ? "tree" : "data", offset, length, uncompressedLength });
+    offset += length;
+    at += need;
+  }
+  return blobs;
+}
+
+/** Collects encrypted blobs of one type and produces the finished pack file. */
+export class PackWriter {
+  private readonly chunks: Buffer[] = [];
+  readonly blobs: PackedBlob[] = [];
+  private bytes = 0;
+  private headerBytes = 0;
+
+  constructor(
+    private readonly key: CryptoKey,
+    readonly type: BlobType,
+  ) {}
+
+  /** Appends an already encrypted blob (see encodeBlob). */
+  add(id: Id, sealed: Buffer, uncompressedLength: number): PackedBlob {
+    const blob: PackedBlob = { id, type: this.type, offset: this.bytes, length: sealed.length, uncompressedLength };
+    this.chunks.push(sealed);
+    this.blobs.push(blob);
+    this.bytes += sealed.length;
+    this.headerBytes += entrySize(blob);
+    return blob;
+  }
+
+  get count(): number {
+    return this.blobs.length;
+  }
+
+  /** Size of the finished pack if it were finalized now. */
+  get size(): number {
+    return this.bytes + this.headerBytes + EXTENSION + LENGTH_FIELD_BYTES;
+  }
+
+  /** One more entry would not fit restic's maximum header size. */
+  get headerFull(): boolean {
+    return this.headerBytes + COMPRESSED_ENTRY_BYTES + EXTENSION + LENGTH_FIELD_BYTES > MAX_HEADER_BYTES;
+  }
+
+  /** The complete pack: its ID, the file as pieces (to upload without one more copy), its blobs and size. */
+  finalize(): { id: Id; parts: Buffer[]; blobs: PackedBlob[]; size: number } {
+    const header = seal(this.key, encodeHeader(this.blobs));
+    const len = Buffer.allocUnsafe(LENGTH_FIELD_BYTES);
+    len.writeUInt32LE(header.length, 0);
+    const parts = [...this.chunks, header, len];
+    const h = createHash("sha256");
+    for (const p of parts) h.update(p);
+    const size = this.size;
+    if (this.bytes + header.length + LENGTH_FIELD_BYTES !== size) throw new Error("pack size does not add up");
+    return { id: h.digest("hex"), parts, blobs: this.blobs, size };
+  }
+}
+
+/** Reads and checks a pack's header the way restic does (bounds first, one eager read of the last entries). */
+export async function readPackHeader(storage: Storage, key: CryptoKey, packId: Id, packSize?: number, opts?: CallOptions): Promise<PackedBlob[]> {
+  const file = repoPath("data", packId);
+  const size = packSize ?? (await storage.stat("data", packId, opts));
+  if (size === undefined) throw new IntegrityError(`${file} does not exist`, file);
+  if (size < PLAIN_ENTRY_BYTES + EXTENSION + LENGTH_FIELD_BYTES) throw new IntegrityError(`${file} is too small to be a pack (${size} bytes)`, file);
+  const eager = Math.min(size, EAGER_ENTRIES * COMPRESSED_ENTRY_BYTES + EXTENSION + LENGTH_FIELD_BYTES);
+  let tail = await storage.load("data", packId, { offset: size - eager, length: eager }, opts);
+  if (tail.length !== eager) throw new IntegrityError(`${file} is shorter than listed (${size} bytes)`, file);
+  const hlen = tail.readUInt32LE(tail.length - LENGTH_FIELD_BYTES);
+  if (hlen === 0) throw new IntegrityError(`${file}: pack header length is zero`, file);
+  if (hlen < EXTENSION) throw new IntegrityError(`${file}: pack header length is too small`, file);
+  if (hlen > size - LENGTH_FIELD_BYTES) throw new IntegrityError(`${file}: pack header is larger than the file`, file);
+  if (hlen > MAX_HEADER_BYTES - LENGTH_FIELD_BYTES) throw new IntegrityError(`${file}: pack header is larger than restic's maximum`, file);
+  if (hlen + LENGTH_FIELD_BYTES > eager) {
+    tail = await storage.load("data", packId, { offset: size - hlen - LENGTH_FIELD_BYTES, length: hlen + LENGTH_FIELD_BYTES }, opts);
+  }
+  const sealedHeader = tail.subarray(tail.length - LENGTH_FIELD_BYTES - hlen, tail.length - LENGTH_FIELD_BYTES);
+  let plain: Buffer;
+  try {
+    plain = open(key, sealedHeader);
+  } catch (err) {
+    if (err instanceof AuthenticationError) throw new IntegrityError(`${file}: pack header fails authentication (damaged or tampered)`, file);
+    throw err;
+  }
+  const blobs = parseHeader(plain, file);
+  const expected = packSizeFromBlobs(blobs);
+  if (expected !== size) throw new IntegrityError(`${file} is ${size} bytes but its header describes ${expected}`, file);
+  return blobs;
+}
