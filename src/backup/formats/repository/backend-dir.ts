@@ -79,13 +79,13 @@ export class DirStorage implements Storage {
     }
   }
 
-  async save(type: FileType, name: string, data: Uint8Array): Promise<void> {
+  async save(type: FileType, name: string, data: Uint8Array | readonly Uint8Array[]): Promise<void> {
     const target = this.file(type, name);
     await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
     const tmp = `${target}.${randomBytes(6).toString("hex")}.tmp`;
     const handle = await open(tmp, "wx", 0o600);
     try {
-      await handle.writeFile(data);
+      for (const part of data instanceof Uint8Array ? [data] : data) await handle.writeFile(part);
       await handle.sync();
     } finally {
       await handle.close();

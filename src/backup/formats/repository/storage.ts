@@ -32,7 +32,7 @@ export interface Storage {
   /** The whole file, or `range` of it; NotFoundError when it does not exist. */
   load(type: FileType, name: string, range?: ByteRange, opts?: CallOptions): Promise<Buffer>;
   /** Stores a complete file under its final name (never a partial file under that name). */
-  save(type: FileType, name: string, data: Uint8Array, opts?: CallOptions): Promise<void>;
+  save(type: FileType, name: string, data: Uint8Array | readonly Uint8Array[], opts?: CallOptions): Promise<void>;
   /** Deletes a file; deleting a missing file is not an error. */
   remove(type: FileType, name: string, opts?: CallOptions): Promise<void>;
   close(): Promise<void>;

@@ -1,0 +1,357 @@
+// The repository transport: one `rclone serve restic --stdio REMOTE:PATH` child per repository, spoken to as a
+// single HTTP/2 cleartext connection over its stdin/stdout (what restic's own rclone backend does; rclone
+// cmd/serve/restic). Any rclone backend works, and rclone lays the files out as restic does (data/<2 hex>/<id>).
+//
+// - Requests in flight are bounded: a burst of ~200 streams made rclone answer ENHANCE_YOUR_CALM and drop the
+//   session.
+// - A dropped session (rclone killed or crashed, pipe closed) fails every request on it as transient; the next
+//   attempt starts a new rclone. Each request, uploads included, is retried as a whole with backoff.
+// - rclone runs through the product's runner: the found binary, `--config <product rclone.conf>`, an environment
+//   without configured secrets, its own process group, stopped (TERM, then KILL) on close or abort.
+import http2, { type ClientHttp2Session, type ClientHttp2Stream } from "node:http2";
+import { Duplex, PassThrough } from "node:stream";
+import type { RcloneBinary } from "../../../rclone/binary.js";
+import { runRclone, summarizeFailure, type RunResult } from "../../../rclone/runner.js";
+import { BackendError, NotFoundError } from "./errors.js";
+import type { ByteRange, CallOptions, FileInfo, FileType, ListableType, Storage } from "./storage.js";
+import { notFound } from "./storage.js";
+
+export interface RcloneStorageOptions {
+  bin: RcloneBinary;
+  /** The product's rclone.conf. */
+  configPath: string;
+  /** rclone path of the repository folder, e.g. "cloud:backups/repo". */
+  remotePath: string;
+  /** Environment for rclone (secrets are filtered out by the runner). */
+  env?: NodeJS.ProcessEnv;
+  /** How messages name the location (no secrets); defaults to remotePath. */
+  display?: string;
+  /** Requests in flight on the one connection (default 6). */
+  maxStreams?: number;
+  /** A request making no progress for this long fails as transient (default 120 s). */
+  idleTimeoutMs?: number;
+  /** Attempts per request after the first, on transient failures (default 4). */
+  retries?: number;
+  /** First backoff delay; doubles per attempt (default 500 ms). */
+  backoffMs?: number;
+  /** Extra rclone flags (e.g. --bwlimit). */
+  extraArgs?: string[];
+  /** Told each rclone child's pid (to record it, and for tests). */
+  onSpawn?: (pid: number) => void;
+}
+
+interface Session {
+  h2: ClientHttp2Session;
+  stop: AbortController;
+  exited: Promise<RunResult>;
+  dead: boolean;
+  /** Why the session ended, for the error of requests that were on it. */
+  why?: string;
+}
+
+interface Response {
+  status: number;
+  body: Buffer;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal!.reason as Error);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+
+/** A small FIFO semaphore bounding the streams in flight. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+  constructor(n: number) {
+    this.free = n;
+  }
+  async take(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+  give(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
+function urlPath(type: FileType, name: string): string {
+  if (type === "config") return "/config";
+  if (!/^[0-9a-zA-Z._-]+$/.test(name)) throw new Error(`invalid repository file name ${JSON.stringify(name)}`);
+  return `/${type}/${name}`;
+}
+
+export class RcloneStorage implements Storage {
+  readonly location: string;
+  private session: Session | undefined;
+  private starting: Promise<Session> | undefined;
+  private readonly slots: Slots;
+  private closed = false;
+  /** rclone children started so far (restarts after dropped sessions included). */
+  spawned = 0;
+
+  constructor(private readonly opts: RcloneStorageOptions) {
+    this.location = opts.display ?? opts.remotePath;
+    this.slots = new Slots(opts.maxStreams ?? 6);
+  }
+
+  private async startSession(): Promise<Session> {
+    if (this.closed) throw new BackendError(`the connection to ${this.location} is closed`, false);
+    const toChild = new PassThrough();
+    const fromChild = new PassThrough();
+    const stop = new AbortController();
+    const exited = runRclone(this.opts.bin, {
+      args: ["serve", "restic", "--stdio", this.opts.remotePath, ...(this.opts.extraArgs ?? [])],
+      configPath: this.opts.configPath,
+      env: this.opts.env,
+      stdin: toChild,
+      stdout: { pipe: fromChild },
+      signal: stop.signal,
+      killGraceMs: 5_000,
+      onSpawn: (p) => {
+        this.spawned++;
+        this.opts.onSpawn?.(p);
+      },
+    });
+    const socket = Duplex.from({ readable: fromChild, writable: toChild });
+    socket.on("error", () => {});
+    const h2 = http2.connect("http://localhost", { createConnection: () => socket as never });
+    const session: Session = { h2, stop, exited, dead: false };
+    const die = (why: string) => {
+      if (session.dead) return;
+      session.dead = true;
+      session.why ??= why;
+      if (this.session === session) this.session = undefined;
+      h2.destroy();
+      stop.abort();
+    };
+    h2.on("error", (err) => die(`the HTTP/2 session failed (${err.message})`));
+    h2.on("goaway", (code) => die(`rclone ended the session (GOAWAY ${code})`));
+    h2.on("close", () => die("the session closed"));
+    exited.then(
+      (res) => {
+        session.why = res.aborted && this.closed ? "the connection was closed" : summarizeFailure("serve restic", res);
+        fromChild.end();
+        die(session.why);
+      },
+      (err: Error) => die(`rclone could not be started (${err.message})`),
+    );
+    return session;
+  }
+
+  private async getSession(): Promise<Session> {
+    if (this.session && !this.session.dead) return this.session;
+    this.starting ??= this.startSession().finally(() => (this.starting = undefined));
+    const s = await this.starting;
+    this.session = s;
+    return s;
+  }
+
+  /** One HTTP/2 exchange on the current session. Failures of the session or the stream are transient. */
+  private async exchange(method: string, path: string, opts: { headers?: Record<string, string>; body?: readonly Uint8Array[]; signal?: AbortSignal }): Promise<Response> {
+    await this.slots.take();
+    try {
+      const session = await this.getSession();
+      return await new Promise<Response>((resolve, reject) => {
+        let stream: ClientHttp2Stream;
+        const fail = (err: BackendError) => {
+          cleanup();
+          reject(err);
+        };
+        const onAbort = () => {
+          stream?.close(http2.constants.NGHTTP2_CANCEL);
+          fail(new BackendError(`${method} ${path} on ${this.location} was cancelled`, false, undefined, { cause: opts.signal?.reason }));
+        };
+        const cleanup = () => opts.signal?.removeEventListener("abort", onAbort);
+        if (opts.signal?.aborted) return onAbort();
+        opts.signal?.addEventListener("abort", onAbort, { once: true });
+        try {
+          const size = opts.body?.reduce((n, p) => n + p.length, 0);
+          stream = session.h2.request(
+            { ":method": method, ":path": path, ...(size !== undefined ? { "content-length": String(size) } : {}), ...opts.headers },
+            { endStream: opts.body === undefined },
+          );
+        } catch (err) {
+          return fail(new BackendError(`${method} ${path} on ${this.location}: ${(err as Error).message}${session.why ? ` (${session.why})` : ""}`, true, undefined, { cause: err }));
+        }
+        let status = 0;
+        const chunks: Buffer[] = [];
+        stream.setTimeout(this.opts.idleTimeoutMs ?? 120_000, () => {
+          stream.close(http2.constants.NGHTTP2_CANCEL);
+          fail(new BackendError(`${method} ${path} on ${this.location} timed out (no progress for ${Math.round((this.opts.idleTimeoutMs ?? 120_000) / 1000)} s)`, true));
+        });
+        stream.on("response", (headers) => (status = Number(headers[":status"])));
+        stream.on("data", (c: Buffer) => chunks.push(c));
+        stream.on("end", () => {
+          cleanup();
+          resolve({ status, body: Buffer.concat(chunks) });
+        });
+        stream.on("error", (err) =>
+          fail(new BackendError(`${method} ${path} on ${this.location} failed: ${err.message}${session.why ? ` (${session.why})` : ""}`, true, undefined, { cause: err })),
+        );
+        stream.on("close", () => {
+          if (status === 0 || stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) {
+            setImmediate(() => fail(new BackendError(`${method} ${path} on ${this.location}: the connection to rclone was lost${session.why ? ` (${session.why})` : ""}`, true)));
+          }
+        });
+        if (opts.body) void writeBody(stream, opts.body);
+      });
+    } finally {
+      this.slots.give();
+    }
+  }
+
+  /** Runs `attempt`, retrying transient BackendErrors as a whole with exponential backoff. */
+  private async retrying<T>(attempt: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const retries = this.opts.retries ?? 4;
+    let delay = this.opts.backoffMs ?? 500;
+    for (let n = 0; ; n++) {
+      try {
+        return await attempt();
+      } catch (err) {
+        if (!(err instanceof BackendError && err.transient) || n >= retries || this.closed || signal?.aborted) throw err;
+        await sleep(delay, signal);
+        delay *= 2;
+      }
+    }
+  }
+
+  /** An exchange whose status must be one of `accept`; 5xx and 429 count as transient. */
+  private call(what: string, method: string, path: string, opts: { headers?: Record<string, string>; body?: readonly Uint8Array[]; signal?: AbortSignal } = {}, accept: number[] = [200]): Promise<Response> {
+    return this.retrying(async () => {
+      const res = await this.exchange(method, path, opts);
+      if (accept.includes(res.status)) return res;
+      const text = res.body.toString("utf8").trim().slice(0, 200);
+      throw new BackendError(`${what} on ${this.location} failed: rclone answered HTTP ${res.status}${text ? ` (${text})` : ""}`, res.status >= 500 || res.status === 429, res.status);
+    }, opts.signal);
+  }
+
+  async create(opts?: CallOptions): Promise<void> {
+    await this.call("creating the repository folders", "POST", "/?create=true", { signal: opts?.signal });
+  }
+
+  async list(type: ListableType, opts?: CallOptions): Promise<FileInfo[]> {
+    const res = await this.call(`listing ${type}/`, "GET", `/${type}/`, { headers: { accept: "application/vnd.x.restic.rest.v2" }, signal: opts?.signal }, [200, 404]);
+    if (res.status === 404) return [];
+    const doc = JSON.parse(res.body.toString("utf8")) as unknown;
+    if (!Array.isArray(doc)) throw new BackendError(`listing ${type}/ on ${this.location}: rclone answered something other than a v2 listing`, false);
+    return (doc as { name?: unknown; size?: unknown }[])
+      .filter((e): e is FileInfo => typeof e?.name === "string" && typeof e.size === "number")
+      .map((e) => ({ name: e.name, size: e.size }));
+  }
+
+  async stat(type: FileType, name: string, opts?: CallOptions): Promise<number | undefined> {
+    const path = urlPath(type, name);
+    return this.retrying(() => this.head(path, opts?.signal), opts?.signal);
+  }
+
+  /** HEAD has no body to collect: the size is the answer's content-length. */
+  private async head(path: string, signal?: AbortSignal): Promise<number | undefined> {
+    await this.slots.take();
+    try {
+      const session = await this.getSession();
+      return await new Promise<number | undefined>((resolve, reject) => {
+        let stream: ClientHttp2Stream;
+        try {
+          stream = session.h2.request({ ":method": "HEAD", ":path": path }, { endStream: true, signal });
+        } catch (err) {
+          return reject(new BackendError(`HEAD ${path} on ${this.location}: ${(err as Error).message}`, true, undefined, { cause: err }));
+        }
+        let answered = false;
+        stream.setTimeout(this.opts.idleTimeoutMs ?? 120_000, () => {
+          stream.close(http2.constants.NGHTTP2_CANCEL);
+          reject(new BackendError(`HEAD ${path} on ${this.location} timed out`, true));
+        });
+        stream.on("response", (headers) => {
+          answered = true;
+          const status = Number(headers[":status"]);
+          if (status === 404) resolve(undefined);
+          else if (status === 200) resolve(Number(headers["content-length"] ?? 0));
+          else reject(new BackendError(`HEAD ${path} on ${this.location}: rclone answered HTTP ${status}`, status >= 500, status));
+        });
+        stream.on("error", (err) => reject(new BackendError(`HEAD ${path} on ${this.location} failed: ${err.message}`, !signal?.aborted, undefined, { cause: err })));
+        stream.on("close", () => {
+          if (!answered) reject(new BackendError(`HEAD ${path} on ${this.location}: the connection to rclone was lost${session.why ? ` (${session.why})` : ""}`, !signal?.aborted));
+        });
+        stream.resume();
+      });
+    } finally {
+      this.slots.give();
+    }
+  }
+
+  async load(type: FileType, name: string, range?: ByteRange, opts?: CallOptions): Promise<Buffer> {
+    if (range && range.length === 0) return Buffer.alloc(0);
+    const headers = range ? { range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : undefined;
+    const res = await this.call(`reading ${type}/${name}`, "GET", urlPath(type, name), { headers, signal: opts?.signal }, [200, 206, 404]);
+    if (res.status === 404) throw notFound(type, name, this.location);
+    if (range && res.status === 200) return res.body.subarray(range.offset, range.offset + range.length);
+    return res.body;
+  }
+
+  async save(type: FileType, name: string, data: Uint8Array | readonly Uint8Array[], opts?: CallOptions): Promise<void> {
+    const body = data instanceof Uint8Array ? [data] : data;
+    await this.call(`storing ${type}/${name}`, "POST", urlPath(type, name), { body, signal: opts?.signal });
+  }
+
+  async remove(type: FileType, name: string, opts?: CallOptions): Promise<void> {
+    const res = await this.call(`deleting ${type}/${name}`, "DELETE", urlPath(type, name), { signal: opts?.signal }, [200, 404]);
+    void res;
+  }
+
+  /** Ends the session; rclone exits when its stdin closes, and is stopped if it does not. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const s = this.session ?? (await this.starting?.catch(() => undefined));
+    if (!s) return;
+    await new Promise<void>((resolve) => {
+      if (s.dead) return resolve();
+      s.h2.close(() => resolve());
+      setTimeout(resolve, 2_000).unref();
+    });
+    s.dead = true;
+    const timer = setTimeout(() => s.stop.abort(), 3_000);
+    s.h2.destroy();
+    await s.exited.catch(() => undefined);
+    clearTimeout(timer);
+  }
+
+  /** Test hook: the running rclone's session, if any. */
+  get live(): boolean {
+    return !!this.session && !this.session.dead;
+  }
+}
+
+async function writeBody(stream: ClientHttp2Stream, parts: readonly Uint8Array[]): Promise<void> {
+  for (const part of parts) {
+    if (stream.destroyed) return;
+    if (!stream.write(part)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          stream.off("drain", done);
+          stream.off("close", done);
+          resolve();
+        };
+        stream.on("drain", done);
+        stream.on("close", done);
+      });
+    }
+  }
+  if (!stream.destroyed) stream.end();
+}
+
+export { NotFoundError };
