@@ -1,0 +1,52 @@
+// A local copy of the repository's index files under the state dir (the caller passes the folder), so an
+// incremental run downloads only index files it has not seen. Files are stored exactly as in the repository
+// (encrypted, named by their SHA-256), folders 0700 and files 0600; a cached file whose bytes no longer hash to its
+// name is dropped and fetched again. Files the repository no longer lists are removed from the cache.
+import { randomBytes } from "node:crypto";
+import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { hashId, type Id, isId } from "./ids.js";
+
+export class FileCache {
+  private readonly dir: string;
+
+  /** `root` is the caller's cache folder; each repository gets its own subfolder by repository ID. */
+  constructor(root: string, repoId: Id, type: "index" | "snapshots") {
+    this.dir = path.join(root, repoId, type);
+  }
+
+  async get(id: Id): Promise<Buffer | undefined> {
+    try {
+      const bytes = await readFile(path.join(this.dir, id));
+      if (hashId(bytes) === id) return bytes;
+      await rm(path.join(this.dir, id), { force: true });
+    } catch {
+      // not cached
+    }
+    return undefined;
+  }
+
+  async put(id: Id, bytes: Buffer): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const file = path.join(this.dir, id);
+    const tmp = `${file}.${randomBytes(4).toString("hex")}.tmp`;
+    await writeFile(tmp, bytes, { mode: 0o600 });
+    await chmod(tmp, 0o600);
+    await rename(tmp, file);
+  }
+
+  /** Drops cached files that are not in `keep` (deleted from the repository by prune, ours or restic's). */
+  async retain(keep: ReadonlySet<Id>): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const ours = isId(name);
+      if ((ours && keep.has(name)) || (!ours && !String(name).endsWith(".tmp"))) continue;
+      await rm(path.join(this.dir, name), { force: true });
+    }
+  }
+}

@@ -1,0 +1,390 @@
+// A restic repository (format version 2, also reads version 1): the storage-layer primitives the archiver,
+// restorer, checker and prune build on.
+//
+// Write path: saveBlob() → compress + encrypt → a pack per blob type (data and tree never share a pack) → when a
+// pack reaches the target size it is uploaded while the next one fills (a bounded number in flight, so memory stays
+// near (uploads + 2) × pack size) → flush() uploads the open packs, waits for every upload, then writes the index
+// files naming them. The caller writes the snapshot only after flush(): packs, then index, then snapshot, so a crash
+// leaves at most packs no index names (restic check: a hint; prune removes them).
+//
+// Read path: loadIndex() (index files through the local cache), loadBlob() (one ranged read per blob, verified, with
+// a small cache), loadUnpacked()/snapshots.
+import type { BlobType, PackedBlob } from "./pack.js";
+import { decodeBlob, DEFAULT_PACK_SIZE, encodeBlob, PackWriter, readPackHeader } from "./pack.js";
+import { hasConfig, loadConfig, newConfig, type RepoConfig, saveConfig } from "./config.js";
+import { type CryptoKey, newRandomKey } from "./crypto.js";
+import { IntegrityError, NotARepositoryError } from "./errors.js";
+import { hashId, type Id, isId } from "./ids.js";
+import { encodeIndex, INDEX_MAX_BLOBS, MasterIndex, type PackEntry, parseIndex } from "./index.js";
+import { FileCache } from "./index-cache.js";
+import { addKey, type KdfParams, searchKey } from "./key.js";
+import { type AcquireOptions, RepositoryLock } from "./lock.js";
+import type { CallOptions, FileInfo, Storage } from "./storage.js";
+import { decodeUnpacked, encodeUnpacked, parseDocument, type UnpackedType } from "./unpacked.js";
+
+export type { BlobType, PackedBlob } from "./pack.js";
+export type { Id } from "./ids.js";
+
+export type Compression = "auto" | "off" | "max";
+
+export interface RepositoryOptions {
+  /** Target pack size in bytes (restic 0.14 default: 16 MiB; restic accepts 4–128 MiB). */
+  packSize?: number;
+  /** Packs uploading at once (default 2). */
+  uploads?: number;
+  /** auto = zstd level 3 (restic's default), max = level 19, off = data blobs stored uncompressed. */
+  compression?: Compression;
+  /** Folder for the local index cache (under the state dir); no cache when omitted. */
+  cacheDir?: string;
+  /** Bytes of decoded blobs loadBlob keeps (default 16 MiB). */
+  blobCacheBytes?: number;
+  /** Called after each pack upload (progress). */
+  onPackStored?: (pack: { id: Id; size: number; blobs: number; type: BlobType }) => void;
+}
+
+export interface InitOptions extends RepositoryOptions, CallOptions {
+  /** scrypt parameters of the first key (default: calibrated as restic does). */
+  kdf?: KdfParams;
+  /** For tests and interop: a fixed chunker polynomial. */
+  chunkerPolynomial?: bigint;
+}
+
+export interface OpenOptions extends RepositoryOptions, CallOptions {
+  /** Key file to try first (the one that opened last time). */
+  keyHint?: Id;
+}
+
+export interface SaveBlobResult {
+  id: Id;
+  /** Already in the repository (or in this run's packs): nothing was added. */
+  known: boolean;
+  /** Bytes the blob adds to its pack (0 when known). */
+  storedBytes: number;
+}
+
+export interface FlushResult {
+  packs: number;
+  indexFiles: Id[];
+}
+
+interface PendingUpload {
+  done: Promise<void>;
+}
+
+const COMPRESSION_LEVEL: Record<Compression, number> = { auto: 3, max: 19, off: 0 };
+
+export class Repository {
+  readonly index = new MasterIndex();
+  private readonly packSize: number;
+  private readonly maxUploads: number;
+  private readonly writers = new Map<BlobType, PackWriter>();
+  /** Blobs in open or uploading packs, not yet in the index ("type:id"). */
+  private readonly pending = new Set<string>();
+  private readonly uploads = new Set<PendingUpload>();
+  /** Packs uploaded whose index file is not written yet. */
+  private unindexed: PackEntry[] = [];
+  private unindexedBlobs = 0;
+  private failure: Error | undefined;
+  private readonly blobCache = new Map<string, Buffer>();
+  private blobCacheUsed = 0;
+  private readonly indexCache: FileCache | undefined;
+
+  private constructor(
+    readonly storage: Storage,
+    readonly config: RepoConfig,
+    /** The master key (never logged). */
+    readonly key: CryptoKey,
+    /** The key file that opened the repository. */
+    readonly keyId: Id,
+    private readonly opts: RepositoryOptions,
+  ) {
+    this.packSize = opts.packSize ?? DEFAULT_PACK_SIZE;
+    this.maxUploads = Math.max(1, opts.uploads ?? 2);
+    this.indexCache = opts.cacheDir ? new FileCache(opts.cacheDir, config.id, "index") : undefined;
+  }
+
+  /** Like `restic init --repository-version 2`: folders, a key for `password`, then the config. */
+  static async init(storage: Storage, password: string, opts: InitOptions = {}): Promise<Repository> {
+    if (await hasConfig(storage, opts)) throw new NotARepositoryError(`a repository already exists at ${storage.location}: open it instead of creating one`);
+    const config = newConfig(2);
+    if (opts.chunkerPolynomial !== undefined) config.chunkerPolynomial = opts.chunkerPolynomial;
+    const master = newRandomKey();
+    await storage.create(opts);
+    const keyId = await addKey(storage, password, master, { params: opts.kdf, signal: opts.signal });
+    await saveConfig(storage, master, config, opts);
+    return new Repository(storage, config, master, keyId, opts);
+  }
+
+  /** Opens with a password: any key file that opens gives the master key; then the config is read and checked. */
+  static async open(storage: Storage, password: string, opts: OpenOptions = {}): Promise<Repository> {
+    if (!(await hasConfig(storage, opts))) throw new NotARepositoryError(`there is no restic repository at ${storage.location} (no config file)`);
+    const key = await searchKey(storage, password, { hint: opts.keyHint, signal: opts.signal });
+    const config = await loadConfig(storage, key.master, { keyId: key.id, signal: opts.signal });
+    return new Repository(storage, config, key.master, key.id, opts);
+  }
+
+  get version(): number {
+    return this.config.version;
+  }
+
+  /** Adds a key file for another password (e.g. a random repository password kept for `recipients`). */
+  addKey(password: string, opts: CallOptions & { kdf?: KdfParams } = {}): Promise<Id> {
+    return addKey(this.storage, password, this.key, { params: opts.kdf, signal: opts.signal });
+  }
+
+  /** restic-compatible lock: shared for backup, exclusive for prune/check. Release it when done. */
+  lock(opts: AcquireOptions): Promise<RepositoryLock> {
+    return RepositoryLock.acquire({ storage: this.storage, key: this.key, version: this.version }, opts);
+  }
+
+  // ---- index ------------------------------------------------------------------------------------------------
+
+  /**
+   * Loads every index file not loaded yet (from the local cache when it has it). Returns what was read from where.
+   * A damaged index file is an IntegrityError naming it.
+   */
+  async loadIndex(opts: CallOptions = {}): Promise<{ files: number; downloaded: number; cached: number }> {
+    const listed = (await this.storage.list("index", opts)).map((f) => f.name).filter(isId);
+    let downloaded = 0;
+    let cached = 0;
+    const todo = listed.filter((id) => !this.index.indexFiles.has(id));
+    const load = async (id: Id) => {
+      let bytes = await this.indexCache?.get(id);
+      const fromCache = bytes !== undefined;
+      if (fromCache) cached++;
+      else {
+        bytes = await this.storage.load("index", id, undefined, opts);
+        downloaded++;
+      }
+      const packs = parseIndex(parseDocument("index", id, decodeUnpacked(this.key, this.version, "index", id, bytes!)), `index/${id}`);
+      if (this.indexCache && !fromCache) await this.indexCache.put(id, bytes!);
+      for (const p of packs) this.index.addPack(p.id, p.blobs);
+      this.index.indexFiles.add(id);
+    };
+    await inParallel(todo, 4, load);
+    await this.indexCache?.retain(new Set(listed));
+    return { files: listed.length, downloaded, cached };
+  }
+
+  /** One index file's packs (for prune: which file lists what). */
+  async loadIndexFile(id: Id, opts?: CallOptions): Promise<PackEntry[]> {
+    const bytes = (await this.indexCache?.get(id)) ?? (await this.storage.load("index", id, undefined, opts));
+    return parseIndex(parseDocument("index", id, decodeUnpacked(this.key, this.version, "index", id, bytes)), `index/${id}`);
+  }
+
+  /** Writes an index file listing these packs completely (for prune's rewritten index). */
+  async saveIndexFile(packs: readonly PackEntry[], opts?: CallOptions): Promise<Id> {
+    const { id, bytes } = encodeUnpacked(this.key, this.version, encodeIndex(packs));
+    await this.storage.save("index", id, bytes, opts);
+    await this.indexCache?.put(id, bytes).catch(() => {});
+    this.index.indexFiles.add(id);
+    return id;
+  }
+
+  /** Deletes an index file (prune: only after the packs it lists are listed by a new index, or are deleted). */
+  async deleteIndexFile(id: Id, opts?: CallOptions): Promise<void> {
+    await this.storage.remove("index", id, opts);
+    this.index.indexFiles.delete(id);
+  }
+
+  // ---- blobs: write -----------------------------------------------------------------------------------------
+
+  /** In the index, or already added in this run. */
+  hasBlob(type: BlobType, id: Id): boolean {
+    return this.pending.has(`${type}:${id}`) || this.index.has(type, id);
+  }
+
+  /**
+   * Stores a blob unless the repository has it. `id` (the SHA-256 of the plaintext) may be passed when the caller
+   * already computed it. Resolves once the blob is in a pack buffer; waits while too many packs are uploading.
+   */
+  async saveBlob(type: BlobType, plaintext: Uint8Array, id: Id = hashId(plaintext), opts: CallOptions = {}): Promise<SaveBlobResult> {
+    this.throwIfFailed();
+    if (this.hasBlob(type, id)) return { id, known: true, storedBytes: 0 };
+    const compress = this.version >= 2 && (type === "tree" || this.opts.compression !== "off");
+    const { sealed, uncompressedLength } = encodeBlob(this.key, plaintext, compress, COMPRESSION_LEVEL[this.opts.compression ?? "auto"] || 3);
+    if (this.hasBlob(type, id)) return { id, known: true, storedBytes: 0 };
+    let writer = this.writers.get(type);
+    if (!writer) {
+      writer = new PackWriter(this.key, type);
+      this.writers.set(type, writer);
+    }
+    writer.add(id, sealed, uncompressedLength);
+    this.pending.add(`${type}:${id}`);
+    if (writer.size >= this.packSize || writer.headerFull) {
+      this.writers.delete(type);
+      await this.startUpload(writer, opts);
+    }
+    return { id, known: false, storedBytes: sealed.length };
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  private async startUpload(writer: PackWriter, opts: CallOptions): Promise<void> {
+    while (this.uploads.size >= this.maxUploads) await Promise.race([...this.uploads].map((u) => u.done));
+    this.throwIfFailed();
+    const pack = writer.finalize();
+    const upload: PendingUpload = { done: Promise.resolve() };
+    upload.done = (async () => {
+      try {
+        await this.storage.save("data", pack.id, pack.parts, opts);
+        this.index.addPack(pack.id, pack.blobs);
+        this.unindexed.push({ id: pack.id, blobs: pack.blobs });
+        this.unindexedBlobs += pack.blobs.length;
+        for (const b of pack.blobs) this.pending.delete(`${b.type}:${b.id}`);
+        this.opts.onPackStored?.({ id: pack.id, size: pack.size, blobs: pack.blobs.length, type: writer.type });
+      } catch (err) {
+        this.failure ??= err as Error;
+      } finally {
+        this.uploads.delete(upload);
+      }
+    })();
+    this.uploads.add(upload);
+    if (this.unindexedBlobs >= INDEX_MAX_BLOBS) await this.writeIndex(opts);
+  }
+
+  private async writeIndex(opts: CallOptions): Promise<Id[]> {
+    const written: Id[] = [];
+    while (this.unindexed.length > 0) {
+      // restic keeps index files to ~50k blobs; split big batches the same way.
+      const batch: PackEntry[] = [];
+      let blobs = 0;
+      while (this.unindexed.length > 0 && (batch.length === 0 || blobs + this.unindexed[0]!.blobs.length <= INDEX_MAX_BLOBS)) {
+        const p = this.unindexed.shift()!;
+        batch.push(p);
+        blobs += p.blobs.length;
+      }
+      this.unindexedBlobs -= blobs;
+      try {
+        written.push(await this.saveIndexFile(batch, opts));
+      } catch (err) {
+        this.unindexed.unshift(...batch);
+        this.unindexedBlobs += blobs;
+        throw err;
+      }
+    }
+    return written;
+  }
+
+  /**
+   * Uploads the open packs, waits for every upload, then writes index files for all packs uploaded since the last
+   * flush. After it resolves, every blob saved so far is in a stored pack named by a stored index file.
+   */
+  async flush(opts: CallOptions = {}): Promise<FlushResult> {
+    let packs = 0;
+    for (const [type, writer] of [...this.writers]) {
+      this.writers.delete(type);
+      if (writer.count > 0) {
+        await this.startUpload(writer, opts);
+        packs++;
+      }
+    }
+    while (this.uploads.size > 0) await Promise.all([...this.uploads].map((u) => u.done));
+    this.throwIfFailed();
+    return { packs, indexFiles: await this.writeIndex(opts) };
+  }
+
+  // ---- blobs: read ------------------------------------------------------------------------------------------
+
+  /** The plaintext of a blob, verified against its ID; tries each stored copy. */
+  async loadBlob(type: BlobType, id: Id, opts: CallOptions = {}): Promise<Buffer> {
+    const cacheKey = `${type}:${id}`;
+    const hit = this.blobCache.get(cacheKey);
+    if (hit) {
+      this.blobCache.delete(cacheKey);
+      this.blobCache.set(cacheKey, hit);
+      return hit;
+    }
+    const copies = this.index.lookup(type, id);
+    if (copies.length === 0) throw new IntegrityError(`${type} blob ${id} is not in the index (the repository is incomplete, or the index was not loaded)`, "index/");
+    let last: Error | undefined;
+    for (const loc of copies) {
+      try {
+        const sealed = await this.storage.load("data", loc.packId, { offset: loc.offset, length: loc.length }, opts);
+        const plain = decodeBlob(this.key, loc, sealed, loc.packId);
+        this.remember(cacheKey, plain);
+        return plain;
+      } catch (err) {
+        last = err as Error;
+      }
+    }
+    throw last!;
+  }
+
+  private remember(key: string, plain: Buffer): void {
+    const budget = this.opts.blobCacheBytes ?? 16 << 20;
+    if (plain.length > budget / 4) return;
+    this.blobCache.set(key, plain);
+    this.blobCacheUsed += plain.length;
+    for (const [k, v] of this.blobCache) {
+      if (this.blobCacheUsed <= budget) break;
+      this.blobCache.delete(k);
+      this.blobCacheUsed -= v.length;
+    }
+  }
+
+  // ---- packs (check / prune) ----------------------------------------------------------------------------------
+
+  /** Every pack file with its size as stored. */
+  listPacks(opts?: CallOptions): Promise<FileInfo[]> {
+    return this.storage.list("data", opts);
+  }
+
+  /** A pack's blobs as its own header lists them (checked against the file size). */
+  readPackHeader(packId: Id, size?: number, opts?: CallOptions): Promise<PackedBlob[]> {
+    return readPackHeader(this.storage, this.key, packId, size, opts);
+  }
+
+  /** The whole pack file (check --read-data, repacking). */
+  loadPack(packId: Id, opts?: CallOptions): Promise<Buffer> {
+    return this.storage.load("data", packId, undefined, opts);
+  }
+
+  /** Deletes a pack file (prune: only after no index file lists it any more). */
+  deletePack(packId: Id, opts?: CallOptions): Promise<void> {
+    return this.storage.remove("data", packId, opts);
+  }
+
+  // ---- unpacked files: snapshots ------------------------------------------------------------------------------
+
+  /** Stores an encrypted JSON document (snapshots: only after flush()). Returns its ID. */
+  async saveUnpacked(type: Exclude<UnpackedType, "index">, json: string | Uint8Array, opts?: CallOptions): Promise<Id> {
+    const { id, bytes } = encodeUnpacked(this.key, this.version, json);
+    await this.storage.save(type, id, bytes, opts);
+    return id;
+  }
+
+  /** Loads, verifies (name, MAC, encoding) and returns a document's JSON bytes. */
+  async loadUnpacked(type: UnpackedType, id: Id, opts?: CallOptions): Promise<Buffer> {
+    return decodeUnpacked(this.key, this.version, type, id, await this.storage.load(type, id, undefined, opts));
+  }
+
+  async listSnapshots(opts?: CallOptions): Promise<Id[]> {
+    return (await this.storage.list("snapshots", opts)).map((f) => f.name).filter(isId);
+  }
+
+  /** A snapshot document, parsed (its shape is the snapshot module's business). */
+  async loadSnapshot(id: Id, opts?: CallOptions): Promise<unknown> {
+    return parseDocument("snapshots", id, await this.loadUnpacked("snapshots", id, opts));
+  }
+
+  deleteSnapshot(id: Id, opts?: CallOptions): Promise<void> {
+    return this.storage.remove("snapshots", id, opts);
+  }
+
+  /** Stops the transport. Unflushed blobs are dropped (nothing names them; the next run writes them again). */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.uploads].map((u) => u.done));
+    await this.storage.close();
+  }
+}
+
+async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
