@@ -25,6 +25,8 @@ export interface ResticOptions {
   /** Throw on a non-zero exit (default true). */
   check?: boolean;
   timeoutMs?: number;
+  /** Standard input (for `backup --stdin`). */
+  input?: string | Buffer;
 }
 
 let passDir: string | undefined;
@@ -43,11 +45,12 @@ export async function restic(args: string[], opts: ResticOptions): Promise<Resti
   delete env.RESTIC_REPOSITORY;
   const full = ["-r", opts.repo, "--no-cache", ...args];
   return new Promise((resolve, reject) => {
-    const child = spawn(RESTIC_BIN, full, { env, cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(RESTIC_BIN, full, { env, cwd: opts.cwd, stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
     child.on("error", reject);
     child.on("close", (code) => {

@@ -197,6 +197,7 @@ export class RcloneStorage implements Storage {
         stream.on("response", (headers) => (status = Number(headers[":status"])));
         stream.on("data", (c: Buffer) => chunks.push(c));
         stream.on("end", () => {
+          if (status === 0) return fail(new BackendError(`${method} ${path} on ${this.location}: the connection to rclone was lost before an answer${session.why ? ` (${session.why})` : ""}`, true));
           cleanup();
           resolve({ status, body: Buffer.concat(chunks) });
         });

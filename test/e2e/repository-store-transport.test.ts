@@ -1,0 +1,124 @@
+// The repository through `rclone serve restic --stdio` on real remotes (local, sftp, S3 via s3rver): what we write
+// passes `restic -r rclone:REMOTE:PATH check --read-data` and restores; a killed rclone child is replaced and the
+// run completes; no secret reaches rclone's argv or environment.
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { RcloneStorage, type RcloneStorageOptions } from "../../src/backup/formats/repository/backend.js";
+import { Repository } from "../../src/backup/formats/repository/repository.js";
+import { findRclone } from "../../src/rclone/binary.js";
+import { registerChildSecrets } from "../../src/util/child-env.js";
+import { randomBytesSeeded, rcloneEnv, startServer, stopAll, tempDir, type ServerKind, type TestServer, writeRcloneConf } from "../helpers/servers.js";
+import { restic } from "../support/restic-oracle.js";
+
+const PASSWORD = "transport password";
+const FAST_KDF = { N: 1024, r: 8, p: 1 };
+
+async function setup(kind: ServerKind, sub = "repo") {
+  const server: TestServer = await startServer(kind);
+  const conf = path.join(await tempDir("rclone-conf"), "rclone.conf");
+  await writeRcloneConf(conf, { remote: server.rcloneSection });
+  const remotePath = server.remotePath(sub);
+  const pids: number[] = [];
+  const bin = await findRclone();
+  const connect = (over: Partial<RcloneStorageOptions> = {}) =>
+    new RcloneStorage({ bin, configPath: conf, remotePath, env: rcloneEnv(), onSpawn: (p) => pids.push(p), backoffMs: 100, ...over });
+  return { server, conf, remotePath, storage: connect(), connect, pids, resticRepo: `rclone:${remotePath}`, resticEnv: { RCLONE_CONFIG: conf } };
+}
+
+function treeJson(name: string, content: string[], size: number): string {
+  const t = "2024-05-01T10:00:00Z";
+  return `{"nodes":[${JSON.stringify({ name, type: "file", mode: 420, mtime: t, atime: t, ctime: t, uid: 0, gid: 0, size, content })}]}\n`;
+}
+
+async function backupOneFile(repo: Repository, data: Buffer, piece = 400_000): Promise<string> {
+  const content: string[] = [];
+  for (let at = 0; at < data.length; at += piece) content.push((await repo.saveBlob("data", data.subarray(at, at + piece))).id);
+  const tree = await repo.saveBlob("tree", Buffer.from(treeJson("file.bin", content, data.length)));
+  await repo.flush();
+  return repo.saveUnpacked("snapshots", JSON.stringify({ time: new Date().toISOString(), tree: tree.id, paths: ["/t"], hostname: "h" }));
+}
+
+describe.each(["local", "sftp", "s3"] as const)("repository over rclone serve restic --stdio: %s", (kind) => {
+  afterAll(() => stopAll());
+
+  it("writes a repository restic opens through rclone (check --read-data, restore), and reads it back", async () => {
+    const t = await setup(kind);
+    const data = randomBytesSeeded(2_500_000, 3);
+    const repo = await Repository.init(t.storage, PASSWORD, { kdf: FAST_KDF, packSize: 1 << 20 });
+    const snap = await backupOneFile(repo, data);
+    await repo.close();
+    const opts = { repo: t.resticRepo, password: PASSWORD, env: t.resticEnv };
+    expect((await restic(["check", "--read-data"], opts)).stdout).toContain("no errors were found");
+    const target = await tempDir("restore");
+    await restic(["restore", snap, "--target", target], opts);
+    expect((await readFile(path.join(target, "file.bin"))).equals(data)).toBe(true);
+    if (kind === "local") {
+      // The same folder as a plain local path.
+      expect((await restic(["check"], { repo: path.join(t.server.rootDir, "repo"), password: PASSWORD })).code).toBe(0);
+    }
+
+    // restic adds a snapshot through rclone; we read everything back through our own rclone session.
+    await restic(["backup", "--stdin", "--stdin-filename", "from-restic.txt"], { ...opts, input: "written by restic\n" });
+    const again = await Repository.open(t.connect(), PASSWORD);
+    const loaded = await again.loadIndex();
+    expect(loaded.files).toBeGreaterThanOrEqual(2);
+    expect((await again.listSnapshots()).length).toBe(2);
+    const { tree } = (await again.loadSnapshot(snap)) as { tree: string };
+    const node = (JSON.parse((await again.loadBlob("tree", tree)).toString()) as { nodes: { content: string[] }[] }).nodes[0]!;
+    const back = Buffer.concat(await Promise.all(node.content.map((id) => again.loadBlob("data", id))));
+    expect(back.equals(data)).toBe(true);
+    await again.close();
+  });
+});
+
+describe("rclone session faults and secrets", () => {
+  afterAll(() => stopAll());
+
+  it("recovers from an rclone child killed mid-session: uploads are retried whole on a new session", async () => {
+    const t = await setup("local");
+    const repo = await Repository.init(t.storage, PASSWORD, { kdf: FAST_KDF, packSize: 1 << 20, uploads: 3 });
+    const data = randomBytesSeeded(12_000_000, 9);
+    let killed = false;
+    const content: string[] = [];
+    for (let at = 0; at < data.length; at += 300_000) {
+      content.push((await repo.saveBlob("data", data.subarray(at, at + 300_000))).id);
+      if (!killed && at > 4_000_000) {
+        killed = true;
+        process.kill(t.pids.at(-1)!, "SIGKILL");
+      }
+    }
+    const tree = await repo.saveBlob("tree", Buffer.from(treeJson("file.bin", content, data.length)));
+    await repo.flush();
+    await repo.saveUnpacked("snapshots", JSON.stringify({ time: new Date().toISOString(), tree: tree.id, paths: ["/t"], hostname: "h" }));
+    expect(t.storage.spawned).toBeGreaterThanOrEqual(2);
+    await repo.close();
+    const opts = { repo: t.resticRepo, password: PASSWORD, env: t.resticEnv };
+    expect((await restic(["check", "--read-data"], opts)).stdout).toContain("no errors were found");
+  });
+
+  it("keeps configured secrets and the repository password out of rclone's argv and environment", async () => {
+    const secret = "s3cr3t-value-for-the-env-filter";
+    registerChildSecrets([secret]);
+    process.env.WSYNC_TEST_SECRET = secret;
+    try {
+      const t = await setup("sftp");
+      const storage = t.connect({ env: { ...rcloneEnv(), WSYNC_TEST_SECRET: secret } });
+      const repo = await Repository.init(storage, PASSWORD, { kdf: FAST_KDF });
+      const pid = t.pids.at(-1)!;
+      const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8");
+      const environ = await readFile(`/proc/${pid}/environ`, "utf8");
+      expect(cmdline.split("\0")).toEqual(expect.arrayContaining(["serve", "restic", "--stdio", t.remotePath, "--config", t.conf]));
+      for (const text of [cmdline, environ]) {
+        expect(text).not.toContain(secret);
+        expect(text).not.toContain(PASSWORD);
+      }
+      expect(cmdline).not.toContain((t.server as { password?: string }).password);
+      await repo.close();
+      // Closing ends the child.
+      await expect(readFile(`/proc/${pid}/cmdline`, "utf8")).rejects.toThrow();
+    } finally {
+      delete process.env.WSYNC_TEST_SECRET;
+    }
+  });
+});
