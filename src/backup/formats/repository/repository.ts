@@ -38,6 +38,8 @@ export interface RepositoryOptions {
   cacheDir?: string;
   /** Bytes of decoded blobs loadBlob keeps (default 16 MiB). */
   blobCacheBytes?: number;
+  /** Blobs per index file (restic: 50,000). */
+  indexMaxBlobs?: number;
   /** Called after each pack upload (progress). */
   onPackStored?: (pack: { id: Id; size: number; blobs: number; type: BlobType }) => void;
 }
@@ -88,6 +90,7 @@ export class Repository {
   private readonly blobCache = new Map<string, Buffer>();
   private blobCacheUsed = 0;
   private readonly indexCache: FileCache | undefined;
+  private readonly indexMaxBlobs: number;
 
   private constructor(
     readonly storage: Storage,
@@ -100,6 +103,7 @@ export class Repository {
   ) {
     this.packSize = opts.packSize ?? DEFAULT_PACK_SIZE;
     this.maxUploads = Math.max(1, opts.uploads ?? 2);
+    this.indexMaxBlobs = opts.indexMaxBlobs ?? INDEX_MAX_BLOBS;
     this.indexCache = opts.cacheDir ? new FileCache(opts.cacheDir, config.id, "index") : undefined;
   }
 
@@ -242,7 +246,7 @@ export class Repository {
       }
     })();
     this.uploads.add(upload);
-    if (this.unindexedBlobs >= INDEX_MAX_BLOBS) await this.writeIndex(opts);
+    if (this.unindexedBlobs >= this.indexMaxBlobs) await this.writeIndex(opts);
   }
 
   private async writeIndex(opts: CallOptions): Promise<Id[]> {
@@ -251,7 +255,7 @@ export class Repository {
       // restic keeps index files to ~50k blobs; split big batches the same way.
       const batch: PackEntry[] = [];
       let blobs = 0;
-      while (this.unindexed.length > 0 && (batch.length === 0 || blobs + this.unindexed[0]!.blobs.length <= INDEX_MAX_BLOBS)) {
+      while (this.unindexed.length > 0 && (batch.length === 0 || blobs + this.unindexed[0]!.blobs.length <= this.indexMaxBlobs)) {
         const p = this.unindexed.shift()!;
         batch.push(p);
         blobs += p.blobs.length;

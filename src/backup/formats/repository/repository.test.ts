@@ -1,0 +1,125 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readdir, stat } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { DirStorage } from "./backend-dir.js";
+import { BackendError, NotARepositoryError } from "./errors.js";
+import { hashId } from "./ids.js";
+import { Repository, type RepositoryOptions } from "./repository.js";
+import type { FileType } from "./storage.js";
+
+const KDF = { N: 1024, r: 8, p: 1 };
+const tmp = (p: string) => mkdtemp(path.join(os.tmpdir(), `repo-${p}-`));
+
+/** A local folder that records the order of writes and how many run at once, and can be made to fail. */
+class RecordingStorage extends DirStorage {
+  log: string[] = [];
+  active = 0;
+  maxActive = 0;
+  failData = false;
+  override async save(type: FileType, name: string, data: Uint8Array | readonly Uint8Array[]): Promise<void> {
+    if (type === "data" && this.failData) throw new BackendError("disk on fire", false);
+    this.active++;
+    this.maxActive = Math.max(this.maxActive, this.active);
+    try {
+      await new Promise((r) => setTimeout(r, 5));
+      await super.save(type, name, data);
+      this.log.push(type);
+    } finally {
+      this.active--;
+    }
+  }
+}
+
+async function fresh(opts: RepositoryOptions = {}) {
+  const storage = new RecordingStorage(await tmp("r"));
+  const repo = await Repository.init(storage, "pw", { kdf: KDF, ...opts });
+  storage.log = [];
+  return { storage, repo };
+}
+
+describe("Repository", () => {
+  it("refuses to init over an existing repository and to open a folder without one", async () => {
+    const { storage } = await fresh();
+    await expect(Repository.init(storage, "pw", { kdf: KDF })).rejects.toThrow(/already exists/);
+    await expect(Repository.open(new DirStorage(await tmp("empty")), "pw")).rejects.toBeInstanceOf(NotARepositoryError);
+  });
+
+  it("keeps data and tree blobs in separate packs, closes packs at the target size, bounds uploads in flight", async () => {
+    const { storage, repo } = await fresh({ packSize: 256 * 1024, uploads: 2 });
+    for (let i = 0; i < 40; i++) await repo.saveBlob("data", randomBytes(50_000));
+    await repo.saveBlob("tree", Buffer.from('{"nodes":[]}\n'));
+    const res = await repo.flush();
+    expect(res.indexFiles.length).toBe(1);
+    const packs = repo.index.packs();
+    for (const p of packs.values()) {
+      expect(new Set(p.blobs.map((b) => b.type)).size).toBe(1);
+      expect(p.size).toBeLessThan(256 * 1024 + 60_000);
+    }
+    expect([...packs.values()].filter((p) => p.blobs[0]!.type === "tree").length).toBe(1);
+    expect(storage.maxActive).toBeLessThanOrEqual(2);
+    // Crash-safe order: every pack is stored before the index file that names it.
+    expect(storage.log.lastIndexOf("data")).toBeLessThan(storage.log.indexOf("index"));
+  });
+
+  it("deduplicates within a run and across runs", async () => {
+    const { storage, repo } = await fresh();
+    const blob = randomBytes(1000);
+    expect((await repo.saveBlob("data", blob)).known).toBe(false);
+    expect((await repo.saveBlob("data", blob)).known).toBe(true);
+    expect(repo.hasBlob("tree", hashId(blob))).toBe(false);
+    await repo.flush();
+    const again = await Repository.open(storage, "pw");
+    await again.loadIndex();
+    expect(again.hasBlob("data", hashId(blob))).toBe(true);
+    expect((await again.saveBlob("data", blob)).known).toBe(true);
+    expect((await again.flush()).indexFiles).toEqual([]);
+    expect((await again.loadBlob("data", hashId(blob))).equals(blob)).toBe(true);
+  });
+
+  it("splits index files at the blob limit", async () => {
+    const { repo } = await fresh({ packSize: 4096, indexMaxBlobs: 10 });
+    for (let i = 0; i < 45; i++) await repo.saveBlob("data", randomBytes(1000));
+    await repo.flush();
+    expect(repo.index.indexFiles.size).toBeGreaterThanOrEqual(5);
+    for (const id of repo.index.indexFiles) {
+      const packs = await repo.loadIndexFile(id);
+      expect(packs.reduce((n, p) => n + p.blobs.length, 0)).toBeLessThanOrEqual(10);
+    }
+  });
+
+  it("a failed pack upload fails the flush and writes no index naming it", async () => {
+    const { storage, repo } = await fresh({ packSize: 64 * 1024 });
+    storage.failData = true;
+    await expect((async () => {
+      for (let i = 0; i < 10; i++) await repo.saveBlob("data", randomBytes(20_000));
+      await repo.flush();
+    })()).rejects.toThrow(/disk on fire/);
+    expect(storage.log).not.toContain("index");
+  });
+
+  it("caches index files locally (0600) and fetches only new ones on the next open", async () => {
+    const cacheDir = await tmp("cache");
+    const { storage, repo } = await fresh({ cacheDir });
+    await repo.saveBlob("data", randomBytes(100));
+    await repo.flush();
+    const first = await Repository.open(storage, "pw", { cacheDir });
+    expect(await first.loadIndex()).toEqual({ files: 1, downloaded: 0, cached: 1 }); // the writer cached its own
+    await first.saveBlob("data", randomBytes(100));
+    await first.flush();
+    const second = await Repository.open(storage, "pw", { cacheDir });
+    expect(await second.loadIndex()).toEqual({ files: 2, downloaded: 0, cached: 2 });
+    const writtenElsewhere = await Repository.open(storage, "pw");
+    await writtenElsewhere.saveBlob("data", randomBytes(100));
+    const { indexFiles } = await writtenElsewhere.flush();
+    const third = await Repository.open(storage, "pw", { cacheDir });
+    expect(await third.loadIndex()).toEqual({ files: 3, downloaded: 1, cached: 2 });
+    const dir = path.join(cacheDir, repo.config.id, "index");
+    expect((await stat(path.join(dir, indexFiles[0]!))).mode & 0o777).toBe(0o600);
+    // An index file deleted in the repository (prune) leaves the cache too.
+    await third.deleteIndexFile(indexFiles[0]!);
+    await (await Repository.open(storage, "pw", { cacheDir })).loadIndex();
+    expect((await readdir(dir)).length).toBe(2);
+  });
+});
