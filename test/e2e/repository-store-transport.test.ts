@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { RcloneStorage, type RcloneStorageOptions } from "../../src/backup/formats/repository/backend.js";
+import { BackendError } from "../../src/backup/formats/repository/errors.js";
 import { Repository } from "../../src/backup/formats/repository/repository.js";
 import { findRclone } from "../../src/rclone/binary.js";
 import { registerChildSecrets } from "../../src/util/child-env.js";
@@ -95,6 +96,19 @@ describe("rclone session faults and secrets", () => {
     await repo.close();
     const opts = { repo: t.resticRepo, password: PASSWORD, env: t.resticEnv };
     expect((await restic(["check", "--read-data"], opts)).stdout).toContain("no errors were found");
+  });
+
+  it("fails at once with rclone's own explanation for an unknown remote (a dead server: repository-store-kill.faults.ts)", async () => {
+    const t = await setup("sftp");
+    const unknown = t.connect({ remotePath: "nosuchremote:repo" });
+    const started = Date.now();
+    const err = await unknown.list("keys").then(() => undefined, (e: unknown) => e as BackendError);
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err?.transient).toBe(false);
+    expect(err?.message).toMatch(/didn't find section in config file/);
+    expect(unknown.spawned).toBe(1); // not retried: a startup failure of rclone is permanent
+    expect(Date.now() - started).toBeLessThan(20_000);
+    await unknown.close();
   });
 
   it("keeps configured secrets and the repository password out of rclone's argv and environment", async () => {

@@ -7,7 +7,10 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DirStorage } from "../../src/backup/formats/repository/backend-dir.js";
 import { Repository } from "../../src/backup/formats/repository/repository.js";
-import { prng, startLocalRemote, stopAll, tempDir, writeRcloneConf } from "../helpers/servers.js";
+import { RcloneStorage } from "../../src/backup/formats/repository/backend.js";
+import { BackendError } from "../../src/backup/formats/repository/errors.js";
+import { findRclone } from "../../src/rclone/binary.js";
+import { prng, rcloneEnv, startLocalRemote, startServer, stopAll, tempDir, writeRcloneConf } from "../helpers/servers.js";
 import { testEnv } from "../support/cli.js";
 import { restic } from "../support/restic-oracle.js";
 
@@ -56,7 +59,7 @@ const alive = (pid: number) => {
   }
 };
 
-describe("kill -9 of a repository writer", () => {
+describe("repository writer faults: kill -9, remote down", () => {
   afterAll(() => stopAll());
 
   it("leaves a repository restic checks clean and the next run completes", async () => {
@@ -120,5 +123,29 @@ describe("kill -9 of a repository writer", () => {
     const lock = await repo.lock({ exclusive: true });
     await lock.release();
     expect((await restic(["check"], { repo: repoDir, password: PASSWORD })).code).toBe(0);
+  });
+
+  it("a remote that goes down mid-run fails the write in bounded time, naming rclone's reason; nothing partial is indexed", async () => {
+    const server = await startServer("sftp");
+    const conf = path.join(await tempDir("down-conf"), "rclone.conf");
+    await writeRcloneConf(conf, { remote: server.rcloneSection });
+    const storage = new RcloneStorage({ bin: await findRclone(), configPath: conf, remotePath: server.remotePath("repo"), env: rcloneEnv() });
+    const repo = await Repository.init(storage, PASSWORD, { kdf: { N: 1024, r: 8, p: 1 }, packSize: 256 * 1024 });
+    await repo.saveBlob("data", Buffer.from("before the outage"));
+    await repo.flush();
+    await server.kill();
+    const started = Date.now();
+    const failed = await (async () => {
+      for (let i = 0; i < 8; i++) await repo.saveBlob("data", Buffer.from(`blob ${i} `.repeat(40_000)));
+      await repo.flush();
+    })().then(() => undefined, (e: unknown) => e as BackendError);
+    expect(failed).toBeInstanceOf(BackendError);
+    expect(failed?.message).toMatch(/storing data\/[0-9a-f]{64} on remote:repo failed: rclone answered HTTP 500: .*(connect|dial|refused)/i);
+    expect(Date.now() - started).toBeLessThan(170_000);
+    await repo.close();
+    await server.restart();
+    // The repository is as it was before the outage: one index file, naming only complete packs.
+    const check = await restic(["check", "--read-data"], { repo: `rclone:${server.remotePath("repo")}`, password: PASSWORD, env: { RCLONE_CONFIG: conf } });
+    expect(check.stdout).toContain("no errors were found");
   });
 });

@@ -45,14 +45,25 @@ interface Session {
   stop: AbortController;
   exited: Promise<RunResult>;
   dead: boolean;
+  /** rclone answered at least one request: it started and reached the remote's configuration. */
+  answered: boolean;
+  /** rclone exited by itself with an error before answering anything (bad remote, config error): not transient. */
+  startupFailed: boolean;
   /** Why the session ended, for the error of requests that were on it. */
   why?: string;
+  /** rclone's last logged error (the reason behind an HTTP 500). */
+  lastError?: string;
 }
 
 interface Response {
   status: number;
   body: Buffer;
+  /** rclone's last logged error when the answer came (explains a 500). */
+  lastError?: string;
 }
+
+/** Attempts after the first for an HTTP error answer: rclone already retried the remote itself. */
+const HTTP_RETRIES = 2;
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
@@ -111,6 +122,7 @@ export class RcloneStorage implements Storage {
 
   private async startSession(): Promise<Session> {
     if (this.closed) throw new BackendError(`the connection to ${this.location} is closed`, false);
+    let session: Session;
     const toChild = new PassThrough();
     const fromChild = new PassThrough();
     const stop = new AbortController();
@@ -122,6 +134,9 @@ export class RcloneStorage implements Storage {
       stdout: { pipe: fromChild },
       signal: stop.signal,
       killGraceMs: 5_000,
+      onLog: (entry) => {
+        if (entry.level === "error" || entry.level === "critical") session.lastError = (entry.object ? `${entry.object}: ${entry.msg}` : entry.msg).trim().slice(0, 300);
+      },
       onSpawn: (p) => {
         this.spawned++;
         this.opts.onSpawn?.(p);
@@ -130,7 +145,7 @@ export class RcloneStorage implements Storage {
     const socket = Duplex.from({ readable: fromChild, writable: toChild });
     socket.on("error", () => {});
     const h2 = http2.connect("http://localhost", { createConnection: () => socket as never });
-    const session: Session = { h2, stop, exited, dead: false };
+    session = { h2, stop, exited, dead: false, answered: false, startupFailed: false };
     const die = (why: string) => {
       if (session.dead) return;
       session.dead = true;
@@ -144,6 +159,7 @@ export class RcloneStorage implements Storage {
     h2.on("close", () => die("the session closed"));
     exited.then(
       (res) => {
+        session.startupFailed = !session.answered && !res.aborted && res.code !== null && res.code !== 0;
         session.why = res.aborted && this.closed ? "the connection was closed" : summarizeFailure("serve restic", res);
         fromChild.end();
         die(session.why);
@@ -194,26 +210,41 @@ export class RcloneStorage implements Storage {
           stream.close(http2.constants.NGHTTP2_CANCEL);
           fail(new BackendError(`${method} ${path} on ${this.location} timed out (no progress for ${Math.round((this.opts.idleTimeoutMs ?? 120_000) / 1000)} s)`, true));
         });
-        stream.on("response", (headers) => (status = Number(headers[":status"])));
-        stream.on("data", (c: Buffer) => chunks.push(c));
-        stream.on("end", () => {
-          if (status === 0) return fail(new BackendError(`${method} ${path} on ${this.location}: the connection to rclone was lost before an answer${session.why ? ` (${session.why})` : ""}`, true));
-          cleanup();
-          resolve({ status, body: Buffer.concat(chunks) });
+        stream.on("response", (headers) => {
+          status = Number(headers[":status"]);
+          session.answered = true;
         });
-        stream.on("error", (err) =>
-          fail(new BackendError(`${method} ${path} on ${this.location} failed: ${err.message}${session.why ? ` (${session.why})` : ""}`, true, undefined, { cause: err })),
-        );
+        stream.on("data", (c: Buffer) => chunks.push(c));
+        const lost = (detail: string, cause?: unknown) => {
+          cleanup();
+          void this.lostError(session, `${method} ${path}`, detail, cause).then(reject);
+        };
+        stream.on("end", () => {
+          if (status === 0) return lost("the connection to rclone was lost before an answer");
+          cleanup();
+          resolve({ status, body: Buffer.concat(chunks), lastError: session.lastError });
+        });
+        stream.on("error", (err) => lost(`failed: ${err.message}`, err));
         stream.on("close", () => {
-          if (status === 0 || stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) {
-            setImmediate(() => fail(new BackendError(`${method} ${path} on ${this.location}: the connection to rclone was lost${session.why ? ` (${session.why})` : ""}`, true)));
-          }
+          if (status === 0 || stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) setImmediate(() => lost("the connection to rclone was lost"));
         });
         if (opts.body) void writeBody(stream, opts.body);
       });
     } finally {
       this.slots.give();
     }
+  }
+
+  /**
+   * The error for a request whose session went away. Waits briefly for rclone's exit, so the message carries
+   * rclone's own explanation, and so a startup failure (unknown remote, bad config) is not retried.
+   */
+  private async lostError(session: Session, what: string, detail: string, cause?: unknown): Promise<BackendError> {
+    if (!session.dead || session.why === undefined) {
+      await Promise.race([session.exited.catch(() => undefined), new Promise((r) => setTimeout(r, 2_000).unref())]);
+    }
+    const why = session.why ? ` (${session.why})` : "";
+    return new BackendError(`${what} on ${this.location}: ${detail}${why}`, !session.startupFailed, undefined, { cause });
   }
 
   /** Runs `attempt`, retrying transient BackendErrors as a whole with exponential backoff. */
@@ -224,7 +255,8 @@ export class RcloneStorage implements Storage {
       try {
         return await attempt();
       } catch (err) {
-        if (!(err instanceof BackendError && err.transient) || n >= retries || this.closed || signal?.aborted) throw err;
+        const limit = err instanceof BackendError && err.status !== undefined ? Math.min(retries, HTTP_RETRIES) : retries;
+        if (!(err instanceof BackendError && err.transient) || n >= limit || this.closed || signal?.aborted) throw err;
         await sleep(delay, signal);
         delay *= 2;
       }
@@ -237,7 +269,8 @@ export class RcloneStorage implements Storage {
       const res = await this.exchange(method, path, opts);
       if (accept.includes(res.status)) return res;
       const text = res.body.toString("utf8").trim().slice(0, 200);
-      throw new BackendError(`${what} on ${this.location} failed: rclone answered HTTP ${res.status}${text ? ` (${text})` : ""}`, res.status >= 500 || res.status === 429, res.status);
+      const reason = res.status >= 500 && res.lastError ? `: ${res.lastError}` : text ? ` (${text})` : "";
+      throw new BackendError(`${what} on ${this.location} failed: rclone answered HTTP ${res.status}${reason}`, res.status >= 500 || res.status === 429, res.status);
     }, opts.signal);
   }
 
@@ -279,14 +312,18 @@ export class RcloneStorage implements Storage {
         });
         stream.on("response", (headers) => {
           answered = true;
+          session.answered = true;
           const status = Number(headers[":status"]);
           if (status === 404) resolve(undefined);
           else if (status === 200) resolve(Number(headers["content-length"] ?? 0));
           else reject(new BackendError(`HEAD ${path} on ${this.location}: rclone answered HTTP ${status}`, status >= 500, status));
         });
-        stream.on("error", (err) => reject(new BackendError(`HEAD ${path} on ${this.location} failed: ${err.message}`, !signal?.aborted, undefined, { cause: err })));
+        stream.on("error", (err) => {
+          if (signal?.aborted) reject(new BackendError(`HEAD ${path} on ${this.location} was cancelled`, false));
+          else void this.lostError(session, `HEAD ${path}`, `failed: ${err.message}`, err).then(reject);
+        });
         stream.on("close", () => {
-          if (!answered) reject(new BackendError(`HEAD ${path} on ${this.location}: the connection to rclone was lost${session.why ? ` (${session.why})` : ""}`, !signal?.aborted));
+          if (!answered && !signal?.aborted) void this.lostError(session, `HEAD ${path}`, "the connection to rclone was lost").then(reject);
         });
         stream.resume();
       });
