@@ -128,6 +128,14 @@ export class MasterIndex {
     }
   }
 
+  /** Drops the spare capacity growth left (call after loading: ~49 bytes per blob plus the hash table remain). */
+  trim(): void {
+    if (this.types.length === this.count) return;
+    this.ids = this.ids.slice(0, this.count * ID_BYTES);
+    this.meta = this.meta.slice(0, this.count * 4);
+    this.types = this.types.slice(0, this.count);
+  }
+
   private hashAt(entry: number): number {
     const at = entry * ID_BYTES;
     return (this.ids[at]! | (this.ids[at + 1]! << 8) | (this.ids[at + 2]! << 16) | (this.ids[at + 3]! << 24)) >>> 0;

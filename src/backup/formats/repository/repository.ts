@@ -166,6 +166,7 @@ export class Repository {
       this.index.indexFiles.add(id);
     };
     await inParallel(todo, 4, load);
+    this.index.trim();
     await this.indexCache?.retain(new Set(listed));
     return { files: listed.length, downloaded, cached };
   }
