@@ -3,6 +3,7 @@
 // 1 MiB blobs, blob encoding with zstd, and pack writing end to end (saveBlob → packs → flush) to a local folder and
 // through `rclone serve restic --stdio` to the local backend. Single core figures, MiB/s.
 import { createCipheriv, randomBytes } from "node:crypto";
+import os from "node:os";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { poly1305 as noblePoly1305 } from "@noble/ciphers/_poly1305.js";
@@ -81,8 +82,9 @@ const md = [
   "|---|---:|",
   ...Object.entries(figures).map(([k, v]) => `| ${k} | ${v} |`),
   "",
+  `Load average during the run: ${os.loadavg().map((l) => l.toFixed(1)).join(" / ")} on ${os.cpus().length} cores (absolute figures scale with it; ratios hold).`,
   `Poly1305: WebAssembly is ${(figures.poly1305_wasm! / figures.poly1305_noble!).toFixed(1)}× @noble/ciphers.`,
-  "Pack write = saveBlob of 512 × 1 MiB random blobs (zstd tried, kept uncompressed, encrypted, MAC), 16 MiB packs, 2 uploads in flight, flush.",
+  "Pack write = saveBlob of 512 × 1 MiB random blobs (compressibility probe says no, encrypted, MAC), 16 MiB packs, 2 uploads in flight, flush.",
 ].join("\n");
 console.log(md);
 saveResults("repository-store", { machine: machine(), figures }, md);

@@ -7,7 +7,7 @@ import { DirStorage } from "./backend-dir.js";
 import { newRandomKey, open } from "./crypto.js";
 import { IntegrityError } from "./errors.js";
 import { hashId } from "./ids.js";
-import { decodeBlob, encodeBlob, packSizeFromBlobs, PackWriter, readPackHeader } from "./pack.js";
+import { decodeBlob, encodeBlob, looksCompressible, packSizeFromBlobs, PackWriter, readPackHeader } from "./pack.js";
 
 const key = newRandomKey();
 
@@ -48,6 +48,18 @@ describe("packs", () => {
       const sealed = await storage.load("data", p.id, { offset: b.offset, length: b.length });
       expect(decodeBlob(key, b, sealed, p.id).equals(blobs[i]!)).toBe(true);
     }
+  });
+
+  it("skips the zstd attempt for big incompressible blobs, compresses big compressible ones", () => {
+    const media = randomBytes(1 << 20);
+    expect(looksCompressible(media)).toBe(false);
+    expect(encodeBlob(key, media, true).uncompressedLength).toBe(0);
+    const text = Buffer.from("log line with some words\n".repeat(50_000));
+    expect(looksCompressible(text)).toBe(true);
+    expect(encodeBlob(key, text, true).uncompressedLength).toBe(text.length);
+    // Half text, half random: the samples see text, so it is compressed.
+    const mixed = Buffer.concat([text.subarray(0, 600_000), randomBytes(600_000)]);
+    expect(encodeBlob(key, mixed, true).uncompressedLength).toBe(mixed.length);
   });
 
   it("reads a header bigger than the eager read (many blobs)", async () => {

@@ -46,11 +46,30 @@ export function packSizeFromBlobs(blobs: readonly Pick<PackedBlob, "length" | "u
  * means "not compressed", so an empty blob cannot be marked compressed.
  */
 export function encodeBlob(key: CryptoKey, plaintext: Uint8Array, compress: boolean, level = 3): { sealed: Buffer; uncompressedLength: number } {
-  if (compress && plaintext.length > 0) {
+  if (compress && plaintext.length > 0 && looksCompressible(plaintext)) {
     const packed = zstdCompress(plaintext, level);
     if (packed.length < plaintext.length) return { sealed: seal(key, packed), uncompressedLength: plaintext.length };
   }
   return { sealed: seal(key, plaintext), uncompressedLength: 0 };
+}
+
+const PROBE_MIN = 256 * 1024;
+const PROBE_PIECE = 16 * 1024;
+
+/**
+ * For big blobs, a fast look before the real compression: three 16 KiB samples (start, middle, end) at zstd level 1.
+ * Media and already-compressed files (most of a workspace's bytes) then cost ~2% of a full level-3 attempt, which
+ * would not shrink them anyway; anything whose samples shrink by 3% or more gets the full attempt.
+ */
+export function looksCompressible(plaintext: Uint8Array): boolean {
+  if (plaintext.length < PROBE_MIN) return true;
+  const mid = Math.floor(plaintext.length / 2 - PROBE_PIECE / 2);
+  const sample = Buffer.concat([
+    plaintext.subarray(0, PROBE_PIECE),
+    plaintext.subarray(mid, mid + PROBE_PIECE),
+    plaintext.subarray(plaintext.length - PROBE_PIECE),
+  ]);
+  return zstdCompress(sample, 1).length < sample.length * 0.97;
 }
 
 /** Decrypts, decompresses and checks one blob's bytes against its ID; errors name the blob and its pack. */
