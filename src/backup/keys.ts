@@ -6,7 +6,7 @@ import type { Transform } from "node:stream";
 import type { BackupConfig } from "../config/types.js";
 import { UsageError } from "../util/errors.js";
 import { createAgeEncryptStream, parseIdentityFile, type Unlock } from "./crypto/index.js";
-import type { EncryptionInfo } from "./manifest.js";
+import type { EncryptionInfo } from "./formats/archive/manifest.js";
 
 /**
  * scrypt cost 2^16 (64 MiB, ~0.2 s): age's CLI uses 2^18 (256 MiB), which alone would break the backup's memory

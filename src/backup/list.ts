@@ -1,7 +1,7 @@
 // `backup list`: the repository's complete snapshots (newest first), the older plugin's legacy ones, and any
 // damaged ones — never leftovers or foreign files.
 import type { AppContext } from "../app/context.js";
-import { listRepository } from "./repository.js";
+import { listRepository } from "./formats/archive/listing.js";
 import { openRepository } from "./setup.js";
 
 export interface SnapshotList {

@@ -4,8 +4,8 @@ import type { AppContext } from "../app/context.js";
 import { acquireLock } from "../state/lock.js";
 import { clockFor } from "./clock.js";
 import { planLeftovers, planRetention, applyRetentionPlan, removeLeftovers } from "./prune.js";
-import { stopOrphanUploads } from "./orphan-uploads.js";
-import { listRepository } from "./repository.js";
+import { stopOrphanUploads } from "./formats/archive/orphan-uploads.js";
+import { listRepository } from "./formats/archive/listing.js";
 import { openRepository } from "./setup.js";
 import { backupLockFile, readBackupState, updateBackupState } from "./state.js";
 

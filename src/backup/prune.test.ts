@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { Manifest } from "./manifest.js";
+import type { Manifest } from "./formats/archive/manifest.js";
 import { planLeftovers, planRetention } from "./prune.js";
-import type { RepoListing } from "./repository.js";
+import type { RepoListing } from "./formats/archive/listing.js";
 
 const t = (iso: string) => new Date(iso);
 const listing = (): RepoListing => ({

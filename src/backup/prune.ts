@@ -2,7 +2,7 @@
 // Leftovers this state dir started (recorded as pending) go at once; others only after a grace period, since
 // they may be an upload still running on another host that shares the repository.
 import type { RetainPolicy } from "../config/types.js";
-import { deleteObject, deleteSnapshot, type Leftover, type RepoAccess, type RepoListing } from "./repository.js";
+import { deleteObject, deleteSnapshot, type Leftover, type RepoAccess, type RepoListing } from "./formats/archive/listing.js";
 import { applyRetention, type RetentionCandidate, type RetentionResult } from "./retention.js";
 import { updateBackupState } from "./state.js";
 

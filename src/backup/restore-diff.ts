@@ -2,8 +2,8 @@
 // so the user sees what copying it into place would change. Size and mtime decide, like rsync's quick check.
 import { lstat, readlink } from "node:fs/promises";
 import path from "node:path";
-import { walkItems } from "./archive/index.js";
-import type { Manifest } from "./manifest.js";
+import { walkItems } from "./tree-walk.js";
+import type { Manifest } from "./formats/archive/manifest.js";
 
 export interface DiffSummary {
   same: number;

@@ -2,13 +2,13 @@
 // rclone.conf sections written) and the secret-free environment rclone runs with.
 import type { AppContext } from "../app/context.js";
 import { assertValid, rcloneFor } from "../app/context.js";
-import { resolveBackupRemote } from "../app/sync-job.js";
+import { resolveBackupRemote } from "../app/backup-job.js";
 import type { BackupConfig } from "../config/types.js";
 import type { RcloneBinary } from "../rclone/binary.js";
 import { type ResolvedRemote, writeRemoteSections } from "../rclone/remotes.js";
 import { UsageError } from "../util/errors.js";
 import { childEnv, configuredSecrets } from "./keys.js";
-import type { RepoAccess } from "./repository.js";
+import type { RepoAccess } from "./formats/archive/listing.js";
 import { manifestCacheFile } from "./state.js";
 
 export interface BackupSetup {

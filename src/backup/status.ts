@@ -1,10 +1,10 @@
 // `backup status`: the backup settings (no secrets) and what the last runs did, from the persisted state, so a
 // CLI process sees what the plugin's service did. No remote call: it answers even when the remote is down.
 import type { AppContext } from "../app/context.js";
-import { resolveBackupRemote } from "../app/sync-job.js";
+import { resolveBackupRemote } from "../app/backup-job.js";
 import { readLockHolder } from "../state/lock.js";
 import { encryptionFor } from "./keys.js";
-import type { EncryptionInfo } from "./manifest.js";
+import type { EncryptionInfo } from "./formats/archive/manifest.js";
 import { backupConfigOf } from "./setup.js";
 import { type BackupState, backupLockFile, readBackupState } from "./state.js";
 

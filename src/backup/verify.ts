@@ -2,11 +2,11 @@
 // to its end — without writing a file, and reports what it holds.
 import type { AppContext } from "../app/context.js";
 import { OperationError, UsageError } from "../util/errors.js";
-import { listTar } from "./archive/index.js";
+import { listTar } from "./formats/archive/tar-extract.js";
 import { unlockFor } from "./keys.js";
 import type { ProgressSink } from "./progress.js";
-import { type AnySnapshot, readSnapshot } from "./read-snapshot.js";
-import { findSnapshot, isLegacy, listRepository, type RepoListing } from "./repository.js";
+import { type AnySnapshot, readSnapshot } from "./formats/archive/read-snapshot.js";
+import { findSnapshot, isLegacy, listRepository, type RepoListing } from "./formats/archive/listing.js";
 import { openRepository } from "./setup.js";
 
 export interface VerifyOptions {

@@ -3,9 +3,10 @@
 // a confirmation → first sync → first backup.
 import path from "node:path";
 import type { AppContext } from "../app/context.js";
-import { buildSyncJob, resolveBackupRemote } from "../app/sync-job.js";
+import { resolveBackupRemote } from "../app/backup-job.js";
+import { buildSyncJob } from "../app/sync-job.js";
 import { runBackup } from "../backup/index.js";
-import { describeBackup } from "../cli/commands/backup.js";
+import { describeBackup } from "../report/backup.js";
 import { describeCycle } from "../cli/commands/sync.js";
 import { loadPluginConfig, mergeEnv, PLUGIN_CONFIG_KEY, readDotEnv, type PluginConfig } from "../config/index.js";
 import type { RcloneBinary } from "../rclone/binary.js";

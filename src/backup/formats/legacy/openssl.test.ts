@@ -4,7 +4,7 @@ import { Readable, Writable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { pipeline } from "node:stream/promises";
 import { describe, expect, it } from "vitest";
-import { createOpensslLegacyDecryptStream, LegacyDecryptError } from "./openssl-legacy.js";
+import { createOpensslLegacyDecryptStream, LegacyDecryptError } from "./openssl.js";
 
 const GZIP = Buffer.from([0x1f, 0x8b]);
 

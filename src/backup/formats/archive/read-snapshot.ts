@@ -2,12 +2,13 @@
 // openssl format) → decompress → the consumer, then the stored bytes are checked against the manifest. Every
 // failure becomes one clear message naming the snapshot.
 import type { Readable, Transform } from "node:stream";
-import { OperationError, UsageError } from "../util/errors.js";
+import { OperationError, UsageError } from "../../../util/errors.js";
 import { createDecompressor } from "./codec.js";
-import { AgeError, createAgeDecryptStream, createOpensslLegacyDecryptStream, LegacyDecryptError, type Unlock } from "./crypto/index.js";
-import { createMeter, type Progress, type ProgressSink } from "./progress.js";
-import { isLegacy, type LegacyEntry, type SnapshotEntry } from "./repository.js";
-import type { BackupSetup } from "./setup.js";
+import { AgeError, createAgeDecryptStream, type Unlock } from "../../crypto/index.js";
+import { createOpensslLegacyDecryptStream, LegacyDecryptError } from "../legacy/openssl.js";
+import { createMeter, type Progress, type ProgressSink } from "../../progress.js";
+import { isLegacy, type LegacyEntry, type SnapshotEntry } from "./listing.js";
+import type { BackupSetup } from "../../setup.js";
 import { downloadObject, type Stored } from "./transfer.js";
 
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);

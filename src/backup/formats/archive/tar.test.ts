@@ -7,7 +7,9 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Header, Pax } from "tar";
 import { describe, expect, it } from "vitest";
-import { createTarPackStream, dedupItems, extractTar, walkItems } from "./index.js";
+import { dedupItems, walkItems } from "../../tree-walk.js";
+import { extractTar } from "./tar-extract.js";
+import { createTarPackStream } from "./tar-pack.js";
 
 const tmp = () => mkdtemp(path.join(os.tmpdir(), "arch-"));
 

@@ -5,9 +5,9 @@
 import { appendFileSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import os from "node:os";
-import type { ResolvedRemote } from "../rclone/remotes.js";
-import { processStartTime } from "../state/lock.js";
-import type { Logger } from "../util/logger.js";
+import type { ResolvedRemote } from "../../../rclone/remotes.js";
+import { processStartTime } from "../../../state/lock.js";
+import type { Logger } from "../../../util/logger.js";
 import { parseOurName, snapshotOfManifest } from "./naming.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

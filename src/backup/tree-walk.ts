@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 import { lstatSync, readdirSync, readlinkSync, type Stats } from "node:fs";
 import path from "node:path";
-import { makeExcluder } from "../../rclone/glob.js";
+import { makeExcluder } from "../rclone/glob.js";
 
 export interface ArchiveItem {
   /** Prefix inside the archive ("workspace", "config", …). */

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { describe, expect, it } from "vitest";
-import { makeExcluder } from "../rclone/glob.js";
+import { makeExcluder } from "../../../rclone/glob.js";
 import { createCompressor, createDecompressor, createRechunker, escapeGlob, HashTap } from "./codec.js";
 
 async function collect(stages: NodeJS.ReadWriteStream[], input: Buffer[]): Promise<Buffer[]> {

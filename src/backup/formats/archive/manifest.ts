@@ -1,8 +1,7 @@
 // The manifest: a small JSON object written after the data object, so a snapshot exists only when complete.
 // It carries what list/verify/restore need (the stored object's size and SHA-256, the format) and what a person
 // needs (when, where from, which items, what was missing) — never a secret.
-import { readFileSync } from "node:fs";
-import type { BackupItem, Compression } from "../config/types.js";
+import type { BackupItem, Compression } from "../../../config/types.js";
 import { parseOurName } from "./naming.js";
 
 export const MANIFEST_FORMAT = "openclaw-workspace-sync/backup";
@@ -57,19 +56,6 @@ export interface Manifest {
   /** Fingerprint of the live tree (paths, sizes, mtimes) for skipping unchanged scheduled backups. */
   fingerprint: string;
   warnings: string[];
-}
-
-let productVersion: string | undefined;
-export function product(): { name: string; version: string } {
-  if (!productVersion) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
-      productVersion = pkg.version ?? "unknown";
-    } catch {
-      productVersion = "unknown";
-    }
-  }
-  return { name: "openclaw-workspace-sync", version: productVersion };
 }
 
 /** One line of JSON: small, and a partial upload of it never parses. */

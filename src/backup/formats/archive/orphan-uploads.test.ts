@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { resolveRemote } from "../rclone/remotes.js";
+import { resolveRemote } from "../../../rclone/remotes.js";
 import { isOurUpload } from "./orphan-uploads.js";
 
 const remote = resolveRemote({ provider: "local", remoteName: "cloud-backup", local: { path: "/srv/backups" } }, "bk", "/s/workspace-sync/rclone.conf");

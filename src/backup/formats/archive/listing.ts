@@ -2,11 +2,11 @@
 // written by this product are snapshots; the older plugin's exact names are legacy snapshots; our data objects
 // without a valid manifest are leftovers of interrupted runs; everything else (backup-family-photos.zip) is foreign
 // and never touched. Manifests are immutable, so each is fetched once and cached under the state dir.
-import type { RcloneBinary } from "../rclone/binary.js";
-import type { ResolvedRemote } from "../rclone/remotes.js";
-import { RcloneError, runRclone } from "../rclone/runner.js";
-import { readJson, writeJson } from "../state/state-store.js";
-import { listFiles } from "../rclone/listing.js";
+import type { RcloneBinary } from "../../../rclone/binary.js";
+import type { ResolvedRemote } from "../../../rclone/remotes.js";
+import { RcloneError, runRclone } from "../../../rclone/runner.js";
+import { readJson, writeJson } from "../../../state/state-store.js";
+import { listFiles } from "../../../rclone/listing.js";
 import { type Manifest, parseManifest } from "./manifest.js";
 import { manifestNameFor, parseLegacyName, parseOurName, snapshotOfManifest } from "./naming.js";
 

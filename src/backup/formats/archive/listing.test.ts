@@ -4,10 +4,10 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findRclone } from "../rclone/binary.js";
-import { resolveRemote, writeRemoteSections } from "../rclone/remotes.js";
+import { findRclone } from "../../../rclone/binary.js";
+import { resolveRemote, writeRemoteSections } from "../../../rclone/remotes.js";
 import { type Manifest, MANIFEST_FORMAT, serializeManifest } from "./manifest.js";
-import { deleteSnapshot, findSnapshot, listRepository, type RepoAccess } from "./repository.js";
+import { deleteSnapshot, findSnapshot, listRepository, type RepoAccess } from "./listing.js";
 
 let dir: string;
 let repo: string;

@@ -5,8 +5,8 @@ import os from "node:os";
 import path from "node:path";
 import { Readable, Transform, Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findRclone, type RcloneBinary } from "../rclone/binary.js";
-import { resolveRemote, type ResolvedRemote, writeRemoteSections } from "../rclone/remotes.js";
+import { findRclone, type RcloneBinary } from "../../../rclone/binary.js";
+import { resolveRemote, type ResolvedRemote, writeRemoteSections } from "../../../rclone/remotes.js";
 import { createDecompressor } from "./codec.js";
 import { downloadObject, s3ChunkArgs, uploadObject } from "./transfer.js";
 

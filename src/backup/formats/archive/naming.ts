@@ -2,7 +2,7 @@
 // (random suffix), and the older plugin's `backup-YYYYMMDDTHHMMSSZ.tar.gz[.enc]` names, told apart exactly so a
 // killed run of ours can never pass for a legacy snapshot.
 import { randomBytes } from "node:crypto";
-import type { Compression } from "../config/types.js";
+import type { Compression } from "../../../config/types.js";
 
 export const MANIFEST_SUFFIX = ".manifest.json";
 

@@ -4,8 +4,8 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { Readable } from "node:stream";
-import type { BufferPool } from "../buffer-pool.js";
-import type { WalkEntry } from "./tree-walk.js";
+import type { BufferPool } from "./buffer-pool.js";
+import type { WalkEntry } from "../../tree-walk.js";
 
 const BLOCK = 512;
 

@@ -3,7 +3,7 @@
 import { createHash, type Hash } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
 import zlib from "node:zlib";
-import type { Compression } from "../config/types.js";
+import type { Compression } from "../../../config/types.js";
 import type { BufferPool } from "./buffer-pool.js";
 import { createParallelZstdCompressor, createZstdFramesDecompressor } from "./zstd-frames.js";
 

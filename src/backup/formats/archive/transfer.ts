@@ -3,11 +3,11 @@
 // happened — the root cause — and stops the rest: no hang on a stalled pipe, no unhandled EPIPE.
 import { PassThrough, type Readable, type Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { RcloneBinary } from "../rclone/binary.js";
-import type { ResolvedRemote } from "../rclone/remotes.js";
-import { RcloneError, runRclone } from "../rclone/runner.js";
+import type { RcloneBinary } from "../../../rclone/binary.js";
+import type { ResolvedRemote } from "../../../rclone/remotes.js";
+import { RcloneError, runRclone } from "../../../rclone/runner.js";
 import { HashTap } from "./codec.js";
-import { gcPacer } from "./gc-pacer.js";
+import { gcPacer } from "../../gc-pacer.js";
 
 export interface TransferCommon {
   bin: RcloneBinary;
