@@ -3,7 +3,7 @@
 // a confirmation → first sync → first backup.
 import path from "node:path";
 import type { AppContext } from "../app/context.js";
-import { resolveBackupRemote } from "../app/backup-job.js";
+import { buildBackupJob, resolveBackupRemote } from "../app/backup-job.js";
 import { buildSyncJob } from "../app/sync-job.js";
 import { runBackup } from "../backup/index.js";
 import { describeBackup } from "../report/backup.js";
@@ -250,10 +250,12 @@ async function firstBackup(d: SetupDeps, ctx: AppContext): Promise<void> {
     return;
   }
   const spin = d.ui.spinner("First backup");
-  const outcome = await runBackup(ctx, { trigger: "cli", force: true }).catch((err: Error) => {
-    spin.fail(err.message);
-    throw err;
-  });
+  const outcome = await buildBackupJob(ctx)
+    .then((job) => runBackup(job, { trigger: "cli", force: true }))
+    .catch((err: Error) => {
+      spin.fail(err.message);
+      throw err;
+    });
   spin.stop(outcome.snapshot ? `snapshot ${outcome.snapshot} stored` : "backup done");
   d.ui.note(describeBackup(outcome).join("\n"), "First backup");
 }

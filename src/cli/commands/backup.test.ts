@@ -12,6 +12,7 @@ describe("backup command group", () => {
     expect(Object.keys(sub)).toEqual(["now", "list", "status", "verify", "restore", "prune"]);
     expect(sub.restore).toEqual(["--snapshot", "--to", "--path", "--dry-run", "--force", "--identity", "--json"]);
     expect(sub.verify).toEqual(["--snapshot", "--all", "--identity", "--json"]);
+    expect(sub.list).toEqual(["--all", "--host", "--json"]);
     expect(sub.prune).toEqual(["--dry-run", "--include-legacy", "--json"]);
   });
 });

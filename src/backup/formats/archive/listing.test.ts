@@ -1,17 +1,23 @@
-// Repository listing against a real folder through rclone: what counts as a snapshot, legacy, leftover, damaged or
-// foreign, and manifests fetched once.
+// The archive format's listing against a real folder through rclone: what counts as a snapshot, leftover, damaged or
+// not ours (foreign files, the older plugin's snapshots), IDs, and manifests fetched once.
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findRclone } from "../../../rclone/binary.js";
 import { resolveRemote, writeRemoteSections } from "../../../rclone/remotes.js";
+import { Folder } from "../folder.js";
+import { listArchive, manifestId } from "./listing.js";
 import { type Manifest, MANIFEST_FORMAT, serializeManifest } from "./manifest.js";
-import { deleteSnapshot, findSnapshot, listRepository, type RepoAccess } from "./listing.js";
 
 let dir: string;
 let repo: string;
-let access: RepoAccess;
+let folder: Folder;
+let cacheFile: string;
+const listRepository = () => {
+  folder.refresh();
+  return listArchive(folder, cacheFile);
+};
 
 const manifest = (snapshot: string, size: number, created: string): Manifest =>
   ({
@@ -53,7 +59,8 @@ beforeAll(async () => {
   const bin = await findRclone(undefined, process.env.PATH);
   const remote = resolveRemote({ provider: "local", remoteName: "r", local: { path: repo } }, "", path.join(dir, "rclone.conf"));
   await writeRemoteSections(remote);
-  access = { bin, remote, env: process.env, cacheFile: path.join(dir, "cache.json") };
+  folder = new Folder({ bin, remote, env: process.env });
+  cacheFile = path.join(dir, "cache.json");
   await put(A, "aaaa");
   await put(`${A}.manifest.json`, serializeManifest(manifest(A, 4, "2026-01-02T00:00:00.000Z")));
   await put(B, "bbbb");
@@ -70,11 +77,12 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-describe("repository listing", () => {
-  it("sorts objects into snapshots, legacy, leftovers and damaged; foreign files are not there at all", async () => {
-    const l = await listRepository(access);
+describe("archive listing", () => {
+  it("sorts objects into snapshots, leftovers and damaged; foreign files and legacy snapshots are not there at all", async () => {
+    const l = await listRepository();
     expect(l.snapshots.map((s) => s.name)).toEqual([B, A]);
-    expect(l.legacy.map((s) => s.name)).toEqual(["backup-20250101T000000Z.tar.gz.enc"]);
+    expect(l.snapshots[1]!.id).toBe(manifestId(serializeManifest(manifest(A, 4, "2026-01-02T00:00:00.000Z"))));
+    expect(l.leftovers.every((x) => x.modTime.getTime() > Date.now() - 3_600_000)).toBe(true); // from the listing, not the name
     expect(l.leftovers.map((s) => `${s.object} (${s.reason})`).sort()).toEqual([
       "backup-20260104T000000Z-cccccccc.tar.zst.age (no manifest)",
       "backup-20260104T000000Z-dddddddd.tar.zst.age (invalid manifest)",
@@ -84,19 +92,19 @@ describe("repository listing", () => {
     expect(l.damaged).toEqual([expect.objectContaining({ name: "backup-20260106T000000Z-ffffffff.tar.zst.age", problem: expect.stringMatching(/14 bytes, the manifest says 99/) })]);
     const all = JSON.stringify(l, (_k, v: unknown) => (v instanceof Set ? [] : v));
     expect(all).not.toContain("family");
-    expect(findSnapshot(l, "latest")?.name).toBe(B);
-    expect(findSnapshot(l, `${A}.manifest.json`)?.name).toBe(A);
+    expect(all).not.toContain("backup-20250101T000000Z.tar.gz.enc");
   });
 
   it("fetches each manifest once and forgets deleted snapshots", async () => {
-    const cache = JSON.parse(await readFile(access.cacheFile, "utf8")) as Record<string, Record<string, unknown>>;
+    const cache = JSON.parse(await readFile(cacheFile, "utf8")) as Record<string, Record<string, unknown>>;
     expect(Object.keys(Object.values(cache)[0]!).sort()).toEqual([A, B, "backup-20260106T000000Z-ffffffff.tar.zst.age"].sort());
     // A cached manifest is used as is, even if the remote copy became unreadable (manifests are immutable).
     await put(`${A}.manifest.json`, "garbage");
-    expect((await listRepository(access)).snapshots.map((s) => s.name)).toEqual([B, A]);
-    await deleteSnapshot(access, A);
-    expect((await listRepository(access)).snapshots.map((s) => s.name)).toEqual([B]);
-    const after = JSON.parse(await readFile(access.cacheFile, "utf8")) as Record<string, Record<string, unknown>>;
+    expect((await listRepository()).snapshots.map((s) => s.name)).toEqual([B, A]);
+    await folder.delete(`${A}.manifest.json`);
+    await folder.delete(A);
+    expect((await listRepository()).snapshots.map((s) => s.name)).toEqual([B]);
+    const after = JSON.parse(await readFile(cacheFile, "utf8")) as Record<string, Record<string, unknown>>;
     expect(Object.keys(Object.values(after)[0]!)).not.toContain(A);
   });
 });

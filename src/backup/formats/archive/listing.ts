@@ -1,26 +1,18 @@
-// The snapshot repository: one folder on the backup remote. Only objects named like ours with a valid manifest
-// written by this product are snapshots; the older plugin's exact names are legacy snapshots; our data objects
-// without a valid manifest are leftovers of interrupted runs; everything else (backup-family-photos.zip) is foreign
-// and never touched. Manifests are immutable, so each is fetched once and cached under the state dir.
-import type { RcloneBinary } from "../../../rclone/binary.js";
-import type { ResolvedRemote } from "../../../rclone/remotes.js";
-import { RcloneError, runRclone } from "../../../rclone/runner.js";
+// The archive format's view of the backup folder. Only objects named like ours with a valid manifest written by this
+// product are snapshots; our data objects without a valid manifest (and partial uploads, and manifests that do not
+// parse) are leftovers of interrupted runs; everything else (`backup-family-photos.zip`, the older plugin's
+// snapshots, a restic repository's folders) is not ours and never touched. Manifests are immutable, so each is
+// fetched once and cached under the state dir with its ID (the SHA-256 of the manifest as stored).
+import { createHash } from "node:crypto";
 import { readJson, writeJson } from "../../../state/state-store.js";
-import { listFiles } from "../../../rclone/listing.js";
+import type { Folder } from "../folder.js";
 import { type Manifest, parseManifest } from "./manifest.js";
-import { manifestNameFor, parseLegacyName, parseOurName, snapshotOfManifest } from "./naming.js";
+import { parseOurName, snapshotOfManifest } from "./naming.js";
 
-export interface RepoAccess {
-  bin: RcloneBinary;
-  remote: ResolvedRemote;
-  env: NodeJS.ProcessEnv;
-  /** JSON file caching parsed manifests (per repository). */
-  cacheFile: string;
-  signal?: AbortSignal;
-}
-
-export interface SnapshotEntry {
+export interface ArchiveSnapshot {
   name: string;
+  /** SHA-256 of the manifest object as stored: the snapshot's ID. */
+  id: string;
   manifest: Manifest;
   created: Date;
   /** Commit order (manifest.sequence, 0 for older manifests). */
@@ -29,36 +21,28 @@ export interface SnapshotEntry {
   size: number;
 }
 
-export interface DamagedEntry {
+export interface ArchiveDamaged {
   name: string;
+  id: string;
   manifest: Manifest;
   problem: string;
 }
 
-export interface LegacyEntry {
-  name: string;
-  time: Date;
-  size: number;
-  encrypted: boolean;
-}
-
-export interface Leftover {
+export interface ArchiveLeftover {
   /** Object to delete (a data object, a partial upload or an invalid manifest). */
   object: string;
-  /** The snapshot name it belongs to. */
+  /** The snapshot name it belongs to: the key its run recorded in the journal. */
   snapshot: string;
-  /** Start time of the run that wrote it (from the name). */
-  time: Date;
+  /** Modification time from the listing. */
+  modTime: Date;
   reason: string;
 }
 
-export interface RepoListing {
-  /** Complete snapshots, newest first. */
-  snapshots: SnapshotEntry[];
-  damaged: DamagedEntry[];
-  /** Older plugin's snapshots, newest first. */
-  legacy: LegacyEntry[];
-  leftovers: Leftover[];
+export interface ArchiveListing {
+  /** Complete snapshots, newest first (sequence, then creation time). */
+  snapshots: ArchiveSnapshot[];
+  damaged: ArchiveDamaged[];
+  leftovers: ArchiveLeftover[];
   /** Every object name in the folder (for unique names). */
   names: Set<string>;
 }
@@ -67,19 +51,18 @@ const PARTIAL = ".partial";
 const MANIFEST_LIMIT = 1 << 20;
 const CONCURRENCY = 4;
 
-type Cache = Record<string, Record<string, Manifest>>;
+interface CachedManifest {
+  id: string;
+  manifest: Manifest;
+}
+type Cache = Record<string, Record<string, CachedManifest>>;
 
-async function fetchManifest(a: RepoAccess, manifestName: string, snapshot: string): Promise<Manifest | undefined> {
-  const res = await runRclone(a.bin, {
-    args: ["cat", a.remote.path(manifestName)],
-    configPath: a.remote.configPath,
-    env: a.env,
-    signal: a.signal,
-    stdout: { capture: MANIFEST_LIMIT },
-    timeoutMs: 120_000,
-  });
-  if (res.code !== 0) throw new RcloneError("cat", res);
-  return parseManifest(res.stdout, snapshot);
+export const manifestId = (text: string) => createHash("sha256").update(text).digest("hex");
+
+async function fetchManifest(folder: Folder, manifestName: string, snapshot: string): Promise<CachedManifest | undefined> {
+  const text = await folder.read(manifestName, MANIFEST_LIMIT);
+  const manifest = parseManifest(text, snapshot);
+  return manifest ? { id: manifestId(text), manifest } : undefined;
 }
 
 async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
@@ -95,115 +78,74 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R
   return out;
 }
 
-const newestFirst = <T extends { name: string }>(time: (t: T) => number) => (a: T, b: T) => time(b) - time(a) || (a.name < b.name ? 1 : -1);
+const modTimeOf = (iso: string | undefined) => {
+  const t = iso ? Date.parse(iso) : Number.NaN;
+  return new Date(Number.isNaN(t) ? 0 : t);
+};
 
-export async function listRepository(a: RepoAccess): Promise<RepoListing> {
-  const files = await listFiles(a.bin, a.remote.path(""), { configPath: a.remote.configPath, env: a.env, signal: a.signal, recursive: false, timeoutMs: 300_000 });
-  const sizes = new Map([...files.values()].map((f) => [f.path, f.size]));
-  const names = new Set(sizes.keys());
-  const repoKey = a.remote.path("");
-  const cacheAll = await readJson<Cache>(a.cacheFile, {});
-  const cached = cacheAll[repoKey] ?? {};
+export async function listArchive(folder: Folder, cacheFile: string): Promise<ArchiveListing> {
+  const files = await folder.objects();
+  const names = new Set(files.keys());
+  const size = (n: string) => files.get(n)?.size;
+  const repoKey = folder.remote.path("");
+  const cacheAll = await readJson<Cache>(cacheFile, {});
+  // Entries of an older cache (a bare manifest, without its ID) are fetched again once.
+  const cached = Object.fromEntries(Object.entries(cacheAll[repoKey] ?? {}).filter(([, c]) => typeof c?.id === "string" && c.manifest));
 
   const manifestFor = new Map<string, string>(); // snapshot → manifest object name
   for (const name of names) {
     const snap = snapshotOfManifest(name);
     if (snap) manifestFor.set(snap, name);
   }
-  const manifests = new Map<string, Manifest | undefined>();
+  const manifests = new Map<string, CachedManifest | undefined>();
   const toFetch: [string, string][] = [];
   for (const [snap, mName] of manifestFor) {
     if (cached[snap]) manifests.set(snap, cached[snap]);
     else toFetch.push([snap, mName]);
   }
-  const fetched = await mapLimit(toFetch, CONCURRENCY, ([snap, mName]) => fetchManifest(a, mName, snap));
+  const fetched = await mapLimit(toFetch, CONCURRENCY, ([snap, mName]) => fetchManifest(folder, mName, snap));
   toFetch.forEach(([snap], i) => manifests.set(snap, fetched[i]));
 
-  const listing: RepoListing = { snapshots: [], damaged: [], legacy: [], leftovers: [], names };
+  const listing: ArchiveListing = { snapshots: [], damaged: [], leftovers: [], names };
   for (const name of names) {
-    const ours = parseOurName(name);
-    if (ours) {
-      const manifest = manifests.get(name);
-      if (!manifest) {
-        listing.leftovers.push({ object: name, snapshot: name, time: ours.time, reason: manifestFor.has(name) ? "invalid manifest" : "no manifest" });
-      } else if (sizes.get(name) !== manifest.stored.size) {
-        listing.damaged.push({ name, manifest, problem: `the stored object is ${sizes.get(name)} bytes, the manifest says ${manifest.stored.size}` });
+    const modTime = modTimeOf(files.get(name)?.modTime);
+    if (parseOurName(name)) {
+      const m = manifests.get(name);
+      if (!m) {
+        listing.leftovers.push({ object: name, snapshot: name, modTime, reason: manifestFor.has(name) ? "invalid manifest" : "no manifest" });
+      } else if (size(name) !== m.manifest.stored.size) {
+        listing.damaged.push({ name, id: m.id, manifest: m.manifest, problem: `the stored object is ${size(name)} bytes, the manifest says ${m.manifest.stored.size}` });
       } else {
-        listing.snapshots.push({ name, manifest, created: new Date(manifest.created), sequence: manifest.sequence ?? 0, size: manifest.stored.size });
+        listing.snapshots.push({ name, id: m.id, manifest: m.manifest, created: new Date(m.manifest.created), sequence: m.manifest.sequence ?? 0, size: m.manifest.stored.size });
       }
       continue;
     }
     const snapOfManifest = snapshotOfManifest(name);
     if (snapOfManifest) {
-      const manifest = manifests.get(snapOfManifest);
-      const time = parseOurName(snapOfManifest)!.time;
-      if (!manifest) listing.leftovers.push({ object: name, snapshot: snapOfManifest, time, reason: "invalid manifest" });
-      else if (!names.has(snapOfManifest)) listing.damaged.push({ name: snapOfManifest, manifest, problem: "the data object is missing" });
+      const m = manifests.get(snapOfManifest);
+      if (!m) listing.leftovers.push({ object: name, snapshot: snapOfManifest, modTime, reason: "invalid manifest" });
+      else if (!names.has(snapOfManifest)) listing.damaged.push({ name: snapOfManifest, id: m.id, manifest: m.manifest, problem: "the data object is missing" });
       continue;
     }
     if (name.endsWith(PARTIAL)) {
       const base = parseOurName(name.slice(0, -PARTIAL.length));
-      if (base) listing.leftovers.push({ object: name, snapshot: base.name, time: base.time, reason: "partial upload" });
-      continue;
+      if (base) listing.leftovers.push({ object: name, snapshot: base.name, modTime, reason: "partial upload" });
     }
-    const legacy = parseLegacyName(name);
-    if (legacy) listing.legacy.push({ name, time: legacy.time, size: sizes.get(name) ?? 0, encrypted: legacy.encrypted });
   }
   // Newest = last committed (sequence), then by creation time: see Manifest.sequence.
-  listing.snapshots.sort((a, b) => b.sequence - a.sequence || newestFirst<SnapshotEntry>((s) => s.created.getTime())(a, b));
-  listing.legacy.sort(newestFirst((l) => l.time.getTime()));
+  listing.snapshots.sort((a, b) => b.sequence - a.sequence || b.created.getTime() - a.created.getTime() || (a.name < b.name ? 1 : -1));
 
   // Keep the cache to what still exists.
-  const nextCache: Record<string, Manifest> = {};
+  const nextCache: Record<string, CachedManifest> = {};
   for (const [snap, m] of manifests) if (m) nextCache[snap] = m;
-  if (JSON.stringify(nextCache) !== JSON.stringify(cached)) {
+  if (JSON.stringify(nextCache) !== JSON.stringify(cacheAll[repoKey] ?? {})) {
     cacheAll[repoKey] = nextCache;
-    await writeJson(a.cacheFile, cacheAll).catch(() => {}); // a cache, never a reason to fail
+    await writeJson(cacheFile, cacheAll).catch(() => {}); // a cache, never a reason to fail
   }
   return listing;
 }
 
-/** Deletes one object; an object that is already gone counts as deleted. */
-export async function deleteObject(a: RepoAccess, name: string): Promise<void> {
-  const res = await runRclone(a.bin, { args: ["deletefile", a.remote.path(name)], configPath: a.remote.configPath, env: a.env, signal: a.signal, timeoutMs: 300_000 });
-  if (res.code === 0) return;
-  if (res.code === 3 || res.code === 4 || res.errors.some((e) => /not found|doesn't exist|NoSuchKey|object not found/i.test(e))) return;
-  throw new RcloneError("deletefile", res);
-}
-
-/** Removes a snapshot: the manifest first (from then on it no longer exists), then its data object. */
-export async function deleteSnapshot(a: RepoAccess, name: string): Promise<void> {
-  await deleteObject(a, manifestNameFor(name));
-  await deleteObject(a, name);
-}
-
-export function findSnapshot(listing: RepoListing, wanted: string | undefined): SnapshotEntry | LegacyEntry | undefined {
-  if (!wanted || wanted === "latest") return listing.snapshots[0] ?? listing.legacy[0];
-  const strip = wanted.endsWith(".manifest.json") ? wanted.slice(0, -".manifest.json".length) : wanted;
-  return listing.snapshots.find((s) => s.name === strip) ?? listing.legacy.find((l) => l.name === strip);
-}
-
-/** The sequence the next snapshot committed to this repository gets. */
-export function nextSequence(listing: RepoListing): number {
+/** The sequence the next snapshot committed to this folder gets. */
+export function nextSequence(listing: ArchiveListing): number {
   return 1 + Math.max(0, ...listing.snapshots.map((s) => s.sequence), ...listing.damaged.map((d) => d.manifest.sequence ?? 0));
-}
-
-export const isLegacy = (e: SnapshotEntry | LegacyEntry): e is LegacyEntry => !("manifest" in e);
-
-/** Size of one object as the remote reports it (undefined when it does not exist). */
-export async function statObject(a: RepoAccess, name: string): Promise<number | undefined> {
-  const res = await runRclone(a.bin, {
-    args: ["lsjson", "--stat", "--no-mimetype", a.remote.path(name)],
-    configPath: a.remote.configPath,
-    env: a.env,
-    signal: a.signal,
-    stdout: { capture: 1 << 20 },
-    timeoutMs: 120_000,
-  });
-  if (res.code !== 0) {
-    if (res.code === 3 || res.code === 4 || res.errors.some((e) => /not found|doesn't exist|NoSuchKey/i.test(e))) return undefined;
-    throw new RcloneError("lsjson", res);
-  }
-  const parsed = JSON.parse(res.stdout) as { Size?: number };
-  return typeof parsed.Size === "number" ? parsed.Size : undefined;
 }

@@ -29,6 +29,11 @@ export interface Manifest {
   finished: string;
   host: string;
   agent: string;
+  /**
+   * The included live paths (with `host`, the snapshot's group: see src/backup/groups.ts). Absent in manifests
+   * written before groups existed: listing.ts derives them from `roots`, `items` and `missing`.
+   */
+  paths?: string[];
   product: { name: string; version: string };
   /** Live roots of the archive prefixes: "workspace" → workspace dir, "state" → state dir, ... */
   roots: Record<string, string>;
@@ -85,5 +90,6 @@ export function parseManifest(text: string, snapshot: string): Manifest | undefi
   if (enc.scheme !== "none" && !(enc.scheme === "age" && (enc.recipientType === "scrypt" || enc.recipientType === "x25519"))) return undefined;
   if (![v.files, v.dirs, v.symlinks, v.bytes].every(isCount)) return undefined;
   if (v.sequence !== undefined && !isCount(v.sequence)) return undefined;
+  if (v.paths !== undefined && !(Array.isArray(v.paths) && v.paths.every((p) => typeof p === "string"))) return undefined;
   return v as unknown as Manifest;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { extensionFor, formatOfExtension, manifestNameFor, newSnapshotName, parseLegacyName, parseOurName, snapshotOfManifest } from "./naming.js";
+import { extensionFor, formatOfExtension, manifestNameFor, newSnapshotName, parseOurName, snapshotOfManifest } from "./naming.js";
 
 const AT = new Date("2026-03-10T02:00:00.123Z");
 
@@ -21,17 +21,9 @@ describe("snapshot names", () => {
     expect(formatOfExtension("tar.gz.age")).toEqual({ compression: "gzip", encrypted: true });
   });
 
-  it("tell legacy names apart exactly: our killed gzip run never passes for a legacy snapshot", () => {
-    expect(parseLegacyName("backup-20260310T020000Z.tar.gz.enc")).toMatchObject({ encrypted: true });
-    expect(parseLegacyName("backup-20260310T020000Z.tar.gz")).toMatchObject({ encrypted: false });
-    expect(parseLegacyName("backup-20260310T020000Z-0123abcd.tar.gz")).toBeUndefined();
-    expect(parseOurName("backup-20260310T020000Z-0123abcd.tar.gz")).toBeDefined();
-  });
-
   it("ignore foreign files", () => {
     for (const n of ["backup-family-photos.zip", "backup-family-photos.tar.gz", "backup-2026.tar.gz", "notes.txt", "backup-20260310T020000Z-XYZ.tar.zst"]) {
       expect(parseOurName(n), n).toBeUndefined();
-      expect(parseLegacyName(n), n).toBeUndefined();
     }
   });
 

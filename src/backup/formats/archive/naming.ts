@@ -1,13 +1,13 @@
-// Snapshot object names: `backup-YYYYMMDDTHHMMSSZ-<random>.<ext>`, sortable by time and unique within a second
-// (random suffix), and the older plugin's `backup-YYYYMMDDTHHMMSSZ.tar.gz[.enc]` names, told apart exactly so a
-// killed run of ours can never pass for a legacy snapshot.
+// Archive snapshot object names: `backup-YYYYMMDDTHHMMSSZ-<random>.<ext>`, sortable by time and unique within a
+// second (random suffix). The older plugin's `backup-YYYYMMDDTHHMMSSZ.tar.gz[.enc]` (formats/legacy/naming.ts) never
+// matches: a killed run of ours can never pass for a legacy snapshot, nor the reverse.
 import { randomBytes } from "node:crypto";
 import type { Compression } from "../../../config/types.js";
+import { parseStamp, stampOf } from "../../stamp.js";
 
 export const MANIFEST_SUFFIX = ".manifest.json";
 
 const OURS = /^backup-(\d{8}T\d{6}Z)-([0-9a-f]{8})\.(tar(?:\.zst|\.gz)?(?:\.age)?)$/;
-const LEGACY = /^backup-(\d{8}T\d{6}Z)\.tar\.gz(\.enc)?$/;
 
 export interface OurName {
   kind: "ours";
@@ -18,25 +18,9 @@ export interface OurName {
   extension: string;
 }
 
-export interface LegacyName {
-  kind: "legacy";
-  name: string;
-  time: Date;
-  encrypted: boolean;
-}
-
 export function extensionFor(compression: Compression, encrypted: boolean): string {
   const comp = compression === "zstd" ? ".zst" : compression === "gzip" ? ".gz" : "";
   return `tar${comp}${encrypted ? ".age" : ""}`;
-}
-
-export function stampOf(date: Date): string {
-  return date.toISOString().slice(0, 19).replace(/[-:]/g, "") + "Z";
-}
-
-function parseStamp(stamp: string): Date {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(stamp)!;
-  return new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!));
 }
 
 export function newSnapshotName(now: Date, compression: Compression, encrypted: boolean, taken: ReadonlySet<string> = new Set()): string {
@@ -52,14 +36,6 @@ export function parseOurName(name: string): OurName | undefined {
   const time = parseStamp(m[1]!);
   if (Number.isNaN(time.getTime())) return undefined;
   return { kind: "ours", name, stamp: m[1]!, time, extension: m[3]! };
-}
-
-export function parseLegacyName(name: string): LegacyName | undefined {
-  const m = LEGACY.exec(name);
-  if (!m) return undefined;
-  const time = parseStamp(m[1]!);
-  if (Number.isNaN(time.getTime())) return undefined;
-  return { kind: "legacy", name, time, encrypted: !!m[2] };
 }
 
 export function manifestNameFor(snapshot: string): string {

@@ -2,11 +2,8 @@
 // end-of-input and completes a truncated upload, possibly after the next run looked at the repository. The next
 // run (holding the backup lock) therefore stops any rcat of a snapshot name into this repository through this
 // state dir's rclone.conf before it looks — including one spawned in the instant before it could be recorded.
-import { appendFileSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
-import os from "node:os";
 import type { ResolvedRemote } from "../../../rclone/remotes.js";
-import { processStartTime } from "../../../state/lock.js";
 import type { Logger } from "../../../util/logger.js";
 import { parseOurName, snapshotOfManifest } from "./naming.js";
 
@@ -63,13 +60,4 @@ export async function stopOrphanUploads(remote: ResolvedRemote, log: Logger): Pr
     await sleep(100);
   }
   return found.length;
-}
-
-/** Records an rclone child before anything else can happen (stopOrphans of the next run reads this file). */
-export function recordChildSync(file: string, pid: number): void {
-  try {
-    appendFileSync(file, `${JSON.stringify({ pid, host: os.hostname(), startTime: processStartTime(pid) })}\n`, { mode: 0o600 });
-  } catch {
-    // best effort: the /proc scan above covers a missing record
-  }
 }
