@@ -1,15 +1,16 @@
 // Which leftovers may go. A format reports objects a killed or failed run left behind (named like its own, no
 // snapshot uses them), with their modification time from the folder's listing. This install removes one only when
-// it can prove it wrote it: the format's key is in its journal (backup-state.json `pending`, recorded before the first
-// byte was written), and
-//   - the run that recorded it is gone (same host, its pid dead or reused, or it is this very process — we hold the
-//     backup lock, so no earlier run of ours is still writing), or
-//   - the listing's modification time is older than the grace period (a journal shared by another host).
+// it can prove it wrote it — the format's key is in its journal (backup-state.json `pending`, recorded before the
+// first byte was written) — and that nothing is still writing it:
+//   - recorded on this host: every journal write happens under the backup lock, which the caller now holds, and the
+//     caller has stopped this host's stray writers (rclone children of killed runs): the writer is gone;
+//   - recorded on another host (a state dir shared between hosts): only once the listing's modification time is
+//     older than the grace period.
 // Anything else is left alone: a user's `backup-20250101T000000Z-12345678.tar.zst.age`, another install's upload in
 // progress. The age comes from the listing, never from a date in the name, so a writer whose clock is behind cannot
 // make its upload in progress look old.
 import os from "node:os";
-import { ownerAlive, processStartTime } from "../state/lock.js";
+import { processStartTime } from "../state/lock.js";
 import type { Leftover, WriteJournal } from "./formats/format.js";
 import { type PendingWrite, updateBackupState } from "./state.js";
 
@@ -24,10 +25,9 @@ export interface CleanupPlan {
 /** Extra time beyond the backup timeout before an upload by another host sharing this journal counts as abandoned. */
 export const LEFTOVER_GRACE_MS = 10 * 60_000;
 
+/** Whether the run that recorded `record` can still be writing (the caller holds the backup lock). */
 export function writerGone(record: PendingWrite): boolean {
-  if (record.pid <= 0) return record.host === os.hostname() || record.host === "";
-  if (record.host === os.hostname() && record.pid === process.pid) return true;
-  return !ownerAlive({ host: record.host, pid: record.pid, startTime: record.startTime, purpose: "", since: "", nonce: "" });
+  return record.host === os.hostname() || record.host === "";
 }
 
 export function planCleanup(leftovers: readonly Leftover[], journal: readonly PendingWrite[], now: Date, graceMs: number): CleanupPlan {

@@ -91,11 +91,6 @@ export interface FormatListing {
   snapshots: SnapshotSummary[];
   damaged: DamagedSnapshot[];
   leftovers: Leftover[];
-  /**
-   * Objects that look like the format's own but that it cannot account for (e.g. `backup-<stamp>-<hex>.tar.zst.age`
-   * without a manifest that no run of this install recorded): reported, never touched.
-   */
-  unexplained?: string[];
 }
 
 /**
