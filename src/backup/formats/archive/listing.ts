@@ -87,9 +87,10 @@ export async function listArchive(folder: Folder, cacheFile: string): Promise<Ar
   const files = await folder.objects();
   const names = new Set(files.keys());
   const size = (n: string) => files.get(n)?.size;
-  const repoKey = folder.remote.path("");
+  // Keyed apart from the bare manifests earlier versions cache under the folder's path, so either version can read
+  // the file the other wrote.
+  const repoKey = `v2 ${folder.remote.path("")}`;
   const cacheAll = await readJson<Cache>(cacheFile, {});
-  // Entries of an older cache (a bare manifest, without its ID) are fetched again once.
   const cached = Object.fromEntries(Object.entries(cacheAll[repoKey] ?? {}).filter(([, c]) => typeof c?.id === "string" && c.manifest));
 
   const manifestFor = new Map<string, string>(); // snapshot → manifest object name
