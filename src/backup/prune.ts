@@ -81,6 +81,8 @@ export interface PruneReport {
   waiting: string[];
   /** Snapshot-like objects no run of this install recorded: left alone. */
   foreign: string[];
+  /** Unreferenced data removed by formats whose snapshots share data (none for archive snapshots). */
+  data: { format: string; removed: number; freedBytes: number }[];
   errors: string[];
 }
 
@@ -99,13 +101,20 @@ export async function pruneRepository(job: BackupJob, opts: { dryRun?: boolean; 
       leftovers: leftovers.remove.map((l) => l.object),
       waiting: leftovers.wait.map((l) => l.object),
       foreign: leftovers.foreign.map((l) => l.object),
+      data: [],
       errors: [],
     };
-    if (opts.dryRun) return report;
-    report.leftovers = await removeLeftovers(job, formats, leftovers);
-    const applied = await applyRetentionPlan(job, formats, retention);
-    report.remove = applied.removed.map((s) => s.name);
-    report.errors = applied.errors;
+    if (!opts.dryRun) {
+      report.leftovers = await removeLeftovers(job, formats, leftovers);
+      const applied = await applyRetentionPlan(job, formats, retention);
+      report.remove = applied.removed.map((s) => s.name);
+      report.errors = applied.errors;
+    }
+    for (const f of formats.all) {
+      if (!f.prune) continue;
+      const r = await f.prune({ dryRun: !!opts.dryRun, ...(job.signal ? { signal: job.signal } : {}) });
+      if (r.removed.length) report.data.push({ format: f.name, removed: r.removed.length, freedBytes: r.freedBytes });
+    }
     return report;
   } finally {
     await lock.release();

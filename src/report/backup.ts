@@ -120,6 +120,7 @@ export function formatPrune(p: PruneReport): string[] {
   if (p.leftovers.length) lines.push(`${verb} ${p.leftovers.length} leftover object(s) of interrupted runs: ${few(p.leftovers)}`);
   if (p.waiting.length) lines.push(`left for now (recent, maybe another host's upload in progress): ${few(p.waiting)}`);
   if (p.foreign.length) lines.push(`left alone (named like snapshots, not written by this install): ${few(p.foreign)}`);
+  for (const d of p.data) lines.push(`${verb} ${d.removed} unreferenced ${d.format} object(s), ${formatBytes(d.freedBytes)}`);
   for (const e of p.errors) lines.push(`error: ${e}`);
   return lines;
 }

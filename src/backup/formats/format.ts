@@ -241,8 +241,9 @@ export interface CheckReport {
  *   answers from the trees alone.
  * - check(): structure (restic: `check`) and, with readData, the data (restic: `check --read-data[-subset]`).
  * - forget(): remove the snapshots' own records (restic: the snapshot files) — never data another snapshot uses.
- * - cleanup(): delete the given leftovers, and (a deduplicating format) data no snapshot references any more:
- *   under an exclusive lock, new packs and index written before old ones are deleted (restic: `prune`).
+ * - cleanup(): delete the given leftovers (cheap; every backup run calls it).
+ * - prune(): only `backup prune` calls it, after retention: remove data no snapshot references any more, under an
+ *   exclusive lock, new packs and index written before old ones are deleted (restic: `prune`, repacking sparse packs).
  * Errors: expected failures are ExpectedError subclasses (util/errors) with their exit code; messages name the
  * object at fault and never carry a secret.
  */
@@ -261,6 +262,8 @@ export interface StorageFormat {
   check(opts: CheckOptions): Promise<CheckReport>;
   /** Removes snapshots; failures are collected per snapshot, never thrown (the rest stay consistent). */
   forget(snapshots: SnapshotSummary[], journal: WriteJournal): Promise<{ removed: SnapshotSummary[]; errors: string[] }>;
-  /** Deletes these leftovers (and, where the format has it, unreferenced data); returns what was deleted. */
+  /** Deletes these leftovers; returns what was deleted (dryRun: what would be). */
   cleanup(leftovers: Leftover[], opts: { dryRun: boolean }): Promise<string[]>;
+  /** Removes data no snapshot references any more (formats whose snapshots share data). */
+  prune?(opts: { dryRun: boolean; signal?: AbortSignal }): Promise<{ removed: string[]; freedBytes: number }>;
 }
