@@ -1,24 +1,12 @@
 // Builds the SyncJob for the configured pair and makes sure its rclone config sections are written.
 import path from "node:path";
-import type { BackupConfig } from "../config/types.js";
 import { resolveRemote, type ResolvedRemote, writeRemoteSections } from "../rclone/remotes.js";
 import { rcloneEnvFor } from "../rclone/retry-policy.js";
 import { defaultRcloneConf } from "../state/paths.js";
 import type { SyncJob } from "../sync/job.js";
 import { UsageError } from "../util/errors.js";
+import { resolveBackupRemote } from "./backup-job.js";
 import { type AppContext, assertValid, rcloneFor } from "./context.js";
-
-/** Backup prefix on the backup remote (bucket handled by the remote itself). */
-export function backupBasePath(backup: BackupConfig): string {
-  return backup.remote.provider === "s3" && (backup.bucket || backup.remote.s3?.bucket)
-    ? backup.prefix
-    : [backup.bucket, backup.prefix].filter(Boolean).join("/");
-}
-
-export function resolveBackupRemote(ctx: AppContext, backup: BackupConfig): ResolvedRemote {
-  const spec = backup.bucket && backup.remote.s3 ? { ...backup.remote, s3: { ...backup.remote.s3, bucket: backup.bucket } } : backup.remote;
-  return resolveRemote(spec, backupBasePath(backup), defaultRcloneConf(ctx.stateDir));
-}
 
 /**
  * When the backup folder lies inside the sync folder on the same remote, pushes must never delete the

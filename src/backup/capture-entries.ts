@@ -5,7 +5,7 @@
 // read a copy completely before it asks for the next entry, so the copy is deleted then.
 import { lstat, rm } from "node:fs/promises";
 import path from "node:path";
-import { type ArchiveItem, walkItems, type WalkEntry } from "./archive/index.js";
+import { type ArchiveItem, walkItems, type WalkEntry } from "./tree-walk.js";
 import type { TreeFingerprint } from "./scan.js";
 import { captureDatabase, NotADatabaseError } from "./sqlite-capture.js";
 

@@ -106,6 +106,18 @@ async function expand(base: string, rel: string): Promise<string[]> {
   return names.map((n) => path.join(parent, n, ...parts.slice(star + 1)));
 }
 
+/**
+ * The included live paths, as configured: each item's locations before `*` expansion and whether they exist, reduced
+ * to the folders (and files) they lie in — the workspace, the state dir, the config file, the credentials folder.
+ * With the host name they make the snapshot's group, so adding an agent or a memory folder does not start a new group,
+ * while two agents (two workspaces) or two installs (two state dirs) on one host never share one.
+ */
+export function includedPaths(include: readonly BackupItem[], layout: LiveLayout): string[] {
+  const paths = new Set<string>();
+  for (const item of include) for (const c of ITEM_MAP[item]) paths.add(path.resolve(baseOf(c, layout)));
+  return [...paths].sort();
+}
+
 export interface ResolvedItems {
   sources: ItemSource[];
   missing: { item: BackupItem; livePath: string }[];

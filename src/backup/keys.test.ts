@@ -4,7 +4,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { BackupConfig } from "../config/types.js";
 import { generateIdentity } from "./crypto/index.js";
-import { childEnv, encryptionFor, unlockFor } from "./keys.js";
+import { childEnv, unlockFor } from "./keys.js";
 
 const base = { encrypt: true, recipients: [], passphrase: "s3cret pass" } as unknown as BackupConfig;
 
@@ -13,13 +13,6 @@ describe("keys", () => {
     const env = { PATH: "/bin", BACKUP_PASSPHRASE: "s3cret pass", OTHER: "x s3cret pass y", SHORT: "s3c", HOME: "/h" };
     expect(childEnv(env, ["s3cret pass"])).toEqual({ PATH: "/bin", SHORT: "s3c", HOME: "/h" });
     expect(childEnv(env, [])).toEqual(env);
-  });
-
-  it("describes the scheme without the secret", () => {
-    expect(encryptionFor(base).info).toEqual({ scheme: "age", recipientType: "scrypt" });
-    const { recipient } = generateIdentity();
-    expect(encryptionFor({ ...base, passphrase: undefined, recipients: [recipient] }).info).toEqual({ scheme: "age", recipientType: "x25519", recipients: [recipient] });
-    expect(encryptionFor({ ...base, encrypt: false }).create()).toBeUndefined();
   });
 
   it("reads identities from --identity before identityFile, with clear errors", async () => {

@@ -1,37 +1,10 @@
-// Key material for snapshots: what to encrypt with (passphrase → age scrypt, or age X25519 recipients), what to
-// decrypt with (the passphrase, or identities from --identity / identityFile), and an environment for child
-// processes with every variable carrying a secret removed (rclone never needs the backup passphrase).
+// Key material for snapshots, whatever their format: what can open them (the passphrase, or age identities from
+// --identity / identityFile), the secrets to keep out of child processes' environments (rclone never needs the backup
+// passphrase). What the archive format encrypts with: formats/archive/encryption.ts.
 import { readFile } from "node:fs/promises";
-import type { Transform } from "node:stream";
 import type { BackupConfig } from "../config/types.js";
 import { UsageError } from "../util/errors.js";
-import { createAgeEncryptStream, parseIdentityFile, type Unlock } from "./crypto/index.js";
-import type { EncryptionInfo } from "./manifest.js";
-
-/**
- * scrypt cost 2^16 (64 MiB, ~0.2 s): age's CLI uses 2^18 (256 MiB), which alone would break the backup's memory
- * bound; `age -d` accepts either.
- */
-export const SCRYPT_WORK_FACTOR = 16;
-
-export interface WriteEncryption {
-  info: EncryptionInfo;
-  create(): Transform | undefined;
-}
-
-export function encryptionFor(backup: BackupConfig): WriteEncryption {
-  if (!backup.encrypt) return { info: { scheme: "none" }, create: () => undefined };
-  if (backup.recipients.length > 0) {
-    const recipients = [...backup.recipients];
-    return { info: { scheme: "age", recipientType: "x25519", recipients }, create: () => createAgeEncryptStream({ recipients }) };
-  }
-  const passphrase = backup.passphrase;
-  if (!passphrase) throw new UsageError('backup.encrypt is true but there is no key: set "passphrase" or "recipients"');
-  return {
-    info: { scheme: "age", recipientType: "scrypt" },
-    create: () => createAgeEncryptStream({ passphrase, scryptWorkFactor: SCRYPT_WORK_FACTOR }),
-  };
-}
+import { parseIdentityFile, type Unlock } from "./crypto/index.js";
 
 export async function readIdentities(file: string): Promise<string[]> {
   let text: string;

@@ -1,69 +1,122 @@
-// Removing what should go: leftovers of interrupted runs, and the snapshots retention no longer keeps.
-// Leftovers this state dir started (recorded as pending) go at once; others only after a grace period, since
-// they may be an upload still running on another host that shares the repository.
+// `backup prune [--dry-run] [--include-legacy]` and the retention every backup applies after its commit: within this
+// install's group only (never another install's snapshots), never the newest, always the snapshot just committed;
+// the older plugin's snapshots only when asked. Leftovers go only when this install can prove they are its own.
 import type { RetainPolicy } from "../config/types.js";
-import { deleteObject, deleteSnapshot, type Leftover, type RepoAccess, type RepoListing } from "./repository.js";
-import { applyRetention, type RetentionCandidate, type RetentionResult } from "./retention.js";
-import { updateBackupState } from "./state.js";
+import { acquireLock } from "../state/lock.js";
+import { type Catalog, inGroup, listCatalog, unmanaged } from "./catalog.js";
+import { openFormats, type Formats } from "./formats/index.js";
+import type { Leftover, SnapshotSummary } from "./formats/format.js";
+import { type Group, installGroup } from "./groups.js";
+import type { BackupJob } from "./job.js";
+import { type CleanupPlan, forgetFinished, journalFor, LEFTOVER_GRACE_MS, planCleanup } from "./leftovers.js";
+import { applyRetention } from "./retention.js";
+import { backupLockFile, readBackupState } from "./state.js";
 
-export interface LeftoverPlan {
-  remove: Leftover[];
-  /** Too recent to be sure the run that wrote them is gone. */
-  wait: Leftover[];
+export interface RetentionPlan {
+  keep: { snapshot: SnapshotSummary; reasons: string[] }[];
+  remove: SnapshotSummary[];
 }
 
-export function planLeftovers(listing: RepoListing, pending: readonly string[], graceMs: number, now: Date): LeftoverPlan {
-  const plan: LeftoverPlan = { remove: [], wait: [] };
-  for (const l of listing.leftovers) {
-    if (pending.includes(l.snapshot) || now.getTime() - l.time.getTime() > graceMs) plan.remove.push(l);
-    else plan.wait.push(l);
+/** Retention over `candidates` (newest first); `protect`: IDs always kept (the snapshot just committed). */
+export function planRetention(candidates: readonly SnapshotSummary[], retain: number | RetainPolicy, protect: ReadonlySet<string> = new Set()): RetentionPlan {
+  const byId = new Map(candidates.map((s) => [s.id, s]));
+  // The catalog's order is the commit order (see newestFirst): retention counts in it.
+  const result = applyRetention(
+    candidates.map((s, i) => ({ name: s.id, time: s.time, order: candidates.length - i })),
+    retain,
+    protect,
+  );
+  return { keep: result.keep.map((k) => ({ snapshot: byId.get(k.name)!, reasons: k.reasons })), remove: result.remove.map((id) => byId.get(id)!) };
+}
+
+/** The group's snapshots retention looks at (and the older plugin's, when asked), newest first. */
+export function retentionCandidates(catalog: Catalog, group: Group, includeLegacy: boolean): SnapshotSummary[] {
+  const own = inGroup(catalog, group);
+  if (!includeLegacy) return own;
+  const legacy = new Set(unmanaged(catalog));
+  return catalog.snapshots.filter((s) => own.includes(s) || legacy.has(s));
+}
+
+/** Removes what the plan removes, each through its own format; failures are collected, never thrown. */
+export async function applyRetentionPlan(job: BackupJob, formats: Formats, plan: RetentionPlan): Promise<{ removed: SnapshotSummary[]; errors: string[] }> {
+  const removed: SnapshotSummary[] = [];
+  const errors: string[] = [];
+  for (const format of formats.all) {
+    const mine = plan.remove.filter((s) => s.format === format.name);
+    if (!mine.length) continue;
+    const r = await format.forget(mine, journalFor(job.stateDir, format.name));
+    removed.push(...r.removed);
+    errors.push(...r.errors);
   }
-  return plan;
+  return { removed, errors };
 }
 
-export async function removeLeftovers(a: RepoAccess, plan: LeftoverPlan): Promise<string[]> {
+/** The leftovers of the catalog this install may remove now, and the journal records that are finished. */
+export async function cleanupPlan(job: BackupJob, catalog: Catalog): Promise<CleanupPlan> {
+  const state = await readBackupState(job.stateDir);
+  return planCleanup(catalog.leftovers, state.pending, job.now(), job.config.timeout * 1000 + LEFTOVER_GRACE_MS);
+}
+
+/** Deletes the plan's leftovers (each through its format) and drops journal records nothing is left of. */
+export async function removeLeftovers(job: BackupJob, formats: Formats, plan: CleanupPlan): Promise<string[]> {
   const removed: string[] = [];
-  for (const l of plan.remove) {
-    await deleteObject(a, l.object);
-    removed.push(l.object);
+  for (const format of formats.all) {
+    const mine = plan.remove.filter((l: Leftover) => l.format === format.name);
+    if (mine.length) removed.push(...(await format.cleanup(mine, { dryRun: false })));
   }
+  await forgetFinished(
+    job.stateDir,
+    formats.all.map((f) => f.name),
+    plan.wait,
+  );
   return removed;
 }
 
-export interface RetentionPlan extends RetentionResult {
-  /** Legacy snapshots among `remove` (only when legacy pruning was asked for). */
-  legacyRemove: string[];
+export interface PruneReport {
+  dryRun: boolean;
+  keep: { name: string; id: string; short_id: string; reasons: string[] }[];
+  remove: string[];
+  leftovers: string[];
+  /** This install's leftovers too recent to remove (its writer may still be running elsewhere). */
+  waiting: string[];
+  /** Snapshot-like objects no run of this install recorded: left alone. */
+  foreign: string[];
+  /** Unreferenced data removed by formats whose snapshots share data (none for archive snapshots). */
+  data: { format: string; removed: number; freedBytes: number }[];
+  errors: string[];
 }
 
-export function planRetention(listing: RepoListing, retain: number | RetainPolicy, protect: ReadonlySet<string>, includeLegacy = false): RetentionPlan {
-  const candidates: RetentionCandidate[] = listing.snapshots.map((s) => ({ name: s.name, time: s.created, order: s.sequence }));
-  if (includeLegacy) candidates.push(...listing.legacy.map((l) => ({ name: l.name, time: l.time })));
-  const result = applyRetention(candidates, retain, protect);
-  const legacy = new Set(listing.legacy.map((l) => l.name));
-  return { ...result, legacyRemove: result.remove.filter((n) => legacy.has(n)) };
-}
-
-/**
- * Deletes what the plan removes; failures are collected, never thrown (the snapshots stay consistent). The names
- * are recorded as pending first: a run killed between a manifest and its data object leaves a data object the
- * next run then removes at once.
- */
-export async function applyRetentionPlan(a: RepoAccess, plan: RetentionPlan, stateDir: string): Promise<{ removed: string[]; errors: string[] }> {
-  const ours = plan.remove.filter((n) => !plan.legacyRemove.includes(n));
-  if (ours.length) await updateBackupState(stateDir, (s) => void s.pending.push(...ours.filter((n) => !s.pending.includes(n))));
-  const removed: string[] = [];
-  const errors: string[] = [];
-  const legacy = new Set(plan.legacyRemove);
-  for (const name of plan.remove) {
-    try {
-      if (legacy.has(name)) await deleteObject(a, name);
-      else await deleteSnapshot(a, name);
-      removed.push(name);
-    } catch (err) {
-      errors.push(`could not delete ${name}: ${(err as Error).message}`);
+export async function pruneRepository(job: BackupJob, opts: { dryRun?: boolean; includeLegacy?: boolean } = {}): Promise<PruneReport> {
+  const formats = openFormats(job);
+  const lock = await acquireLock(backupLockFile(job.stateDir), "backup prune", 2_000);
+  try {
+    for (const f of formats.all) await f.stopStrayWriters?.();
+    const catalog = await listCatalog(formats.all);
+    const leftovers = await cleanupPlan(job, catalog);
+    const retention = planRetention(retentionCandidates(catalog, installGroup(job), !!opts.includeLegacy), job.config.retain);
+    const report: PruneReport = {
+      dryRun: !!opts.dryRun,
+      keep: retention.keep.map((k) => ({ name: k.snapshot.name, id: k.snapshot.id, short_id: k.snapshot.shortId, reasons: k.reasons })),
+      remove: retention.remove.map((s) => s.name),
+      leftovers: leftovers.remove.map((l) => l.object),
+      waiting: leftovers.wait.map((l) => l.object),
+      foreign: leftovers.foreign.map((l) => l.object),
+      data: [],
+      errors: [],
+    };
+    if (!opts.dryRun) {
+      report.leftovers = await removeLeftovers(job, formats, leftovers);
+      const applied = await applyRetentionPlan(job, formats, retention);
+      report.remove = applied.removed.map((s) => s.name);
+      report.errors = applied.errors;
     }
+    for (const f of formats.all) {
+      if (!f.prune) continue;
+      const r = await f.prune({ dryRun: !!opts.dryRun, ...(job.signal ? { signal: job.signal } : {}) });
+      if (r.removed.length) report.data.push({ format: f.name, removed: r.removed.length, freedBytes: r.freedBytes });
+    }
+    return report;
+  } finally {
+    await lock.release();
   }
-  const gone = new Set(removed);
-  if (ours.length) await updateBackupState(stateDir, (s) => void (s.pending = s.pending.filter((n) => !gone.has(n))));
-  return { removed, errors };
 }

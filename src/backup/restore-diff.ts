@@ -2,8 +2,7 @@
 // so the user sees what copying it into place would change. Size and mtime decide, like rsync's quick check.
 import { lstat, readlink } from "node:fs/promises";
 import path from "node:path";
-import { walkItems } from "./archive/index.js";
-import type { Manifest } from "./manifest.js";
+import { walkItems } from "./tree-walk.js";
 
 export interface DiffSummary {
   same: number;
@@ -29,12 +28,18 @@ async function signatures(root: string, prefix: string, exclude: string[]): Prom
 /** Files the backup never holds, so they are not reported as "only live". */
 const NOT_BACKED_UP = ["*.sqlite-shm", "*.sqlite-wal", "*.sqlite-journal"];
 
-export async function diffWithLive(manifest: Manifest, restoredRoot: string, exclude: readonly string[], include: (archivePath: string) => boolean): Promise<DiffSummary> {
+/** `layout`: where each item lies in the snapshot (`path`) and where it came from (`livePath`). */
+export async function diffWithLive(
+  layout: readonly { item: string; path: string; livePath: string }[],
+  restoredRoot: string,
+  exclude: readonly string[],
+  include: (archivePath: string) => boolean,
+): Promise<DiffSummary> {
   const summary: DiffSummary = { same: 0, changed: [], onlyInSnapshot: [], onlyLive: [] };
   const excl = [...exclude, ...NOT_BACKED_UP];
-  for (const item of manifest.items) {
-    const restored = await signatures(path.join(restoredRoot, ...item.archivePath.split("/")), item.archivePath, excl);
-    const live = await signatures(item.livePath, item.archivePath, item.item === "extensions" ? [...excl, "node_modules/**"] : excl);
+  for (const item of layout) {
+    const restored = await signatures(path.join(restoredRoot, ...item.path.split("/")), item.path, excl);
+    const live = await signatures(item.livePath, item.path, item.item === "extensions" ? [...excl, "node_modules/**"] : excl);
     for (const [p, sig] of restored) {
       const l = live.get(p);
       if (l === undefined) summary.onlyInSnapshot.push(p);

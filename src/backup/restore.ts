@@ -1,22 +1,24 @@
-// `backup restore`: streams a snapshot into a fresh staging folder (default: under the state dir, never the live
-// workspace), refusing entries that would escape it, and makes the result visible only once the whole snapshot was
-// read and matched its manifest. Reports where it is and how it differs from the live locations.
+// `backup restore`: streams a snapshot, whatever its format, into a fresh staging folder (default: under the state
+// dir, never the live workspace), refusing entries that would escape it, and makes the result visible only once the
+// whole snapshot was read, checked by its format, and the restored files matched the snapshot's own record. Reports
+// where it is and how it differs from the live locations.
 import path from "node:path";
 import picomatch from "picomatch";
-import type { AppContext } from "../app/context.js";
 import { productDir } from "../state/paths.js";
 import { OperationError, UsageError } from "../util/errors.js";
-import { extractTar, type ExtractResult } from "./archive/index.js";
+import { listCatalog, resolveSnapshot } from "./catalog.js";
+import { count, type Counts, judge, noCounts } from "./entry-rules.js";
+import { EntryWriter } from "./entry-writer.js";
+import type { SnapshotNode, SnapshotSummary } from "./formats/format.js";
+import { openFormats } from "./formats/index.js";
+import { installGroup } from "./groups.js";
+import type { BackupJob } from "./job.js";
 import { unlockFor } from "./keys.js";
-import { stampOf } from "./naming.js";
-import type { ProgressSink } from "./progress.js";
-import { readSnapshot } from "./read-snapshot.js";
+import { createMeter, type ProgressSink } from "./progress.js";
 import { diffWithLive, type DiffSummary } from "./restore-diff.js";
-import { clockFor } from "./clock.js";
 import { commitTarget, discardTarget, type PreparedTarget, prepareTarget } from "./restore-target.js";
-import { isLegacy, listRepository, type SnapshotEntry } from "./repository.js";
-import { openRepository } from "./setup.js";
-import { pickSnapshots } from "./verify.js";
+import { stampOf } from "./stamp.js";
+import { walkItems } from "./tree-walk.js";
 
 export interface RestoreOptions {
   snapshot?: string;
@@ -25,13 +27,16 @@ export interface RestoreOptions {
   dryRun?: boolean;
   force?: boolean;
   identity?: string;
-  signal?: AbortSignal;
+  /** A dry run lists at most this many paths (the count is always complete); default: all. */
+  listLimit?: number;
   onProgress?: ProgressSink;
-  now?: () => Date;
 }
 
 export interface RestoreReport {
   snapshot: string;
+  id: string;
+  short_id: string;
+  format: string;
   legacy: boolean;
   target?: string;
   dryRun: boolean;
@@ -39,62 +44,147 @@ export interface RestoreReport {
   dirs: number;
   symlinks: number;
   bytes: number;
-  /** Entries a dry run would restore (bounded). */
+  /** Paths a dry run would restore (all of them, or the first `listLimit`). */
   entries?: string[];
+  /** How many paths a dry run would restore (entries may hold fewer). */
+  entriesTotal?: number;
   refused: { path: string; reason: string }[];
   diff?: DiffSummary;
 }
 
-const MAX_LISTED = 1000;
-
-/** A --path glob selects an entry when it matches the entry or one of its parent folders. */
-export function pathFilter(globs: readonly string[] | undefined): (p: string) => boolean {
-  if (!globs?.length) return () => true;
-  const match = picomatch(globs.map((g) => g.replace(/^\/+|\/+$/g, "")), { dot: true });
-  return (p) => {
-    const parts = p.split("/");
-    for (let i = parts.length; i > 0; i--) if (match(parts.slice(0, i).join("/"))) return true;
-    return false;
+/** The --path globs: which entries they select, and which of them selected nothing. */
+export function pathSelection(globs: readonly string[] | undefined): { test: (p: string) => boolean; unmatched: () => string[] } {
+  if (!globs?.length) return { test: () => true, unmatched: () => [] };
+  const cleaned = globs.map((g) => g.replace(/^\/+|\/+$/g, ""));
+  const matchers = cleaned.map((g) => picomatch(g, { dot: true }));
+  const hit = new Array<boolean>(globs.length).fill(false);
+  return {
+    // A glob selects an entry when it matches the entry or one of its parent folders.
+    test: (p) => {
+      const parts = p.split("/");
+      let any = false;
+      for (let i = parts.length; i > 0; i--) {
+        const prefix = parts.slice(0, i).join("/");
+        matchers.forEach((m, k) => {
+          if (m(prefix)) any = hit[k] = true;
+        });
+        if (any) return true;
+      }
+      return false;
+    },
+    unmatched: () => globs.filter((_, k) => !hit[k]),
   };
 }
 
+/** A --path glob selects an entry when it matches the entry or one of its parent folders. */
+export function pathFilter(globs: readonly string[] | undefined): (p: string) => boolean {
+  return pathSelection(globs).test;
+}
+
 export function defaultRestoreDir(stateDir: string, snapshot: string, now: Date): string {
-  const base = snapshot.replace(/\.tar.*$/, "");
+  const base = snapshot.replace(/\..*$/, "");
   return path.join(productDir(stateDir), "restore", `${base}-restored-${stampOf(now)}`);
 }
 
-export async function restoreSnapshot(ctx: AppContext, opts: RestoreOptions): Promise<RestoreReport> {
-  const setup = await openRepository(ctx, opts.signal);
-  const listing = await listRepository(setup.access);
-  const [entry] = pickSnapshots(listing, opts.snapshot, false);
-  const unlock = await unlockFor(setup.backup, opts.identity);
-  const filter = pathFilter(opts.paths);
-  const legacy = isLegacy(entry!);
-  const report: RestoreReport = { snapshot: entry!.name, legacy, dryRun: !!opts.dryRun, files: 0, dirs: 0, symlinks: 0, bytes: 0, refused: [] };
-  const readOpts = { phase: "restore" as const, signal: opts.signal, onProgress: opts.onProgress };
+function noMatch(globs: string[], s: SnapshotSummary): UsageError {
+  return new UsageError(
+    `--path ${globs.map((g) => `'${g}'`).join(", ")} matched nothing in snapshot ${s.shortId} (${s.name}); nothing was restored. ` +
+      "Paths start with the item's folder (e.g. workspace/memory, state/agents/*/agent/*.sqlite): `workspace-sync backup restore --dry-run` lists them",
+  );
+}
+
+/** Counts regular files and their bytes under a folder (what a restore really left on disk). */
+async function onDisk(root: string): Promise<{ files: number; bytes: number }> {
+  const out = { files: 0, bytes: 0 };
+  for await (const e of walkItems([{ name: "r", root }])) {
+    if (e.type !== "file") continue;
+    out.files++;
+    out.bytes += e.size;
+  }
+  return out;
+}
+
+const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+
+export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Promise<RestoreReport> {
+  const formats = openFormats(job);
+  const catalog = await listCatalog(formats.all);
+  const snap = resolveSnapshot(catalog, opts.snapshot, installGroup(job));
+  const keys = await unlockFor(job.config, opts.identity);
+  const reader = formats.byName(snap.format).open(snap, keys); // a missing key is a usage error, before anything is written
+  const selection = pathSelection(opts.paths);
+  const report: RestoreReport = {
+    snapshot: snap.name,
+    id: snap.id,
+    short_id: snap.shortId,
+    format: snap.format,
+    legacy: !snap.managed,
+    dryRun: !!opts.dryRun,
+    ...noCounts(),
+    refused: [],
+  };
+  const meter = createMeter("restore", snap.storedBytes ?? 0, snap.files ?? 0, opts.onProgress);
+  let bytesRead = 0;
+  const readOpts = {
+    signal: job.signal,
+    onBytes: (read: number, total: number) => {
+      meter.setTotal(total, snap.files ?? 0);
+      meter.update((bytesRead = read));
+    },
+  };
 
   if (opts.dryRun) {
+    const limit = opts.listLimit ?? Number.POSITIVE_INFINITY;
     const entries: string[] = [];
-    const onEntry = (p: string) => void (entries.length < MAX_LISTED && entries.push(p));
-    const { result } = await readSnapshot(setup, entry!, unlock, (s) => extractTar(s, { target: "/nonexistent-dry-run", dryRun: true, filter, onEntry }), readOpts);
-    return { ...report, ...counts(result), entries, refused: result.refused };
+    let total = 0;
+    const visit = async (n: SnapshotNode) => {
+      const v = judge(n);
+      if (v.rel !== undefined && !selection.test(v.rel)) return;
+      if (v.refused !== undefined) return void report.refused.push({ path: n.path, reason: v.refused });
+      count(report, n);
+      total++;
+      if (entries.length < limit) entries.push(v.rel);
+      if (n.type === "file") meter.update(bytesRead, report.files);
+    };
+    // A format that keeps trees apart answers without file data; the others read (and check) the whole snapshot.
+    if (reader.nodes) await reader.nodes(visit, readOpts);
+    else await reader.entries(visit, readOpts);
+    meter.finish();
+    const unmatched = selection.unmatched();
+    if (unmatched.length) throw noMatch(unmatched, snap);
+    return { ...report, entries, entriesTotal: total };
   }
 
-  const target = path.resolve(opts.to ?? defaultRestoreDir(ctx.stateDir, entry!.name, (opts.now ?? clockFor(ctx.env))()));
-  const needs = legacy ? entry!.size : (entry as SnapshotEntry).manifest.bytes;
-  let result: ExtractResult;
+  const target = path.resolve(opts.to ?? defaultRestoreDir(job.stateDir, snap.name, job.now()));
+  const needs = snap.bytes ?? snap.storedBytes ?? 0;
   let prepared: PreparedTarget | undefined;
+  const seen: Counts = noCounts(); // every restorable entry of the snapshot, selected or not
+  const selected: Counts = noCounts(); // those the --path globs select
+  let writer: EntryWriter | undefined;
   try {
     prepared = await prepareTarget(target, !!opts.force);
-    const staging = prepared.staging;
-    ({ result } = await readSnapshot(setup, entry!, unlock, (s) => extractTar(s, { target: staging, filter }), readOpts));
+    const w = (writer = new EntryWriter({ target: prepared.staging, filter: selection.test }));
+    await reader.entries(async (e) => {
+      const v = judge(e);
+      if (v.refused === undefined) {
+        count(seen, e);
+        if (selection.test(v.rel)) count(selected, e);
+      }
+      await w.write(e);
+      if (e.type === "file") meter.update(bytesRead, w.result.files);
+    }, readOpts);
+    await w.finish();
+    meter.finish();
+    const unmatched = selection.unmatched();
+    if (unmatched.length) throw noMatch(unmatched, snap);
+    await checkRestored(snap, !opts.paths?.length, seen, selected, w, prepared.staging);
   } catch (err) {
     if (prepared) await discardTarget(prepared);
     if (err instanceof UsageError) throw err;
     if (isDiskFull(err)) {
       throw new OperationError(
-        `restore target ${target} ran out of space (disk full: ${diskFullCode(err)}); the snapshot ${entry!.name} is fine and unchanged, ` +
-          `it needs about ${(needs / 2 ** 20).toFixed(1)} MiB unpacked: free space there or restore elsewhere with --to DIR; nothing was restored`,
+        `restore target ${target} ran out of space (disk full: ${diskFullCode(err)}); the snapshot ${snap.name} is fine and unchanged, ` +
+          `it needs about ${mib(needs)} unpacked: free space there or restore elsewhere with --to DIR; nothing was restored`,
         { cause: err },
       );
     }
@@ -107,10 +197,39 @@ export async function restoreSnapshot(ctx: AppContext, opts: RestoreOptions): Pr
     if (prepared.mode === "rename") await discardTarget(prepared);
     throw new OperationError(`the snapshot was read and checked, but moving it into ${target} failed: ${(err as Error).message}`, { cause: err });
   }
+  const result = writer!.result;
   report.target = target;
-  Object.assign(report, counts(result), { refused: result.refused });
-  if (!legacy && "manifest" in entry!) report.diff = await diffWithLive(entry.manifest, target, setup.backup.exclude, filter);
+  Object.assign(report, { files: result.files, dirs: result.dirs, symlinks: result.symlinks, bytes: result.bytes, refused: result.refused });
+  if (snap.layout.length) report.diff = await diffWithLive(snap.layout, target, job.config.exclude, selection.test);
   return report;
+}
+
+/**
+ * After the read, before the result becomes visible, three checks that fail the restore loudly:
+ * - the snapshot held as many files as its own record says (a whole restore; the manifest's count for an archive);
+ * - every selected file was written at the size the snapshot lists for it, or refused and reported;
+ * - the staging folder holds exactly those files and bytes (checked on disk, independently of the writer).
+ * (Sizes are compared with each entry's own recorded size, not with the manifest's total: a file that shrank while it
+ * was archived was padded to its recorded size and counted short in the total, with a warning at backup time.)
+ */
+async function checkRestored(snap: SnapshotSummary, whole: boolean, seen: Counts, selected: Counts, writer: EntryWriter, staging: string): Promise<void> {
+  if (whole && snap.files !== undefined && seen.files !== snap.files) {
+    throw new Error(`snapshot ${snap.name} records ${snap.files} files, but ${seen.files} came out of it (the snapshot does not match its own record)`);
+  }
+  const written = writer.result;
+  const refused = writer.refusedCounts;
+  if (written.files + refused.files !== selected.files || written.bytes + refused.bytes !== selected.bytes) {
+    throw new Error(
+      `snapshot ${snap.name} lists ${selected.files} files (${selected.bytes} bytes) to restore, but ${written.files} (${written.bytes} bytes) were written ` +
+        `and ${refused.files} refused`,
+    );
+  }
+  const disk = await onDisk(staging);
+  if (disk.files !== written.files || disk.bytes !== written.bytes) {
+    throw new Error(
+      `the restored copy holds ${disk.files} files (${disk.bytes} bytes) where ${written.files} files (${written.bytes} bytes) of snapshot ${snap.name} were written`,
+    );
+  }
 }
 
 const DISK_FULL = new Set(["ENOSPC", "EDQUOT"]);
@@ -124,7 +243,3 @@ function diskFullCode(err: unknown): string | undefined {
 }
 
 const isDiskFull = (err: unknown) => diskFullCode(err) !== undefined;
-
-function counts(r: ExtractResult): Pick<RestoreReport, "files" | "dirs" | "symlinks" | "bytes"> {
-  return { files: r.files, dirs: r.dirs, symlinks: r.symlinks, bytes: r.bytes };
-}

@@ -1,7 +1,7 @@
 // The live tree as a backup sees it: one archive item per source (with its excludes), and the tree fingerprint
 // (paths, sizes, mtimes, modes, link targets) that lets a scheduled run skip when nothing changed.
 import { createHash, type Hash } from "node:crypto";
-import { type ArchiveItem, walkItems, type WalkEntry } from "./archive/index.js";
+import { type ArchiveItem, walkItems, type WalkEntry } from "./tree-walk.js";
 import type { ItemSource } from "./items.js";
 
 /** SQLite's shared-memory index changes on every read: never part of the fingerprint or the archive. */

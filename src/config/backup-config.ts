@@ -40,6 +40,7 @@ export function buildBackup(
     exclude: [...(b.exclude ?? syncExcludes(sync))],
     compression: b.compression ?? "zstd",
     allowPlaintextSecrets: b.allowPlaintextSecrets ?? false,
+    format: b.format ?? "archive",
   };
 }
 

@@ -34,6 +34,7 @@ describe("defaults and inheritance", () => {
       exclude: DEFAULT_EXCLUDES,
       compression: "zstd",
       allowPlaintextSecrets: false,
+      format: "archive",
     });
   });
 

@@ -7,6 +7,7 @@ import { closest } from "./suggest.js";
 import {
   BACKUP_ITEMS,
   type BackupItem,
+  BACKUP_FORMATS,
   COMPRESSIONS,
   CONFLICT_RESOLVE,
   PROVIDERS,
@@ -385,6 +386,7 @@ export const BACKUP_SPEC = obj({
   exclude: excludeList(),
   compression: oneOf(COMPRESSIONS),
   allowPlaintextSecrets: bool(),
+  format: oneOf(BACKUP_FORMATS),
   ...PROVIDER_BLOCKS,
 });
 

@@ -1,6 +1,7 @@
 // The shapes a config object has between validation and assembly, and the helpers every builder shares.
 import { joinKey } from "./resolve-vars.js";
 import type {
+  BackupFormat,
   BackupItem,
   Compression,
   ConflictResolve,
@@ -69,6 +70,7 @@ export interface RawBackup extends Blocks {
   exclude?: string[];
   compression?: Compression;
   allowPlaintextSecrets?: boolean;
+  format?: BackupFormat;
 }
 
 /** One config object as written (raw) and the part of it that passed validation (valid). */

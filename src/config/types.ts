@@ -30,6 +30,10 @@ export type BackupItem = (typeof BACKUP_ITEMS)[number];
 export const COMPRESSIONS = ["zstd", "gzip", "none"] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
 
+/** Backup storage formats that can be written (src/backup/formats/; "repository" arrives with the restic format). */
+export const BACKUP_FORMATS = ["archive"] as const;
+export type BackupFormat = (typeof BACKUP_FORMATS)[number];
+
 export interface DropboxBlock {
   appFolder?: boolean;
   appKey?: string;
@@ -134,6 +138,8 @@ export interface BackupConfig {
   exclude: string[];
   compression: Compression;
   allowPlaintextSecrets: boolean;
+  /** Storage format new snapshots are written in; snapshots of every format in the folder stay usable. */
+  format: BackupFormat;
 }
 
 export interface PluginConfig {

@@ -6,7 +6,7 @@ import type { AppContext } from "../app/context.js";
 import { BusyError } from "../state/lock.js";
 import type { HostApi, HostLogger, HostRuntime, ServiceContext } from "./host-api.js";
 import { adaptLogger, contextFromHost, hostLocations, type HostLocations, rawPluginConfig } from "./host-context.js";
-import { BackupUnavailableError, defaultRunners, type JobRunners, stopJournals } from "./jobs.js";
+import { defaultRunners, type JobRunners, stopJournals } from "./jobs.js";
 import { mainSessionKey, notifyInbox } from "./notify.js";
 import { JobSchedule, type RequestOutcome, type RunRequest, type Trigger } from "./scheduler.js";
 
@@ -199,7 +199,6 @@ export class WorkspaceSyncService {
     else this.lastBackup = record;
     const prefix = `workspace-sync: ${job} (${triggerLabel(req)})`;
     if (err instanceof BusyError) this.log.info(`${prefix} skipped: ${message}`);
-    else if (err instanceof BackupUnavailableError) this.log.warn(`${prefix} not run: ${message}`);
     else if (err instanceof Error && err.name === "AbortError") this.log.info(`${prefix} cancelled: ${message}`);
     else this.log.error(`${prefix} failed: ${message}`);
   }

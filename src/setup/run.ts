@@ -3,9 +3,10 @@
 // a confirmation → first sync → first backup.
 import path from "node:path";
 import type { AppContext } from "../app/context.js";
-import { buildSyncJob, resolveBackupRemote } from "../app/sync-job.js";
+import { buildBackupJob, resolveBackupRemote } from "../app/backup-job.js";
+import { buildSyncJob } from "../app/sync-job.js";
 import { runBackup } from "../backup/index.js";
-import { describeBackup } from "../cli/commands/backup.js";
+import { describeBackup } from "../report/backup.js";
 import { describeCycle } from "../cli/commands/sync.js";
 import { loadPluginConfig, mergeEnv, PLUGIN_CONFIG_KEY, readDotEnv, type PluginConfig } from "../config/index.js";
 import type { RcloneBinary } from "../rclone/binary.js";
@@ -249,10 +250,12 @@ async function firstBackup(d: SetupDeps, ctx: AppContext): Promise<void> {
     return;
   }
   const spin = d.ui.spinner("First backup");
-  const outcome = await runBackup(ctx, { trigger: "cli", force: true }).catch((err: Error) => {
-    spin.fail(err.message);
-    throw err;
-  });
+  const outcome = await buildBackupJob(ctx)
+    .then((job) => runBackup(job, { trigger: "cli", force: true }))
+    .catch((err: Error) => {
+      spin.fail(err.message);
+      throw err;
+    });
   spin.stop(outcome.snapshot ? `snapshot ${outcome.snapshot} stored` : "backup done");
   d.ui.note(describeBackup(outcome).join("\n"), "First backup");
 }

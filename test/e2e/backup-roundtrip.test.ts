@@ -6,6 +6,7 @@ import { lutimes, mkdir, readdir, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildBackupJob } from "../../src/app/backup-job.js";
 import { loadContext } from "../../src/app/context.js";
 import { runBackup } from "../../src/backup/index.js";
 import { silentLogger } from "../../src/util/logger.js";
@@ -176,7 +177,7 @@ describe("backup of the whole agent system (local backend)", () => {
     const repo = `cloud-backup:${server.pathPrefix}${prefix}`;
     try {
       await makeTree(w.workspace, { "a.txt": "a" });
-      const ctx = await loadContext({}, w.env, silentLogger);
+      const ctx = await buildBackupJob(await loadContext({}, w.env, silentLogger));
       const first = await runBackup(ctx, { trigger: "interval", force: false });
       expect(first.snapshot).toBeDefined();
       const skipped = await runBackup(ctx, { trigger: "interval", force: false });

@@ -92,7 +92,11 @@ describe("backup safety (local backend)", () => {
       await writeFile(path.join(repoDir, name), tar);
       await writeFile(path.join(repoDir, `${name}.manifest.json`), JSON.stringify(manifestFor(name, tar)));
       const target = path.join(w.root, "target");
-      const out = ok(await w.cli("backup", "restore", "--to", target));
+      // Another host's snapshot is never this install's `latest`: it is restored only when named.
+      const latest = await w.cli("backup", "restore", "--to", target);
+      expect(latest.code).toBe(1);
+      expect(latest.stderr).toMatch(/no snapshot of this install's group .*hosts: attacker/);
+      const out = ok(await w.cli("backup", "restore", "--snapshot", name, "--to", target));
       expect(out).toMatch(/refused 5 unsafe entries: \.\.\/escape\.txt \(".." segment\), .*abs\.txt \(absolute path\), workspace\/link\/evil\.txt \(path leads through a symlink\), workspace\/dev \(.*\), workspace\/hard \(.*\)/);
       expect(await readdir(outside)).toEqual([]);
       await expect(readFile(path.join(w.root, "escape.txt"))).rejects.toThrow();

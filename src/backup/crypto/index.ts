@@ -3,4 +3,3 @@ export { createAgeDecryptStream, createAgeEncryptStream, type EncryptOptions } f
 export { generateIdentity, parseIdentityFile, recipientOf } from "./keys.js";
 export { AgeError } from "./errors.js";
 export type { Unlock } from "./header.js";
-export { createOpensslLegacyDecryptStream, LegacyDecryptError } from "./openssl-legacy.js";

@@ -3,7 +3,7 @@
 // of that provider. Other sections and their tokens are never touched.
 import type { AppContext } from "../../app/context.js";
 import { assertValid, rcloneFor } from "../../app/context.js";
-import { resolveBackupRemote } from "../../app/sync-job.js";
+import { resolveBackupRemote } from "../../app/backup-job.js";
 import type { RemoteSpec } from "../../config/types.js";
 import { resolveRemote } from "../../rclone/remotes.js";
 import { type AuthorizeMethod, keepToken, obtainToken, type TokenTarget, tokenTarget } from "../../setup/authorize-flow.js";

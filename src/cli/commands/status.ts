@@ -3,7 +3,7 @@
 // is still exit 2 after the report.
 import { redactConfig } from "../../config/index.js";
 import { type AppContext, ConfigInvalidError } from "../../app/context.js";
-import { resolveBackupRemote } from "../../app/sync-job.js";
+import { resolveBackupRemote } from "../../app/backup-job.js";
 import { findRclone } from "../../rclone/binary.js";
 import { readConf } from "../../rclone/conf-file.js";
 import { checkReachable } from "../../rclone/reach.js";

@@ -1,0 +1,97 @@
+// The transform stages between the tar stream and the stored object: compression (zstd, gzip or none), and a
+// SHA-256 tap that counts and hashes exactly the bytes stored, so the manifest can vouch for the object.
+import { createHash, type Hash } from "node:crypto";
+import { Transform, type TransformCallback } from "node:stream";
+import zlib from "node:zlib";
+import type { Compression } from "../../../config/types.js";
+import type { BufferPool } from "./buffer-pool.js";
+import { createParallelZstdCompressor, createZstdFramesDecompressor } from "./zstd-frames.js";
+
+/** Node 24 ships zstd in zlib; older runtimes fall back to gzip. */
+export function zstdAvailable(): boolean {
+  return typeof (zlib as { createZstdCompress?: unknown }).createZstdCompress === "function";
+}
+
+export function effectiveCompression(wanted: Compression): Compression {
+  return wanted === "zstd" && !zstdAvailable() ? "gzip" : wanted;
+}
+
+const CHUNK = 1 << 20;
+
+export function createCompressor(compression: Compression, opts: { pool?: BufferPool } = {}): Transform | undefined {
+  switch (compression) {
+    case "none":
+      return undefined;
+    case "gzip":
+      return zlib.createGzip({ level: 6, chunkSize: CHUNK });
+    case "zstd":
+      return createParallelZstdCompressor({ level: 3, ...opts });
+  }
+}
+
+export function createDecompressor(compression: Compression): Transform | undefined {
+  switch (compression) {
+    case "none":
+      return undefined;
+    case "gzip":
+      return zlib.createGunzip({ chunkSize: CHUNK });
+    case "zstd":
+      if (!zstdAvailable()) throw new Error("this Node.js has no zstd support: restore with Node.js 24 or newer");
+      return createZstdFramesDecompressor();
+  }
+}
+
+/** Passes bytes through unchanged while hashing and counting them. */
+export class HashTap extends Transform {
+  private readonly hash: Hash = createHash("sha256");
+  bytes = 0;
+  private hex?: string;
+
+  constructor(private readonly onBytes?: (total: number) => void) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    this.onBytes?.(this.bytes);
+    cb(null, chunk);
+  }
+
+  /** Final SHA-256 (hex); call once the stream has ended. */
+  digest(): string {
+    this.hex ??= this.hash.digest("hex");
+    return this.hex;
+  }
+}
+
+/** Escapes rclone-glob metacharacters so a literal path can be used as an (anchored) exclude. */
+export function escapeGlob(literal: string): string {
+  return literal.replace(/[\\*?[\]{}]/g, "\\$&");
+}
+
+/**
+ * Coalesces the tar stream's many small pieces (512-byte headers, small files) into ~1 MiB buffers: each write to
+ * a zlib or cipher stage has a fixed cost, so feeding them tiny chunks costs more than the compression itself.
+ */
+export function createRechunker(size = CHUNK): Transform {
+  let parts: Buffer[] = [];
+  let length = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      if (length === 0 && chunk.length >= size) return cb(null, chunk);
+      parts.push(chunk);
+      length += chunk.length;
+      if (length >= size) {
+        this.push(Buffer.concat(parts, length));
+        parts = [];
+        length = 0;
+      }
+      cb();
+    },
+    flush(cb: TransformCallback) {
+      if (length) this.push(Buffer.concat(parts, length));
+      cb();
+    },
+  });
+}

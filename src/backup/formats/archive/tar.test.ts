@@ -1,0 +1,164 @@
+import { execFileSync } from "node:child_process";
+import { createReadStream, createWriteStream, existsSync } from "node:fs";
+import { lstat, mkdir, mkdtemp, readFile, readlink, symlink, utimes, writeFile, chmod, readdir } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { Header, Pax } from "tar";
+import { describe, expect, it } from "vitest";
+import { dedupItems, walkItems } from "../../tree-walk.js";
+import { EntryWriter } from "../../entry-writer.js";
+import { readTarEntries } from "./tar-read.js";
+import { createTarPackStream } from "./tar-pack.js";
+
+/** What a restore does with an archive: its tar entries through the format-neutral writer. */
+async function extractTar(stream: Readable, opts: { target: string }) {
+  const writer = new EntryWriter({ target: opts.target });
+  await mkdir(opts.target, { recursive: true });
+  await readTarEntries(stream, (e) => writer.write(e));
+  return writer.finish();
+}
+
+const tmp = () => mkdtemp(path.join(os.tmpdir(), "arch-"));
+
+async function snapshot(root: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  async function walk(rel: string) {
+    for (const name of (await readdir(path.join(root, rel))).sort()) {
+      const r = rel ? `${rel}/${name}` : name;
+      const st = await lstat(path.join(root, r));
+      const mt = Math.round(st.mtimeMs);
+      if (st.isSymbolicLink()) out[r] = `link ${await readlink(path.join(root, r))}`;
+      else if (st.isDirectory()) {
+        await walk(r);
+        out[r] = `dir ${(st.mode & 0o777).toString(8)} ${mt}`;
+      } else out[r] = `file ${(st.mode & 0o777).toString(8)} ${mt} ${(await readFile(path.join(root, r))).toString("base64")}`;
+    }
+  }
+  await walk("");
+  return out;
+}
+
+async function makeSample(root: string): Promise<void> {
+  const long = `${"d".repeat(120)}/${"f".repeat(150)}.txt`;
+  const files: Record<string, string | Buffer> = {
+    "a.txt": "hello\n",
+    "empty": "",
+    "sub/deep/b.bin": Buffer.alloc(3 * 1024 * 1024 + 5, 7),
+    "ünïcødé name.md": "unicode\n",
+    "with\nnewline.txt": "nl\n",
+    [long]: "long path\n",
+  };
+  for (const [rel, content] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(root, rel)), { recursive: true });
+    await writeFile(path.join(root, rel), content);
+  }
+  await mkdir(path.join(root, "empty-dir"));
+  await chmod(path.join(root, "a.txt"), 0o600);
+  await chmod(path.join(root, "sub/deep/b.bin"), 0o755);
+  await symlink("a.txt", path.join(root, "link-to-a"));
+  await symlink("/etc/hostname", path.join(root, "abs-link"));
+  const t = new Date("2024-05-06T07:08:09.123Z");
+  for (const rel of Object.keys(files)) await utimes(path.join(root, rel), t, t);
+  for (const d of ["sub/deep", "sub", "empty-dir", `${"d".repeat(120)}`]) await utimes(path.join(root, d), t, t);
+}
+
+async function pack(items: { name: string; root: string; exclude?: string[] }[], file: string): Promise<void> {
+  await pipeline(createTarPackStream(walkItems(items)), createWriteStream(file));
+}
+
+describe("archive round trip", () => {
+  it("restores contents, modes, mtimes, symlinks, empty files and folders, long/unicode/newline names", async () => {
+    const src = await tmp();
+    await makeSample(src);
+    const out = await tmp();
+    const tarFile = path.join(out, "x.tar");
+    await pack([{ name: "workspace", root: src }], tarFile);
+    const dest = path.join(out, "restore");
+    const res = await extractTar(createReadStream(tarFile), { target: dest });
+    expect(res.refused).toEqual([]);
+    expect(await snapshot(path.join(dest, "workspace"))).toEqual(await snapshot(src));
+  });
+
+  it("interoperates with GNU tar both ways", async () => {
+    const src = await tmp();
+    await makeSample(src);
+    const out = await tmp();
+    const ours = path.join(out, "ours.tar");
+    await pack([{ name: "ws", root: src }], ours);
+    await mkdir(path.join(out, "gnu"));
+    execFileSync("tar", ["-xf", ours, "-C", path.join(out, "gnu")]);
+    expect(await snapshot(path.join(out, "gnu", "ws"))).toEqual(await snapshot(src));
+    const theirs = path.join(out, "theirs.tar");
+    execFileSync("tar", ["-cf", theirs, "--format=pax", "-C", src, "."]);
+    await extractTar(createReadStream(theirs), { target: path.join(out, "from-gnu") });
+    expect(await snapshot(path.join(out, "from-gnu"))).toEqual(await snapshot(src));
+  });
+
+  it("excludes and overlapping items (archived once)", async () => {
+    const src = await tmp();
+    await mkdir(path.join(src, "memory"), { recursive: true });
+    await mkdir(path.join(src, "node_modules/x"), { recursive: true });
+    await writeFile(path.join(src, "memory/m.md"), "m");
+    await writeFile(path.join(src, "node_modules/x/i.js"), "x");
+    await writeFile(path.join(src, "keep.log"), "x");
+    const items = [
+      { name: "workspace", root: src, exclude: ["node_modules/**", "*.log"] },
+      { name: "memory", root: path.join(src, "memory") },
+    ];
+    expect(dedupItems(items).map((i) => i.name)).toEqual(["workspace"]);
+    const paths: string[] = [];
+    for await (const e of walkItems(items)) paths.push(e.archivePath);
+    expect(paths).toEqual(["workspace", "workspace/memory", "workspace/memory/m.md"]);
+  });
+});
+
+function rawEntry(name: string, type: string, body = "", linkpath?: string): Buffer {
+  const h = new Header({ path: name, type: type as never, size: body.length, mode: 0o644, mtime: new Date(), linkpath });
+  h.encode();
+  const pad = Buffer.alloc((512 - (body.length % 512)) % 512);
+  return Buffer.concat([h.block!, Buffer.from(body), pad]);
+}
+
+describe("hostile archives", () => {
+  it("writes nothing outside the target and reports every refusal", async () => {
+    const root = await tmp();
+    const outside = path.join(root, "outside");
+    const target = path.join(root, "target");
+    const evil = Buffer.concat([
+      rawEntry("../escaped.txt", "File", "x"),
+      rawEntry("a/../../escaped2.txt", "File", "x"),
+      rawEntry(`${outside}/abs.txt`, "File", "x"),
+      rawEntry("evil", "SymbolicLink", "", outside),
+      rawEntry("evil/pwned.txt", "File", "through the link"),
+      rawEntry("hard", "Link", "", "/etc/passwd"),
+      rawEntry("dev", "CharacterDevice"),
+      rawEntry("fifo", "FIFO"),
+      rawEntry("fine/ok.txt", "File", "ok"),
+      Buffer.alloc(1024),
+    ]);
+    await mkdir(outside);
+    const res = await extractTar(Readable.from([evil]), { target });
+    expect(await readdir(outside)).toEqual([]);
+    expect(existsSync(path.join(root, "escaped.txt"))).toBe(false);
+    expect(existsSync(path.join(root, "escaped2.txt"))).toBe(false);
+    expect(await readFile(path.join(target, "fine/ok.txt"), "utf8")).toBe("ok");
+    const reasons = res.refused.map((r) => `${r.path}: ${r.reason}`).join("\n");
+    for (const p of ["../escaped.txt", "a/../../escaped2.txt", "abs.txt", "evil/pwned.txt", "hard", "dev", "fifo"]) expect(reasons).toContain(p);
+    void Pax;
+  });
+
+  it("a truncated archive rejects and leaves no complete-looking partial file", async () => {
+    const src = await tmp();
+    await writeFile(path.join(src, "big.bin"), Buffer.alloc(2 * 1024 * 1024, 1));
+    const out = await tmp();
+    const tarFile = path.join(out, "x.tar");
+    await pack([{ name: "w", root: src }], tarFile);
+    const cut = (await readFile(tarFile)).subarray(0, 1024 * 1024);
+    const target = path.join(out, "restore");
+    await expect(extractTar(Readable.from([cut]), { target })).rejects.toThrow();
+    const left = existsSync(path.join(target, "w")) ? await readdir(path.join(target, "w")) : [];
+    expect(left.filter((n) => n === "big.bin")).toEqual([]);
+  });
+});

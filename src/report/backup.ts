@@ -1,0 +1,126 @@
+// How backup results read for people: the CLI prints these lines, the setup wizard and the plugin reuse them.
+import type { BackupOutcome, BackupStatus, PruneReport, RestoreReport, SnapshotList, VerifyResult } from "../backup/index.js";
+
+const MAX_NAMES = 10;
+
+// The same rendering as the CLI's progress line (binary units).
+function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(i ? 1 : 0)} ${units[i]}`;
+}
+
+const few = (names: string[]) => names.slice(0, MAX_NAMES).join(", ") + (names.length > MAX_NAMES ? `, … (${names.length - MAX_NAMES} more)` : "");
+
+export function describeBackup(o: BackupOutcome): string[] {
+  const lines: string[] = [];
+  if (o.cleaned.length) lines.push(`removed ${o.cleaned.length} leftover object(s) of interrupted backups`);
+  if (o.skipped) lines.push(`backup skipped: ${o.reason}`);
+  else if (o.snapshot) {
+    lines.push(
+      `snapshot ${o.snapshot} committed${o.short_id ? ` (ID ${o.short_id})` : ""}: ${o.files} files, ${formatBytes(o.bytes ?? 0)} archived, ${formatBytes(o.storedBytes ?? 0)} stored, in ${(o.durationMs / 1000).toFixed(1)}s`,
+    );
+  }
+  if (o.missingItems.length) lines.push(`not found (recorded in the manifest): ${o.missingItems.join(", ")}`);
+  if (o.pruned.length) lines.push(`retention removed ${o.pruned.length} snapshot(s): ${few(o.pruned)}`);
+  if (o.warnings.length) lines.push(`${o.warnings.length} warning(s): ${few(o.warnings)}`);
+  return lines;
+}
+
+const when = (iso: string) => iso.replace(/\.\d{3}Z$/, "Z");
+
+export function formatList(l: SnapshotList): string[] {
+  const lines = [`repository: ${l.repository}`];
+  const g = l.group;
+  if (l.showing.scope === "group") lines.push(`group ${g.key} (this install): host ${g.host}, paths ${g.paths.join(", ")}`);
+  else if (l.showing.scope === "all") lines.push("every group (this install's is " + g.key + ")");
+  else lines.push(`snapshots of ${[l.showing.host !== undefined ? `host ${l.showing.host}` : "", l.showing.agent !== undefined ? `agent ${l.showing.agent}` : ""].filter(Boolean).join(", ")}`);
+  const own = l.showing.scope === "group";
+  if (!l.snapshots.length && !l.legacy.length) lines.push(own && l.hidden ? "no snapshots of this install's group yet" : "no snapshots yet");
+  for (const s of l.snapshots) {
+    const who = own ? "" : `  ${s.host}${s.agent ? `/${s.agent}` : ""} group ${s.group}`;
+    const size = s.storedBytes !== undefined ? `  ${formatBytes(s.storedBytes)}` : "";
+    const files = s.files !== undefined ? `  ${s.files} files` : "";
+    lines.push(`${s.short_id}  ${s.name}  ${when(s.created)}${files}${size}  ${s.encryption}  [${s.items.join(", ")}]${s.missing.length ? `  missing: ${s.missing.join(", ")}` : ""}${who}`);
+  }
+  for (const s of l.legacy) lines.push(`${s.short_id}  ${s.name}  ${when(s.time)}  ${formatBytes(s.storedBytes)}  legacy (older plugin${s.encrypted ? ", openssl" : ""})`);
+  for (const d of l.damaged) lines.push(`DAMAGED ${d.name}${d.short_id ? ` [${d.short_id}]` : ""}: ${d.problem}`);
+  if (own && l.hidden) lines.push(`(${l.hidden} snapshot(s) of other groups — other hosts, agents or included paths — not shown: --all lists every group)`);
+  if (l.leftovers) lines.push(`(${l.leftovers} leftover object(s) of interrupted runs; the next backup or prune removes them)`);
+  if (l.foreign) lines.push(`(${l.foreign} object(s) named like snapshots but not written by this install: left alone)`);
+  return lines;
+}
+
+export function formatStatus(s: BackupStatus): string[] {
+  const st = s.state;
+  const enc = s.encryption.encrypt ? `encrypted (${s.encryption.keys})` : "not encrypted";
+  const lines = [
+    `backup:     ${s.enabled ? `enabled, every ${s.interval}s` : "configured, scheduled runs disabled"} → ${s.remote}`,
+    `items:      ${s.include.join(", ")}`,
+    `format:     ${s.format} (${s.compression}), ${enc}, retain ${JSON.stringify(s.retain)}`,
+    `group:      ${s.group.key}: host ${s.group.host}, agent ${s.group.agent}, paths ${s.group.paths.join(", ")}`,
+  ];
+  const last = st.lastRun;
+  if (!last) lines.push("last run:   never");
+  else if (!last.ok) lines.push(`last run:   ${last.finishedAt} FAILED: ${last.error}`);
+  else if (last.skipped) lines.push(`last run:   ${last.finishedAt} skipped (${last.reason})`);
+  else lines.push(`last run:   ${last.finishedAt} ok: ${last.snapshot}${last.shortId ? ` (${last.shortId})` : ""}`);
+  if (st.lastSuccess && st.lastSuccess !== last) lines.push(`last good:  ${st.lastSuccess.finishedAt} ${st.lastSuccess.snapshot}`);
+  if (st.skippedCount) lines.push(`skipped:    ${st.skippedCount} unchanged scheduled run(s), last ${st.lastSkipped?.at}`);
+  if (s.nextRun) lines.push(`next run:   ${s.nextRun} (service schedule)`);
+  if (s.runningNow) lines.push(`running:    ${s.runningNow.purpose}, pid ${s.runningNow.pid} since ${s.runningNow.since}`);
+  if (st.pending.length) lines.push(`leftovers:  ${st.pending.length} interrupted write(s) to clean on the next run`);
+  for (const e of st.errors.slice(-3)) lines.push(`error:      ${e.at} ${e.message}`);
+  return lines;
+}
+
+export function formatVerify(results: VerifyResult[]): string[] {
+  return results.map((r) =>
+    r.ok
+      ? `ok ${r.snapshot}${r.short_id ? ` [${r.short_id}]` : ""}${r.legacy ? " (legacy)" : ""}: ${r.files} files, ${formatBytes(r.bytes ?? 0)} in ${formatBytes(r.storedBytes ?? 0)} stored${r.sha256 ? `, sha256 ${r.sha256}` : ""}`
+      : `FAILED ${r.snapshot}${r.short_id ? ` [${r.short_id}]` : ""}: ${r.error}`,
+  );
+}
+
+export function formatRestore(r: RestoreReport): string[] {
+  const lines: string[] = [];
+  const what = `${r.files} files, ${r.dirs} folders, ${r.symlinks} symlinks, ${formatBytes(r.bytes)}`;
+  if (r.dryRun) {
+    lines.push(`dry run: ${r.snapshot} (${r.short_id}) would restore ${what}`);
+    const listed = r.entries ?? [];
+    for (const e of listed) lines.push(`  ${e}`);
+    const total = r.entriesTotal ?? listed.length;
+    if (total > listed.length) lines.push(`  … the list is cut: ${total - listed.length} more path(s) of ${total} not shown (\`--json\` lists every path)`);
+  } else {
+    lines.push(`restored ${r.snapshot} (${r.short_id}) to ${r.target}: ${what}`);
+    lines.push("the live locations were not touched: inspect the copy, then move what you need into place");
+  }
+  if (r.refused.length) lines.push(`refused ${r.refused.length} unsafe entr${r.refused.length === 1 ? "y" : "ies"}: ${few(r.refused.map((x) => `${x.path} (${x.reason})`))}`);
+  if (r.diff) {
+    const d = r.diff;
+    lines.push(
+      `compared with the live locations: ${d.same} unchanged, ${d.changed.length} differ, ${d.onlyInSnapshot.length} only in the snapshot, ${d.onlyLive.length} only live`,
+    );
+    if (d.changed.length) lines.push(`  differ: ${few(d.changed)}`);
+    if (d.onlyInSnapshot.length) lines.push(`  only in the snapshot: ${few(d.onlyInSnapshot)}`);
+    if (d.onlyLive.length) lines.push(`  only live (newer than the snapshot): ${few(d.onlyLive)}`);
+  } else if (r.legacy && !r.dryRun) lines.push("legacy snapshot: its layout is the older plugin's, so no comparison with the live locations");
+  return lines;
+}
+
+export function formatPrune(p: PruneReport): string[] {
+  const verb = p.dryRun ? "would remove" : "removed";
+  const lines = [`retention ${verb} ${p.remove.length} snapshot(s)${p.remove.length ? `: ${few(p.remove)}` : ""}; keeping ${p.keep.length} (this install's group only)`];
+  for (const k of p.keep) lines.push(`  keep ${k.short_id} ${k.name} (${k.reasons.join(", ")})`);
+  if (p.leftovers.length) lines.push(`${verb} ${p.leftovers.length} leftover object(s) of interrupted runs: ${few(p.leftovers)}`);
+  if (p.waiting.length) lines.push(`left for now (recent, maybe another host's upload in progress): ${few(p.waiting)}`);
+  if (p.foreign.length) lines.push(`left alone (named like snapshots, not written by this install): ${few(p.foreign)}`);
+  for (const d of p.data) lines.push(`${verb} ${d.removed} unreferenced ${d.format} object(s), ${formatBytes(d.freedBytes)}`);
+  for (const e of p.errors) lines.push(`error: ${e}`);
+  return lines;
+}
