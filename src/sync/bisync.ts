@@ -86,7 +86,7 @@ export async function previewResync(job: SyncJob): Promise<ResyncPreview> {
   const filtersFile = path.join(workdir(job), "filters.txt");
   await mkdir(workdir(job), { recursive: true });
   await writeFile(filtersFile, bisyncFilters(job), { mode: 0o600 });
-  const common = { configPath: job.remote.configPath, env: job.env, signal: job.signal, extraArgs: ["--filter-from", filtersFile], onSpawn: job.onChild };
+  const common = { ...rcloneCallOptions(job), extraArgs: ["--filter-from", filtersFile] };
   const [local, remote] = await Promise.all([listFiles(job.bin, job.localRoot, common), listFiles(job.bin, job.remote.path(""), common)]);
   return {
     toRemote: [...local.keys()].filter((p) => !remote.has(p)).sort(),
@@ -183,7 +183,7 @@ export async function runBisync(job: SyncJob, opts: BisyncOptions = {}): Promise
   await mkdir(job.localRoot, { recursive: true });
   if (opts.resync && !opts.dryRun) {
     // A first baseline against a folder that does not exist yet: create it (idempotent).
-    await runRclone(job.bin, { args: ["mkdir", job.remote.path("")], configPath: job.remote.configPath, env: job.env, signal: job.signal, onSpawn: job.onChild });
+    await runRclone(job.bin, { args: ["mkdir", job.remote.path("")], ...rcloneCallOptions(job) });
   }
   const marker = path.join(dir, "run-in-progress");
   if (!opts.resync && !opts.dryRun && (await exists(marker))) {

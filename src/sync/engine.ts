@@ -14,7 +14,7 @@ import { excludePatterns, INBOX, LOCAL_PRODUCT_DIR, modeExcludedFolders, OUTBOX,
 import { push, type PushResult } from "./push.js";
 import type { ChangeJournal } from "./change-journal.js";
 import { ingest } from "./ingest.js";
-import { pairKey, type SyncJob } from "./job.js";
+import { pairKey, rcloneCallOptions, type SyncJob } from "./job.js";
 import { oneWaySync, type OneWayResult } from "./one-way.js";
 import { purgeTrash } from "./trash.js";
 
@@ -77,8 +77,7 @@ export function syncStateFile(stateDir: string): string {
   return path.join(productDir(stateDir), "sync-state.json");
 }
 
-export function syncLockFile(stateDir: string, localRoot: string, key: string): string {
-  void localRoot;
+export function syncLockFile(stateDir: string, key: string): string {
   return path.join(productDir(stateDir), "locks", `sync-${key}.lock`);
 }
 
@@ -101,7 +100,7 @@ async function bootstrap(job: SyncJob, state: SyncState): Promise<void> {
   if (state.bootstrapped[pairKey(job)]) return;
   if (job.config.mode === "mailbox") {
     // A remote that cannot be reached fails the cycle here, before anything else is tried.
-    const res = await runRclone(job.bin, { args: ["mkdir", job.remote.path(OUTBOX)], configPath: job.remote.configPath, env: job.env, signal: job.signal, onSpawn: job.onChild });
+    const res = await runRclone(job.bin, { args: ["mkdir", job.remote.path(OUTBOX)], ...rcloneCallOptions(job) });
     if (res.code !== 0) throw new RcloneError("mkdir", res);
   }
 }
@@ -181,7 +180,7 @@ export async function runSyncCycle(job: SyncJob, opts: CycleOptions = {}): Promi
   if (opts.resync && job.config.mode !== "bisync") throw new UsageError("--resync applies to bisync mode only");
   if (opts.force && (job.config.mode !== "bisync" || opts.direction)) throw new UsageError("--force applies to a bisync run only (not with --direction)");
   const key = pairKey(job);
-  const lockFile = syncLockFile(job.stateDir, job.localRoot, key);
+  const lockFile = syncLockFile(job.stateDir, key);
   const lock = await acquireLock(lockFile, `sync (${opts.trigger ?? "cli"})`, opts.lockWaitMs ?? 0);
   const started = new Date();
   const report: CycleReport = { mode: job.config.mode, direction: opts.direction, dryRun: !!opts.dryRun, arrived: [], durationMs: 0 };
@@ -238,7 +237,7 @@ async function maybePurgeTrash(job: SyncJob): Promise<void> {
   const state = await readSyncState(job.stateDir);
   const last = state.lastTrashPurge ? Date.parse(state.lastTrashPurge) : 0;
   if (Date.now() - last < 86_400_000) return;
-  const common = { configPath: job.remote.configPath, env: job.env, log: job.log, onSpawn: job.onChild };
+  const common = { ...rcloneCallOptions(job), log: job.log };
   await purgeTrash(job.bin, job.remote.path(REMOTE_TRASH_DIR), job.config.trashDays, common);
   await purgeTrash(job.bin, path.join(job.localRoot, LOCAL_PRODUCT_DIR, "trash"), job.config.trashDays, common);
   await updateJson<SyncState>(syncStateFile(job.stateDir), { conflicts: [], bootstrapped: {} }, (s) => {

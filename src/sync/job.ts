@@ -33,16 +33,27 @@ export function pairStateDir(job: SyncJob): string {
   return path.join(productDir(job.stateDir), "pairs", pairKey(job));
 }
 
+/** The options every rclone call of a cycle takes. */
+export interface RcloneCallOptions {
+  configPath: string;
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  onSpawn?: (pid: number) => void;
+}
+
+/**
+ * What every rclone call of a cycle passes: the pair's rclone.conf, the environment, cancellation, the timeout and
+ * the recording of child pids (so a later run can stop orphans of a killed one).
+ */
+export function rcloneCallOptions(job: SyncJob): RcloneCallOptions {
+  return { configPath: job.remote.configPath, env: job.env, signal: job.signal, timeoutMs: job.config.timeout * 1000, onSpawn: job.onChild };
+}
+
 /**
  * Stats callback for a transfer. Transfers always report stats, shown or not: the runner's stall watch reads them
  * to stop a transfer that hangs after losing its connection (the plugin service shows no progress).
  */
-/** What every rclone call of a cycle passes: the pair's rclone.conf, the environment, cancellation, the timeout and
- * the recording of child pids (so a later run can stop orphans of a killed one). */
-export function rcloneCallOptions(job: SyncJob) {
-  return { configPath: job.remote.configPath, env: job.env, signal: job.signal, timeoutMs: job.config.timeout * 1000, onSpawn: job.onChild };
-}
-
 export function transferStats(job: SyncJob): (stats: RcloneStats) => void {
   return job.onStats ?? (() => {});
 }

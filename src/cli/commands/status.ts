@@ -90,7 +90,7 @@ export async function buildStatus(ctx: AppContext): Promise<StatusReport> {
     if (sync.interval > 0 && state.lastRun) {
       report.sync.nextRun = new Date(Date.parse(state.lastRun.finishedAt) + sync.interval * 1000).toISOString();
     }
-    report.sync.runningNow = await readLockHolder(syncLockFile(ctx.stateDir, localRoot, pairId(localRoot, remote.path(""))));
+    report.sync.runningNow = await readLockHolder(syncLockFile(ctx.stateDir, pairId(localRoot, remote.path(""))));
     if (report.sync.conflicts.length) report.warnings.push(`${report.sync.conflicts.length} bisync conflict(s) pending: both versions were kept`);
     if (state.lastRun && !state.lastRun.ok) report.warnings.push(`last sync failed: ${state.lastRun.error ?? "unknown error"}`);
     if (bin && ctx.problems.length === 0) {
