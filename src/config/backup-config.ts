@@ -1,6 +1,6 @@
 // The validated backup settings → BackupConfig: its remote (shared with sync or its own), defaults and the
 // encryption rules (no key, two keys, or credentials stored in plain text).
-import { expandHome, type Env } from "./home.js";
+import { expandHome, type Env, homeDir } from "./home.js";
 import { buildRemote, withHome } from "./remote-spec.js";
 import { DEFAULT_REMOTE_NAME, has, keyOf, type RawBackup, type RawSync, type Section } from "./sections.js";
 import { syncExcludes, syncProvider } from "./sync-config.js";
@@ -177,6 +177,7 @@ function pickBackupRemote(
       remoteName,
       configPath: configPath !== undefined ? expandHome(configPath, env) : undefined,
       bucketElsewhere: has(backup, "bucket"),
+      home: homeDir(env),
     },
     ctx,
   );

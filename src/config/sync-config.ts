@@ -1,5 +1,5 @@
 // The validated sync settings → SyncConfig with its defaults, and the sync remote (also shared by backups).
-import { expandHome, type Env } from "./home.js";
+import { expandHome, type Env, homeDir } from "./home.js";
 import { buildRemote, withHome } from "./remote-spec.js";
 import { DEFAULT_REMOTE_NAME, failed, has, keyOf, type RawSync, type Section } from "./sections.js";
 import { type CryptBlock, DEFAULT_EXCLUDES, type ProviderName, type RemoteSpec, type SyncConfig } from "./types.js";
@@ -34,6 +34,7 @@ export function buildSyncRemote(sync: Section<RawSync>, ctx: WalkContext, env: E
       configPath: has(sync, "configPath") ? expandHome(sync.valid.configPath ?? "/", env) : undefined,
       crypt,
       cryptGiven: has(sync, "crypt"),
+      home: homeDir(env),
     },
     ctx,
   );
