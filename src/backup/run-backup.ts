@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import type { AppContext } from "../app/context.js";
+import { checkBackupLocations } from "../app/locations.js";
 import { acquireLock } from "../state/lock.js";
 import { stopOrphans } from "../rclone/orphans.js";
 import { isExpected, OperationError, UsageError } from "../util/errors.js";
@@ -79,6 +80,7 @@ export async function runBackup(ctx: AppContext, opts: RunBackupOptions): Promis
   const signal = opts.signal ? AbortSignal.any([opts.signal, timeout.signal]) : timeout.signal;
   const setup = await openRepository(ctx, signal);
   const { backup, access } = setup;
+  await checkBackupLocations(ctx, setup.remote); // a backup folder in the workspace or the sync folder's way: refused first
   const lock = await acquireLock(backupLockFile(ctx.stateDir), `backup (${opts.trigger})`, opts.lockWaitMs ?? (opts.trigger === "cli" ? 2_000 : 10_000));
   const timer = setTimeout(() => timeout.abort(), backup.timeout * 1000);
   const childrenFile = `${lock.file}.children`;

@@ -6,6 +6,7 @@ import { DEFAULT_REMOTE_NAME, has, keyOf, type RawBackup, type RawSync, type Sec
 import { syncExcludes, syncProvider } from "./sync-config.js";
 import type { BackupConfig, BackupItem, RemoteSpec } from "./types.js";
 import type { WalkContext } from "./walk.js";
+import { configKey, recordKey } from "./config-keys.js";
 
 export const DEFAULT_BACKUP_INCLUDE: BackupItem[] = ["workspace", "config", "cron", "memory"];
 /** Backup items that hold credentials: never stored unencrypted unless the user says so. */
@@ -133,6 +134,7 @@ function pickBackupRemote(
   if (provider === inheritedFromSync && !ownBlock && !has(backup, "configPath") && !has(backup, "remoteName")) {
     if (!syncRemote) return undefined; // why it is missing was reported with the sync settings
     const { crypt: _crypt, ...shared } = syncRemote; // backups carry their own encryption, never the sync crypt
+    recordKey(shared, configKey(syncRemote));
     return shared;
   }
 

@@ -1,6 +1,7 @@
 // A provider block (own, shared or absent) → the RemoteSpec the rclone layer writes, or the reason it cannot be built.
 import { expandHome, type Env } from "./home.js";
 import { SYSTEM_FOLDER_ADVICE, systemFolderReason } from "./system-folders.js";
+import { recordKey } from "./config-keys.js";
 import type { BlockName } from "./schema.js";
 import { type Blocks, failed, keyOf, type Section } from "./sections.js";
 import type { CryptBlock, CustomBlock, DropboxBlock, GdriveBlock, LocalBlock, OnedriveBlock, ProviderName, RemoteSpec, S3Block } from "./types.js";
@@ -64,6 +65,7 @@ export function buildRemote(req: RemoteRequest, ctx: WalkContext): RemoteSpec | 
   }
   if (failed(ctx, req.blockKey)) return undefined;
   const spec: RemoteSpec = { provider, remoteName: req.remoteName };
+  recordKey(spec, req.blockKey);
   if (req.configPath) spec.configPath = req.configPath;
   if (req.crypt) spec.crypt = req.crypt;
   switch (provider) {

@@ -11,7 +11,7 @@ import { OperationError } from "../util/errors.js";
 import type { SyncJob } from "./job.js";
 import { pairStateDir, rcloneCallOptions, transferStats } from "./job.js";
 import { listFiles } from "../rclone/listing.js";
-import { anchored, LOCAL_PRODUCT_DIR, modeExcludedFolders, REMOTE_TRASH_DIR } from "./filters.js";
+import { anchored, LOCAL_PRODUCT_DIR, modeExcludedFolders, REMOTE_TRASH_DIR, userExcludes } from "./filters.js";
 import { walkFiles } from "./place.js";
 import { healInterruptedBisync } from "./bisync-heal.js";
 import { trashStamp } from "./trash.js";
@@ -47,8 +47,8 @@ function workdir(job: SyncJob): string {
 /** The patterns bisync must not touch, as an rclone filters file. */
 export function bisyncFilters(job: SyncJob): string {
   const lines = modeExcludedFolders("bisync", false, "").map((f) => `- ${anchored(f)}`);
-  for (const p of job.protectedRemotePatterns) lines.push(`- ${p}`);
-  for (const p of job.config.exclude) lines.push(`- ${p}`);
+  for (const p of job.protectedPatterns) lines.push(`- ${p}`);
+  for (const p of userExcludes(job.config)) lines.push(`- ${p}`);
   return lines.join("\n") + "\n";
 }
 

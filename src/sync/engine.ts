@@ -10,7 +10,7 @@ import { UsageError } from "../util/errors.js";
 import { type BisyncResult, previewResync, type ResyncPreview, runBisync } from "./bisync.js";
 import { stopOrphans, recordChild } from "../rclone/orphans.js";
 import { drainOutbox, listOutbox } from "./drain.js";
-import { excludePatterns, INBOX, LOCAL_PRODUCT_DIR, modeExcludedFolders, OUTBOX, REMOTE_TRASH_DIR, toFilterArgs } from "./filters.js";
+import { excludePatterns, INBOX, LOCAL_PRODUCT_DIR, modeExcludedFolders, OUTBOX, REMOTE_TRASH_DIR, toFilterArgs, userExcludes } from "./filters.js";
 import { push, type PushResult } from "./push.js";
 import type { ChangeJournal } from "./change-journal.js";
 import { ingest } from "./ingest.js";
@@ -87,7 +87,7 @@ export async function readSyncState(stateDir: string): Promise<SyncState> {
 
 function pushPatterns(job: SyncJob): string[] {
   const c = job.config;
-  return excludePatterns(c.exclude, modeExcludedFolders(c.mode, c.ingest, c.ingestPath), job.protectedRemotePatterns);
+  return excludePatterns(userExcludes(c), modeExcludedFolders(c.mode, c.ingest, c.ingestPath), job.protectedPatterns);
 }
 
 function pushFilters(job: SyncJob): string[] {
@@ -95,6 +95,8 @@ function pushFilters(job: SyncJob): string[] {
 }
 
 async function bootstrap(job: SyncJob, state: SyncState): Promise<void> {
+  // A missing workspace is never synced as an empty one (a push would empty the cloud copy, a pull refill a lost disk).
+  if (job.workspaceMissing) throw new UsageError(job.workspaceMissing);
   await mkdir(job.localRoot, { recursive: true });
   if (job.config.mode === "mailbox") await mkdir(path.join(job.localRoot, INBOX), { recursive: true });
   if (state.bootstrapped[pairKey(job)]) return;

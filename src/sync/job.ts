@@ -15,8 +15,13 @@ export interface SyncJob {
   localRoot: string;
   remote: ResolvedRemote;
   stateDir: string;
-  /** Patterns (relative to remotePath) of backup objects that live inside the sync folder. */
-  protectedRemotePatterns: string[];
+  /**
+   * Patterns (relative to the sync root, both sides) no transfer may touch: the backup objects when the backup folder
+   * lies inside the sync folder, and OpenClaw's own state when it lies inside the workspace (app/locations.ts).
+   */
+  protectedPatterns: string[];
+  /** Why the workspace cannot be synced (it does not exist): a cycle refuses before touching anything. */
+  workspaceMissing?: string;
   env: NodeJS.ProcessEnv;
   log: Logger;
   onStats?: (stats: RcloneStats) => void;
