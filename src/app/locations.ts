@@ -23,6 +23,8 @@ export interface Target {
   keys: string;
   /** Local targets: the folder the config names (local.path, an alias's target); only it may be created. */
   configured?: string;
+  /** The key that names `configured`. */
+  configuredKey?: string;
 }
 
 /** A location of OpenClaw's or the product's own state that must never travel in a sync. */
@@ -184,11 +186,14 @@ function targetKeys(spec: RemoteSpec, folderKeys: string[]): string {
 async function target(remote: ResolvedRemote, spec: RemoteSpec, folderKeys: string[]): Promise<Target> {
   const loc = await locateRemote(remote);
   const configured = spec.local ? realpathish(spec.local.path) : loc.anchor;
+  const block = configKey(spec);
+  const configuredKey = spec.local ? "path" : spec.custom?.rcloneType === "alias" ? "rcloneOptions.remote" : undefined;
   return {
     loc,
     shown: loc.storage === "local" ? loc.path : remote.display,
     keys: targetKeys(spec, folderKeys),
     ...(configured !== undefined ? { configured } : {}),
+    ...(configuredKey ? { configuredKey: block ? `${block}.${configuredKey}` : configuredKey } : spec.configPath ? { configuredKey: `the "${spec.remoteName}" section of ${spec.configPath}` } : {}),
   };
 }
 
@@ -274,13 +279,14 @@ export function missingParentProblem(t: Target | undefined, what: string): strin
   if (!t || t.loc.storage !== "local" || t.configured === undefined) return undefined;
   const folder = t.configured;
   if (existsSync(folder)) {
-    return statSync(folder).isDirectory() ? undefined : `the ${what} folder ${folder} (${t.keys}) is a file, not a folder`;
+    return statSync(folder).isDirectory() ? undefined : `the ${what} folder ${folder} (${t.configuredKey ?? t.keys}) is a file, not a folder`;
   }
   const parent = path.dirname(folder);
   if (existsSync(parent)) return undefined;
+  const key = t.configuredKey ?? t.keys;
   return (
-    `the ${what} folder ${folder} (${t.keys}) does not exist, and neither does ${parent}: is a disk not mounted, or is the path mistyped? ` +
-    `Mount it or fix ${t.keys}; the product creates only the last folder of a target, and only when its parent exists`
+    `the ${what} folder ${folder} (${key}) does not exist, and neither does ${parent}: is a disk not mounted, or is the path mistyped? ` +
+    `Mount it or fix ${key}; the product creates only the last folder of a target, and only when its parent exists`
   );
 }
 

@@ -37,7 +37,7 @@ async function listingFile(dir: string, side: "path1" | "path2"): Promise<string
   return name ? path.join(dir, name) : undefined;
 }
 
-async function priorListing(dir: string, side: "path1" | "path2"): Promise<Map<string, PriorEntry> | undefined> {
+export async function priorListing(dir: string, side: "path1" | "path2"): Promise<Map<string, PriorEntry> | undefined> {
   const file = await listingFile(dir, side);
   return file ? parseBisyncListing(await readFile(file, "utf8")) : undefined;
 }

@@ -7,7 +7,7 @@ import { acquireLock } from "../state/lock.js";
 import { productDir } from "../state/paths.js";
 import { readJson, updateJson } from "../state/state-store.js";
 import { UsageError } from "../util/errors.js";
-import { type BisyncResult, previewResync, type ResyncPreview, runBisync } from "./bisync.js";
+import { type BisyncResult, keepResyncReplacements, previewResync, type ResyncPreview, runBisync } from "./bisync.js";
 import { stopOrphans, recordChild } from "../rclone/orphans.js";
 import { drainOutbox, listOutbox } from "./drain.js";
 import { excludePatterns, INBOX, LOCAL_PRODUCT_DIR, modeExcludedFolders, OUTBOX, REMOTE_TRASH_DIR, toFilterArgs, userExcludes } from "./filters.js";
@@ -17,6 +17,8 @@ import { ingest } from "./ingest.js";
 import { pairKey, rcloneCallOptions, type SyncJob } from "./job.js";
 import { oneWaySync, type OneWayResult } from "./one-way.js";
 import { purgeTrash } from "./trash.js";
+import { type DeleteLimit, type RunHint } from "./guard.js";
+import { foreignNotice, keepForeignRecords } from "./foreign.js";
 
 export type Trigger = "cli" | "interval" | "session_start" | "session_end" | "command";
 
@@ -34,6 +36,8 @@ export interface CycleOptions {
   lockWaitMs?: number;
   /** Live watcher of the local sync root (plugin service): lets an idle cycle skip the local scan. */
   journal?: ChangeJournal;
+  /** `sync --max-delete N|N%`: this run's deletion limit instead of sync.maxDelete. */
+  maxDelete?: DeleteLimit;
 }
 
 export interface CycleReport {
@@ -47,6 +51,9 @@ export interface CycleReport {
   resyncPreview?: ResyncPreview;
   cancelled?: boolean;
   durationMs: number;
+  /** What the user should know beyond the counts (files moved to the trash that nobody asked about, a dry run's
+   * deletion preview, how a resync compared), one line each, for the summary. */
+  notices: string[];
 }
 
 export interface RunRecord {
@@ -65,12 +72,26 @@ export interface RunRecord {
   bytes: number;
 }
 
+/** Files a full compare found only on the remote and moved to the trash (nobody asked for it: status says so). */
+export interface ForeignTrashed {
+  at: string;
+  count: number;
+  /** The first names (rclone's printable form). */
+  paths: string[];
+  /** Where they are kept (the remote's trash folder, shown without secrets); absent when trashDays is 0. */
+  keptIn?: string;
+  /** When the trash purge removes them. */
+  until?: string;
+}
+
 export interface SyncState {
   lastRun?: RunRecord;
   lastSuccess?: string;
   conflicts: string[];
   bootstrapped: Record<string, boolean>;
   lastTrashPurge?: string;
+  /** The latest runs that moved remote-only files to the trash, while those are still kept (newest last). */
+  foreignTrashed?: ForeignTrashed[];
 }
 
 export function syncStateFile(stateDir: string): string {
@@ -107,19 +128,32 @@ async function bootstrap(job: SyncJob, state: SyncState): Promise<void> {
   }
 }
 
+/** How the user runs this cycle again from the command line, for the deletion guard's advice. */
+function runHint(job: SyncJob, opts: CycleOptions): RunHint {
+  if (opts.direction === "push") return { command: "workspace-sync sync --direction push" };
+  if (opts.direction === "pull") return { command: "workspace-sync sync --direction pull --yes" };
+  return job.config.mode === "bisync" ? { command: "workspace-sync sync", percentOnly: true } : { command: "workspace-sync sync" };
+}
+
 async function runMode(job: SyncJob, opts: CycleOptions, report: CycleReport): Promise<void> {
   const changedHint = opts.journal?.take();
   const remoteTrash = job.config.trashDays > 0 ? job.remote.path(REMOTE_TRASH_DIR) : undefined;
   const localTrash = job.config.trashDays > 0 ? path.join(job.localRoot, LOCAL_PRODUCT_DIR, "trash") : undefined;
-  const doPush = (full: boolean) =>
-    push(job, {
+  const hint = runHint(job, opts);
+  const doPush = async (full: boolean) => {
+    const pushed = await push(job, {
       filterArgs: pushFilters(job),
       excludePatterns: pushPatterns(job),
       trashRoot: remoteTrash,
       dryRun: opts.dryRun,
       full,
       changedHint,
+      hint,
     });
+    report.notices.push(...(pushed.guardPreview ?? []));
+    if (pushed.foreign?.length) report.notices.push(foreignNotice(job, pushed, !!opts.dryRun));
+    return pushed;
+  };
 
   if (opts.direction === "push") {
     report.pushed = await doPush(true);
@@ -139,7 +173,9 @@ async function runMode(job: SyncJob, opts: CycleOptions, report: CycleReport): P
       filterArgs: pushFilters(job),
       trashRoot: localTrash,
       dryRun: opts.dryRun,
+      hint,
     });
+    report.notices.push(...(report.pulled.guardPreview ?? []));
     return;
   }
   switch (job.config.mode) {
@@ -157,13 +193,21 @@ async function runMode(job: SyncJob, opts: CycleOptions, report: CycleReport): P
       return;
     }
     case "bisync": {
-      if (opts.resync && !opts.dryRun) {
-        const preview = await previewResync(job);
+      if (opts.maxDelete && "count" in opts.maxDelete) {
+        throw new UsageError("in bisync mode --max-delete takes a percentage (rclone bisync checks each side's deletions as a share of its files), e.g. --max-delete 80%");
+      }
+      const maxDeletePercent = opts.maxDelete && "percent" in opts.maxDelete ? opts.maxDelete.percent : undefined;
+      let preview: ResyncPreview | undefined;
+      if (opts.resync) {
+        preview = await previewResync(job);
         report.resyncPreview = preview;
+        report.notices.push(...resyncNotices(job, preview, !!opts.dryRun));
+      }
+      if (opts.resync && !opts.dryRun && preview) {
         if (!opts.yes) {
           const detail =
             `to the remote: ${preview.toRemote.length} file(s); to the workspace: ${preview.toLocal.length} file(s); ` +
-            `present on both with different contents (workspace version wins): ${preview.differ.length}`;
+            `present on both with different contents (workspace version wins${job.config.trashDays > 0 ? ", the remote one is kept in the trash" : ""}): ${preview.differ.length}`;
           const ok = opts.confirm ? await opts.confirm("Run the bisync resync?", detail) : false;
           if (!ok) {
             if (!opts.confirm) throw new UsageError(`--resync copies files both ways (${detail}); confirm interactively or pass --yes`);
@@ -171,11 +215,30 @@ async function runMode(job: SyncJob, opts: CycleOptions, report: CycleReport): P
             return;
           }
         }
+        const keptIn = await keepResyncReplacements(job, preview.differ);
+        report.bisync = await runBisync(job, { resync: true, force: opts.force, checksum: preview.hashed, maxDeletePercent });
+        if (keptIn) report.bisync.keptIn = keptIn;
+        return;
       }
-      report.bisync = await runBisync(job, { resync: opts.resync, dryRun: opts.dryRun, force: opts.force });
+      report.bisync = await runBisync(job, { resync: opts.resync, dryRun: opts.dryRun, force: opts.force, maxDeletePercent });
+      report.notices.push(...(report.bisync.guardPreview ?? []));
       return;
     }
   }
+}
+
+function resyncNotices(job: SyncJob, p: ResyncPreview, dryRun: boolean): string[] {
+  const lines = [
+    p.hashed
+      ? "resync compared both sides by content (hashes)"
+      : "the remote has no hash in common with the workspace: files of the same size and time are taken as equal (not compared by content)",
+  ];
+  if (p.differ.length) {
+    const shown = p.differ.slice(0, 20).join(", ") + (p.differ.length > 20 ? `, … (${p.differ.length - 20} more)` : "");
+    const kept = job.config.trashDays > 0 ? ` ${dryRun ? "would be" : "are"} kept in ${job.remote.display}/${REMOTE_TRASH_DIR}/ for ${job.config.trashDays} day(s)` : " are not kept (trashDays is 0)";
+    lines.push(`differing (the workspace version wins; the remote versions${kept}): ${shown}`);
+  }
+  return lines;
 }
 
 export async function runSyncCycle(job: SyncJob, opts: CycleOptions = {}): Promise<CycleReport> {
@@ -185,10 +248,14 @@ export async function runSyncCycle(job: SyncJob, opts: CycleOptions = {}): Promi
   const lockFile = syncLockFile(job.stateDir, key);
   const lock = await acquireLock(lockFile, `sync (${opts.trigger ?? "cli"})`, opts.lockWaitMs ?? 0);
   const started = new Date();
-  const report: CycleReport = { mode: job.config.mode, direction: opts.direction, dryRun: !!opts.dryRun, arrived: [], durationMs: 0 };
+  const report: CycleReport = { mode: job.config.mode, direction: opts.direction, dryRun: !!opts.dryRun, arrived: [], durationMs: 0, notices: [] };
   const stateFile = syncStateFile(job.stateDir);
   const childrenFile = `${lockFile}.children`;
-  const jobWithChildTracking: SyncJob = { ...job, onChild: (pid) => recordChild(childrenFile, pid) };
+  const jobWithChildTracking: SyncJob = {
+    ...job,
+    onChild: (pid) => recordChild(childrenFile, pid),
+    ...(opts.maxDelete ? { maxDeleteOverride: opts.maxDelete } : {}),
+  };
   let error: Error | undefined;
   try {
     await stopOrphans(childrenFile, job.log);
@@ -226,6 +293,7 @@ export async function runSyncCycle(job: SyncJob, opts: CycleOptions = {}): Promi
         s.bootstrapped[key] = true;
         if (report.bisync) s.conflicts = report.bisync.conflicts;
       }
+      s.foreignTrashed = keepForeignRecords(s.foreignTrashed, !opts.dryRun ? report.pushed : undefined, job, finished);
     });
     if (!error && !opts.dryRun && job.config.trashDays > 0) await maybePurgeTrash(jobWithChildTracking);
   } finally {

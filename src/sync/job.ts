@@ -6,6 +6,7 @@ import type { ResolvedRemote } from "../rclone/remotes.js";
 import type { RcloneStats } from "../rclone/log-parse.js";
 import { pairId, productDir } from "../state/paths.js";
 import type { Logger } from "../util/logger.js";
+import type { DeleteLimit } from "./guard.js";
 
 export interface SyncJob {
   bin: RcloneBinary;
@@ -20,6 +21,8 @@ export interface SyncJob {
    * lies inside the sync folder, and OpenClaw's own state when it lies inside the workspace (app/locations.ts).
    */
   protectedPatterns: string[];
+  /** `sync --max-delete`: this run's deletion limit instead of sync.maxDelete. */
+  maxDeleteOverride?: DeleteLimit;
   /** Why the workspace cannot be synced (it does not exist): a cycle refuses before touching anything. */
   workspaceMissing?: string;
   env: NodeJS.ProcessEnv;
