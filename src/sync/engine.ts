@@ -201,7 +201,7 @@ async function runMode(job: SyncJob, opts: CycleOptions, report: CycleReport): P
       if (opts.resync) {
         preview = await previewResync(job);
         report.resyncPreview = preview;
-        report.notices.push(...resyncNotices(job, preview, !!opts.dryRun));
+        if (opts.dryRun) report.notices.push(...resyncNotices(job, preview));
       }
       if (opts.resync && !opts.dryRun && preview) {
         if (!opts.yes) {
@@ -218,6 +218,7 @@ async function runMode(job: SyncJob, opts: CycleOptions, report: CycleReport): P
         const keptIn = await keepResyncReplacements(job, preview.differ);
         report.bisync = await runBisync(job, { resync: true, force: opts.force, checksum: preview.hashed, maxDeletePercent });
         if (keptIn) report.bisync.keptIn = keptIn;
+        report.notices.push(...resyncNotices(job, preview, keptIn));
         return;
       }
       report.bisync = await runBisync(job, { resync: opts.resync, dryRun: opts.dryRun, force: opts.force, maxDeletePercent });
@@ -227,7 +228,8 @@ async function runMode(job: SyncJob, opts: CycleOptions, report: CycleReport): P
   }
 }
 
-function resyncNotices(job: SyncJob, p: ResyncPreview, dryRun: boolean): string[] {
+/** How a resync compared the sides and where the remote versions it replaces are kept (`keptIn`: after a real run). */
+function resyncNotices(job: SyncJob, p: ResyncPreview, keptIn?: string): string[] {
   const lines = [
     p.hashed
       ? "resync compared both sides by content (hashes)"
@@ -235,7 +237,8 @@ function resyncNotices(job: SyncJob, p: ResyncPreview, dryRun: boolean): string[
   ];
   if (p.differ.length) {
     const shown = p.differ.slice(0, 20).join(", ") + (p.differ.length > 20 ? `, … (${p.differ.length - 20} more)` : "");
-    const kept = job.config.trashDays > 0 ? ` ${dryRun ? "would be" : "are"} kept in ${job.remote.display}/${REMOTE_TRASH_DIR}/ for ${job.config.trashDays} day(s)` : " are not kept (trashDays is 0)";
+    const trash = keptIn ? `${job.remote.display}/${REMOTE_TRASH_DIR}/${path.posix.basename(keptIn)}` : `${job.remote.display}/${REMOTE_TRASH_DIR}/`;
+    const kept = job.config.trashDays > 0 ? ` ${keptIn ? "are" : "would be"} kept in ${trash} for ${job.config.trashDays} day(s)` : " are not kept (trashDays is 0)";
     lines.push(`differing (the workspace version wins; the remote versions${kept}): ${shown}`);
   }
   return lines;

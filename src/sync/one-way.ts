@@ -18,6 +18,8 @@ export interface OneWayOptions {
   dryRun?: boolean;
   /** How the user runs this again, for the deletion guard's advice. */
   hint: RunHint;
+  /** Called once the guard let the run through, right before rclone changes anything. */
+  beforeTransfer?: () => Promise<void>;
 }
 
 export interface OneWayResult {
@@ -50,6 +52,7 @@ export async function oneWaySync(job: SyncJob, opts: OneWayOptions): Promise<One
     result.guardPreview = describeStoppedDeletions(plan, job.config.maxDelete, opts.destinationSide, opts.hint, job.maxDeleteOverride);
   }
 
+  if (!opts.dryRun) await opts.beforeTransfer?.();
   const args = ["sync", opts.source, opts.destination, ...flags, ...opts.filterArgs];
   if (opts.trashRoot) {
     const stamp = trashStamp();

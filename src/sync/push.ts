@@ -149,7 +149,6 @@ export async function push(job: SyncJob, opts: PushOptions): Promise<PushResult>
   if (opts.full || opts.dryRun || fullDue) {
     // Scan before the transfer: a file changing during the sync then differs from the index next time.
     const before = opts.dryRun ? undefined : (early ?? (await scan()));
-    await dropIndex(pairDir);
     const res = await oneWaySync(job, {
       source: job.localRoot,
       destination: job.remote.path(""),
@@ -158,6 +157,8 @@ export async function push(job: SyncJob, opts: PushOptions): Promise<PushResult>
       trashRoot: opts.trashRoot,
       dryRun: opts.dryRun,
       hint: opts.hint,
+      // Dropped only once the transfer really starts: a run the guard stops (or a dry run) keeps what was pushed.
+      beforeTransfer: () => dropIndex(pairDir),
     });
     if (before) await saveIndex(pairDir, { version: 1, configHash: hash, fullSyncAt: new Date().toISOString(), files: Object.fromEntries(before.files()) }, before.digest);
     const foreign = res.removed.filter((p) => !index?.files[p]);
