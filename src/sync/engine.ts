@@ -221,7 +221,12 @@ async function runMode(job: SyncJob, opts: CycleOptions, report: CycleReport): P
         report.notices.push(...resyncNotices(job, preview, keptIn));
         return;
       }
-      report.bisync = await runBisync(job, { resync: opts.resync, dryRun: opts.dryRun, force: opts.force, maxDeletePercent });
+      if (opts.resync && opts.dryRun) {
+        // The preview is the dry run: rclone's own would add nothing (and fails on a remote folder not made yet).
+        report.bisync = { conflicts: [], resynced: false, dryRun: true };
+        return;
+      }
+      report.bisync = await runBisync(job, { dryRun: opts.dryRun, force: opts.force, maxDeletePercent });
       report.notices.push(...(report.bisync.guardPreview ?? []));
       return;
     }
