@@ -300,11 +300,13 @@ export function missingWorkspaceProblem(ctx: AppContext): string | undefined {
     return `--agent ${o.agent}: there is no such agent — it is not in agents.list and it has no workspace folder (${dir})${known}. Check the name`;
   }
   const from =
-    o === undefined || o.from === "default"
-      ? `OpenClaw's default for ${o?.agent ? `agent ${o.agent}` : "the default agent"}`
-      : o.from === "--workspace" || o.from === "$OPENCLAW_WORKSPACE_DIR"
-        ? o.from
-        : `${o.from} in ${ctx.configFile}`;
+    o === undefined
+      ? "the agent's workspace as OpenClaw resolves it"
+      : o.from === "default"
+        ? `OpenClaw's default for ${o.agent ? `agent ${o.agent}` : "the default agent"}`
+        : o.from === "--workspace" || o.from === "$OPENCLAW_WORKSPACE_DIR"
+          ? o.from
+          : `${o.from} in ${ctx.configFile}`;
   return (
     `the workspace ${dir} (from ${from}) does not exist: is a disk not mounted, or is the path mistyped? ` +
     "Sync never treats a missing workspace as an empty one; create it or point the workspace at the right folder"
