@@ -17,7 +17,7 @@ import { ingest } from "./ingest.js";
 import { pairKey, rcloneCallOptions, type SyncJob } from "./job.js";
 import { oneWaySync, type OneWayResult } from "./one-way.js";
 import { purgeTrash } from "./trash.js";
-import { type DeleteLimit, type RunHint } from "./guard.js";
+import type { DeleteLimit, RunHint } from "./guard.js";
 import { foreignNotice, keepForeignRecords } from "./foreign.js";
 
 export type Trigger = "cli" | "interval" | "session_start" | "session_end" | "command";
@@ -78,10 +78,10 @@ export interface ForeignTrashed {
   count: number;
   /** The first names (rclone's printable form). */
   paths: string[];
-  /** Where they are kept (the remote's trash folder, shown without secrets); absent when trashDays is 0. */
-  keptIn?: string;
+  /** Where they are kept (the remote's trash folder, shown without secrets). */
+  keptIn: string;
   /** When the trash purge removes them. */
-  until?: string;
+  until: string;
 }
 
 export interface SyncState {

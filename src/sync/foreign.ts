@@ -40,17 +40,12 @@ export function foreignNotice(job: SyncJob, pushed: PushResult, dryRun: boolean)
 
 /** The records `status` shows: this run's (when it moved remote-only files) plus earlier ones still in the trash. */
 export function keepForeignRecords(records: ForeignTrashed[] | undefined, pushed: PushResult | undefined, job: SyncJob, now: Date): ForeignTrashed[] {
-  const kept = (records ?? []).filter((r) => r.until !== undefined && Date.parse(r.until) > now.getTime());
-  if (pushed?.foreign?.length) {
-    const keptIn = where(job, pushed);
-    const end = until(job, now);
-    kept.push({
-      at: now.toISOString(),
-      count: pushed.foreign.length,
-      paths: pushed.foreign.slice(0, MAX_NAMES),
-      ...(keptIn ? { keptIn } : {}),
-      ...(end && keptIn ? { until: end } : {}),
-    });
+  const kept = (records ?? []).filter((r) => Date.parse(r.until) > now.getTime());
+  const keptIn = pushed && where(job, pushed);
+  const end = until(job, now);
+  // Without a trash (trashDays 0) there is nothing left to take back: the cycle's summary said they were deleted.
+  if (pushed?.foreign?.length && keptIn && end) {
+    kept.push({ at: now.toISOString(), count: pushed.foreign.length, paths: pushed.foreign.slice(0, MAX_NAMES), keptIn, until: end });
   }
   return kept.slice(-MAX_RECORDS);
 }
@@ -58,10 +53,10 @@ export function keepForeignRecords(records: ForeignTrashed[] | undefined, pushed
 /** One line per record still in the trash, for `status`. */
 export function describeForeignRecords(records: ForeignTrashed[] | undefined, now = new Date()): string[] {
   return (records ?? [])
-    .filter((r) => r.until !== undefined && Date.parse(r.until) > now.getTime())
+    .filter((r) => Date.parse(r.until) > now.getTime())
     .map(
       (r) =>
         `${r.count} file(s) found only on the remote were moved to the trash on ${r.at.slice(0, 16).replace("T", " ")} UTC and are kept in ${r.keptIn} ` +
-        `until ${r.until!.slice(0, 16).replace("T", " ")} UTC: ${r.paths.join(", ")}${r.count > r.paths.length ? ", …" : ""}`,
+        `until ${r.until.slice(0, 16).replace("T", " ")} UTC: ${r.paths.join(", ")}${r.count > r.paths.length ? ", …" : ""}`,
     );
 }
