@@ -11,6 +11,7 @@ import { resolveRemote, type ResolvedRemote, writeRemoteSections } from "../rclo
 import { defaultRcloneConf } from "../state/paths.js";
 import { childEnv } from "../util/child-env.js";
 import { UsageError } from "../util/errors.js";
+import { checkBackupLocations } from "./locations.js";
 import { type AppContext, assertValid, rcloneFor } from "./context.js";
 
 /** The agent id recorded in snapshots when none is given (`--agent`). */
@@ -39,6 +40,8 @@ export interface BackupJobOptions {
   /** Agent id recorded in snapshots (the CLI's --agent). */
   agent?: string;
   signal?: AbortSignal;
+  /** The job will write (backup now, scheduled runs, setup): a backup folder that overlaps badly is refused first. */
+  write?: boolean;
 }
 
 /** Settings and locations only: no rclone, no remote call (`backup status` answers with the remote down). */
@@ -58,6 +61,9 @@ export function buildBackupTarget(ctx: AppContext, opts: BackupJobOptions = {}):
 
 export async function buildBackupJob(ctx: AppContext, opts: BackupJobOptions = {}): Promise<BackupJob> {
   const target = buildBackupTarget(ctx, opts);
+  // A backup folder inside the workspace, or in the sync folder's way, is refused before anything runs; reading
+  // (list, verify, restore on a fresh machine) stays possible.
+  if (opts.write) await checkBackupLocations(ctx, target.remote);
   const bin = await rcloneFor(ctx);
   await writeRemoteSections(target.remote);
   const signal = opts.signal ?? ctx.signal;

@@ -2,6 +2,7 @@
 import { loadConfigFromLocations } from "../config/index.js";
 import { registerConfigSecrets } from "./child-secrets.js";
 import type { ConfigProblem, PluginConfig } from "../config/types.js";
+import type { WorkspaceOrigin } from "../config/index.js";
 import path from "node:path";
 import { productDir } from "../state/paths.js";
 import { findRclone, type RcloneBinary } from "../rclone/binary.js";
@@ -20,6 +21,8 @@ export interface AppContext {
   configExists: boolean;
   stateDir: string;
   workspaceDir: string;
+  /** Where the workspace path came from (standalone CLI); the plugin takes the host's agent workspace. */
+  workspaceOrigin?: WorkspaceOrigin;
   config: PluginConfig;
   problems: ConfigProblem[];
   env: NodeJS.ProcessEnv;
@@ -36,6 +39,7 @@ export async function loadContext(opts: LocationOptions, env: NodeJS.ProcessEnv,
     configExists: loaded.locations.configExists,
     stateDir: loaded.locations.stateDir,
     workspaceDir: loaded.locations.workspaceDir,
+    workspaceOrigin: loaded.locations.workspaceOrigin,
     config: loaded.config,
     problems: loaded.problems,
     env,

@@ -84,3 +84,21 @@ describe("item map", () => {
     expect(r.sources.map((s) => s.archivePath)).toEqual(["external/credentials/oauth"]);
   });
 });
+
+describe("the state dir seen from the workspace item", () => {
+  it("inside the workspace: the workspace item skips it, the state's own items still hold their files", async () => {
+    const nested = { ...layout, workspaceDir: root, stateDir: path.join(root, "state"), configFile: path.join(root, "state", "openclaw.json") };
+    const r = await resolveItems(["workspace", "config", "agents"], nested);
+    const ws = r.sources.find((s) => s.item === "workspace")!;
+    expect(ws.exclude).toContain("/state/**");
+    expect(ws.secret).toBe(false);
+    expect(r.sources.map((s) => s.item).sort()).toEqual(["agents", "config", "workspace"]);
+    expect(r.secretItems.sort()).toEqual(["agents", "config"]);
+  });
+
+  it("the workspace is the state dir: the workspace item holds credentials (the plaintext rule sees it)", async () => {
+    const same = { ...layout, workspaceDir: layout.stateDir };
+    const r = await resolveItems(["workspace"], same);
+    expect(r.secretItems).toEqual(["workspace"]);
+  });
+});

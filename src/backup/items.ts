@@ -4,6 +4,7 @@
 import { lstat, readdir, realpath } from "node:fs/promises";
 import path from "node:path";
 import type { BackupItem } from "../config/types.js";
+import { makeExcluder } from "../rclone/glob.js";
 
 export interface LiveLayout {
   stateDir: string;
@@ -127,12 +128,28 @@ export interface ResolvedItems {
   missingItems: BackupItem[];
 }
 
+/**
+ * The state dir seen from the workspace item: skipped when it lies inside the workspace (the state's own items
+ * capture it, SQLite included); when it is the workspace itself the workspace item holds credentials.
+ */
+async function stateInWorkspace(layout: LiveLayout): Promise<{ exclude: string[]; secret: boolean }> {
+  const real = async (p: string) => realpath(p).catch(() => path.resolve(p));
+  const ws = await real(layout.workspaceDir);
+  const st = await real(layout.stateDir);
+  if (st === ws) return { exclude: [], secret: true };
+  if (!inside(st, ws)) return { exclude: [], secret: false };
+  const rel = posix(path.relative(ws, st)).replace(/[\\*?[\]{}]/g, "\\$&");
+  return { exclude: [`/${rel}/**`], secret: false };
+}
+
 export async function resolveItems(include: readonly BackupItem[], layout: LiveLayout): Promise<ResolvedItems> {
   const sources: ItemSource[] = [];
   const missing: ResolvedItems["missing"] = [];
   const seen = new Set<string>();
+  const nestedState = await stateInWorkspace(layout);
   for (const item of include) {
-    for (const c of ITEM_MAP[item]) {
+    for (const c0 of ITEM_MAP[item]) {
+      const c = item === "workspace" ? { ...c0, exclude: [...(c0.exclude ?? []), ...nestedState.exclude], secret: c0.secret || nestedState.secret } : c0;
       for (const livePath of await expand(baseOf(c, layout), c.rel)) {
         const key = `${item}\0${livePath}`;
         if (seen.has(key)) continue;
@@ -163,12 +180,22 @@ export async function resolveItems(include: readonly BackupItem[], layout: LiveL
   return { sources: dedupSources(sources), missing, secretItems, missingItems };
 }
 
+/** True when `p` lies in a folder the enclosing source `o` leaves out (then `o` does not hold it). */
+function excludedBy(o: ItemSource, p: string): boolean {
+  const rel = posix(path.relative(path.resolve(o.livePath), p));
+  const excluder = makeExcluder(o.exclude);
+  const parts = rel.split("/");
+  for (let i = 1; i <= parts.length; i++) if (excluder.dir(parts.slice(0, i).join("/"))) return true;
+  return excluder.file(rel);
+}
+
 /** Keeps each location once: a source inside (or equal to) an earlier-kept or enclosing source is dropped. */
 export function dedupSources(sources: ItemSource[]): ItemSource[] {
   const kept: ItemSource[] = [];
   for (const s of sources) {
     const p = path.resolve(s.livePath);
-    if (sources.some((o) => o !== s && o.type === "dir" && p !== path.resolve(o.livePath) && inside(p, path.resolve(o.livePath)))) continue;
+    const enclosed = (o: ItemSource) => o !== s && o.type === "dir" && p !== path.resolve(o.livePath) && inside(p, path.resolve(o.livePath)) && !excludedBy(o, p);
+    if (sources.some(enclosed)) continue;
     if (kept.some((o) => path.resolve(o.livePath) === p)) continue;
     kept.push(s);
   }

@@ -25,10 +25,21 @@ export interface WalkEntry {
 
 const inside = (child: string, parent: string) => child !== parent && child.startsWith(parent.endsWith(path.sep) ? parent : parent + path.sep);
 
-/** Drops items whose root lies inside another item's root (the outer item already holds it). */
+/** True when `root` lies in a folder `outer` leaves out (the state dir inside the workspace item). */
+function excludedFrom(outer: ArchiveItem, outerRoot: string, root: string): boolean {
+  const excluder = makeExcluder(outer.exclude ?? []);
+  const parts = path.relative(outerRoot, root).split(path.sep);
+  for (let i = 1; i <= parts.length; i++) if (excluder.dir(parts.slice(0, i).join("/"))) return true;
+  return false;
+}
+
+/** Drops items whose root lies inside another item's root (the outer item already holds it, unless it excludes it). */
 export function dedupItems(items: ArchiveItem[]): ArchiveItem[] {
   const roots = items.map((i) => path.resolve(i.root));
-  return items.filter((_, idx) => !roots.some((r, j) => j !== idx && (inside(roots[idx]!, r) || (r === roots[idx] && j < idx))));
+  return items.filter(
+    (_, idx) =>
+      !roots.some((r, j) => j !== idx && ((inside(roots[idx]!, r) && !excludedFrom(items[j]!, r, roots[idx]!)) || (r === roots[idx] && j < idx))),
+  );
 }
 
 const YIELD_EVERY = 500;

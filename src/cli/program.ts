@@ -85,6 +85,7 @@ export function addCommands(program: Command, deps: ProgramDeps): Command {
     .option("--resync", "bisync only: establish the baseline (shows a preview and asks first)")
     .option("--force", "bisync only: go past rclone's \"all files changed\" safety stop for this run")
     .option("-y, --yes", "confirm destructive steps (pull, resync) without asking")
+    .option("--max-delete <N|N%>", "let this one run delete up to N files (or N% of the destination's) instead of sync.maxDelete")
     .option("--json", "machine-readable report on stdout")
     .action(async (flags, cmd: Command) => (await commands.sync()).syncCommand(await context(cmd), { ...flags, quiet: cmd.optsWithGlobals<GlobalFlags>().quiet }));
 

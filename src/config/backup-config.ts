@@ -1,11 +1,12 @@
 // The validated backup settings → BackupConfig: its remote (shared with sync or its own), defaults and the
 // encryption rules (no key, two keys, or credentials stored in plain text).
-import { expandHome, type Env } from "./home.js";
+import { expandHome, type Env, homeDir } from "./home.js";
 import { buildRemote, withHome } from "./remote-spec.js";
 import { DEFAULT_REMOTE_NAME, has, keyOf, type RawBackup, type RawSync, type Section } from "./sections.js";
 import { syncExcludes, syncProvider } from "./sync-config.js";
 import type { BackupConfig, BackupItem, RemoteSpec } from "./types.js";
 import type { WalkContext } from "./walk.js";
+import { configKey, recordKey } from "./config-keys.js";
 
 export const DEFAULT_BACKUP_INCLUDE: BackupItem[] = ["workspace", "config", "cron", "memory"];
 /** Backup items that hold credentials: never stored unencrypted unless the user says so. */
@@ -134,6 +135,7 @@ function pickBackupRemote(
   if (provider === inheritedFromSync && !ownBlock && !has(backup, "configPath") && !has(backup, "remoteName")) {
     if (!syncRemote) return undefined; // why it is missing was reported with the sync settings
     const { crypt: _crypt, ...shared } = syncRemote; // backups carry their own encryption, never the sync crypt
+    recordKey(shared, configKey(syncRemote));
     return shared;
   }
 
@@ -178,6 +180,7 @@ function pickBackupRemote(
       remoteName,
       configPath: configPath !== undefined ? expandHome(configPath, env) : undefined,
       bucketElsewhere: has(backup, "bucket"),
+      home: homeDir(env),
     },
     ctx,
   );

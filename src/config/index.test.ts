@@ -79,7 +79,7 @@ describe("loadConfigFromLocations", () => {
       file,
       JSON.stringify({
         agents: { list: [{ id: "main" }, { id: "ops", workspace: "/srv/ops" }] },
-        plugins: { entries: { "openclaw-workspace-sync": { config: { provider: "local", mode: "mirror", local: { path: "/mnt" } } } } },
+        plugins: { entries: { "openclaw-workspace-sync": { config: { provider: "local", mode: "mirror", local: { path: "/mnt/nas" } } } } },
       }),
     );
     const r = await loadConfigFromLocations({ config: file, agent: "ops" }, env());

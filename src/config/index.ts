@@ -11,7 +11,7 @@ export type { Env } from "./home.js";
 export { expandHome, resolveUserPath } from "./home.js";
 export { parseJson5, Json5SyntaxError } from "./json5.js";
 export { DEFAULT_BACKUP_INCLUDE, loadPluginConfig, type LoadResult } from "./load.js";
-export { type LocateOptions, type Locations, normalizeAgentId, PLUGIN_CONFIG_KEY, PLUGIN_ID, resolveLocations } from "./locate.js";
+export { type LocateOptions, type Locations, normalizeAgentId, type WorkspaceOrigin, PLUGIN_CONFIG_KEY, PLUGIN_ID, resolveLocations } from "./locate.js";
 export { redactConfig, REDACTED } from "./redact.js";
 export { mergeEnv, parseDotEnv, readDotEnv, resolveVars, type ResolvedVars } from "./resolve-vars.js";
 export { isSecretKey, isSecretPath, MAX_TIMER_SECONDS } from "./schema.js";

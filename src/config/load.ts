@@ -71,7 +71,9 @@ export function loadPluginConfig(pluginRaw: unknown, env: Env): LoadResult {
     const i = order.indexOf(key.split(/[.[]/)[0] ?? "");
     return i < 0 ? order.length : i;
   };
-  const sorted = problems.map((p, i) => ({ p, i })).sort((a, b) => rank(a.p.key) - rank(b.p.key) || a.i - b.i);
+  // A block shared by sync and backup is checked for both: say each problem once.
+  const unique = problems.filter((p, i) => problems.findIndex((q) => q.key === p.key && q.message === p.message) === i);
+  const sorted = unique.map((p, i) => ({ p, i })).sort((a, b) => rank(a.p.key) - rank(b.p.key) || a.i - b.i);
   return { config, problems: sorted.map((x) => x.p) };
 }
 

@@ -32,6 +32,19 @@ export interface Locations {
   configError?: string;
   /** The agent whose workspace was chosen (normalised like OpenClaw: lower case). */
   agentId?: string;
+  /** Where the workspace path came from, for messages about a workspace that does not exist. */
+  workspaceOrigin: WorkspaceOrigin;
+}
+
+export interface WorkspaceOrigin {
+  /** The flag, variable or key that named the workspace ("default" = OpenClaw's <stateDir>/workspace[-<agent>]). */
+  from: "--workspace" | "$OPENCLAW_WORKSPACE_DIR" | "agents.list" | "agents.defaults.workspace" | "default";
+  /** --agent as given (normalised). */
+  agent?: string;
+  /** The agent is listed in openclaw.json (or is the default agent). */
+  agentListed: boolean;
+  /** Agent ids listed in openclaw.json. */
+  knownAgents: string[];
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -89,26 +102,32 @@ function workspaceFor(
   env: Env,
   root: Record<string, unknown>,
   stateDir: string,
-): { dir: string; agentId?: string } {
-  const flag = given(opts.workspace);
-  if (flag) return { dir: resolveUserPath(flag, env) };
+): { dir: string; agentId?: string; origin: WorkspaceOrigin } {
   const entries = agentEntries(root);
   const defaultId = defaultAgentId(entries);
   const agentId = given(opts.agent) ? normalizeAgentId(opts.agent!) : undefined;
   const isDefault = agentId === undefined || agentId === defaultId;
+  const origin = (from: WorkspaceOrigin["from"]): WorkspaceOrigin => ({
+    from,
+    ...(agentId !== undefined ? { agent: agentId } : {}),
+    agentListed: isDefault || entries.some((e) => e.id === agentId),
+    knownAgents: entries.map((e) => e.id),
+  });
+  const flag = given(opts.workspace);
+  if (flag) return { dir: resolveUserPath(flag, env), origin: origin("--workspace") };
   // $OPENCLAW_WORKSPACE_DIR names the default agent's workspace; another agent keeps its own.
   const envDir = given(env.OPENCLAW_WORKSPACE_DIR);
-  if (envDir && isDefault) return { dir: resolveUserPath(envDir, env), agentId };
+  if (envDir && isDefault) return { dir: resolveUserPath(envDir, env), agentId, origin: origin("$OPENCLAW_WORKSPACE_DIR") };
   if (agentId !== undefined) {
     const own = entries.find((e) => e.id === agentId)?.workspace;
-    if (own) return { dir: resolveUserPath(own, env), agentId };
+    if (own) return { dir: resolveUserPath(own, env), agentId, origin: origin("agents.list") };
   }
   if (isDefault) {
     const configured = nonEmptyString(pick(root, "agents", "defaults", "workspace"));
-    if (configured) return { dir: resolveUserPath(configured, env), agentId };
-    return { dir: path.join(stateDir, "workspace"), agentId };
+    if (configured) return { dir: resolveUserPath(configured, env), agentId, origin: origin("agents.defaults.workspace") };
+    return { dir: path.join(stateDir, "workspace"), agentId, origin: origin("default") };
   }
-  return { dir: path.join(stateDir, `workspace-${agentId}`), agentId };
+  return { dir: path.join(stateDir, `workspace-${agentId}`), agentId, origin: origin("default") };
 }
 
 async function readRoot(file: string): Promise<{ exists: boolean; root: Record<string, unknown>; error?: string }> {
@@ -145,12 +164,13 @@ export async function resolveLocations(opts: LocateOptions, env: Env): Promise<L
   const configFile = configFlag ? resolveUserPath(configFlag, env) : path.join(stateDir, "openclaw.json");
 
   const { exists, root, error } = await readRoot(configFile);
-  const { dir, agentId } = workspaceFor(opts, env, root, stateDir);
+  const { dir, agentId, origin } = workspaceFor(opts, env, root, stateDir);
   return {
     configFile,
     configExists: exists,
     stateDir,
     workspaceDir: dir,
+    workspaceOrigin: origin,
     rawRoot: root,
     pluginRaw: pick(root, "plugins", "entries", PLUGIN_ID, "config"),
     ...(error ? { configError: error } : {}),

@@ -1,5 +1,7 @@
 // A provider block (own, shared or absent) → the RemoteSpec the rclone layer writes, or the reason it cannot be built.
 import { expandHome, type Env } from "./home.js";
+import { SYSTEM_FOLDER_ADVICE, systemFolderReason } from "./system-folders.js";
+import { recordKey } from "./config-keys.js";
 import type { BlockName } from "./schema.js";
 import { type Blocks, failed, keyOf, type Section } from "./sections.js";
 import type { CryptBlock, CustomBlock, DropboxBlock, GdriveBlock, LocalBlock, OnedriveBlock, ProviderName, RemoteSpec, S3Block } from "./types.js";
@@ -19,6 +21,8 @@ export interface RemoteRequest {
   cryptGiven?: boolean;
   /** A bucket given outside the s3 block (backup.bucket). */
   bucketElsewhere?: boolean;
+  /** The user's home folder (a local target may not be the home folder itself). */
+  home?: string;
 }
 
 function blockHint(provider: BlockName): string {
@@ -61,12 +65,18 @@ export function buildRemote(req: RemoteRequest, ctx: WalkContext): RemoteSpec | 
   }
   if (failed(ctx, req.blockKey)) return undefined;
   const spec: RemoteSpec = { provider, remoteName: req.remoteName };
+  recordKey(spec, req.blockKey);
   if (req.configPath) spec.configPath = req.configPath;
   if (req.crypt) spec.crypt = req.crypt;
   switch (provider) {
     case "local": {
       const b = block as Partial<LocalBlock>;
       if (!b.path) return undefined;
+      const reason = systemFolderReason(b.path, req.home);
+      if (reason) {
+        ctx.problems.push({ key: `${req.blockKey}.path`, message: `${reason}: ${SYSTEM_FOLDER_ADVICE}` });
+        return undefined;
+      }
       spec.local = { path: b.path };
       break;
     }

@@ -345,6 +345,7 @@ export const SYNC_SPEC = obj({
   configPath: absolutePath("your rclone.conf"),
   conflictResolve: oneOf(CONFLICT_RESOLVE),
   exclude: excludeList(),
+  excludeSecrets: bool(),
   copySymlinks: bool(),
   ingest: bool(),
   ingestPath: relativePath({ allowEmpty: false, what: "the synced folder" }),

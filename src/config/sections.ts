@@ -42,6 +42,7 @@ export interface RawSync extends Blocks {
   configPath?: string;
   conflictResolve?: ConflictResolve;
   exclude?: string[];
+  excludeSecrets?: boolean;
   copySymlinks?: boolean;
   ingest?: boolean;
   ingestPath?: string;

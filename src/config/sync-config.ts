@@ -1,9 +1,10 @@
 // The validated sync settings → SyncConfig with its defaults, and the sync remote (also shared by backups).
-import { expandHome, type Env } from "./home.js";
+import { expandHome, type Env, homeDir } from "./home.js";
 import { buildRemote, withHome } from "./remote-spec.js";
 import { DEFAULT_REMOTE_NAME, failed, has, keyOf, type RawSync, type Section } from "./sections.js";
 import { type CryptBlock, DEFAULT_EXCLUDES, type ProviderName, type RemoteSpec, type SyncConfig } from "./types.js";
 import type { WalkContext } from "./walk.js";
+import { recordKey } from "./config-keys.js";
 
 // Keys that only make sense when sync runs: giving them without a provider means sync was meant to be on.
 const SYNC_INTENT = ["mode", "remotePath", "localPath", "interval", "onSessionStart", "onSessionEnd", "ingest", "notifyOnInbox", "crypt"];
@@ -34,6 +35,7 @@ export function buildSyncRemote(sync: Section<RawSync>, ctx: WalkContext, env: E
       configPath: has(sync, "configPath") ? expandHome(sync.valid.configPath ?? "/", env) : undefined,
       crypt,
       cryptGiven: has(sync, "crypt"),
+      home: homeDir(env),
     },
     ctx,
   );
@@ -56,7 +58,7 @@ export function buildSync(sync: Section<RawSync>, remote: RemoteSpec | undefined
   if (v.provider === "off") return undefined;
   if (!has(sync, "mode")) ctx.problems.push({ key: keyOf(sync, "mode"), message: `is required when sync is configured: choose ${MODE_HELP}` });
   if (!v.provider || !v.mode || !remote) return undefined;
-  return {
+  const config: SyncConfig = {
     remote,
     mode: v.mode,
     remotePath: v.remotePath ?? "openclaw-share",
@@ -67,6 +69,7 @@ export function buildSync(sync: Section<RawSync>, remote: RemoteSpec | undefined
     onSessionEnd: v.onSessionEnd ?? false,
     conflictResolve: v.conflictResolve ?? "newer",
     exclude: syncExcludes(sync),
+    excludeSecrets: v.excludeSecrets ?? true,
     copySymlinks: v.copySymlinks ?? false,
     ingest: v.ingest ?? false,
     ingestPath: v.ingestPath ?? "inbox",
@@ -75,6 +78,8 @@ export function buildSync(sync: Section<RawSync>, remote: RemoteSpec | undefined
     trashDays: v.trashDays ?? 7,
     fullSyncInterval: v.fullSyncInterval ?? 86_400,
   };
+  recordKey(config, sync.prefix);
+  return config;
 }
 
 /**

@@ -101,6 +101,8 @@ export interface SyncConfig {
   onSessionEnd: boolean;
   conflictResolve: ConflictResolve;
   exclude: string[];
+  /** Keep secret-looking files (SSH and TLS private keys, .netrc, cloud credentials) out of every transfer. */
+  excludeSecrets: boolean;
   copySymlinks: boolean;
   ingest: boolean;
   ingestPath: string;

@@ -54,7 +54,7 @@ export const defaultRunners: JobRunners = {
   },
   async backup(ctx, trigger, force, signal) {
     const [{ buildBackupJob }, { runBackup }] = await Promise.all([import("../app/backup-job.js"), import("../backup/index.js")]);
-    const outcome: BackupOutcome = await runBackup(await buildBackupJob(ctx, { signal }), { trigger, force, lockWaitMs: SERVICE_LOCK_WAIT_MS });
+    const outcome: BackupOutcome = await runBackup(await buildBackupJob(ctx, { signal, write: true }), { trigger, force, lockWaitMs: SERVICE_LOCK_WAIT_MS });
     if (outcome.skipped) return { skipped: true, summary: `backup skipped: ${outcome.reason ?? "nothing changed since the last snapshot"}` };
     return { summary: outcome.snapshot ? `backup ${outcome.snapshot} (${outcome.short_id}) committed` : "backup done" };
   },

@@ -5,12 +5,13 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { makeExcluder } from "./glob.js";
 
-const PATTERNS = ["**/.DS_Store", ".git/**", "node_modules/**", "**/__pycache__/**", ".env*", "*.log", "/_inbox/**", "/build/*.o", "data/{a,b}?.csv", "[x-z]*.tmp", "docs/*/draft.md"];
+const PATTERNS = ["**/.DS_Store", ".git/**", "node_modules/**", "**/__pycache__/**", ".env*", "*.log", "/_inbox/**", "/build/*.o", "data/{a,b}?.csv", "[x-z]*.tmp", "docs/*/draft.md", "id_*[^b]", "n[!o]te.txt"];
 const FILES = [
   ".DS_Store", "a/.DS_Store", ".git/HEAD", "sub/.git/config", "node_modules/x/i.js", "pkg/node_modules/y.js",
   "src/__pycache__/m.pyc", ".env", ".env.local", "sub/.envrc", "x.log", "deep/y.log", "log.txt", "_inbox/r.txt",
   "sub/_inbox/r.txt", "build/a.o", "build/sub/b.o", "data/a1.csv", "data/c1.csv", "data/b22.csv", "y1.tmp",
-  "a.tmp", "docs/v1/draft.md", "docs/v1/x/draft.md", "keep.md", "dir with space/file (1).txt",
+  "a.tmp", "docs/v1/draft.md", "docs/v1/x/draft.md", "keep.md", "dir with space/file (1).txt", "id_rsa", "id_rsa.pub", "sub/id_ed25519",
+  "note.txt", "n!te.txt", "nate.txt",
 ];
 
 describe("rclone glob semantics", () => {

@@ -3,7 +3,8 @@
 // every transfer, and the randomized equivalence test compares against full rclone syncs).
 //   /x   anchored at the root        x    matches at any directory level (after a "/")
 //   *    any run of non-"/" chars    **   anything, "/" included
-//   ?    one non-"/" char            [..] character class     {a,b} alternatives     \c literal c
+//   ?    one non-"/" char            [..] character class ([^..] negates, as in a Go regexp)
+//   {a,b} alternatives             \c literal c
 
 export function rcloneGlobToRegExp(glob: string): RegExp {
   let re = "";
@@ -37,9 +38,8 @@ export function rcloneGlobToRegExp(glob: string): RegExp {
       const end = glob.indexOf("]", i + 1);
       if (end === -1) re += "\\[";
       else {
-        let cls = glob.slice(i + 1, end);
-        if (cls.startsWith("!")) cls = `^${cls.slice(1)}`;
-        re += `[${cls.replace(/\\/g, "\\\\")}]`;
+        // rclone copies a class into its Go regexp as written: "[^a]" negates, "[!a]" is "!" or "a".
+        re += `[${glob.slice(i + 1, end)}]`;
         i = end + 1;
         continue;
       }

@@ -4,7 +4,7 @@ import { readFile } from "node:fs/promises";
 import type { RemoteSpec } from "../config/types.js";
 import { writeFileAtomic } from "../util/atomic-file.js";
 import { type ConfSection, updateSections } from "./conf-file.js";
-import { obscure, reveal } from "./obscure.js";
+import { obscure, obscureOnce, reveal } from "./obscure.js";
 
 export interface ResolvedRemote {
   /** rclone.conf passed to every rclone call for this remote. */
@@ -28,8 +28,19 @@ export const OAUTH_TYPES: ReadonlySet<string> = new Set(["dropbox", "drive", "on
 /** Options `workspace-sync authorize` writes into an OAuth section, kept when the config does not set them. */
 export const AUTHORIZED_KEYS: ReadonlySet<string> = new Set(["token", "drive_id", "drive_type"]);
 
-// rclone backend options that hold passwords and must be stored obscured.
-const PASSWORD_OPTIONS = new Set(["pass", "password", "password2", "key_file_pass", "sas_url_pass"]);
+// rclone backend options that hold passwords and must be stored obscured (IsPassword in rclone's backends).
+const PASSWORD_OPTIONS = new Set([
+  "pass",
+  "password",
+  "password2",
+  "key_file_pass",
+  "sas_url_pass",
+  "api_password",
+  "file_password",
+  "folder_password",
+  "library_key",
+  "mailbox_password",
+]);
 
 function joinRemotePath(...parts: (string | undefined)[]): string {
   return parts
@@ -51,7 +62,8 @@ function stringOptions(options: Record<string, string | number | boolean>): Conf
   const out: ConfSection = {};
   for (const [key, value] of Object.entries(options)) {
     const text = String(value);
-    out[key] = PASSWORD_OPTIONS.has(key) ? obscure(text) : text;
+    // Given obscured (copied from an existing rclone.conf) or plain: obscured exactly once, as `rclone config create` does.
+    out[key] = PASSWORD_OPTIONS.has(key) ? obscureOnce(text) : text;
   }
   return out;
 }

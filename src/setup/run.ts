@@ -250,7 +250,7 @@ async function firstBackup(d: SetupDeps, ctx: AppContext): Promise<void> {
     return;
   }
   const spin = d.ui.spinner("First backup");
-  const outcome = await buildBackupJob(ctx)
+  const outcome = await buildBackupJob(ctx, { write: true })
     .then((job) => runBackup(job, { trigger: "cli", force: true }))
     .catch((err: Error) => {
       spin.fail(err.message);

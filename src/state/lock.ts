@@ -5,6 +5,7 @@ import { BusyFailure } from "../util/errors.js";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
+import { writeFailure } from "../util/atomic-file.js";
 import os from "node:os";
 import path from "node:path";
 
@@ -69,8 +70,14 @@ export interface Lock {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function tryCreate(file: string, info: LockInfo): Promise<boolean> {
+  let handle;
   try {
-    const handle = await open(file, "wx", 0o600);
+    handle = await open(file, "wx", 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw writeFailure(file, err);
+  }
+  try {
     try {
       await handle.writeFile(JSON.stringify(info));
       await handle.sync();
@@ -79,8 +86,9 @@ async function tryCreate(file: string, info: LockInfo): Promise<boolean> {
     }
     return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw err;
+    // A lock we could not fill (disk full) must not stay behind looking like someone else's.
+    await rm(file, { force: true }).catch(() => {});
+    throw writeFailure(file, err);
   }
 }
 

@@ -14,7 +14,7 @@ import path from "node:path";
 import { Writable } from "node:stream";
 import { writeFileAtomic } from "../util/atomic-file.js";
 import { runRclone, RcloneError } from "../rclone/runner.js";
-import type { SyncJob } from "./job.js";
+import { rcloneCallOptions, type SyncJob } from "./job.js";
 import { type ListedFile, listFiles } from "../rclone/listing.js";
 
 interface PriorEntry {
@@ -37,7 +37,7 @@ async function listingFile(dir: string, side: "path1" | "path2"): Promise<string
   return name ? path.join(dir, name) : undefined;
 }
 
-async function priorListing(dir: string, side: "path1" | "path2"): Promise<Map<string, PriorEntry> | undefined> {
+export async function priorListing(dir: string, side: "path1" | "path2"): Promise<Map<string, PriorEntry> | undefined> {
   const file = await listingFile(dir, side);
   return file ? parseBisyncListing(await readFile(file, "utf8")) : undefined;
 }
@@ -79,7 +79,7 @@ async function hashRemote(job: SyncJob, target: string, limit?: number): Promise
       cb();
     },
   });
-  const res = await runRclone(job.bin, { args, configPath: job.remote.configPath, env: job.env, stdout: { pipe: sink }, signal: job.signal, onSpawn: job.onChild });
+  const res = await runRclone(job.bin, { args, ...rcloneCallOptions(job), stdout: { pipe: sink } });
   if (res.code !== 0) throw new RcloneError("cat", res);
   return hash.digest("hex");
 }
@@ -96,10 +96,7 @@ async function sameOnBoth(job: SyncJob, workdir: string, rels: string[]): Promis
   await runRclone(job.bin, {
     // --files-from-raw takes no other filter: the candidates were listed with the pair's filters already.
     args: ["check", job.localRoot, job.remote.path(""), "--files-from-raw", list, "--download", "--match", match],
-    configPath: job.remote.configPath,
-    env: job.env,
-    signal: job.signal,
-    onSpawn: job.onChild,
+    ...rcloneCallOptions(job),
   });
   const text = await readFile(match, "utf8").catch(() => "");
   const wanted = new Set(listable);
@@ -111,12 +108,12 @@ export async function healInterruptedBisync(job: SyncJob, workdir: string, filte
   const prior1 = await priorListing(workdir, "path1");
   const prior2 = await priorListing(workdir, "path2");
   if (!prior1 || !prior2) return [];
-  const common = { configPath: job.remote.configPath, env: job.env, signal: job.signal, filterArgs, onSpawn: job.onChild };
+  const common = { ...rcloneCallOptions(job), filterArgs };
   const [local, remote] = await Promise.all([listFiles(job.bin, job.localRoot, common), listFiles(job.bin, job.remote.path(""), common)]);
   const healed: string[] = [];
   const equalSize: string[] = [];
   const deleteRemote = async (rel: string) => {
-    const res = await runRclone(job.bin, { args: ["deletefile", job.remote.path(rel)], configPath: job.remote.configPath, env: job.env, signal: job.signal, onSpawn: job.onChild });
+    const res = await runRclone(job.bin, { args: ["deletefile", job.remote.path(rel)], ...rcloneCallOptions(job) });
     if (res.code !== 0) throw new RcloneError("deletefile", res);
   };
   for (const [rel, l] of local) {

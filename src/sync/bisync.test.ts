@@ -17,7 +17,7 @@ async function job(version: string, conflictResolve: SyncConfig["conflictResolve
     localRoot: "/ws",
     remote: resolveRemote({ provider: "local", remoteName: "cloud", local: { path: "/remote" } }, "share", "/tmp/none.conf"),
     stateDir: "/state",
-    protectedRemotePatterns: [],
+    protectedPatterns: [],
     env: {},
     log: silentLogger,
   };

@@ -11,9 +11,10 @@ import { OperationError } from "../util/errors.js";
 import type { SyncJob } from "./job.js";
 import { pairStateDir, rcloneCallOptions, transferStats } from "./job.js";
 import { listFiles } from "../rclone/listing.js";
-import { anchored, LOCAL_PRODUCT_DIR, modeExcludedFolders, REMOTE_TRASH_DIR } from "./filters.js";
+import { anchored, LOCAL_PRODUCT_DIR, modeExcludedFolders, REMOTE_TRASH_DIR, userExcludes } from "./filters.js";
 import { walkFiles } from "./place.js";
-import { healInterruptedBisync } from "./bisync-heal.js";
+import { healInterruptedBisync, priorListing } from "./bisync-heal.js";
+import { describeStoppedDeletions, guardStops } from "./guard.js";
 import { trashStamp } from "./trash.js";
 import type { RcloneBinary } from "../rclone/binary.js";
 
@@ -30,14 +31,25 @@ export class ResyncRequiredError extends OperationError {
 export interface ResyncPreview {
   toRemote: string[];
   toLocal: string[];
-  /** Present on both sides with different size: the workspace (Path1) version wins a resync. */
+  /**
+   * Present on both sides with different contents: the workspace (Path1) version wins a resync, and the remote one
+   * is kept in the trash first. Compared by hash where both sides have one in common, else by size and time.
+   */
   differ: string[];
+  /** Contents compared by hash; false when the remote has no hash in common with the workspace. */
+  hashed: boolean;
 }
 
 export interface BisyncResult {
   conflicts: string[];
   resynced: boolean;
   dryRun: boolean;
+  /** Dry run: what bisync would delete on each side (rclone's plan). */
+  deletes?: { remote: string[]; workspace: string[] };
+  /** Dry run: the deletion guard (rclone's --max-delete per side) would stop the real run; the preview lines. */
+  guardPreview?: string[];
+  /** Resync: where the remote versions it replaced were kept. */
+  keptIn?: string;
 }
 
 function workdir(job: SyncJob): string {
@@ -47,8 +59,8 @@ function workdir(job: SyncJob): string {
 /** The patterns bisync must not touch, as an rclone filters file. */
 export function bisyncFilters(job: SyncJob): string {
   const lines = modeExcludedFolders("bisync", false, "").map((f) => `- ${anchored(f)}`);
-  for (const p of job.protectedRemotePatterns) lines.push(`- ${p}`);
-  for (const p of job.config.exclude) lines.push(`- ${p}`);
+  for (const p of job.protectedPatterns) lines.push(`- ${p}`);
+  for (const p of userExcludes(job.config)) lines.push(`- ${p}`);
   return lines.join("\n") + "\n";
 }
 
@@ -82,17 +94,75 @@ async function clearStaleBisyncLocks(dir: string): Promise<void> {
   }
 }
 
-export async function previewResync(job: SyncJob): Promise<ResyncPreview> {
+async function writeFilters(job: SyncJob): Promise<string> {
   const filtersFile = path.join(workdir(job), "filters.txt");
-  await mkdir(workdir(job), { recursive: true });
+  await mkdir(workdir(job), { recursive: true, mode: 0o700 });
   await writeFile(filtersFile, bisyncFilters(job), { mode: 0o600 });
-  const common = { configPath: job.remote.configPath, env: job.env, signal: job.signal, extraArgs: ["--filter-from", filtersFile], onSpawn: job.onChild };
-  const [local, remote] = await Promise.all([listFiles(job.bin, job.localRoot, common), listFiles(job.bin, job.remote.path(""), common)]);
-  return {
-    toRemote: [...local.keys()].filter((p) => !remote.has(p)).sort(),
-    toLocal: [...remote.keys()].filter((p) => !local.has(p)).sort(),
-    differ: [...local.keys()].filter((p) => remote.has(p) && remote.get(p)!.size !== local.get(p)!.size).sort(),
-  };
+  return filtersFile;
+}
+
+/**
+ * What a resync would do, from `rclone check` (sizes and, where both sides have one, hashes: a file of the same size
+ * and time but other bytes is not "unchanged"). Without a common hash, equal sizes with different times count as
+ * different too: the resync copies those over.
+ */
+export async function previewResync(job: SyncJob): Promise<ResyncPreview> {
+  const filtersFile = await writeFilters(job);
+  const combined = path.join(workdir(job), "resync-check.txt");
+  await rm(combined, { force: true });
+  let hashed = true;
+  const res = await runRclone(job.bin, {
+    args: ["check", job.localRoot, job.remote.path(""), "--combined", combined, "--filter-from", filtersFile, ...(job.remote.isBucketStore ? ["--fast-list"] : [])],
+    ...rcloneCallOptions(job),
+    onLog: (e) => {
+      if (/no common hash/i.test(e.msg)) hashed = false;
+    },
+  });
+  const text = await readFile(combined, "utf8").catch(() => undefined);
+  // Differences make rclone check exit 1; only a run that compared nothing failed.
+  if (text === undefined || (res.code !== 0 && text.trim() === "" && res.errors.some((e) => !/differences found|files missing|matching files|hashes could not be checked|no common hash/i.test(e)))) {
+    if (res.code !== 0) throw new RcloneError("check", res);
+  }
+  const preview: ResyncPreview = { toRemote: [], toLocal: [], differ: [], hashed };
+  const same: string[] = [];
+  for (const line of (text ?? "").split("\n")) {
+    const mark = line[0];
+    const rel = line.slice(2);
+    if (!rel) continue;
+    if (mark === "+") preview.toRemote.push(rel);
+    else if (mark === "-") preview.toLocal.push(rel);
+    else if (mark === "*") preview.differ.push(rel);
+    else if (mark === "=") same.push(rel);
+    else if (mark === "!") preview.differ.push(rel); // could not be compared: treat as different (its remote copy is kept)
+  }
+  if (!hashed && same.length) {
+    const common = { ...rcloneCallOptions(job), extraArgs: ["--filter-from", filtersFile] };
+    const [local, remote] = await Promise.all([listFiles(job.bin, job.localRoot, common), listFiles(job.bin, job.remote.path(""), common)]);
+    const time = (t: string | undefined) => (t ? Math.floor(Date.parse(t) / 1000) : NaN);
+    for (const rel of same) if (time(local.get(rel)?.modTime) !== time(remote.get(rel)?.modTime)) preview.differ.push(rel);
+  }
+  for (const list of [preview.toRemote, preview.toLocal, preview.differ]) list.sort();
+  return preview;
+}
+
+/**
+ * rclone 1.60's resync replaces the remote version of every file that differs, keeping no copy (it has no
+ * --backup-dir for bisync). Before it runs, those remote versions are copied into the remote trash like every other
+ * replacement. Returns the trash folder (rclone path), or undefined when there was nothing to keep.
+ */
+export async function keepResyncReplacements(job: SyncJob, differ: readonly string[]): Promise<string | undefined> {
+  if (job.config.trashDays <= 0 || differ.length === 0) return undefined;
+  const listable = differ.filter((r) => !/[\r\n]/.test(r)); // --files-from-raw holds one name per line
+  if (listable.length < differ.length) job.log.warn(`${differ.length - listable.length} differing file(s) with a line break in the name cannot be kept in the trash before the resync`);
+  const list = path.join(workdir(job), "resync-replaced.txt");
+  await writeFile(list, `${listable.join("\n")}\n`, { mode: 0o600 });
+  const folder = job.remote.path(`${REMOTE_TRASH_DIR}/${trashStamp()}`);
+  const res = await runRclone(job.bin, {
+    args: ["copy", job.remote.path(""), folder, "--files-from-raw", list, "--no-traverse", ...(job.remote.isBucketStore ? ["--fast-list"] : [])],
+    ...rcloneCallOptions(job),
+  });
+  if (res.code !== 0) throw new RcloneError("copy", res);
+  return folder;
 }
 
 // Said once per process (a CLI run, or a gateway's lifetime): the service must not repeat it every cycle.
@@ -131,6 +201,10 @@ export interface BisyncOptions {
   resync?: boolean;
   dryRun?: boolean;
   force?: boolean;
+  /** Resync: compare by hash (both sides have one in common), so same size and time with other bytes is copied too. */
+  checksum?: boolean;
+  /** `sync --max-delete P%`: rclone bisync's own per-side percentage for this run. */
+  maxDeletePercent?: number;
 }
 
 export function bisyncArgs(job: SyncJob, opts: BisyncOptions, filtersFile: string): string[] {
@@ -144,7 +218,7 @@ export function bisyncArgs(job: SyncJob, opts: BisyncOptions, filtersFile: strin
     "--filters-file",
     filtersFile,
     "--max-delete",
-    String(Math.max(0, Math.min(100, Math.floor(job.config.maxDelete)))),
+    String(Math.max(0, Math.min(100, Math.floor(opts.maxDeletePercent ?? job.config.maxDelete)))),
   ];
   if (job.remote.isBucketStore) args.push("--fast-list");
   args.push(job.config.copySymlinks ? "--copy-links" : "--skip-links");
@@ -159,6 +233,7 @@ export function bisyncArgs(job: SyncJob, opts: BisyncOptions, filtersFile: strin
     args.push("--backup-dir2", job.remote.path(`${REMOTE_TRASH_DIR}/${stamp}`));
   }
   if (opts.resync) args.push("--resync");
+  if (opts.resync && opts.checksum) args.push("--checksum");
   if (opts.force) args.push("--force");
   if (opts.dryRun) args.push("--dry-run");
   return args;
@@ -183,18 +258,26 @@ export async function runBisync(job: SyncJob, opts: BisyncOptions = {}): Promise
   await mkdir(job.localRoot, { recursive: true });
   if (opts.resync && !opts.dryRun) {
     // A first baseline against a folder that does not exist yet: create it (idempotent).
-    await runRclone(job.bin, { args: ["mkdir", job.remote.path("")], configPath: job.remote.configPath, env: job.env, signal: job.signal, onSpawn: job.onChild });
+    await runRclone(job.bin, { args: ["mkdir", job.remote.path("")], ...rcloneCallOptions(job) });
   }
   const marker = path.join(dir, "run-in-progress");
   if (!opts.resync && !opts.dryRun && (await exists(marker))) {
     await healInterruptedBisync(job, dir, ["--filter-from", filtersFile]);
   }
   if (!opts.dryRun) await writeFile(marker, new Date().toISOString());
+  // A dry run goes past rclone's safety stops (nothing changes) so that it can show the whole plan.
+  const args = bisyncArgs(job, opts.dryRun ? { ...opts, force: true } : opts, filtersFile);
+  const deletes = { remote: [] as string[], workspace: [] as string[] };
   const res = await runRclone(job.bin, {
-    args: bisyncArgs(job, opts, filtersFile),
+    args,
     ...rcloneCallOptions(job),
     verbose: true,
     onStats: transferStats(job),
+    onLog: (e) => {
+      // "- Path1    File was deleted    - notes.md": gone from the workspace, so bisync deletes it on the remote.
+      const m = /^-\s+Path([12])\s+File was deleted\s+-\s+(.*)$/.exec(e.msg);
+      if (m) (m[1] === "1" ? deletes.remote : deletes.workspace).push(m[2]!);
+    },
     onSpawn: (pid) => {
       void writeJson(path.join(dir, "rclone-owner.json"), { pid, host: os.hostname(), startTime: processStartTime(pid) });
       job.onChild?.(pid);
@@ -214,14 +297,45 @@ export async function runBisync(job: SyncJob, opts: BisyncOptions = {}): Promise
       );
     }
     if (/too many deletes|max-delete/i.test(text)) {
+      const limit = opts.maxDeletePercent ?? job.config.maxDelete;
+      const m = /too many deletes \(>\d+%, (\d+) of (\d+)\)/i.exec(text);
+      const needed = m ? `${Math.min(100, Math.ceil((Number(m[1]) / Number(m[2])) * 100))}%` : "N%";
       throw new OperationError(
-        `bisync stopped before deleting: more than maxDelete (${job.config.maxDelete}%) of the files would be deleted on one side. Check both sides; if intended, raise sync.maxDelete for one run.`,
+        `bisync stopped before deleting anything: ${m ? `${m[1]} of ${m[2]} files` : "more than maxDelete"} on one side would be deleted, more than ` +
+          `${opts.maxDeletePercent !== undefined ? `the --max-delete of this run (${limit}%)` : `maxDelete (${limit}%)`}. ` +
+          "`workspace-sync sync --dry-run` lists them. If a side really lost these files, restore them first; if the deletions are intended, " +
+          `let this one run through with \`workspace-sync sync --max-delete ${needed}\``,
       );
     }
     throw new RcloneError("bisync", res);
   }
   await rm(marker, { force: true });
-  return { conflicts: await findConflicts(job.localRoot), resynced: !!opts.resync, dryRun: !!opts.dryRun };
+  const result: BisyncResult = { conflicts: await findConflicts(job.localRoot), resynced: !!opts.resync && !opts.dryRun, dryRun: !!opts.dryRun };
+  if (opts.dryRun && !opts.resync) {
+    deletes.remote.sort();
+    deletes.workspace.sort();
+    result.deletes = deletes;
+    result.guardPreview = await bisyncGuardPreview(job, dir, deletes, opts.maxDeletePercent);
+  }
+  return result;
+}
+
+/** rclone bisync's own check, redone for the preview: deletions on a side against that side's files of the last run. */
+async function bisyncGuardPreview(job: SyncJob, dir: string, deletes: { remote: string[]; workspace: string[] }, percent?: number): Promise<string[] | undefined> {
+  const [path1, path2] = await Promise.all([priorListing(dir, "path1"), priorListing(dir, "path2")]);
+  const maxDelete = percent ?? job.config.maxDelete;
+  const hint = { command: "workspace-sync sync", percentOnly: true };
+  const lines: string[] = [];
+  for (const [side, paths, detected, other] of [
+    ["remote", deletes.remote, path1, path2],
+    ["workspace", deletes.workspace, path2, path1],
+  ] as const) {
+    const sizes = new Map(paths.map((p) => [p, other?.get(p)?.size ?? detected?.get(p)?.size ?? 0]));
+    const plan = { destinationFiles: detected?.size ?? paths.length, deletes: [...paths], sizes };
+    // rclone compares with >: the product's guard uses the same allowance.
+    if (guardStops(plan, maxDelete)) lines.push(...describeStoppedDeletions(plan, maxDelete, side, hint));
+  }
+  return lines.length ? lines : undefined;
 }
 
 function exists(file: string): Promise<boolean> {

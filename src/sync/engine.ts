@@ -7,16 +7,18 @@ import { acquireLock } from "../state/lock.js";
 import { productDir } from "../state/paths.js";
 import { readJson, updateJson } from "../state/state-store.js";
 import { UsageError } from "../util/errors.js";
-import { type BisyncResult, previewResync, type ResyncPreview, runBisync } from "./bisync.js";
+import { type BisyncResult, keepResyncReplacements, previewResync, type ResyncPreview, runBisync } from "./bisync.js";
 import { stopOrphans, recordChild } from "../rclone/orphans.js";
 import { drainOutbox, listOutbox } from "./drain.js";
-import { excludePatterns, INBOX, LOCAL_PRODUCT_DIR, modeExcludedFolders, OUTBOX, REMOTE_TRASH_DIR, toFilterArgs } from "./filters.js";
+import { excludePatterns, INBOX, LOCAL_PRODUCT_DIR, modeExcludedFolders, OUTBOX, REMOTE_TRASH_DIR, toFilterArgs, userExcludes } from "./filters.js";
 import { push, type PushResult } from "./push.js";
 import type { ChangeJournal } from "./change-journal.js";
 import { ingest } from "./ingest.js";
-import { pairKey, type SyncJob } from "./job.js";
+import { pairKey, rcloneCallOptions, type SyncJob } from "./job.js";
 import { oneWaySync, type OneWayResult } from "./one-way.js";
 import { purgeTrash } from "./trash.js";
+import type { DeleteLimit, RunHint } from "./guard.js";
+import { foreignNotice, keepForeignRecords } from "./foreign.js";
 
 export type Trigger = "cli" | "interval" | "session_start" | "session_end" | "command";
 
@@ -34,6 +36,8 @@ export interface CycleOptions {
   lockWaitMs?: number;
   /** Live watcher of the local sync root (plugin service): lets an idle cycle skip the local scan. */
   journal?: ChangeJournal;
+  /** `sync --max-delete N|N%`: this run's deletion limit instead of sync.maxDelete. */
+  maxDelete?: DeleteLimit;
 }
 
 export interface CycleReport {
@@ -47,6 +51,9 @@ export interface CycleReport {
   resyncPreview?: ResyncPreview;
   cancelled?: boolean;
   durationMs: number;
+  /** What the user should know beyond the counts (files moved to the trash that nobody asked about, a dry run's
+   * deletion preview, how a resync compared), one line each, for the summary. */
+  notices: string[];
 }
 
 export interface RunRecord {
@@ -65,20 +72,33 @@ export interface RunRecord {
   bytes: number;
 }
 
+/** Files a full compare found only on the remote and moved to the trash (nobody asked for it: status says so). */
+export interface ForeignTrashed {
+  at: string;
+  count: number;
+  /** The first names (rclone's printable form). */
+  paths: string[];
+  /** Where they are kept (the remote's trash folder, shown without secrets). */
+  keptIn: string;
+  /** When the trash purge removes them. */
+  until: string;
+}
+
 export interface SyncState {
   lastRun?: RunRecord;
   lastSuccess?: string;
   conflicts: string[];
   bootstrapped: Record<string, boolean>;
   lastTrashPurge?: string;
+  /** The latest runs that moved remote-only files to the trash, while those are still kept (newest last). */
+  foreignTrashed?: ForeignTrashed[];
 }
 
 export function syncStateFile(stateDir: string): string {
   return path.join(productDir(stateDir), "sync-state.json");
 }
 
-export function syncLockFile(stateDir: string, localRoot: string, key: string): string {
-  void localRoot;
+export function syncLockFile(stateDir: string, key: string): string {
   return path.join(productDir(stateDir), "locks", `sync-${key}.lock`);
 }
 
@@ -88,7 +108,7 @@ export async function readSyncState(stateDir: string): Promise<SyncState> {
 
 function pushPatterns(job: SyncJob): string[] {
   const c = job.config;
-  return excludePatterns(c.exclude, modeExcludedFolders(c.mode, c.ingest, c.ingestPath), job.protectedRemotePatterns);
+  return excludePatterns(userExcludes(c), modeExcludedFolders(c.mode, c.ingest, c.ingestPath), job.protectedPatterns);
 }
 
 function pushFilters(job: SyncJob): string[] {
@@ -96,29 +116,44 @@ function pushFilters(job: SyncJob): string[] {
 }
 
 async function bootstrap(job: SyncJob, state: SyncState): Promise<void> {
+  // A missing workspace is never synced as an empty one (a push would empty the cloud copy, a pull refill a lost disk).
+  if (job.workspaceMissing) throw new UsageError(job.workspaceMissing);
   await mkdir(job.localRoot, { recursive: true });
   if (job.config.mode === "mailbox") await mkdir(path.join(job.localRoot, INBOX), { recursive: true });
   if (state.bootstrapped[pairKey(job)]) return;
   if (job.config.mode === "mailbox") {
     // A remote that cannot be reached fails the cycle here, before anything else is tried.
-    const res = await runRclone(job.bin, { args: ["mkdir", job.remote.path(OUTBOX)], configPath: job.remote.configPath, env: job.env, signal: job.signal, onSpawn: job.onChild });
+    const res = await runRclone(job.bin, { args: ["mkdir", job.remote.path(OUTBOX)], ...rcloneCallOptions(job) });
     if (res.code !== 0) throw new RcloneError("mkdir", res);
   }
+}
+
+/** How the user runs this cycle again from the command line, for the deletion guard's advice. */
+function runHint(job: SyncJob, opts: CycleOptions): RunHint {
+  if (opts.direction === "push") return { command: "workspace-sync sync --direction push" };
+  if (opts.direction === "pull") return { command: "workspace-sync sync --direction pull --yes" };
+  return job.config.mode === "bisync" ? { command: "workspace-sync sync", percentOnly: true } : { command: "workspace-sync sync" };
 }
 
 async function runMode(job: SyncJob, opts: CycleOptions, report: CycleReport): Promise<void> {
   const changedHint = opts.journal?.take();
   const remoteTrash = job.config.trashDays > 0 ? job.remote.path(REMOTE_TRASH_DIR) : undefined;
   const localTrash = job.config.trashDays > 0 ? path.join(job.localRoot, LOCAL_PRODUCT_DIR, "trash") : undefined;
-  const doPush = (full: boolean) =>
-    push(job, {
+  const hint = runHint(job, opts);
+  const doPush = async (full: boolean) => {
+    const pushed = await push(job, {
       filterArgs: pushFilters(job),
       excludePatterns: pushPatterns(job),
       trashRoot: remoteTrash,
       dryRun: opts.dryRun,
       full,
       changedHint,
+      hint,
     });
+    report.notices.push(...(pushed.guardPreview ?? []));
+    if (pushed.foreign?.length) report.notices.push(foreignNotice(job, pushed, !!opts.dryRun));
+    return pushed;
+  };
 
   if (opts.direction === "push") {
     report.pushed = await doPush(true);
@@ -138,7 +173,9 @@ async function runMode(job: SyncJob, opts: CycleOptions, report: CycleReport): P
       filterArgs: pushFilters(job),
       trashRoot: localTrash,
       dryRun: opts.dryRun,
+      hint,
     });
+    report.notices.push(...(report.pulled.guardPreview ?? []));
     return;
   }
   switch (job.config.mode) {
@@ -156,13 +193,21 @@ async function runMode(job: SyncJob, opts: CycleOptions, report: CycleReport): P
       return;
     }
     case "bisync": {
-      if (opts.resync && !opts.dryRun) {
-        const preview = await previewResync(job);
+      if (opts.maxDelete && "count" in opts.maxDelete) {
+        throw new UsageError("in bisync mode --max-delete takes a percentage (rclone bisync checks each side's deletions as a share of its files), e.g. --max-delete 80%");
+      }
+      const maxDeletePercent = opts.maxDelete && "percent" in opts.maxDelete ? opts.maxDelete.percent : undefined;
+      let preview: ResyncPreview | undefined;
+      if (opts.resync) {
+        preview = await previewResync(job);
         report.resyncPreview = preview;
+        if (opts.dryRun) report.notices.push(...resyncNotices(job, preview));
+      }
+      if (opts.resync && !opts.dryRun && preview) {
         if (!opts.yes) {
           const detail =
             `to the remote: ${preview.toRemote.length} file(s); to the workspace: ${preview.toLocal.length} file(s); ` +
-            `present on both with different contents (workspace version wins): ${preview.differ.length}`;
+            `present on both with different contents (workspace version wins${job.config.trashDays > 0 ? ", the remote one is kept in the trash" : ""}): ${preview.differ.length}`;
           const ok = opts.confirm ? await opts.confirm("Run the bisync resync?", detail) : false;
           if (!ok) {
             if (!opts.confirm) throw new UsageError(`--resync copies files both ways (${detail}); confirm interactively or pass --yes`);
@@ -170,24 +215,55 @@ async function runMode(job: SyncJob, opts: CycleOptions, report: CycleReport): P
             return;
           }
         }
+        const keptIn = await keepResyncReplacements(job, preview.differ);
+        report.bisync = await runBisync(job, { resync: true, force: opts.force, checksum: preview.hashed, maxDeletePercent });
+        if (keptIn) report.bisync.keptIn = keptIn;
+        report.notices.push(...resyncNotices(job, preview, keptIn));
+        return;
       }
-      report.bisync = await runBisync(job, { resync: opts.resync, dryRun: opts.dryRun, force: opts.force });
+      if (opts.resync && opts.dryRun) {
+        // The preview is the dry run: rclone's own would add nothing (and fails on a remote folder not made yet).
+        report.bisync = { conflicts: [], resynced: false, dryRun: true };
+        return;
+      }
+      report.bisync = await runBisync(job, { dryRun: opts.dryRun, force: opts.force, maxDeletePercent });
+      report.notices.push(...(report.bisync.guardPreview ?? []));
       return;
     }
   }
+}
+
+/** How a resync compared the sides and where the remote versions it replaces are kept (`keptIn`: after a real run). */
+function resyncNotices(job: SyncJob, p: ResyncPreview, keptIn?: string): string[] {
+  const lines = [
+    p.hashed
+      ? "resync compared both sides by content (hashes)"
+      : "the remote has no hash in common with the workspace: files of the same size and time are taken as equal (not compared by content)",
+  ];
+  if (p.differ.length) {
+    const shown = p.differ.slice(0, 20).join(", ") + (p.differ.length > 20 ? `, … (${p.differ.length - 20} more)` : "");
+    const trash = keptIn ? `${job.remote.display}/${REMOTE_TRASH_DIR}/${path.posix.basename(keptIn)}` : `${job.remote.display}/${REMOTE_TRASH_DIR}/`;
+    const kept = job.config.trashDays > 0 ? ` ${keptIn ? "are" : "would be"} kept in ${trash} for ${job.config.trashDays} day(s)` : " are not kept (trashDays is 0)";
+    lines.push(`differing (the workspace version wins; the remote versions${kept}): ${shown}`);
+  }
+  return lines;
 }
 
 export async function runSyncCycle(job: SyncJob, opts: CycleOptions = {}): Promise<CycleReport> {
   if (opts.resync && job.config.mode !== "bisync") throw new UsageError("--resync applies to bisync mode only");
   if (opts.force && (job.config.mode !== "bisync" || opts.direction)) throw new UsageError("--force applies to a bisync run only (not with --direction)");
   const key = pairKey(job);
-  const lockFile = syncLockFile(job.stateDir, job.localRoot, key);
+  const lockFile = syncLockFile(job.stateDir, key);
   const lock = await acquireLock(lockFile, `sync (${opts.trigger ?? "cli"})`, opts.lockWaitMs ?? 0);
   const started = new Date();
-  const report: CycleReport = { mode: job.config.mode, direction: opts.direction, dryRun: !!opts.dryRun, arrived: [], durationMs: 0 };
+  const report: CycleReport = { mode: job.config.mode, direction: opts.direction, dryRun: !!opts.dryRun, arrived: [], durationMs: 0, notices: [] };
   const stateFile = syncStateFile(job.stateDir);
   const childrenFile = `${lockFile}.children`;
-  const jobWithChildTracking: SyncJob = { ...job, onChild: (pid) => recordChild(childrenFile, pid) };
+  const jobWithChildTracking: SyncJob = {
+    ...job,
+    onChild: (pid) => recordChild(childrenFile, pid),
+    ...(opts.maxDelete ? { maxDeleteOverride: opts.maxDelete } : {}),
+  };
   let error: Error | undefined;
   try {
     await stopOrphans(childrenFile, job.log);
@@ -225,6 +301,7 @@ export async function runSyncCycle(job: SyncJob, opts: CycleOptions = {}): Promi
         s.bootstrapped[key] = true;
         if (report.bisync) s.conflicts = report.bisync.conflicts;
       }
+      s.foreignTrashed = keepForeignRecords(s.foreignTrashed, !opts.dryRun ? report.pushed : undefined, job, finished);
     });
     if (!error && !opts.dryRun && job.config.trashDays > 0) await maybePurgeTrash(jobWithChildTracking);
   } finally {
@@ -238,7 +315,7 @@ async function maybePurgeTrash(job: SyncJob): Promise<void> {
   const state = await readSyncState(job.stateDir);
   const last = state.lastTrashPurge ? Date.parse(state.lastTrashPurge) : 0;
   if (Date.now() - last < 86_400_000) return;
-  const common = { configPath: job.remote.configPath, env: job.env, log: job.log, onSpawn: job.onChild };
+  const common = { ...rcloneCallOptions(job), log: job.log };
   await purgeTrash(job.bin, job.remote.path(REMOTE_TRASH_DIR), job.config.trashDays, common);
   await purgeTrash(job.bin, path.join(job.localRoot, LOCAL_PRODUCT_DIR, "trash"), job.config.trashDays, common);
   await updateJson<SyncState>(syncStateFile(job.stateDir), { conflicts: [], bootstrapped: {} }, (s) => {

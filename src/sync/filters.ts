@@ -7,6 +7,43 @@ export const REMOTE_TRASH_DIR = ".workspace-sync-trash";
 export const INBOX = "_inbox";
 export const OUTBOX = "_outbox";
 
+/**
+ * Secret-looking files kept out of every transfer unless `excludeSecrets: false` (rclone globs, any depth): SSH and
+ * GnuPG folders, private keys (`id_*` but not `id_*.pub`: rclone's "[^x]" classes say "not ending in .pub"), key
+ * and certificate stores, and the credential files of common tools.
+ */
+export const SECRET_PATTERNS: readonly string[] = [
+  ".ssh/**",
+  ".gnupg/**",
+  "id_*[^b]",
+  "id_*[^u]b",
+  "id_*[^p]ub",
+  "id_*[^.]pub",
+  "*.pem",
+  "*.key",
+  "*.p12",
+  "*.pfx",
+  "*.ppk",
+  "*.jks",
+  "*.keystore",
+  ".netrc",
+  "_netrc",
+  ".pgpass",
+  ".git-credentials",
+  ".npmrc",
+  ".pypirc",
+  ".aws/credentials",
+  ".docker/config.json",
+  ".kube/config",
+  ".config/gcloud/**",
+  ".azure/**",
+];
+
+/** The user's excludes plus, unless switched off, the secret-looking files. */
+export function userExcludes(config: { exclude: readonly string[]; excludeSecrets: boolean }): string[] {
+  return config.excludeSecrets ? [...config.exclude, ...SECRET_PATTERNS] : [...config.exclude];
+}
+
 export function anchored(folder: string): string {
   return `/${folder.replace(/^\/+|\/+$/g, "")}/**`;
 }

@@ -6,6 +6,7 @@ import type { ResolvedRemote } from "../rclone/remotes.js";
 import type { RcloneStats } from "../rclone/log-parse.js";
 import { pairId, productDir } from "../state/paths.js";
 import type { Logger } from "../util/logger.js";
+import type { DeleteLimit } from "./guard.js";
 
 export interface SyncJob {
   bin: RcloneBinary;
@@ -15,8 +16,15 @@ export interface SyncJob {
   localRoot: string;
   remote: ResolvedRemote;
   stateDir: string;
-  /** Patterns (relative to remotePath) of backup objects that live inside the sync folder. */
-  protectedRemotePatterns: string[];
+  /**
+   * Patterns (relative to the sync root, both sides) no transfer may touch: the backup objects when the backup folder
+   * lies inside the sync folder, and OpenClaw's own state when it lies inside the workspace (app/locations.ts).
+   */
+  protectedPatterns: string[];
+  /** `sync --max-delete`: this run's deletion limit instead of sync.maxDelete. */
+  maxDeleteOverride?: DeleteLimit;
+  /** Why the workspace cannot be synced (it does not exist): a cycle refuses before touching anything. */
+  workspaceMissing?: string;
   env: NodeJS.ProcessEnv;
   log: Logger;
   onStats?: (stats: RcloneStats) => void;
@@ -33,16 +41,27 @@ export function pairStateDir(job: SyncJob): string {
   return path.join(productDir(job.stateDir), "pairs", pairKey(job));
 }
 
+/** The options every rclone call of a cycle takes. */
+export interface RcloneCallOptions {
+  configPath: string;
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  onSpawn?: (pid: number) => void;
+}
+
+/**
+ * What every rclone call of a cycle passes: the pair's rclone.conf, the environment, cancellation, the timeout and
+ * the recording of child pids (so a later run can stop orphans of a killed one).
+ */
+export function rcloneCallOptions(job: SyncJob): RcloneCallOptions {
+  return { configPath: job.remote.configPath, env: job.env, signal: job.signal, timeoutMs: job.config.timeout * 1000, onSpawn: job.onChild };
+}
+
 /**
  * Stats callback for a transfer. Transfers always report stats, shown or not: the runner's stall watch reads them
  * to stop a transfer that hangs after losing its connection (the plugin service shows no progress).
  */
-/** What every rclone call of a cycle passes: the pair's rclone.conf, the environment, cancellation, the timeout and
- * the recording of child pids (so a later run can stop orphans of a killed one). */
-export function rcloneCallOptions(job: SyncJob) {
-  return { configPath: job.remote.configPath, env: job.env, signal: job.signal, timeoutMs: job.config.timeout * 1000, onSpawn: job.onChild };
-}
-
 export function transferStats(job: SyncJob): (stats: RcloneStats) => void {
   return job.onStats ?? (() => {});
 }

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { lstat, mkdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { RcloneError, runRclone } from "../rclone/runner.js";
-import { checkDeletions } from "./guard.js";
+import { checkDeletions, type RunHint } from "./guard.js";
 import { pairStateDir, rcloneCallOptions, type SyncJob, transferFlags, transferStats } from "./job.js";
 import { type FileStamp, type LocalScan, scanLocal, scanTree } from "./local-scan.js";
 import { oneWaySync, type OneWayResult } from "./one-way.js";
@@ -25,6 +25,8 @@ export interface PushOptions {
   full?: boolean;
   /** Paths a live watcher reported since the last cycle; undefined = unknown, scan everything. */
   changedHint?: Set<string>;
+  /** How the user runs this cycle again, for the deletion guard's advice. */
+  hint: RunHint;
 }
 
 export type PushStrategy = "full" | "incremental" | "idle";
@@ -33,6 +35,11 @@ export interface PushResult extends OneWayResult {
   strategy: PushStrategy;
   /** Local files stat'ed for this push (0 when a live journal vouched that nothing changed). */
   scanned: number;
+  /**
+   * A full compare removed files the product never pushed (not in its index: dropped into the cloud folder by
+   * someone): they went to the trash (or would, in a dry run). The cycle says so; nothing else would.
+   */
+  foreign?: string[];
 }
 
 function configHash(job: SyncJob, opts: PushOptions): string {
@@ -49,8 +56,8 @@ async function writeList(dir: string, name: string, paths: string[]): Promise<st
 
 async function applyDiff(job: SyncJob, opts: PushOptions, diff: TreeDiff, pairDir: string): Promise<OneWayResult> {
   const common = rcloneCallOptions(job);
-  const result: OneWayResult = { copied: [], deleted: [], bytes: 0, dryRun: false };
   const stamp = trashStamp();
+  const result: OneWayResult = { copied: [], deleted: [], bytes: 0, dryRun: false, removed: diff.deleted, ...(opts.trashRoot ? { trash: { folder: `${opts.trashRoot}/${stamp}`, stamp } } : {}) };
   if (diff.changed.length) {
     const list = await writeList(pairDir, "push-changed.txt", diff.changed);
     // --files-from-raw admits no other filter: the list, built with the same excludes, is the filter.
@@ -132,7 +139,7 @@ export async function push(job: SyncJob, opts: PushOptions): Promise<PushResult>
     const summary = await loadSummary(pairDir);
     if (summary && summary.configHash === hash && !fullDueAt(summary.fullSyncAt)) {
       early = await scan();
-      if (early.digest === summary.listingDigest) return { copied: [], deleted: [], bytes: 0, dryRun: false, strategy: "idle", scanned: summary.files };
+      if (early.digest === summary.listingDigest) return { copied: [], deleted: [], removed: [], bytes: 0, dryRun: false, strategy: "idle", scanned: summary.files };
     }
   }
 
@@ -142,7 +149,6 @@ export async function push(job: SyncJob, opts: PushOptions): Promise<PushResult>
   if (opts.full || opts.dryRun || fullDue) {
     // Scan before the transfer: a file changing during the sync then differs from the index next time.
     const before = opts.dryRun ? undefined : (early ?? (await scan()));
-    await dropIndex(pairDir);
     const res = await oneWaySync(job, {
       source: job.localRoot,
       destination: job.remote.path(""),
@@ -150,9 +156,13 @@ export async function push(job: SyncJob, opts: PushOptions): Promise<PushResult>
       filterArgs: opts.filterArgs,
       trashRoot: opts.trashRoot,
       dryRun: opts.dryRun,
+      hint: opts.hint,
+      // Dropped only once the transfer really starts: a run the guard stops (or a dry run) keeps what was pushed.
+      beforeTransfer: () => dropIndex(pairDir),
     });
     if (before) await saveIndex(pairDir, { version: 1, configHash: hash, fullSyncAt: new Date().toISOString(), files: Object.fromEntries(before.files()) }, before.digest);
-    return { ...res, strategy: "full", scanned: before?.files().size ?? 0 };
+    const foreign = res.removed.filter((p) => !index?.files[p]);
+    return { ...res, strategy: "full", scanned: before?.files().size ?? 0, ...(foreign.length ? { foreign } : {}) };
   }
 
   let scanned: number;
@@ -170,9 +180,12 @@ export async function push(job: SyncJob, opts: PushOptions): Promise<PushResult>
   if (diff.changed.length === 0 && diff.deleted.length === 0) {
     // Same files, another listing (e.g. a folder added and removed): record it so the next idle cycle is fast.
     if (digest) await recordListing(pairDir, index, digest);
-    return { copied: [], deleted: [], bytes: 0, dryRun: false, strategy: "idle", scanned };
+    return { copied: [], deleted: [], removed: [], bytes: 0, dryRun: false, strategy: "idle", scanned };
   }
-  checkDeletions({ destinationFiles: Object.keys(index.files).length, deletes: diff.deleted }, job.config.maxDelete, "remote");
+  checkDeletions({ destinationFiles: Object.keys(index.files).length, deletes: diff.deleted }, job.config.maxDelete, "remote", {
+    override: job.maxDeleteOverride,
+    hint: opts.hint,
+  });
   // On failure the old index stays: the next cycle sees the same differences and retries them.
   const res = await applyDiff(job, opts, diff, pairDir);
   await saveIndex(pairDir, { ...index, files: Object.fromEntries(now) }, digest);

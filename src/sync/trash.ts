@@ -4,6 +4,7 @@ import type { RcloneBinary } from "../rclone/binary.js";
 import { runRclone } from "../rclone/runner.js";
 import type { Logger } from "../util/logger.js";
 import { listFiles } from "../rclone/listing.js";
+import type { RcloneCallOptions } from "./job.js";
 
 /**
  * Trash folder name of one run: UTC time to the millisecond (20261127T154145.123Z). Runs never share a folder:
@@ -24,20 +25,21 @@ export async function purgeTrash(
   bin: RcloneBinary,
   trashRoot: string,
   days: number,
-  opts: { configPath: string; env?: NodeJS.ProcessEnv; log: Logger; now?: Date; onSpawn?: (pid: number) => void },
+  opts: RcloneCallOptions & { log: Logger; now?: Date },
 ): Promise<number> {
   const cutoff = (opts.now ?? new Date()).getTime() - days * 86_400_000;
+  const { log, now: _now, ...call } = opts;
   let purged = 0;
   try {
-    const dirs = await listFiles(bin, trashRoot, { configPath: opts.configPath, env: opts.env, dirs: true, recursive: false, onSpawn: opts.onSpawn });
+    const dirs = await listFiles(bin, trashRoot, { ...call, dirs: true, recursive: false });
     for (const dir of dirs.keys()) {
       const date = stampDate(dir);
       if (!date || date.getTime() >= cutoff) continue;
-      const res = await runRclone(bin, { args: ["purge", `${trashRoot}/${dir}`], configPath: opts.configPath, env: opts.env, onSpawn: opts.onSpawn });
+      const res = await runRclone(bin, { args: ["purge", `${trashRoot}/${dir}`], ...call });
       if (res.code === 0) purged++;
     }
   } catch (err) {
-    opts.log.warn(`could not purge old trash in ${trashRoot}: ${(err as Error).message}`);
+    log.warn(`could not purge old trash in ${trashRoot}: ${(err as Error).message}`);
   }
   return purged;
 }

@@ -92,6 +92,10 @@ const CASES: Case[] = [
   { name: "empty mode", config: (r) => mbx(r, { mode: "" }), key: "sync.mode" },
   { name: "mode MAILBOX", config: (r) => mbx(r, { mode: "MAILBOX" }), key: "sync.mode", also: /did you mean "mailbox"/ },
   { name: "mode missing", config: (r) => ({ sync: local(r) }), key: "sync.mode", also: /required/ },
+  { name: "local.path is the root folder", config: () => mbx("/"), key: "sync.local.path", also: /root folder/ },
+  { name: "local.path is a system folder", config: () => mbx("/etc"), key: "sync.local.path", also: /system folder/ },
+  { name: "local.path is the home folder itself", config: () => mbx("~"), key: "sync.local.path", also: /home folder itself/ },
+  { name: "backup local.path inside /usr", config: (r) => ({ ...mbx(r), backup: { provider: "local", local: { path: "/usr/share/backups" } } }), key: "backup.local.path", also: /operating system/ },
   { name: "unknown provider", config: () => ({ sync: { provider: "ftp", mode: "mailbox" } }), key: "sync.provider" },
   { name: "unknown conflictResolve", config: (r) => ({ sync: { ...local(r), mode: "bisync", conflictResolve: "theirs" } }), key: "sync.conflictResolve" },
   // The file itself.

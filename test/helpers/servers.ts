@@ -620,7 +620,8 @@ export async function startSftpServer(opts: SftpOptions = {}): Promise<SftpServe
   await writeFile(authorizedKeys, client.publicLine, { mode: 0o600 });
   const serverConf = path.join(priv, "server.conf");
   await writeFile(serverConf, "", { mode: 0o600 });
-  const password = randomBytes(18).toString("base64url");
+  // The "." keeps it from looking obscured (base64url only): the product, like rclone, keeps such a value as it is.
+  const password = `pw.${randomBytes(18).toString("base64url")}`;
   const obscured = await obscureWithRclone(password);
 
   // Pinned so rclone does not run its detection and write these back into rclone.conf on first use.
@@ -672,7 +673,7 @@ export async function startWebdavServer(opts: WebdavOptions = {}): Promise<Webda
   await mkdir(priv, { recursive: true, mode: 0o700 });
   const serverConf = path.join(priv, "server.conf");
   await writeFile(serverConf, "", { mode: 0o600 });
-  const password = withAuth ? randomBytes(18).toString("base64url") : "";
+  const password = withAuth ? `pw.${randomBytes(18).toString("base64url")}` : "";
   const obscured = withAuth ? await obscureWithRclone(password) : "";
   const url = (port: number) => `http://${LOOPBACK}:${port}/`;
   const options = (port: number, secret: "plain" | "obscured"): Record<string, string> => ({

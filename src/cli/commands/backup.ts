@@ -18,10 +18,10 @@ const jobs = () => import("../../app/backup-job.js");
 const SNAPSHOT_HELP = 'snapshot: a unique ID prefix (as `backup list` shows), "latest" (this install\'s newest) or the full name';
 
 /** The job for a command: config, rclone, the folder, this install's host and agent (--agent). */
-async function backupJob(context: ContextOf, cmd: Command) {
+async function backupJob(context: ContextOf, cmd: Command, write = false) {
   const ctx = await context(cmd);
   const agent = cmd.optsWithGlobals<{ agent?: string }>().agent;
-  const opts: BackupJobOptions = agent ? { agent } : {};
+  const opts: BackupJobOptions = { ...(agent ? { agent } : {}), ...(write ? { write } : {}) };
   return (await jobs()).buildBackupJob(ctx, opts);
 }
 
@@ -74,7 +74,7 @@ export function addBackupCommands(program: Command, context: ContextOf): Command
     .description("take a snapshot now (never skipped as unchanged)")
     .option("--json", "machine-readable report on stdout")
     .action(async (flags: { json?: boolean }, cmd: Command) => {
-      const job = await backupJob(context, cmd);
+      const job = await backupJob(context, cmd, true);
       const o = await withProgress("backup", cmd, async (onProgress) => (await engine()).runBackup(job, { trigger: "cli", force: true, onProgress }));
       if (flags.json) json(o);
       else out(describeBackup(o).join("\n"));

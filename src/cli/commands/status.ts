@@ -11,7 +11,8 @@ import { rcloneEnvFor } from "../../rclone/retry-policy.js";
 import { OAUTH_TYPES, resolveRemote, type ResolvedRemote, writeRemoteSections } from "../../rclone/remotes.js";
 import { readLockHolder } from "../../state/lock.js";
 import { defaultRcloneConf, pairId } from "../../state/paths.js";
-import { readSyncState, syncLockFile } from "../../sync/engine.js";
+import { type ForeignTrashed, readSyncState, syncLockFile } from "../../sync/engine.js";
+import { describeForeignRecords } from "../../sync/foreign.js";
 import path from "node:path";
 
 export interface StatusReport {
@@ -33,6 +34,8 @@ export interface StatusReport {
     nextRun?: string;
     runningNow?: unknown;
     conflicts: string[];
+    /** Remote-only files a full compare moved to the trash, while they are still kept there. */
+    foreignTrashed?: ForeignTrashed[];
   };
   backup: { configured: boolean; enabled?: boolean; remote?: string };
   warnings: string[];
@@ -90,7 +93,8 @@ export async function buildStatus(ctx: AppContext): Promise<StatusReport> {
     if (sync.interval > 0 && state.lastRun) {
       report.sync.nextRun = new Date(Date.parse(state.lastRun.finishedAt) + sync.interval * 1000).toISOString();
     }
-    report.sync.runningNow = await readLockHolder(syncLockFile(ctx.stateDir, localRoot, pairId(localRoot, remote.path(""))));
+    report.sync.runningNow = await readLockHolder(syncLockFile(ctx.stateDir, pairId(localRoot, remote.path(""))));
+    report.sync.foreignTrashed = state.foreignTrashed ?? [];
     if (report.sync.conflicts.length) report.warnings.push(`${report.sync.conflicts.length} bisync conflict(s) pending: both versions were kept`);
     if (state.lastRun && !state.lastRun.ok) report.warnings.push(`last sync failed: ${state.lastRun.error ?? "unknown error"}`);
     if (bin && ctx.problems.length === 0) {
@@ -125,6 +129,7 @@ export function formatStatus(s: StatusReport): string {
     const last = s.sync.lastRun as { finishedAt?: string; ok?: boolean; error?: string } | undefined;
     lines.push(`last sync: ${last ? `${last.finishedAt} ${last.ok ? "ok" : `FAILED: ${last.error}`}` : "never"}`);
     if (s.sync.nextRun) lines.push(`next sync: ${s.sync.nextRun} (service schedule)`);
+    for (const line of describeForeignRecords(s.sync.foreignTrashed)) lines.push(`trashed:   ${line}`);
     if (s.sync.runningNow) {
       const h = s.sync.runningNow as { purpose: string; pid: number; since: string };
       lines.push(`running:   ${h.purpose}, pid ${h.pid} since ${h.since}`);

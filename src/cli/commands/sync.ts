@@ -2,6 +2,7 @@
 import { buildSyncJob } from "../../app/sync-job.js";
 import type { AppContext } from "../../app/context.js";
 import { runSyncCycle, type CycleReport } from "../../sync/engine.js";
+import { parseMaxDelete } from "../../sync/guard.js";
 import { UsageError } from "../../util/errors.js";
 import { ttyConfirm } from "../confirm.js";
 import { statsReporter } from "../progress.js";
@@ -12,6 +13,8 @@ export interface SyncFlags {
   resync?: boolean;
   force?: boolean;
   yes?: boolean;
+  /** --max-delete N or N%: this run's deletion limit. */
+  maxDelete?: string;
   json?: boolean;
   /** -q (a global flag): no progress lines. */
   quiet?: boolean;
@@ -39,6 +42,7 @@ export function describeCycle(r: CycleReport): string[] {
     const p = r.resyncPreview;
     lines.push(`resync: ${p.toRemote.length} file(s) to the remote, ${p.toLocal.length} to the workspace, ${p.differ.length} differing (workspace wins)`);
   }
+  lines.push(...(r.notices ?? []));
   if (r.cancelled) lines.push("resync cancelled: nothing changed");
   if (r.bisync) {
     lines.push(`bisync: ${r.bisync.resynced ? "baseline established" : r.dryRun ? "dry run done" : "done"}`);
@@ -53,6 +57,7 @@ export async function syncCommand(ctx: AppContext, flags: SyncFlags): Promise<vo
     throw new UsageError(`--direction must be push or pull (got "${flags.direction}")`);
   }
   if (flags.resync && flags.direction) throw new UsageError("--resync and --direction cannot be combined");
+  const maxDelete = flags.maxDelete !== undefined ? parseMaxDelete(flags.maxDelete) : undefined;
   const progress = statsReporter(flags.dryRun ? "checking" : "syncing", { quiet: flags.quiet });
   const job = await buildSyncJob(ctx, { onStats: progress.onStats });
   try {
@@ -62,6 +67,7 @@ export async function syncCommand(ctx: AppContext, flags: SyncFlags): Promise<vo
       resync: flags.resync,
       force: flags.force,
       yes: flags.yes,
+      ...(maxDelete ? { maxDelete } : {}),
       confirm: ttyConfirm(),
       trigger: "cli",
       lockWaitMs: 2_000,
