@@ -3,6 +3,8 @@
 // sha256 of these bytes, so equal directories give equal IDs in restic and here.
 import { createHash } from "node:crypto";
 import { parseGoJson } from "./go-json.js";
+import { GoUnquoteError } from "./go-quote.js";
+import { GoTimeError } from "./go-time.js";
 import { type Node, NodeDecodeError, decodeNode, encodeNode } from "./node.js";
 
 export class TreeError extends Error {
@@ -59,7 +61,7 @@ export function decodeTree(bytes: Uint8Array): Node[] {
   try {
     return nodes.map((n) => decodeNode(n));
   } catch (err) {
-    if (err instanceof NodeDecodeError) throw new TreeError(`tree blob: ${err.message}`);
+    if (err instanceof NodeDecodeError || err instanceof GoUnquoteError || err instanceof GoTimeError) throw new TreeError(`tree blob: ${err.message}`);
     throw err;
   }
 }

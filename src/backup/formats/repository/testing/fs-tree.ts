@@ -22,6 +22,7 @@ export async function treeFromFs(dir: string, polynomial: string, options: FsNod
     for (const name of names) {
       const full = Buffer.concat([d, Buffer.from("/"), name]);
       const node = await nodeFromPath(full, options);
+      if (node.type === "socket") continue; // restic's archiver skips sockets ("is a socket, ignoring")
       if (node.type === "file") {
         const fh = await open(full, "r");
         try {
