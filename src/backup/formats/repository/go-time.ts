@@ -4,35 +4,35 @@
 
 /** An instant with the UTC offset it is shown in (Go's time.Time minus the zone name, which JSON does not carry). */
 export interface GoTime {
-  /** Seconds since 1970-01-01T00:00:00Z. */
-  sec: bigint;
+  /** Seconds since 1970-01-01T00:00:00Z (a safe integer: any int64 of nanoseconds fits). */
+  sec: number;
   /** 0..999999999. */
   nsec: number;
   /** Offset east of UTC in seconds. */
   offset: number;
 }
 
-export const GO_ZERO_TIME: GoTime = { sec: -62135596800n, nsec: 0, offset: 0 }; // 0001-01-01T00:00:00Z
+export const GO_ZERO_TIME: GoTime = { sec: -62135596800, nsec: 0, offset: 0 }; // 0001-01-01T00:00:00Z
 
 /** The local zone's offset at an instant, as the process sees it (TZ or /etc/localtime, like Go's time.Local). */
-export function localOffsetAt(sec: bigint): number {
-  const clamped = sec > 8_000_000_000_000n ? 8_000_000_000_000n : sec < -8_000_000_000_000n ? -8_000_000_000_000n : sec;
-  return Math.round(-new Date(Number(clamped) * 1000).getTimezoneOffset() * 60);
+export function localOffsetAt(sec: number): number {
+  const clamped = Math.max(-8_000_000_000_000, Math.min(8_000_000_000_000, sec)); // JS Date's range
+  return Math.round(-new Date(clamped * 1000).getTimezoneOffset() * 60);
 }
 
 /** time.Unix(0, ns) in the local zone (or UTC), as restic builds node times from stat. */
 export function goTimeFromNs(ns: bigint, zone: "local" | "utc" = "local"): GoTime {
-  let sec = ns / 1_000_000_000n;
+  let sec = Number(ns / 1_000_000_000n);
   let nsec = Number(ns % 1_000_000_000n);
   if (nsec < 0) {
     nsec += 1_000_000_000;
-    sec -= 1n;
+    sec -= 1;
   }
   return { sec, nsec, offset: zone === "local" ? localOffsetAt(sec) : 0 };
 }
 
 export function goTimeToNs(t: GoTime): bigint {
-  return t.sec * 1_000_000_000n + BigInt(t.nsec);
+  return BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec);
 }
 
 // Civil date <-> days since 1970-01-01 (proleptic Gregorian; H. Hinnant's algorithms).
@@ -58,7 +58,7 @@ function daysFromCivil(y: number, m: number, d: number): number {
 }
 
 function wallClock(t: GoTime): { y: number; mo: number; d: number; h: number; mi: number; s: number } {
-  const local = Number(t.sec) + t.offset;
+  const local = t.sec + t.offset;
   const days = Math.floor(local / 86400);
   const secOfDay = local - days * 86400;
   const [y, mo, d] = civilFromDays(days);
@@ -72,16 +72,18 @@ const pad = (n: number, w: number) => String(n).padStart(w, "0");
  * rest of the wall clock (Feb 29 of a non-leap year rolls over to Mar 1, as Go normalizes).
  */
 export function fixTime(t: GoTime, zone: "local" | "fixed" = "fixed"): GoTime {
+  const local = t.sec + t.offset;
+  if (local >= -62167219200 && local < 253402300800) return t; // 0000-01-01 .. 9999-12-31 (the usual case)
   const w = wallClock(t);
   if (w.y >= 0 && w.y <= 9999) return t;
   const y = w.y < 0 ? 0 : 9999;
   const days = daysFromCivil(y, w.mo, 1) + (w.d - 1); // day overflow rolls into the next month like Go's Date
-  const wallSec = BigInt(days) * 86400n + BigInt(w.h * 3600 + w.mi * 60 + w.s);
-  let sec = wallSec - BigInt(t.offset);
+  const wallSec = days * 86400 + w.h * 3600 + w.mi * 60 + w.s;
+  let sec = wallSec - t.offset;
   let offset = t.offset;
   if (zone === "local") {
     offset = localOffsetAt(sec);
-    sec = wallSec - BigInt(offset);
+    sec = wallSec - offset;
   }
   return { sec, nsec: t.nsec, offset };
 }
@@ -100,8 +102,6 @@ export function formatRfc3339Nano(t: GoTime): string {
   return `${pad(w.y, 4)}-${pad(w.mo, 2)}-${pad(w.d, 2)}T${pad(w.h, 2)}:${pad(w.mi, 2)}:${pad(w.s, 2)}${frac}${zone}`;
 }
 
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:(Z)|([+-])(\d{2}):(\d{2}))$/;
-
 export class GoTimeError extends Error {
   constructor(readonly text: string) {
     super(`invalid RFC 3339 time ${JSON.stringify(text)}`);
@@ -111,14 +111,60 @@ export class GoTimeError extends Error {
 
 /** Go's time.Parse(time.RFC3339, s) as time.Time.UnmarshalJSON uses it (fraction optional, up to 9 digits). */
 export function parseRfc3339(text: string): GoTime {
-  const m = RFC3339.exec(text);
-  if (!m) throw new GoTimeError(text);
-  const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number, number];
-  const daysIn = [31, y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-  if (mo < 1 || mo > 12 || d < 1 || d > daysIn[mo - 1]! || h > 23 || mi > 59 || s > 59) throw new GoTimeError(text);
-  const offset = m[8] ? 0 : (m[9] === "-" ? -1 : 1) * (Number(m[10]) * 3600 + Number(m[11]) * 60);
-  if (!m[8] && (Number(m[10]) > 23 || Number(m[11]) > 59)) throw new GoTimeError(text);
-  const wallSec = BigInt(daysFromCivil(y, mo, d)) * 86400n + BigInt(h * 3600 + mi * 60 + s);
-  const nsec = m[7] ? Number(m[7].padEnd(9, "0")) : 0;
-  return { sec: wallSec - BigInt(offset), nsec, offset };
+  // Hand-written (no regex, no arrays): trees hold three times per node.
+  const fail = () => new GoTimeError(text);
+  const n = text.length;
+  if (n < 20) throw fail();
+  const digits = (from: number, count: number): number => {
+    let v = 0;
+    for (let i = from; i < from + count; i++) {
+      const c = text.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) throw fail();
+      v = v * 10 + c;
+    }
+    return v;
+  };
+  const at = (i: number, ch: string) => {
+    if (text[i] !== ch) throw fail();
+  };
+  const y = digits(0, 4);
+  at(4, "-");
+  const mo = digits(5, 2);
+  at(7, "-");
+  const d = digits(8, 2);
+  at(10, "T");
+  const h = digits(11, 2);
+  at(13, ":");
+  const mi = digits(14, 2);
+  at(16, ":");
+  const s = digits(17, 2);
+  let i = 19;
+  let nsec = 0;
+  if (text[i] === ".") {
+    let k = 0;
+    i++;
+    while (i < n && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) {
+      if (++k > 9) throw fail();
+      nsec = nsec * 10 + (text.charCodeAt(i) - 48);
+      i++;
+    }
+    if (k === 0) throw fail();
+    for (; k < 9; k++) nsec *= 10;
+  }
+  let offset = 0;
+  if (text[i] === "Z" && i + 1 === n) {
+    offset = 0;
+  } else if ((text[i] === "+" || text[i] === "-") && i + 6 === n) {
+    const oh = digits(i + 1, 2);
+    at(i + 3, ":");
+    const om = digits(i + 4, 2);
+    if (oh > 23 || om > 59) throw fail();
+    offset = (text[i] === "-" ? -1 : 1) * (oh * 3600 + om * 60);
+  } else {
+    throw fail();
+  }
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  const dim = mo === 2 ? (leap ? 29 : 28) : mo === 4 || mo === 6 || mo === 9 || mo === 11 ? 30 : 31;
+  if (mo < 1 || mo > 12 || d < 1 || d > dim || h > 23 || mi > 59 || s > 59) throw fail();
+  return { sec: daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset, nsec, offset };
 }

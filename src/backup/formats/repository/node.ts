@@ -141,17 +141,24 @@ export function encodeNode(node: Node): string {
 }
 
 const ID = /^[0-9a-fA-F]{64}$/;
+const KNOWN_FIELDS: ReadonlySet<string> = new Set(FIELD_ORDER);
 
 /** Decodes one node object (already parsed with parseGoJson) as restic's Node.UnmarshalJSON does. */
 export function decodeNode(raw: unknown): Node {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new NodeDecodeError("tree node is not a JSON object");
   const obj = raw as Record<string, unknown>;
-  // Go matches keys exactly first, then case-insensitively.
-  const byLower = new Map<string, string>();
-  for (const k of Object.keys(obj)) if (!byLower.has(k.toLowerCase())) byLower.set(k.toLowerCase(), k);
+  // Go matches keys exactly first, then case-insensitively; only a key that is not a field name needs the second.
+  let byLower: Map<string, string> | undefined;
+  for (const k in obj) {
+    if (!KNOWN_FIELDS.has(k)) {
+      byLower = new Map();
+      for (const key of Object.keys(obj)) if (!byLower.has(key.toLowerCase())) byLower.set(key.toLowerCase(), key);
+      break;
+    }
+  }
   const get = (field: (typeof FIELD_ORDER)[number]): unknown => {
     if (Object.hasOwn(obj, field)) return obj[field];
-    const k = byLower.get(field);
+    const k = byLower?.get(field);
     return k === undefined ? undefined : obj[k];
   };
   const where = () => `node ${JSON.stringify(typeof obj.name === "string" ? obj.name : "?")}`;

@@ -80,7 +80,7 @@ export function encodeSnapshot(s: SnapshotDoc): string {
   if (s.original) p.push(`"original":"${s.original}"`);
   if (s.programVersion) p.push(`"program_version":${goJsonString(s.programVersion)}`);
   if (s.summary) {
-    const zero: GoTime = { sec: -62135596800n, nsec: 0, offset: 0 };
+    const zero: GoTime = { sec: -62135596800, nsec: 0, offset: 0 };
     const fields = SUMMARY_FIELDS.map(([key, json, kind]) => {
       const v = s.summary![key];
       if (kind === "time") return `"${json}":${time((v as GoTime | undefined) ?? zero)}`;
@@ -134,7 +134,7 @@ export function decodeSnapshot(input: string | Uint8Array): SnapshotDoc {
   const timeText = str("time");
   const tree = id("tree");
   if (!tree) throw new SnapshotDecodeError("snapshot has no tree");
-  const s: SnapshotDoc = { time: timeText === undefined ? { sec: -62135596800n, nsec: 0, offset: 0 } : parseRfc3339(timeText), tree, paths: list("paths") ?? null };
+  const s: SnapshotDoc = { time: timeText === undefined ? { sec: -62135596800, nsec: 0, offset: 0 } : parseRfc3339(timeText), tree, paths: list("paths") ?? null };
   const parent = id("parent");
   if (parent) s.parent = parent;
   const optionalStrings = { hostname: str("hostname"), username: str("username"), programVersion: str("program_version") };
