@@ -5,6 +5,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ResticRepo, initResticRepo } from "../testing/restic-oracle.js";
 import { ChunkReader, Chunker, type ChunkerImplementation, chunkLengths, readFromFileHandle } from "./chunker.js";
+import { goRandomBytes } from "../testing/go-math-rand.js";
 import { type ChunkerParams, MAX_SIZE, MIN_SIZE, RESTIC_PARAMS, rabinTables } from "./tables.js";
 
 const TEST_POL = 0x3da3358b4dc173n; // upstream chunker_test.go's testPol
@@ -137,6 +138,110 @@ describe("chunker: upstream test vectors", () => {
     expect(chunkLengths(zeros, TEST_POL, { implementation: impl })).toEqual([MIN_SIZE, MIN_SIZE, MIN_SIZE, MIN_SIZE]);
     const { hashes } = await readerLengths(zeros, impl, 1 << 20, [1 << 20]);
     expect(hashes).toEqual(Array(4).fill("07854d2fef297a06ba81685e660c332de36d5d18d546927d30daad6d7fda1541"));
+  });
+});
+
+// Upstream's random vectors (restic/chunker chunker_test.go): 32 MiB of Go math/rand Uint32() seeded with 23, polynomial
+// 0x3DA3358B4DC173. Each row: length, cut fingerprint (the last chunk's is the digest at EOF), sha256.
+type Vector = Array<[number, bigint, string]>;
+const CHUNKS1: Vector = [
+  [2163460, 0xb98d4cdf00000n, "4b94cb2cf293855ea43bf766731c74969b91aa6bf3c078719aabdd19860d590d"],
+  [643703, 0xd4e8364d00000n, "5727a63c0964f365ab8ed2ccf604912f2ea7be29759a2b53ede4d6841e397407"],
+  [1528956, 0x15a25c2ef00000n, "a73759636a1e7a2758767791c69e81b69fb49236c6929e5d1b654e06e37674ba"],
+  [1955808, 0x102a8242e00000n, "c955fb059409b25f07e5ae09defbbc2aadf117c97a3724e06ad4abd2787e6824"],
+  [2222372, 0x45da878000000n, "6ba5e9f7e1b310722be3627716cf469be941f7f3e39a4c3bcefea492ec31ee56"],
+  [2538687, 0x198a8179900000n, "8687937412f654b5cfe4a82b08f28393a0c040f77c6f95e26742c2fc4254bfde"],
+  [609606, 0x1d4e8d17100000n, "5da820742ff5feb3369112938d3095785487456f65a8efc4b96dac4be7ebb259"],
+  [1205738, 0xa7204dd600000n, "cc70d8fad5472beb031b1aca356bcab86c7368f40faa24fe5f8922c6c268c299"],
+  [959742, 0x183e71e1400000n, "4065bdd778f95676c92b38ac265d361f81bff17d76e5d9452cf985a2ea5a4e39"],
+  [4036109, 0x1fec043c700000n, "b9cf166e75200eb4993fc9b6e22300a6790c75e6b0fc8f3f29b68a752d42f275"],
+  [1525894, 0xb1574b1500000n, "2f238180e4ca1f7520a05f3d6059233926341090f9236ce677690c1823eccab3"],
+  [1352720, 0x18965f2e00000n, "afd12f13286a3901430de816e62b85cc62468c059295ce5888b76b3af9028d84"],
+  [811884, 0x155628aa100000n, "42d0cdb1ee7c48e552705d18e061abb70ae7957027db8ae8db37ec756472a70a"],
+  [1282314, 0x1909a0a1400000n, "819721c2457426eb4f4c7565050c44c32076a56fa9b4515a1c7796441730eb58"],
+  [1318021, 0x1cceb980000000n, "842eb53543db55bacac5e25cb91e43cc2e310fe5f9acc1aee86bdf5e91389374"],
+  [948640, 0x11f7a470a00000n, "b8e36bf7019bb96ac3fb7867659d2167d9d3b3148c09fe0de45850b8fe577185"],
+  [645464, 0x30ce2d9400000n, "5584bd27982191c3329f01ed846bfd266e96548dfa87018f745c33cfc240211d"],
+  [533758, 0x4435c53c00000n, "4da778a25b72a9a0d53529eccfe2e5865a789116cb1800f470d8df685a8ab05d"],
+  [1128303, 0xc48517800000n, "08c6b0b38095b348d80300f0be4c5184d2744a17147c2cba5cc4315abf4c048f"],
+  [800374, 0x968473f900000n, "820284d2c8fd243429674c996d8eb8d3450cbc32421f43113e980f516282c7bf"],
+  [2453512, 0x1e197c92600000n, "5fa870ed107c67704258e5e50abe67509fb73562caf77caa843b5f243425d853"],
+  [2651975, 0xae6c868000000n, "181347d2bbec32bef77ad5e9001e6af80f6abcf3576549384d334ee00c1988d8"],
+  [237392, 0x1n, "fcd567f5d866357a8e299fd5b2359bb2c8157c30395229c4e9b0a353944a7978"],
+];
+/** The same data with averageBits 19. */
+const CHUNKS3: Vector = [
+  [1491586, 0x23e586ea80000n, "4c008237df602048039287427171cef568a6cb965d1b5ca28dc80504a24bb061"],
+  [671874, 0xb98d4cdf00000n, "fa8a42321b90c3d4ce9dd850562b2fd0c0fe4bdd26cf01a24f22046a224225d3"],
+  [643703, 0xd4e8364d00000n, "5727a63c0964f365ab8ed2ccf604912f2ea7be29759a2b53ede4d6841e397407"],
+  [1284146, 0x12b527e4780000n, "16d04cafecbeae9eaedd49da14c7ad7cdc2b1cc8569e5c16c32c9fb045aa899a"],
+  [823366, 0xd1d6752180000n, "48662c118514817825ad4761e8e2e5f28f9bd8281b07e95dcafc6d02e0aa45c3"],
+  [810134, 0x16071b6e180000n, "f629581aa05562f97f2c359890734c8574c5575da32f9289c5ba70bfd05f3f46"],
+  [567118, 0x102a8242e00000n, "d4f0797c56c60d01bac33bfd49957a4816b6c067fc155b026de8a214cab4d70a"],
+  [821315, 0x1b3e42c8180000n, "8ebd0fd5db0293bd19140da936eb8b1bbd3cd6ffbec487385b956790014751ca"],
+  [1401057, 0x45da878000000n, "001360af59adf4871ef138cfa2bb49007e86edaf5ac2d6f0b3d3014510991848"],
+  [2311122, 0x5cbd885380000n, "8276d489b566086d9da95dc5c5fe6fc7d72646dd3308ced6b5b6ddb8595f0aa1"],
+  [608723, 0x1cfcd86f280000n, "518db33ba6a79d4f3720946f3785c05b9611082586d47ea58390fc2f6de9449e"],
+  [980456, 0x13edb7a7f80000n, "0121b1690738395e15fecba1410cd0bf13fde02225160cad148829f77e7b6c99"],
+  [1140278, 0x1f9f017e80000n, "28ca7c74804b5075d4f5eeb11f0845d99f62e8ea3a42b9a05c7bd5f2fca619dd"],
+  [2015542, 0x97bf5d8180000n, "6fe8291f427d48650a5f0f944305d3a2dbc649bd401d2655fc0bdd42e890ca5a"],
+  [904752, 0xe1863eff80000n, "62af1f1eb3f588d18aff28473303cc4731fc3cafcc52ce818fee3c4c2820854d"],
+  [713072, 0x1f3bb1b9b80000n, "4bda9dc2e3031d004d87a5cc93fe5207c4b0843186481b8f31597dc6ffa1496c"],
+  [675937, 0x1fec043c700000n, "5299c8c5acec1b90bb020cd75718aab5e12abb9bf66291465fd10e6a823a8b4a"],
+  [1525894, 0xb1574b1500000n, "2f238180e4ca1f7520a05f3d6059233926341090f9236ce677690c1823eccab3"],
+  [1352720, 0x18965f2e00000n, "afd12f13286a3901430de816e62b85cc62468c059295ce5888b76b3af9028d84"],
+  [811884, 0x155628aa100000n, "42d0cdb1ee7c48e552705d18e061abb70ae7957027db8ae8db37ec756472a70a"],
+  [1282314, 0x1909a0a1400000n, "819721c2457426eb4f4c7565050c44c32076a56fa9b4515a1c7796441730eb58"],
+  [1093738, 0x17f5d048880000n, "5dddfa7a241b68f65d267744bdb082ee865f3c2f0d8b946ea0ee47868a01bbff"],
+  [962003, 0xb921f7ef80000n, "0cb5c9ebba196b441c715c8d805f6e7143a81cd5b0d2c65c6aacf59ca9124af9"],
+  [856384, 0x30ce2d9400000n, "7734b206d46f3f387e8661e81edf5b1a91ea681867beb5831c18aaa86632d7fb"],
+  [533758, 0x4435c53c00000n, "4da778a25b72a9a0d53529eccfe2e5865a789116cb1800f470d8df685a8ab05d"],
+  [1128303, 0xc48517800000n, "08c6b0b38095b348d80300f0be4c5184d2744a17147c2cba5cc4315abf4c048f"],
+  [800374, 0x968473f900000n, "820284d2c8fd243429674c996d8eb8d3450cbc32421f43113e980f516282c7bf"],
+  [2453512, 0x1e197c92600000n, "5fa870ed107c67704258e5e50abe67509fb73562caf77caa843b5f243425d853"],
+  [665901, 0x118c842cb80000n, "deceec26163842fdef6560311c69bf8a9871a56e16d719e2c4b7e4d668ceb61f"],
+  [1986074, 0xae6c868000000n, "64cd64bf3c3bc389eb20df8310f0427d1c36ab2eaaf09e346bfa7f0453fc1a18"],
+  [237392, 0x1n, "fcd567f5d866357a8e299fd5b2359bb2c8157c30395229c4e9b0a353944a7978"],
+];
+/** The same data with boundaries 16 MiB .. 32 MiB. */
+const CHUNKS4: Vector = [
+  [17864181, 0x1fec043c700000n, "4a43d4eccaa3b88514f54d3becddc6ef5e06fbb2de8161b0129888dbae4430a7"],
+  [15690251, 0x1n, "4ca32142da6f9130dc9a5d0df82a3c9e359cc4f1f480f4e52042ec0e8ecd3cc0"],
+];
+
+describe("chunker: upstream's random test vectors (Go math/rand, seed 23)", () => {
+  let data: Buffer;
+  beforeAll(() => {
+    data = goRandomBytes(23, 32 * 1024 * 1024);
+  });
+
+  /** Lengths, digests and cut fingerprints (recomputed from each chunk's last 64 bytes) of one run. */
+  function check(impl: ChunkerImplementation, params: ChunkerParams, vector: Vector): void {
+    const lengths = chunkLengths(data, TEST_POL, { implementation: impl, params });
+    expect(lengths).toEqual(vector.map((v) => v[0]));
+    const t = rabinTables(TEST_POL);
+    let off = 0;
+    for (const [i, [len, cut, digest]] of vector.entries()) {
+      const chunk = data.subarray(off, off + len);
+      expect(sha256(chunk), `chunk ${i}`).toBe(digest);
+      if (i < vector.length - 1) {
+        let fp = 0n;
+        for (const b of chunk.subarray(len - 64)) fp = ((fp << 8n) | BigInt(b)) ^ t.mod[Number(fp >> 45n)]!;
+        expect(fp, `chunk ${i} cut`).toBe(cut);
+      }
+      off += len;
+    }
+  }
+
+  it.each(IMPLS)("%s: chunks1 (restic's boundaries)", (impl) => check(impl, RESTIC_PARAMS, CHUNKS1));
+  it.each(IMPLS)("%s: chunks3 (averageBits 19)", (impl) => check(impl, { ...RESTIC_PARAMS, averageBits: 19 }, CHUNKS3));
+  it.each(IMPLS)("%s: chunks4 (16..32 MiB)", (impl) => check(impl, { minSize: 16 << 20, maxSize: 32 << 20, averageBits: 20 }, CHUNKS4));
+  it("ChunkReader agrees with chunks1 for odd read sizes", async () => {
+    for (const impl of IMPLS) {
+      const { lengths, hashes } = await readerLengths(data, impl, 700_001, [700_001, 3, 65_536]);
+      expect(lengths).toEqual(CHUNKS1.map((v) => v[0]));
+      expect(hashes).toEqual(CHUNKS1.map((v) => v[2]));
+    }
   });
 });
 
