@@ -331,6 +331,19 @@ describe("chunker: a reader is reusable and refuses two files at once", () => {
     expect(await one(Buffer.alloc(10))).toEqual([10]);
     expect(await one(Buffer.alloc(0))).toEqual([]);
     expect(await one(Buffer.alloc(3 * MIN_SIZE))).toEqual([MIN_SIZE, MIN_SIZE, MIN_SIZE]);
+    // A limit stops at that many bytes, without a read past it.
+    let reads = 0;
+    const limited: number[] = [];
+    for await (const c of reader.chunks(async (into) => {
+      reads++;
+      return into.fill(0).length;
+    }, MIN_SIZE + 10))
+      limited.push(c.length);
+    expect(limited).toEqual([MIN_SIZE, 10]);
+    expect(reads).toBe(1);
+    const small: number[] = [];
+    for await (const c of reader.chunks(async (into) => into.fill(1, 0, 5).subarray(0, 5).length, 5)) small.push(c.length);
+    expect(small).toEqual([5]);
     const gen = reader.chunks(async (into) => into.fill(0).length); // an endless file of zeros
     expect((await gen.next()).value).toHaveLength(MIN_SIZE);
     await expect(reader.chunks(async () => 0).next()).rejects.toThrow(/already reading/);

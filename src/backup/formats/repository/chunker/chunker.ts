@@ -155,8 +155,11 @@ export class ChunkReader {
   /**
    * The chunks of one file, in order. Each view is valid until the next one is requested: a consumer that keeps the
    * bytes past that (rather than hashing, compressing or encrypting them right away) must copy them.
+   *
+   * `limit`: read at most this many bytes (e.g. the size lstat reported, so the node's size and its chunks agree even
+   * if the file grows meanwhile); reaching it ends the file without another read. Without it, reads go to EOF.
    */
-  async *chunks(read: ReadInto): AsyncGenerator<Uint8Array, void, undefined> {
+  async *chunks(read: ReadInto, limit = Number.POSITIVE_INFINITY): AsyncGenerator<Uint8Array, void, undefined> {
     if (this.busy) throw new Error("ChunkReader is already reading a file");
     this.busy = true;
     try {
@@ -165,7 +168,8 @@ export class ChunkReader {
       let start = 0; // the current chunk's first byte
       let filled = 0; // bytes read into buf
       let next = minSize; // first candidate not searched yet, relative to start
-      let eof = false;
+      let total = 0;
+      let eof = limit <= 0;
       for (;;) {
         const hi = Math.min(filled, start + maxSize);
         if (start + next <= hi) {
@@ -188,8 +192,9 @@ export class ChunkReader {
           filled -= start;
           start = 0;
         }
-        const n = await read(buf.subarray(filled, filled + readSize));
-        if (n === 0) eof = true;
+        const n = await read(buf.subarray(filled, filled + Math.min(readSize, limit - total)));
+        total += n;
+        if (n === 0 || total >= limit) eof = true;
         filled += n;
       }
     } finally {
