@@ -94,8 +94,8 @@ function goReference(data: Uint8Array, pol: bigint, p: ChunkerParams): Array<{ l
 }
 
 /** Feeds `data` in pieces of the given sizes (cycled) and returns the chunk lengths. */
-function lengthsWithSplits(data: Uint8Array, impl: ChunkerImplementation, sizes: number[], params?: ChunkerParams): number[] {
-  const chunker = new Chunker(TEST_POL, { implementation: impl, params });
+function lengthsWithSplits(data: Uint8Array, impl: ChunkerImplementation, sizes: number[], params?: ChunkerParams, pol: bigint = TEST_POL): number[] {
+  const chunker = new Chunker(pol, { implementation: impl, params });
   const lengths: number[] = [];
   let chunkStart = 0;
   let off = 0;
@@ -260,6 +260,14 @@ describe("chunker: same boundaries as upstream's algorithm", () => {
     const ref = goReference(data, TEST_POL, RESTIC_PARAMS);
     expect(ref.length).toBeGreaterThanOrEqual(3);
     expect(chunkLengths(data, TEST_POL, { implementation: impl })).toEqual(ref.map((c) => c.length));
+  });
+
+  it.each(IMPLS)("%s handles polynomials of lower degree like upstream (top byte straddling the 32-bit halves)", (impl) => {
+    const data = prng(400_000, 8);
+    for (const pol of [0x8000_0009n, 0x1_0000_0000_00c5n, 0x11dn]) {
+      const ref = goReference(data, pol, small);
+      expect(lengthsWithSplits(data, impl, [77_777], small, pol), pol.toString(16)).toEqual(ref.map((c) => c.length));
+    }
   });
 
   it("the cut fingerprint is the Rabin fingerprint of the chunk's last 64 bytes (what the cores rely on)", () => {
