@@ -162,6 +162,7 @@ function buildVariedDir(root: string): { socket: net.Server } {
   symlinkSync("../plain.txt", p(root, "sub", "rel-link"));
   symlinkSync("/nonexistent/dangling \u00e9", p(root, "sub", "dangling-link"));
   symlinkSync("deeper", p(root, "sub", "dir-link"));
+  symlinkSync("ctl\x08\x0c\x01\x7f<&>\u2028\u00a0", p(root, "sub", "odd-target")); // Go 1.19 JSON: \u0008 \u000c, raw DEL
   execFileSync("mkfifo", [p(root, "fifo").toString()]);
   const mknod = spawnSync("mknod", [p(root, "chardev").toString(), "c", "1", "3"]);
   if (mknod.status !== 0) writeFileSync(p(root, "chardev"), "mknod not permitted here\n");
@@ -260,6 +261,8 @@ describe.each(["UTC", "America/New_York", "Asia/Kolkata"])("trees and nodes agai
     expect(mode("sticky-dir")).toBe(2 ** 31 + 2 ** 20 + 0o777);
     expect(mode("rel-link")).toBe(2 ** 27 + 0o777);
     expect(findNode(sub, utf8("hardlink"))!.links).toBe(2n);
+    const subBytes = (await repo.tree(findNode(root, utf8("sub"))!.subtree!)).bytes.toString("utf8");
+    expect(subBytes).toContain('"linktarget":"ctl\\u0008\\u000c\\u0001\x7f\\u003c\\u0026\\u003e\\u2028\u00a0"');
     const ours = await nodeFromPath(path.join(dir, "sub", "04755"));
     expect(ours.mode).toBe(mode("04755"));
   });
