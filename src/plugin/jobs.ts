@@ -2,6 +2,7 @@
 // lazily so that loading the plugin (register(), `openclaw --help`) never pays for them.
 import type { AppContext } from "../app/context.js";
 import type { ChangeJournal } from "../sync/change-journal.js";
+import { OperationError } from "../util/errors.js";
 import type { TriggerKind } from "./scheduler.js";
 
 export interface SyncOutcome {
@@ -27,7 +28,7 @@ export interface JobRunners {
 /** How long a service run waits for a CLI/cron run holding the lock before it gives up (BusyError). */
 export const SERVICE_LOCK_WAIT_MS = 10_000;
 
-export class BackupUnavailableError extends Error {
+export class BackupUnavailableError extends OperationError {
   constructor(detail: string) {
     super(`the backup engine is not available in this build (${detail})`);
     this.name = "BackupUnavailableError";
@@ -72,7 +73,7 @@ export const defaultRunners: JobRunners = {
     const [{ buildSyncJob }, { runSyncCycle }, { describeCycle }, { ChangeJournal }] = await Promise.all([
       import("../app/sync-job.js"),
       import("../sync/engine.js"),
-      import("../cli/commands/sync.js"),
+      import("../report/sync.js"),
       import("../sync/change-journal.js"),
     ]);
     const job = await buildSyncJob(ctx, { signal });

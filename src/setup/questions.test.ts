@@ -8,7 +8,7 @@ import type { Presets } from "./flags.js";
 import { askAnswers } from "./questions.js";
 import { plainUi } from "./ui.js";
 
-const quiet = plainUi({ write: () => true } as unknown as NodeJS.WritableStream);
+const quiet = plainUi({ stream: { write: () => true } as unknown as NodeJS.WritableStream });
 
 async function scripted(flags: Record<string, string | boolean | string[]>, env: Record<string, string> = {}) {
   const ask = new Asker(quiet, new Map(Object.entries(flags)) as Presets, true, env);

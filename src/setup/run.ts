@@ -5,11 +5,12 @@ import path from "node:path";
 import type { AppContext } from "../app/context.js";
 import { buildSyncJob, resolveBackupRemote } from "../app/sync-job.js";
 import { runBackup } from "../backup/index.js";
+// describeBackup moves to report/backup.ts with the backup restructure; until then it lives with the backup commands.
 import { describeBackup } from "../cli/commands/backup.js";
-import { describeCycle } from "../cli/commands/sync.js";
 import { loadPluginConfig, mergeEnv, PLUGIN_CONFIG_KEY, readDotEnv, type PluginConfig } from "../config/index.js";
 import type { RcloneBinary } from "../rclone/binary.js";
 import { readConf } from "../rclone/conf-file.js";
+import { describeCycle } from "../report/sync.js";
 import { checkReachable } from "../rclone/reach.js";
 import { resolveRemote, type ResolvedRemote, writeRemoteSections } from "../rclone/remotes.js";
 import { runRclone, summarizeFailure } from "../rclone/runner.js";
