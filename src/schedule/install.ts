@@ -172,8 +172,9 @@ export function planSchedule(req: ScheduleRequest, kind: SchedulerKind, env: Nod
   const cronJobs: CronJob[] = jobs.map((j) => ({
     job: j.job,
     expression: j.expression!,
-    // cron runs the line with /bin/sh; a % would end the command (cron turns it into a newline)
-    command: `PATH=${shellQuote(jobPath(req))} ${j.argv.map(shellQuote).join(" ")} >> ${shellQuote(logFile)} 2>&1`.replace(/%/g, "\\%"),
+    // cron runs the line with /bin/sh and mails any output: -q leaves only failures, which go to the log file (cron
+    // mail is often not set up); a % would end the command (cron turns it into a newline)
+    command: `PATH=${shellQuote(jobPath(req))} ${j.argv.map(shellQuote).join(" ")} >/dev/null 2>>${shellQuote(logFile)}`.replace(/%/g, "\\%"),
     ...(j.note ? { note: j.note } : {}),
   }));
   return { kind, id, jobs, cronBlock: cronBlock(id, cronJobs, `${HEADER} (${description})`), logFile };
