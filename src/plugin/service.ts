@@ -67,6 +67,7 @@ export class WorkspaceSyncService {
   private readonly env: NodeJS.ProcessEnv;
   private readonly startedAt = new Date().toISOString();
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  private heartbeatWrite: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: ServiceDeps) {
     this.runners = deps.runners ?? defaultRunners;
@@ -108,7 +109,7 @@ export class WorkspaceSyncService {
         initialDelayMs: delays.sync,
         run: (req, signal) => this.runSync(req, signal),
         onError: (err, req) => this.reportError("sync", err, req),
-        onStateChange: () => this.beat(),
+        onStateChange: () => void this.beat(),
       });
       this.sync.start();
     }
@@ -120,7 +121,7 @@ export class WorkspaceSyncService {
         initialDelayMs: delays.backup,
         run: (req, signal) => this.runBackup(req, signal),
         onError: (err, req) => this.reportError("backup", err, req),
-        onStateChange: () => this.beat(),
+        onStateChange: () => void this.beat(),
       });
       this.backup.start();
     }
@@ -130,8 +131,8 @@ export class WorkspaceSyncService {
     ];
     log.info(`service started for ${ctx.workspaceDir} (${parts.join("; ")})`);
     if (this.sync || this.backup) {
-      this.beat();
-      this.heartbeatTimer = setInterval(() => this.beat(), HEARTBEAT_EVERY_MS);
+      await this.beat();
+      this.heartbeatTimer = setInterval(() => void this.beat(), HEARTBEAT_EVERY_MS);
       this.heartbeatTimer.unref?.();
     }
   }
@@ -140,9 +141,9 @@ export class WorkspaceSyncService {
    * Records that this service is alive and when each job runs next (schedule/heartbeat.ts), so `workspace-sync
    * status` in a shell shows "next sync" only while something will run it. Best effort: a write problem is logged.
    */
-  private beat(stoppedAt?: string): void {
+  private beat(stoppedAt?: string): Promise<void> {
     const ctx = this.ctx;
-    if (!ctx) return;
+    if (!ctx) return this.heartbeatWrite;
     const job = (sched: JobSchedule | undefined, intervalS: number): JobBeat | undefined => {
       if (!sched) return undefined;
       const s = sched.snapshot();
@@ -163,13 +164,17 @@ export class WorkspaceSyncService {
       ...(sync ? { sync } : {}),
       ...(backup ? { backup } : {}),
     };
-    writeHeartbeat(ctx.stateDir, beat).catch((err: Error) => ctx.log.debug(`heartbeat not written: ${err.message}`));
+    // one write at a time, in order: the file always ends with the newest beat
+    this.heartbeatWrite = this.heartbeatWrite.then(() =>
+      writeHeartbeat(ctx.stateDir, beat).catch((err: Error) => ctx.log.debug(`heartbeat not written: ${err.message}`)),
+    );
+    return this.heartbeatWrite;
   }
 
   async stop(): Promise<void> {
     clearInterval(this.heartbeatTimer);
     const results = await Promise.all([this.sync?.stop(STOP_GRACE_MS), this.backup?.stop(STOP_GRACE_MS)]);
-    if (this.heartbeatTimer) this.beat(new Date().toISOString());
+    if (this.heartbeatTimer) await this.beat(new Date().toISOString());
     this.heartbeatTimer = undefined;
     stopJournals();
     if (results.some((r) => r === false)) this.log.warn("workspace-sync: a run did not end within the stop grace period");

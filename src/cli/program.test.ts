@@ -1,0 +1,31 @@
+// One command tree: the standalone program and `openclaw workspace-sync` are built from the same table, with the
+// same global options and the same commands and options below them.
+import { Command } from "commander";
+import { describe, expect, it } from "vitest";
+import { registerCliCommands } from "../plugin/cli.js";
+import { buildProgram } from "./program.js";
+import { COMMANDS, GLOBAL_OPTIONS } from "./spec.js";
+
+function shape(cmd: Command): unknown {
+  return {
+    options: cmd.options.map((o) => o.flags).filter((f) => f !== "-V, --version"),
+    commands: Object.fromEntries(cmd.commands.map((c) => [c.name(), shape(c)])),
+  };
+}
+
+describe("command tree", () => {
+  it("the bin and the plugin mount the same commands, options and global options", async () => {
+    const standalone = buildProgram({ env: {}, displayName: "workspace-sync" });
+    const host = new Command("openclaw");
+    await registerCliCommands({ program: host, logger: { info() {}, warn() {}, error() {} } });
+    const mounted = host.commands.find((c) => c.name() === "workspace-sync")!;
+    expect(shape(mounted)).toEqual(shape(standalone));
+    expect(mounted.options.map((o) => o.flags)).toEqual(GLOBAL_OPTIONS.map((o) => o.flags));
+    expect(standalone.commands.map((c) => c.name())).toEqual([...COMMANDS.map((c) => c.name), "backup"]);
+    expect(standalone.commands.find((c) => c.name() === "schedule")!.commands.map((c) => c.name())).toEqual(["install", "remove", "status"]);
+  });
+
+  it("loads no command code to build the tree (each action imports its module when it runs)", () => {
+    for (const spec of COMMANDS) for (const c of [spec, ...(spec.subcommands ?? [])]) if (!c.subcommands) expect(typeof c.load, c.name).toBe("function");
+  });
+});
