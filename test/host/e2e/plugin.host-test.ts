@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Gateway, HOST_DIR, HostWorld, linkableCheckout, packPlugin, parseJsonOut, PLUGIN_ID } from "./host.js";
+import { Gateway, HOST_DIR, HostWorld, linkableCheckout, packPlugin, parseJsonOut, PLUGIN_ID, run } from "./host.js";
 
 const PROBE_DIR = path.join(HOST_DIR, "probe");
 let tgz: string;
@@ -60,13 +60,16 @@ describe("installed in the real host", () => {
       w.setPluginConfig(mailboxConfig(remote));
       writeFileSync(path.join(w.workspace, "notes.md"), "# notes\n");
 
-      const status = await w.ok(["workspace-sync", "status", "--json"]);
+      // before the first sync, status says so and exits 1 (monitoring sees it), with the same facts in --json
+      const status = await w.openclaw(["workspace-sync", "status", "--json"]);
+      expect(status.code, status.stderr).toBe(1);
       const s = JSON.parse(status.stdout); // the whole of stdout is the JSON document
       expect(s.configFile).toBe(w.configFile);
       expect(s.stateDir).toBe(w.stateDir);
       expect(s.workspaceDir).toBe(w.workspace);
       expect(s.problems).toEqual([]);
       expect(s.sync).toMatchObject({ configured: true, mode: "mailbox", reachable: true });
+      expect(s.needsAttention).toEqual([expect.stringMatching(/^no sync has run yet/)]);
 
       const sync1 = await w.ok(["workspace-sync", "sync"]);
       expect(sync1.stdout).toMatch(/push: copy \d+ file\(s\)/);
@@ -79,10 +82,20 @@ describe("installed in the real host", () => {
       expect(readdirSync(path.join(w.workspace, "_inbox"))).toEqual(["from-user.txt"]);
       expect(existsSync(path.join(remote, "share", "_outbox", "from-user.txt"))).toBe(false);
 
+      // the same conventions as the standalone bin: -q silent on success, status 0 when all is well
+      const quiet = await w.openclaw(["workspace-sync", "sync", "-q"]);
+      expect(quiet.code, quiet.stderr).toBe(0);
+      expect(quiet.stdout).not.toMatch(/push:|inbox:/);
+      expect((await w.openclaw(["workspace-sync", "status"])).code).toBe(0);
+
       // exit codes map like the standalone bin: 2 = bad usage / invalid config
       const pull = await w.openclaw(["workspace-sync", "sync", "--direction", "pull"]);
       expect(pull.code).toBe(2);
       expect(pull.stderr).toMatch(/--yes/);
+      const badFlag = await w.openclaw(["workspace-sync", "sync", "--direction", "sideways"]);
+      expect(badFlag.code).toBe(2);
+      expect(badFlag.stderr).toMatch(/argument 'sideways' is invalid/);
+      expect(badFlag.stderr).toContain("see 'openclaw workspace-sync sync --help'");
 
       // a config error: a clear message naming the key; the plugin stays loaded
       w.setPluginConfig({ sync: { provider: "local", local: { path: remote } } });
@@ -98,23 +111,34 @@ describe("installed in the real host", () => {
     }
   });
 
-  it("copy install of the packed package: loaded, status --json and sync work", async () => {
+  it("the packed tarball installed the way a user installs a local archive: loaded, doctor clean, CLI and bin work", async () => {
     const w = new HostWorld("copy");
     try {
       await w.ok(["setup", "--baseline"]);
       const t0 = Date.now();
+      // a local archive is not a ClawHub source: --force confirms that; --accept-capabilities answers the prompt
       await w.ok(["plugins", "install", "--force", "--accept-capabilities", tgz]);
       console.log(`copy install: ${Date.now() - t0} ms`);
       const info = await expectLoaded(w);
-      expect(info.plugin.rootDir).toBe(path.join(w.stateDir, "extensions", PLUGIN_ID));
+      const installed = path.join(w.stateDir, "extensions", PLUGIN_ID);
+      expect(info.plugin.rootDir).toBe(installed);
+      const doctor = await w.openclaw(["plugins", "doctor"]);
+      expect(doctor.code, doctor.stdout + doctor.stderr).toBe(0);
+      expect(doctor.stdout).toMatch(/checks passed/);
+      expect(doctor.stdout + doctor.stderr).not.toMatch(new RegExp(`${PLUGIN_ID}[^\\n]*(error|not found|failed)`, "i"));
 
       const remote = path.join(w.root, "remote");
       mkdirSync(remote);
       w.setPluginConfig(mailboxConfig(remote));
-      const status = await w.ok(["workspace-sync", "status", "--json"]);
-      expect(JSON.parse(status.stdout).sync).toMatchObject({ mode: "mailbox", reachable: true });
       await w.ok(["workspace-sync", "sync"]);
       expect(readdirSync(path.join(remote, "share"))).toContain("AGENTS.md");
+      const status = await w.ok(["workspace-sync", "status", "--json"]);
+      expect(JSON.parse(status.stdout)).toMatchObject({ sync: { mode: "mailbox", reachable: true }, needsAttention: [], exitCode: 0 });
+
+      // the installed package's own bin (what `npm install -g` users run) works from the installed copy
+      const version = await run(process.execPath, [path.join(installed, "bin", "workspace-sync.js"), "--version"], { env: w.env });
+      expect(version.code, version.stderr).toBe(0);
+      expect(version.stdout).toMatch(/^workspace-sync \d+\.\d+\.\d+\nnode v2\d\./);
     } finally {
       rmSync(w.root, { recursive: true, force: true });
     }
@@ -199,6 +223,12 @@ describe("in the running gateway", () => {
     const status = await slash(gw, "/sync-status", /sync:\s+mailbox[^"]*/);
     expect(status).toMatch(/mailbox/);
 
+    // a shell sees who runs the next sync: the service's heartbeat
+    const fromShell = JSON.parse((await w.ok(["workspace-sync", "status", "--json"])).stdout);
+    expect(fromShell.scheduler.service.alive).toBe(true);
+    expect(fromShell.sync.nextRunBy).toBe("gateway service");
+    expect(Date.parse(fromShell.sync.nextRun)).toBeGreaterThan(Date.now());
+
     // clean shutdown on SIGINT: the service stops, nothing left running or locked
     const exit = await gw.stop("SIGINT");
     expect(exit.code === 0 || exit.signal === "SIGINT", `exit ${JSON.stringify(exit)}`).toBe(true);
@@ -208,6 +238,10 @@ describe("in the running gateway", () => {
     const locks = path.join(w.stateDir, "workspace-sync", "locks");
     expect(existsSync(locks) ? readdirSync(locks).filter((f) => f.endsWith(".lock")) : []).toEqual([]);
     gw = undefined;
+    // stopped: nothing runs the interval any more, and status does not pretend otherwise
+    const after = JSON.parse((await w.openclaw(["workspace-sync", "status", "--json"])).stdout);
+    expect(after.scheduler.service.alive).toBe(false);
+    expect(after.sync.nextRun).toBeUndefined();
   });
 
   it("a config error (missing mode): clear message in the gateway log, plugin loaded, service idle", async () => {
