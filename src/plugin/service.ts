@@ -4,7 +4,7 @@
 import os from "node:os";
 import path from "node:path";
 import type { AppContext } from "../app/context.js";
-import { HEARTBEAT_EVERY_MS, type JobBeat, type ServiceHeartbeat, writeHeartbeat } from "../schedule/heartbeat.js";
+import type { JobBeat, ServiceHeartbeat } from "../schedule/heartbeat.js";
 import { CancelledRunError, isExpected } from "../util/errors.js";
 import type { HostApi, HostLogger, HostRuntime, ServiceContext } from "./host-api.js";
 import { adaptLogger, contextFromHost, hostLocations, type HostLocations, rawPluginConfig } from "./host-context.js";
@@ -68,6 +68,7 @@ export class WorkspaceSyncService {
   private readonly startedAt = new Date().toISOString();
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private heartbeatWrite: Promise<void> = Promise.resolve();
+  private writeHeartbeat: ((stateDir: string, beat: ServiceHeartbeat) => Promise<void>) | undefined;
 
   constructor(private readonly deps: ServiceDeps) {
     this.runners = deps.runners ?? defaultRunners;
@@ -131,6 +132,9 @@ export class WorkspaceSyncService {
     ];
     log.info(`service started for ${ctx.workspaceDir} (${parts.join("; ")})`);
     if (this.sync || this.backup) {
+      // loaded here, in the gateway only: register() and the host's other passes never pay for it
+      const { HEARTBEAT_EVERY_MS, writeHeartbeat } = await import("../schedule/heartbeat.js");
+      this.writeHeartbeat = writeHeartbeat;
       await this.beat();
       this.heartbeatTimer = setInterval(() => void this.beat(), HEARTBEAT_EVERY_MS);
       this.heartbeatTimer.unref?.();
@@ -143,7 +147,8 @@ export class WorkspaceSyncService {
    */
   private beat(stoppedAt?: string): Promise<void> {
     const ctx = this.ctx;
-    if (!ctx) return this.heartbeatWrite;
+    const write = this.writeHeartbeat;
+    if (!ctx || !write) return this.heartbeatWrite;
     const job = (sched: JobSchedule | undefined, intervalS: number): JobBeat | undefined => {
       if (!sched) return undefined;
       const s = sched.snapshot();
@@ -166,7 +171,7 @@ export class WorkspaceSyncService {
     };
     // one write at a time, in order: the file always ends with the newest beat
     this.heartbeatWrite = this.heartbeatWrite.then(() =>
-      writeHeartbeat(ctx.stateDir, beat).catch((err: Error) => ctx.log.debug(`heartbeat not written: ${err.message}`)),
+      write(ctx.stateDir, beat).catch((err: Error) => ctx.log.debug(`heartbeat not written: ${err.message}`)),
     );
     return this.heartbeatWrite;
   }

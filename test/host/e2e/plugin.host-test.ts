@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Gateway, HOST_DIR, HostWorld, linkableCheckout, packPlugin, parseJsonOut, PLUGIN_ID, run } from "./host.js";
 
 const PROBE_DIR = path.join(HOST_DIR, "probe");
+/** An install, a gateway start or a dozen `openclaw` runs: minutes on a busy 2-core machine (a hang still fails). */
+const INSTALL_TEST_MS = 600_000;
 let tgz: string;
 let packDir: string;
 
@@ -109,7 +111,7 @@ describe("installed in the real host", () => {
     } finally {
       rmSync(w.root, { recursive: true, force: true });
     }
-  });
+  }, INSTALL_TEST_MS);
 
   it("the packed tarball installed the way a user installs a local archive: loaded, doctor clean, CLI and bin work", async () => {
     const w = new HostWorld("copy");
@@ -142,7 +144,7 @@ describe("installed in the real host", () => {
     } finally {
       rmSync(w.root, { recursive: true, force: true });
     }
-  });
+  }, INSTALL_TEST_MS);
 });
 
 describe("in the running gateway", () => {
@@ -162,7 +164,7 @@ describe("in the running gateway", () => {
     });
     remote = path.join(w.root, "remote");
     mkdirSync(remote);
-  });
+  }, INSTALL_TEST_MS);
   afterAll(() => {
     gw?.kill();
     rmSync(w.root, { recursive: true, force: true });
@@ -191,7 +193,7 @@ describe("in the running gateway", () => {
     writeFileSync(path.join(w.workspace, "report-draft.md"), "draft\n");
     gw = new Gateway(w, 18_000 + Math.floor(Math.random() * 1000));
     gw.start();
-    await gw.waitFor(/workspace-sync: service started for .*\(sync mailbox every 300s/, 120_000);
+    await gw.waitFor(/workspace-sync: service started for .*\(sync mailbox every 300s/, 240_000);
     await gw.waitFor(/workspace-sync: sync \(interval\) done/, 60_000);
     expect(existsSync(path.join(remote, "share", "report-draft.md"))).toBe(true);
     await gw.waitFor(/\[gateway\] ready/, 60_000);
@@ -242,7 +244,7 @@ describe("in the running gateway", () => {
     const after = JSON.parse((await w.openclaw(["workspace-sync", "status", "--json"])).stdout);
     expect(after.scheduler.service.alive).toBe(false);
     expect(after.sync.nextRun).toBeUndefined();
-  });
+  }, INSTALL_TEST_MS);
 
   it("a config error (missing mode): clear message in the gateway log, plugin loaded, service idle", async () => {
     if (gw) {
@@ -253,7 +255,7 @@ describe("in the running gateway", () => {
     w.setPluginConfig({ sync: { provider: "local", local: { path: remote }, remotePath: "share", interval: 60 } });
     gw = new Gateway(w, 19_000 + Math.floor(Math.random() * 1000));
     gw.start();
-    const line = await gw.waitFor(/workspace-sync: the plugin config .* problem/, 120_000);
+    const line = await gw.waitFor(/workspace-sync: the plugin config .* problem/, 240_000);
     expect(gw.log).toMatch(/- sync\.mode: /);
     expect(line).toMatch(/stay idle/);
     await gw.waitFor(/\[gateway\] ready/, 60_000);
@@ -266,5 +268,5 @@ describe("in the running gateway", () => {
     const exit = await gw.stop("SIGINT");
     expect(exit.code === 0 || exit.signal === "SIGINT").toBe(true);
     gw = undefined;
-  });
+  }, INSTALL_TEST_MS);
 });
