@@ -86,13 +86,27 @@ async function missingToken(remote: ResolvedRemote, name: string): Promise<boole
   return !conf.get(name)?.token;
 }
 
-/** The next run of a job, from whoever will run it: the live service first, else the installed schedule. */
-function nextRunOf(job: "sync" | "backup", beat: ServiceHeartbeat | undefined, alive: boolean, schedule: ScheduleStatus): { at: string; by: string } | undefined {
+/**
+ * The next run of a job, from whoever will run it: the live service first, else the installed schedule. A systemd
+ * timer that does not report its next elapse (an older systemctl without JSON output) runs `interval` after the
+ * previous run ended, so that is the estimate.
+ */
+function nextRunOf(
+  job: "sync" | "backup",
+  beat: ServiceHeartbeat | undefined,
+  alive: boolean,
+  schedule: ScheduleStatus,
+  lastFinishedAt: string | undefined,
+): { at: string; by: string } | undefined {
   const fromService = alive ? beat?.[job] : undefined;
   if (fromService?.runningSince) return { at: fromService.runningSince, by: "running now in the gateway's service" };
   if (fromService?.nextRunAt) return { at: fromService.nextRunAt, by: "gateway service" };
   const scheduled = schedule.active ? schedule.jobs.find((j) => j.job === job) : undefined;
-  if (scheduled?.nextRun) return { at: scheduled.nextRun, by: schedule.kind === "cron" ? "cron" : "systemd timer" };
+  if (!scheduled) return undefined;
+  if (scheduled.nextRun) return { at: scheduled.nextRun, by: schedule.kind === "cron" ? "cron" : "systemd timer" };
+  if (schedule.kind === "systemd" && lastFinishedAt) {
+    return { at: new Date(Date.parse(lastFinishedAt) + scheduled.intervalS * 1000).toISOString(), by: "systemd timer, estimated" };
+  }
   return undefined;
 }
 
@@ -142,7 +156,7 @@ export async function buildStatus(ctx: AppContext, now = new Date()): Promise<St
     if (state.lastRun) report.sync.lastRun = state.lastRun;
     if (state.lastSuccess) report.sync.lastSuccess = state.lastSuccess;
     if (sync.interval > 0) {
-      const next = nextRunOf("sync", beat, alive, schedule);
+      const next = nextRunOf("sync", beat, alive, schedule, state.lastRun?.finishedAt);
       if (next) Object.assign(report.sync, { nextRun: next.at, nextRunBy: next.by });
     }
     const holder = await readLockHolder(syncLockFile(ctx.stateDir, localRoot, pairId(localRoot, remote.path(""))));
@@ -185,7 +199,7 @@ export async function buildStatus(ctx: AppContext, now = new Date()): Promise<St
     }
     if (state.lastSuccess) report.backup.lastSuccess = state.lastSuccess.finishedAt;
     if (backup.enabled) {
-      const next = nextRunOf("backup", beat, alive, schedule);
+      const next = nextRunOf("backup", beat, alive, schedule, last?.finishedAt);
       if (next) Object.assign(report.backup, { nextRun: next.at, nextRunBy: next.by });
     }
     if (last && !last.ok) attention.push(`the last backup failed (${last.finishedAt}): ${last.error ?? "unknown error"}`);
