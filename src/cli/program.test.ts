@@ -1,7 +1,10 @@
 // One command tree: the standalone program and `openclaw workspace-sync` are built from the same table, with the
 // same global options and the same commands and options below them.
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { Command } from "commander";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { registerCliCommands } from "../plugin/cli.js";
 import { buildProgram } from "./program.js";
 import { COMMANDS, GLOBAL_OPTIONS } from "./spec.js";
@@ -27,5 +30,21 @@ describe("command tree", () => {
 
   it("loads no command code to build the tree (each action imports its module when it runs)", () => {
     for (const spec of COMMANDS) for (const c of [spec, ...(spec.subcommands ?? [])]) if (!c.subcommands) expect(typeof c.load, c.name).toBe("function");
+  });
+
+  it("under a host that parses its options positionally, the global options still work after the command", async () => {
+    const host = new Command("openclaw").enablePositionalOptions().exitOverride();
+    await registerCliCommands({ program: host, logger: { info() {}, warn() {}, error() {} } });
+    const stateDir = await mkdtemp(path.join(os.tmpdir(), "ws-positional-"));
+    const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+    try {
+      await host.parseAsync(["workspace-sync", "schedule", "status", "-q", "--state-dir", stateDir], { from: "user" });
+      expect(process.exitCode ?? 0).toBe(0);
+      expect(out).not.toHaveBeenCalled(); // -q reached the command: nothing printed
+    } finally {
+      out.mockRestore();
+      process.exitCode = undefined;
+      await rm(stateDir, { recursive: true, force: true });
+    }
   });
 });

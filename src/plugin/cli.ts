@@ -43,6 +43,9 @@ export async function registerCliCommands({ program, workspaceDir }: CliContext,
     process.exitCode = reportFailure(err, { verbose: cmd.optsWithGlobals<GlobalOptions>().verbose, cmd });
   };
   const root = addGlobalOptions(program.command(CLI_COMMAND).description(CLI_DESCRIPTOR.description));
+  // The host parses its own options positionally; ours are recognised after our subcommands too
+  // (`openclaw workspace-sync sync -q`), as in the standalone bin.
+  root.enablePositionalOptions(false);
   // A parse error of ours (unknown option, bad choice) is a usage error: exit 2, as the standalone bin does.
   root.exitOverride((err) => {
     throw err.exitCode === 0 ? err : new CommanderError(2, err.code, err.message);
