@@ -1,7 +1,9 @@
-// Quick-start demo: a sample workspace synced (mailbox mode) to a local-folder remote, no cloud account.
-// Everything lives under ./.demo so it is easy to inspect and to throw away.
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync, readdirSync } from "node:fs";
+// `npm run demo`: the whole story on a local-folder remote, no cloud account needed — sync, a file sent to the
+// agent, an encrypted backup, the snapshot list, a verify and a restore into a fresh folder. Only the CLI is used,
+// exactly as a person would type it. Everything lives under ./.demo, easy to inspect and to throw away.
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -23,22 +25,33 @@ function ensureRclone() {
 ensureRclone();
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const demo = path.join(repo, ".demo");
+// DEMO_DIR: somewhere else than ./.demo (the demo's test runs it in a temporary folder).
+const demo = path.resolve(process.env.DEMO_DIR ?? path.join(repo, ".demo"));
 const stateDir = path.join(demo, "state");
 const workspace = path.join(stateDir, "workspace");
 const remoteDir = path.join(demo, "remote");
+const share = path.join(remoteDir, "openclaw-share");
+const restored = path.join(demo, "restored");
+
 rmSync(demo, { recursive: true, force: true });
 mkdirSync(path.join(workspace, "notes"), { recursive: true });
+mkdirSync(path.join(workspace, "memory"), { recursive: true });
 mkdirSync(remoteDir, { recursive: true });
 writeFileSync(path.join(workspace, "MEMORY.md"), "# Memory\n- the demo agent remembers this\n");
+writeFileSync(path.join(workspace, "memory", "today.md"), "Met the user; set up backups.\n");
 writeFileSync(path.join(workspace, "notes", "today.md"), "Synced by openclaw-workspace-sync.\n");
 writeFileSync(path.join(workspace, ".env.local"), "SECRET=never-synced\n");
+// The backup passphrase lives in <stateDir>/.env (0600), never in openclaw.json: the config holds a placeholder.
+writeFileSync(path.join(stateDir, ".env"), `BACKUP_PASSPHRASE=${randomBytes(18).toString("base64url")}\n`, { mode: 0o600 });
 const config = {
   plugins: {
     entries: {
       "openclaw-workspace-sync": {
         enabled: true,
-        config: { sync: { provider: "local", local: { path: remoteDir }, mode: "mailbox", remotePath: "openclaw-share" } },
+        config: {
+          sync: { provider: "local", local: { path: remoteDir }, mode: "mailbox", remotePath: "openclaw-share", interval: 0 },
+          backup: { enabled: true, provider: "local", local: { path: remoteDir }, prefix: "openclaw-backups", encrypt: true, passphrase: "${BACKUP_PASSPHRASE}" },
+        },
       },
     },
   },
@@ -46,16 +59,62 @@ const config = {
 writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify(config, null, 2));
 
 const env = { ...process.env, OPENCLAW_STATE_DIR: stateDir };
+let step = 0;
+const explain = (title, ...lines) => {
+  console.log(`\n\x1b[1m${++step}. ${title}\x1b[0m`);
+  for (const l of lines) console.log(`   ${l}`);
+};
 const cli = (...args) => {
   console.log(`\n$ workspace-sync ${args.join(" ")}`);
-  execFileSync(process.execPath, [path.join(repo, "bin", "workspace-sync.js"), ...args], { env, stdio: "inherit" });
+  const r = spawnSync(process.execPath, [path.join(repo, "bin", "workspace-sync.js"), ...args], { env, stdio: "inherit" });
+  if (r.status !== 0) {
+    console.error(`\nthe demo stopped: \`workspace-sync ${args.join(" ")}\` exited ${r.status}`);
+    process.exit(r.status ?? 1);
+  }
 };
-cli("sync");
-// Send a file to the agent the way a user would: drop it in the cloud _outbox.
-writeFileSync(path.join(remoteDir, "openclaw-share", "_outbox", "hello-agent.txt"), "a file for the agent\n");
-cli("sync");
-cli("status");
 const list = (dir) => readdirSync(dir, { recursive: true }).sort().join(", ");
-console.log(`\nremote folder (${path.join(remoteDir, "openclaw-share")}): ${list(path.join(remoteDir, "openclaw-share"))}`);
-console.log(`workspace _inbox: ${list(path.join(workspace, "_inbox"))}`);
-console.log("\nDemo done: the workspace was pushed (without .env files) and the outbox file arrived in _inbox.");
+
+console.log("openclaw-workspace-sync demo: everything below runs the real CLI against a folder that stands in for the cloud.");
+console.log(`  workspace: ${workspace}\n  "cloud":   ${remoteDir}\n  config:    ${path.join(stateDir, "openclaw.json")}`);
+
+explain(
+  "Sync the workspace (mailbox mode)",
+  "The workspace is pushed to the cloud folder; .env* files are never synced. The cloud gets an _outbox/ folder:",
+  "whatever you drop there is delivered into the workspace's _inbox/ on the next sync.",
+);
+cli("sync");
+console.log(`\ncloud folder now holds: ${list(share)}`);
+
+explain("Send a file to the agent", "A person drops hello-agent.txt into the cloud _outbox/; the next sync moves it into _inbox/ (never overwriting).");
+writeFileSync(path.join(share, "_outbox", "hello-agent.txt"), "a file for the agent\n");
+cli("sync");
+console.log(`\nworkspace _inbox/: ${list(path.join(workspace, "_inbox"))}`);
+
+explain(
+  "Take an encrypted backup",
+  "tar → zstd → age (passphrase from <stateDir>/.env) streamed straight to the backup folder; nothing is written locally.",
+  "Without the passphrase every encrypted snapshot is unreadable: in real use keep a copy outside the machine.",
+);
+cli("backup", "now");
+
+explain("List the snapshots", "Only complete snapshots are listed: a killed run never leaves one that restore would pick.");
+cli("backup", "list");
+
+explain("Verify the newest snapshot", "Reads it end to end without writing files: hash, authentication, decompression, archive.");
+cli("backup", "verify");
+
+explain("Restore into a fresh folder", `Never over the live workspace: into ${restored}/, then compared with the live files.`);
+cli("backup", "restore", "--to", restored);
+console.log(`\nrestored files: ${list(restored)}`);
+
+explain("Status", "What a person or a monitoring job checks: exit 0 means nothing needs attention.");
+cli("status");
+
+explain(
+  "Run it on a schedule without the gateway",
+  "In the gateway the plugin's service runs the intervals. Standalone, `schedule install` sets up a systemd user timer or",
+  "a crontab block for them; --print shows what it would install and changes nothing.",
+);
+cli("schedule", "install", "--using", "cron", "--print");
+
+console.log(`\nDemo done. Look around in ${demo} (remote/, state/, restored/); \`rm -rf ${demo}\` removes it all.`);

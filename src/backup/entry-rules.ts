@@ -15,6 +15,9 @@ export function safeRelative(p: string): { rel?: string; reason?: string } {
 
 export type Verdict = { rel: string; refused?: undefined } | { rel?: string; refused: string };
 
+/** The snapshot's root folder itself ("./" in tars made with `tar -C dir .`): the target is that folder; skipped. */
+export const isSnapshotRoot = (node: SnapshotNode): boolean => node.type === "dir" && /^[./]*$/.test(node.path);
+
 /** The safe relative path of a node, or why it is refused. */
 export function judge(node: SnapshotNode): Verdict {
   const { rel, reason } = safeRelative(node.path);
@@ -50,7 +53,7 @@ export async function tallyEntries(
   const found = noCounts();
   const read = await reader.entries(
     async (e) => {
-      if (judge(e).refused !== undefined) return;
+      if (isSnapshotRoot(e) || judge(e).refused !== undefined) return;
       count(found, e);
       opts.onEntry?.(e);
     },

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
 import { chmod, lstat, lutimes, mkdir, open, rename, rm, symlink, utimes } from "node:fs/promises";
 import path from "node:path";
-import { type Counts, count, judge, noCounts } from "./entry-rules.js";
+import { type Counts, count, isSnapshotRoot, judge, noCounts } from "./entry-rules.js";
 import type { SnapshotEntry } from "./formats/format.js";
 
 export interface WriterOptions {
@@ -94,6 +94,7 @@ export class EntryWriter {
 
   /** Writes one entry (its content is read here, or left unread when it is skipped or refused). */
   async write(entry: SnapshotEntry): Promise<void> {
+    if (isSnapshotRoot(entry)) return;
     const verdict = judge(entry);
     if (verdict.rel !== undefined && this.opts.filter && !this.opts.filter(verdict.rel)) {
       this.result.skipped++;

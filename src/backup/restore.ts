@@ -7,7 +7,7 @@ import picomatch from "picomatch";
 import { productDir } from "../state/paths.js";
 import { OperationError, UsageError } from "../util/errors.js";
 import { listCatalog, resolveSnapshot } from "./catalog.js";
-import { count, type Counts, judge, noCounts } from "./entry-rules.js";
+import { count, type Counts, isSnapshotRoot, judge, noCounts } from "./entry-rules.js";
 import { EntryWriter } from "./entry-writer.js";
 import type { SnapshotNode, SnapshotSummary } from "./formats/format.js";
 import { openFormats } from "./formats/index.js";
@@ -138,6 +138,7 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
     const entries: string[] = [];
     let total = 0;
     const visit = async (n: SnapshotNode) => {
+      if (isSnapshotRoot(n)) return;
       const v = judge(n);
       if (v.rel !== undefined && !selection.test(v.rel)) return;
       if (v.refused !== undefined) return void report.refused.push({ path: n.path, reason: v.refused });
@@ -166,6 +167,7 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
     prepared = await prepareTarget(target, !!opts.force);
     const w = (writer = new EntryWriter({ target: prepared.staging, filter: selection.test }));
     await reader.entries(async (e) => {
+      if (isSnapshotRoot(e)) return;
       const v = judge(e);
       if (v.refused === undefined) {
         count(seen, e);

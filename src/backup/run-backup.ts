@@ -187,7 +187,8 @@ export async function runBackup(job: BackupJob, opts: RunBackupOptions): Promise
 function explain(err: unknown, timedOut: boolean, timeoutSeconds: number, committed: string | undefined): Error {
   const tail = committed ? `snapshot ${committed} was committed, but then` : "no snapshot was committed";
   if (timedOut) return new OperationError(`backup timed out after ${timeoutSeconds}s (backup.timeout) and was stopped; ${tail}`);
-  if (isExpected(err)) return err; // already carries its exit code (usage 2, busy 3, ...)
+  // usage (2) and busy (3) already say all; a failure (1, e.g. an rclone error) gets what it means for the snapshot
+  if (isExpected(err) && err.exitCode !== 1) return err;
   return new OperationError(`backup failed (${tail}): ${(err as Error).message}`, { cause: err });
 }
 

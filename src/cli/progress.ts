@@ -1,38 +1,33 @@
-// Progress for long runs: a live line on a TTY, an occasional one-line log otherwise.
+// Progress for long runs: a live line on a terminal; otherwise a time-stamped line now and then (cron mail, logs).
+// The text of a line is the report layer's (report/progress.ts); only how it is drawn lives here.
 import type { RcloneStats } from "../rclone/log-parse.js";
+import { formatProgress, type ProgressStats } from "../report/progress.js";
+import { linePrefix } from "../util/logger.js";
 
-function human(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(i ? 1 : 0)} ${units[i]}`;
-}
+// Still imported by commands/backup.ts until the backup group moves onto the report layer.
+export { formatBytes } from "../report/format.js";
 
-export function formatBytes(bytes: number): string {
-  return human(bytes);
-}
+const LOG_EVERY_MS = 10_000;
 
-export function statsReporter(label: string, opts: { quiet?: boolean; stream?: NodeJS.WriteStream } = {}): { onStats: (s: RcloneStats) => void; done: () => void } {
+export function statsReporter(
+  label: string,
+  opts: { quiet?: boolean; stream?: NodeJS.WritableStream & { isTTY?: boolean } } = {},
+): { onStats: (s: RcloneStats | ProgressStats) => void; done: () => void } {
   const stream = opts.stream ?? process.stderr;
   if (opts.quiet) return { onStats: () => {}, done: () => {} }; // -q: only warnings and errors
   const tty = !!stream.isTTY;
+  const prefix = linePrefix({ stream });
   let lastLog = Date.now(); // first non-TTY line only once a run has lasted a while
   let drew = false;
   return {
     onStats(s) {
-      const pct = s.totalBytes ? Math.floor((s.bytes / s.totalBytes) * 100) : 100;
-      const eta = s.eta !== null && s.eta !== undefined ? `, ETA ${Math.round(s.eta)}s` : "";
-      const line = `${label}: ${human(s.bytes)} / ${human(s.totalBytes)} (${pct}%), ${s.transfers}/${s.totalTransfers} files, ${human(s.speed)}/s${eta}`;
+      const line = formatProgress(label, s);
       if (tty) {
         stream.write(`\r\x1b[K${line}`);
         drew = true;
-      } else if (Date.now() - lastLog > 10_000 && s.totalBytes > 0) {
+      } else if (Date.now() - lastLog > LOG_EVERY_MS && s.totalBytes > 0) {
         lastLog = Date.now();
-        stream.write(`[workspace-sync] ${line}\n`);
+        stream.write(`${prefix()}[workspace-sync] ${line}\n`);
       }
     },
     done() {

@@ -122,10 +122,15 @@ export function oneOf<const T extends readonly [string, ...string[]]>(values: T)
 
 /** A finite number in [min, max]; whole numbers only when `whole`; 0 allowed below min when `zeroOk`. */
 export function numberIn(o: { min: number; max: number; whole: boolean; zeroOk?: boolean; expect: string; example: string }) {
-  return z.number({ error: typeError(o.expect, o.example) }).superRefine((n, ctx) => {
-    const inRange = (n === 0 && o.zeroOk) || (n >= o.min && n <= o.max);
-    if ((o.whole && !Number.isInteger(n)) || !inRange) ctx.addIssue({ code: "custom", message: `must be ${o.expect}` });
-  });
+  const range = { minimum: o.min, maximum: o.max };
+  return z
+    .number({ error: typeError(o.expect, o.example) })
+    .superRefine((n, ctx) => {
+      const inRange = (n === 0 && o.zeroOk) || (n >= o.min && n <= o.max);
+      if ((o.whole && !Number.isInteger(n)) || !inRange) ctx.addIssue({ code: "custom", message: `must be ${o.expect}` });
+    })
+    // The same bounds as JSON Schema, for the generated plugin manifest (the check above is what the loader runs).
+    .meta({ type: o.whole ? "integer" : "number", ...(o.zeroOk ? { anyOf: [{ const: 0 }, range] } : range) });
 }
 
 const TIMER_MAX_TEXT = `${MAX_TIMER_SECONDS} (about 24 days; longer timers cannot be armed)`;
@@ -242,7 +247,17 @@ const retain = () =>
       }
       if (!anyPositive && !bad) add("must keep at least one snapshot: give one period a count above 0");
     })
-    .transform((v) => v as number | RetainPolicy);
+    .transform((v) => v as number | RetainPolicy)
+    .meta({
+      anyOf: [
+        { type: "integer", minimum: 1, maximum: MAX_RETAIN },
+        {
+          type: "object",
+          additionalProperties: true,
+          properties: Object.fromEntries(RETAIN_KEYS.map((k) => [k, { type: "integer", minimum: 0, maximum: MAX_RETAIN }])),
+        },
+      ],
+    });
 
 /** rclone backend options: `option_name: text | number | boolean`, written into rclone.conf. */
 const rcloneOptions = () =>
@@ -266,7 +281,8 @@ const rcloneOptions = () =>
         } else if (typeof value !== "boolean") add(`must be text, a number or true/false, not ${kindOf(value)}`);
       }
     })
-    .transform((v) => v as Record<string, string | number | boolean>);
+    .transform((v) => v as Record<string, string | number | boolean>)
+    .meta({ type: "object", additionalProperties: { type: ["string", "number", "boolean"] } });
 
 // --- objects -------------------------------------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ export async function syncStatusText(service: WorkspaceSyncService | undefined):
   if (!service.ctx || service.startError || service.problems.length) return problemsText(service);
   const lines: string[] = [];
   try {
-    const { buildStatus, formatStatus } = await import("../cli/commands/status.js");
+    const { buildStatus, formatStatus } = await import("../report/status.js");
     lines.push(formatStatus(await buildStatus(service.ctx)));
   } catch (err) {
     lines.push(`status unavailable: ${(err as Error).message}`);

@@ -1,7 +1,7 @@
 // The slice of the OpenClaw plugin API this plugin uses, declared locally so the package builds without the host
 // installed. `test/host/contract` type-checks these shapes against the real host's shipped declarations (pinned
 // version): the real `OpenClawPluginApi` must be assignable to `HostApi`, so a renamed method, a changed hook
-// signature or a narrowed context type fails `npm run typecheck:host` instead of failing in a user's gateway.
+// signature or a narrowed context type fails the host suite's contract check (`npm run typecheck` in test/host; run.sh runs it) instead of failing in a user's gateway.
 //
 // Function members are written as properties (not methods) on purpose: TypeScript checks property-typed function
 // parameters contravariantly under `strict`, method-typed ones bivariantly, and only the former catches drift.

@@ -37,7 +37,7 @@ export const defaultRunners: JobRunners = {
     const [{ buildSyncJob }, { runSyncCycle }, { describeCycle }, { ChangeJournal }] = await Promise.all([
       import("../app/sync-job.js"),
       import("../sync/engine.js"),
-      import("../cli/commands/sync.js"),
+      import("../report/sync.js"),
       import("../sync/change-journal.js"),
     ]);
     const job = await buildSyncJob(ctx, { signal });

@@ -7,6 +7,7 @@ import { BACKUP_SPEC, FLAT_ROOT_SPEC, type FieldSpec, isObjectSpec, isSecretPath
 import { CLI_DESCRIPTOR } from "./cli.js";
 import { slashCommands } from "./commands.js";
 import { PLUGIN_ID } from "./host-context.js";
+import { manifestText } from "./manifest.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const manifest = JSON.parse(readFileSync(path.join(root, "openclaw.plugin.json"), "utf8"));
@@ -47,6 +48,10 @@ function schemaAt(p: string): JsonSchema | undefined {
 }
 
 describe("openclaw.plugin.json", () => {
+  it("is exactly what the generator makes from the code (`npm run manifest` rewrites it)", () => {
+    expect(readFileSync(path.join(root, "openclaw.plugin.json"), "utf8")).toBe(manifestText());
+  });
+
   it("has the plugin id, startup activation, the CLI root and the backup resources of its state", () => {
     expect(manifest.id).toBe(PLUGIN_ID);
     expect(manifest.activation).toEqual({ onStartup: true });

@@ -1,5 +1,5 @@
 // Minimal ambient declaration of the one host SDK import the entry needs, so the package builds without the host
-// installed (openclaw is an optional peer). The real declarations are checked by `npm run typecheck:host`
+// installed (openclaw is an optional peer). The real declarations are checked by the host suite's contract step (`npm run typecheck` in test/host)
 // (test/host/contract), which compiles src/index.ts against the pinned host instead of this file.
 declare module "openclaw/plugin-sdk/plugin-entry" {
   export interface PluginEntryOptions<Api> {

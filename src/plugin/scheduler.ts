@@ -8,9 +8,13 @@
 // - stop(): no new run starts; the run in flight is aborted through its AbortSignal and awaited (bounded).
 // Every error of a run goes to onError; nothing escapes into the host.
 
-export type TriggerKind = "interval" | "session_start" | "session_end" | "command";
+import type { Trigger } from "../sync/engine.js";
 
-export interface Trigger {
+/** What can start a service run: every trigger the engines record except a CLI invocation. */
+export type TriggerKind = Exclude<Trigger, "cli">;
+
+/** One request for a run, with the session that asked (hooks, slash commands) when there is one. */
+export interface RunTrigger {
   kind: TriggerKind;
   sessionKey?: string;
   agentId?: string;
@@ -18,7 +22,7 @@ export interface Trigger {
 
 export interface RunRequest {
   /** Every trigger merged into this run, oldest first. */
-  triggers: Trigger[];
+  triggers: RunTrigger[];
 }
 
 export interface ScheduleOptions {
@@ -28,6 +32,8 @@ export interface ScheduleOptions {
   initialDelayMs: number;
   run: (req: RunRequest, signal: AbortSignal) => Promise<unknown>;
   onError: (err: unknown, req: RunRequest) => void;
+  /** Told when a run starts and when the schedule settles after one (next run armed): the service's heartbeat. */
+  onStateChange?: () => void;
   now?: () => number;
 }
 
@@ -68,7 +74,7 @@ export class JobSchedule {
     if (this.opts.intervalMs > 0) this.arm(this.opts.initialDelayMs);
   }
 
-  request(trigger: Trigger): RequestOutcome {
+  request(trigger: RunTrigger): RequestOutcome {
     if (this.stopped) return "stopped";
     if (this.current) {
       this.pending = { triggers: [...(this.pending?.triggers ?? []), trigger] };
@@ -162,6 +168,15 @@ export class JobSchedule {
       }
     })().finally(() => this.settle());
     this.current = { promise, controller, since };
+    this.changed();
+  }
+
+  private changed(): void {
+    try {
+      this.opts.onStateChange?.();
+    } catch {
+      // a heartbeat problem must never stop the schedule
+    }
   }
 
   private settle(): void {
@@ -173,6 +188,7 @@ export class JobSchedule {
     this.pending = undefined;
     if (next) return this.launch(next);
     this.arm(this.opts.intervalMs);
+    this.changed();
     this.notifyIdle();
   }
 

@@ -9,6 +9,8 @@ import type { HostLogger, HostRuntime, ServiceContext } from "./host-api.js";
 import { queueSessionCycle } from "./hooks.js";
 import type { JobRunners } from "./jobs.js";
 import { activeService, WorkspaceSyncService } from "./service.js";
+import { heartbeatAlive, readHeartbeat } from "../schedule/heartbeat.js";
+import { BusyFailure, OperationError } from "../util/errors.js";
 
 interface World {
   root: string;
@@ -224,5 +226,40 @@ describe("WorkspaceSyncService", () => {
     expect(w.logs.some((l) => l.level === "error")).toBe(false);
     expect(activeService()).toBeUndefined();
     svc = undefined;
+  });
+
+  it("heartbeat: written at start and after each run with the next run time, marked stopped by stop()", async () => {
+    const runners: JobRunners = { sync: vi.fn(async () => ({ arrived: [], folder: "_inbox", summary: "ok" })), backup: vi.fn() };
+    svc = service(w, mailbox(w, { interval: 300 }), runners);
+    await svc.start(sctx(w));
+    const first = await readHeartbeat(w.stateDir);
+    expect(first).toMatchObject({ pid: process.pid, sync: { intervalS: 300 } });
+    expect(heartbeatAlive(first)).toBe(true);
+    expect(Date.parse(first!.sync!.nextRunAt!)).toBe(svc.sync!.snapshot().nextRunAt);
+    svc.requestSync({ kind: "command" });
+    await svc.sync?.whenIdle(5_000);
+    await vi.waitFor(async () => expect(Date.parse((await readHeartbeat(w.stateDir))!.sync!.nextRunAt!)).toBeGreaterThan(Date.now() + 250_000));
+    await svc.stop();
+    svc = undefined;
+    const stopped = await readHeartbeat(w.stateDir);
+    expect(stopped?.stoppedAt).toBeDefined();
+    expect(stopped?.sync?.nextRunAt).toBeUndefined();
+    expect(heartbeatAlive(stopped)).toBe(false);
+  });
+
+  it("errors are reported by what they carry: busy is skipped (info), expected ones are one line, a bug adds its stack", async () => {
+    const errors = [new BusyFailure("another run is in progress"), new OperationError("the remote did not answer"), new TypeError("x is undefined")];
+    const runners: JobRunners = { sync: vi.fn(async () => Promise.reject(errors.shift())), backup: vi.fn() };
+    svc = service(w, mailbox(w), runners);
+    await svc.start(sctx(w));
+    for (let i = 0; i < 3; i++) {
+      svc.requestSync({ kind: "command" });
+      await svc.sync?.whenIdle(5_000);
+    }
+    const lines = w.logs.filter((l) => /sync \(command\)/.test(l.msg));
+    expect(lines[0]).toEqual({ level: "info", msg: "workspace-sync: sync (command) skipped: another run is in progress" });
+    expect(lines[1]).toEqual({ level: "error", msg: "workspace-sync: sync (command) failed: the remote did not answer" });
+    expect(lines[2]?.level).toBe("error");
+    expect(lines[2]?.msg).toMatch(/^workspace-sync: sync \(command\) failed \(unexpected error\): TypeError: x is undefined\n\s+at /);
   });
 });

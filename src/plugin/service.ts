@@ -1,14 +1,16 @@
 // The gateway background service: owns the sync and backup schedules (independent of each other), runs what the
 // session hooks and slash commands queue, and reports every failure through the host logger. A config problem
 // leaves the service loaded and idle with one clear message; nothing here may crash or block the gateway.
+import os from "node:os";
 import path from "node:path";
 import type { AppContext } from "../app/context.js";
-import { BusyError } from "../state/lock.js";
+import type { JobBeat, ServiceHeartbeat } from "../schedule/heartbeat.js";
+import { CancelledRunError, isExpected } from "../util/errors.js";
 import type { HostApi, HostLogger, HostRuntime, ServiceContext } from "./host-api.js";
 import { adaptLogger, contextFromHost, hostLocations, type HostLocations, rawPluginConfig } from "./host-context.js";
 import { defaultRunners, type JobRunners, stopJournals } from "./jobs.js";
 import { mainSessionKey, notifyInbox } from "./notify.js";
-import { JobSchedule, type RequestOutcome, type RunRequest, type Trigger } from "./scheduler.js";
+import { JobSchedule, type RequestOutcome, type RunRequest, type RunTrigger } from "./scheduler.js";
 
 export const SERVICE_ID = "workspace-sync";
 
@@ -63,6 +65,10 @@ export class WorkspaceSyncService {
   private log: HostLogger = { info() {}, warn() {}, error() {} };
   private readonly runners: JobRunners;
   private readonly env: NodeJS.ProcessEnv;
+  private readonly startedAt = new Date().toISOString();
+  private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  private heartbeatWrite: Promise<void> = Promise.resolve();
+  private writeHeartbeat: ((stateDir: string, beat: ServiceHeartbeat) => Promise<void>) | undefined;
 
   constructor(private readonly deps: ServiceDeps) {
     this.runners = deps.runners ?? defaultRunners;
@@ -104,6 +110,7 @@ export class WorkspaceSyncService {
         initialDelayMs: delays.sync,
         run: (req, signal) => this.runSync(req, signal),
         onError: (err, req) => this.reportError("sync", err, req),
+        onStateChange: () => void this.beat(),
       });
       this.sync.start();
     }
@@ -115,6 +122,7 @@ export class WorkspaceSyncService {
         initialDelayMs: delays.backup,
         run: (req, signal) => this.runBackup(req, signal),
         onError: (err, req) => this.reportError("backup", err, req),
+        onStateChange: () => void this.beat(),
       });
       this.backup.start();
     }
@@ -123,22 +131,68 @@ export class WorkspaceSyncService {
       backup ? (backup.enabled ? `backup every ${backup.interval}s` : "backup disabled (manual only)") : "backup not configured",
     ];
     log.info(`service started for ${ctx.workspaceDir} (${parts.join("; ")})`);
+    if (this.sync || this.backup) {
+      // loaded here, in the gateway only: register() and the host's other passes never pay for it
+      const { HEARTBEAT_EVERY_MS, writeHeartbeat } = await import("../schedule/heartbeat.js");
+      this.writeHeartbeat = writeHeartbeat;
+      await this.beat();
+      this.heartbeatTimer = setInterval(() => void this.beat(), HEARTBEAT_EVERY_MS);
+      this.heartbeatTimer.unref?.();
+    }
+  }
+
+  /**
+   * Records that this service is alive and when each job runs next (schedule/heartbeat.ts), so `workspace-sync
+   * status` in a shell shows "next sync" only while something will run it. Best effort: a write problem is logged.
+   */
+  private beat(stoppedAt?: string): Promise<void> {
+    const ctx = this.ctx;
+    const write = this.writeHeartbeat;
+    if (!ctx || !write) return this.heartbeatWrite;
+    const job = (sched: JobSchedule | undefined, intervalS: number): JobBeat | undefined => {
+      if (!sched) return undefined;
+      const s = sched.snapshot();
+      return {
+        intervalS,
+        ...(s.nextRunAt !== undefined && !stoppedAt ? { nextRunAt: new Date(s.nextRunAt).toISOString() } : {}),
+        ...(s.running && s.runningSince !== undefined ? { runningSince: new Date(s.runningSince).toISOString() } : {}),
+      };
+    };
+    const sync = job(this.sync, ctx.config.sync?.interval ?? 0);
+    const backup = job(this.backup, ctx.config.backup?.enabled ? ctx.config.backup.interval : 0);
+    const beat: ServiceHeartbeat = {
+      pid: process.pid,
+      host: os.hostname(),
+      startedAt: this.startedAt,
+      beatAt: new Date().toISOString(),
+      ...(stoppedAt ? { stoppedAt } : {}),
+      ...(sync ? { sync } : {}),
+      ...(backup ? { backup } : {}),
+    };
+    // one write at a time, in order: the file always ends with the newest beat
+    this.heartbeatWrite = this.heartbeatWrite.then(() =>
+      write(ctx.stateDir, beat).catch((err: Error) => ctx.log.debug(`heartbeat not written: ${err.message}`)),
+    );
+    return this.heartbeatWrite;
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.heartbeatTimer);
     const results = await Promise.all([this.sync?.stop(STOP_GRACE_MS), this.backup?.stop(STOP_GRACE_MS)]);
+    if (this.heartbeatTimer) await this.beat(new Date().toISOString());
+    this.heartbeatTimer = undefined;
     stopJournals();
     if (results.some((r) => r === false)) this.log.warn("workspace-sync: a run did not end within the stop grace period");
     if (active === this) active = undefined;
   }
 
-  requestSync(trigger: Trigger): ServiceRequestOutcome {
+  requestSync(trigger: RunTrigger): ServiceRequestOutcome {
     if (!this.ctx || this.ctx.problems.length || this.startError) return "idle-config-problems";
     if (!this.sync) return "not-configured";
     return this.sync.request(trigger);
   }
 
-  requestBackup(trigger: Trigger): ServiceRequestOutcome {
+  requestBackup(trigger: RunTrigger): ServiceRequestOutcome {
     if (!this.ctx || this.ctx.problems.length || this.startError) return "idle-config-problems";
     if (!this.backup) return "not-configured";
     return this.backup.request(trigger);
@@ -198,9 +252,11 @@ export class WorkspaceSyncService {
     if (job === "sync") this.lastSync = record;
     else this.lastBackup = record;
     const prefix = `workspace-sync: ${job} (${triggerLabel(req)})`;
-    if (err instanceof BusyError) this.log.info(`${prefix} skipped: ${message}`);
-    else if (err instanceof Error && err.name === "AbortError") this.log.info(`${prefix} cancelled: ${message}`);
-    else this.log.error(`${prefix} failed: ${message}`);
+    // Expected errors are one line; a bug also gets its stack, so the gateway log says where it came from.
+    if (err instanceof CancelledRunError) this.log.info(`${prefix} cancelled: ${message}`);
+    else if (isExpected(err) && err.exitCode === 3) this.log.info(`${prefix} skipped: ${message}`);
+    else if (isExpected(err)) this.log.error(`${prefix} failed: ${message}`);
+    else this.log.error(`${prefix} failed (unexpected error): ${err instanceof Error && err.stack ? err.stack : message}`);
   }
 }
 
@@ -210,9 +266,7 @@ async function cancellable<T>(signal: AbortSignal, run: () => Promise<T>): Promi
     return await run();
   } catch (err) {
     if (!signal.aborted) throw err;
-    const cancelled = new Error(`cancelled because the gateway is stopping (${(err as Error).message})`);
-    cancelled.name = "AbortError";
-    throw cancelled;
+    throw new CancelledRunError(`cancelled because the gateway is stopping (${(err as Error).message})`, { cause: err });
   }
 }
 

@@ -7,6 +7,7 @@
 // variables), so RCLONE_DROPBOX_CLIENT_ID / RCLONE_DROPBOX_CLIENT_SECRET reach the OAuth step without
 // `rclone authorize "dropbox" "<id>" "<secret>"` (argv, visible to every user) or the base64 config blob form (argv
 // too, and it changes the output to a config blob).
+import { OperationError } from "../util/errors.js";
 import type { RcloneBinary } from "./binary.js";
 import { runRclone, summarizeFailure } from "./runner.js";
 
@@ -127,8 +128,8 @@ export async function runAuthorize(run: AuthorizeRun): Promise<AuthorizedToken> 
       if (entry.msg) run.onMessage(entry.msg.trim());
     },
   });
-  if (result.code !== 0) throw new Error(summarizeFailure("authorize", result));
+  if (result.code !== 0) throw new OperationError(summarizeFailure("authorize", result));
   const token = parseAuthorizeOutput(result.stdout);
-  if (!token) throw new Error("rclone authorize finished without printing a token");
+  if (!token) throw new OperationError("rclone authorize finished without printing a token");
   return token;
 }

@@ -1,5 +1,6 @@
 // Reads and updates rclone.conf section by section: other sections (and tokens rclone refreshed) are kept,
 // values are validated against injection, and the file is replaced atomically with mode 0600.
+import { UsageError } from "../util/errors.js";
 import { chmod, readFile } from "node:fs/promises";
 import { writeFileAtomic } from "../util/atomic-file.js";
 
@@ -37,7 +38,8 @@ export function serializeConf(conf: ConfFile): string {
   return parts.join("\n");
 }
 
-export class ConfValueError extends Error {
+/** A value that cannot go into rclone.conf safely: a config problem (exit 2). */
+export class ConfValueError extends UsageError {
   constructor(
     readonly section: string,
     readonly key: string,

@@ -5,6 +5,7 @@ import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import type { RcloneBinary } from "./binary.js";
 import { childEnv } from "../util/child-env.js";
+import { OperationError } from "../util/errors.js";
 import { explainError, parseLogLine, type RcloneLogEntry, type RcloneStats } from "./log-parse.js";
 import { StallWatch } from "./stall.js";
 import { assertFlagsSupported } from "./version.js";
@@ -50,7 +51,8 @@ export interface RunResult {
   stats?: RcloneStats;
 }
 
-export class RcloneError extends Error {
+/** rclone exited with an error: an expected failure of the operation (exit 1), summarised without raw output. */
+export class RcloneError extends OperationError {
   constructor(
     readonly command: string,
     readonly result: RunResult,

@@ -2,7 +2,6 @@
 // these flag names, so the flags form and the interactive form run the very same flow and produce the same config.
 // Secrets are never flags (any user on the machine can read a process's argv): they come from the environment
 // variables listed in SECRET_VARS, or from the masked prompts.
-import { type Command, Option } from "commander";
 
 export type FlagKind = "value" | "bool" | "list";
 
@@ -51,6 +50,7 @@ export const SETUP_FLAGS: FlagDef[] = [
   { id: "backup-recipient", kind: "list", arg: "age1…", description: "age public key to encrypt to (repeatable)" },
   { id: "backup-retain", kind: "value", arg: "n", description: 'snapshots to keep: a number (default 7) or "daily=7,weekly=4"' },
   { id: "backup-interval", kind: "value", arg: "seconds", description: "backup period, >= 300 (default 86400)" },
+  { id: "generate-passphrase", kind: "bool", description: "with --backup-encrypt passphrase: generate a strong passphrase into <stateDir>/.env instead of reading BACKUP_PASSPHRASE" },
   { id: "authorize", kind: "value", arg: "how", description: "OAuth sign-in: browser (run rclone authorize here), paste (token on stdin) or skip", choices: ["browser", "paste", "skip"] },
   { id: "check", kind: "bool", description: "check that the remote answers before writing (default on)" },
   { id: "first-sync", kind: "bool", description: "run the first sync after the preview (default on)" },
@@ -63,27 +63,10 @@ export const SECRET_VARS: { name: string; what: string }[] = [
   { name: "SYNC_DROPBOX_APP_SECRET", what: "your Dropbox app's secret" },
   { name: "SYNC_GDRIVE_CLIENT_SECRET / SYNC_ONEDRIVE_CLIENT_SECRET", what: "your own OAuth client's secret" },
   { name: "SYNC_CRYPT_PASSWORD (SYNC_CRYPT_PASSWORD2)", what: "rclone crypt password (and optional salt)" },
-  { name: "BACKUP_PASSPHRASE", what: "backup encryption passphrase" },
+  { name: "BACKUP_PASSPHRASE", what: "backup encryption passphrase (12+ characters, hard to guess; or --generate-passphrase)" },
 ];
 
 const camel = (id: string) => id.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-export function addSetupFlags(cmd: Command): Command {
-  for (const f of SETUP_FLAGS) {
-    if (f.kind === "bool") {
-      cmd.option(`--${f.id}`, `${f.description} (or --no-${f.id})`);
-      cmd.addOption(new Option(`--no-${f.id}`).hideHelp());
-    } else if (f.kind === "list") {
-      cmd.addOption(new Option(`--${f.id} <${f.arg}>`, f.description).argParser(collect));
-    } else {
-      const opt = new Option(`--${f.id} <${f.arg}>`, f.description);
-      cmd.addOption(f.choices ? opt.choices(f.choices) : opt);
-    }
-  }
-  return cmd;
-}
 
 export type Presets = Map<string, string | boolean | string[]>;
 

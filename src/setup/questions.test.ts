@@ -8,7 +8,7 @@ import type { Presets } from "./flags.js";
 import { askAnswers } from "./questions.js";
 import { plainUi } from "./ui.js";
 
-const quiet = plainUi({ write: () => true } as unknown as NodeJS.WritableStream);
+const quiet = plainUi({ stream: { write: () => true } as unknown as NodeJS.WritableStream });
 
 async function scripted(flags: Record<string, string | boolean | string[]>, env: Record<string, string> = {}) {
   const ask = new Asker(quiet, new Map(Object.entries(flags)) as Presets, true, env);
@@ -18,6 +18,7 @@ async function scripted(flags: Record<string, string | boolean | string[]>, env:
   return { config, secrets, problems: loaded.problems, loaded: loaded.config };
 }
 
+const PASS = "correct horse battery staple 42";
 const AGE = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
 
 describe("setup answers as flags, per provider", () => {
@@ -33,9 +34,9 @@ describe("setup answers as flags, per provider", () => {
     ["s3 b2", { provider: "s3", "s3-preset": "b2", "s3-region": "us-west-004", "s3-bucket": "b", mode: "mailbox" }, { SYNC_S3_ACCESS_KEY_ID: "AK", SYNC_S3_SECRET_ACCESS_KEY: "SK" }],
     ["s3 minio", { provider: "s3", "s3-preset": "minio", "s3-endpoint": "http://10.0.0.2:9000", "s3-bucket": "b", mode: "mailbox" }, { SYNC_S3_ACCESS_KEY_ID: "AK", SYNC_S3_SECRET_ACCESS_KEY: "SK" }],
     ["custom sftp", { provider: "custom", "custom-type": "sftp", "custom-option": ["host=nas.local", "user=me", "pass=${SFTP_PASS}"], mode: "mailbox" }, { SFTP_PASS: "pw" }],
-    ["off + backup to local", { provider: "off", "backup-provider": "local", "backup-local-folder": "/mnt/usb" }, { BACKUP_PASSPHRASE: "pp" }],
+    ["off + backup to local", { provider: "off", "backup-provider": "local", "backup-local-folder": "/mnt/usb" }, { BACKUP_PASSPHRASE: PASS }],
   ] as const)("%s", async (_name, flags, env) => {
-    const r = await scripted({ ...flags } as Record<string, string | boolean | string[]>, { BACKUP_PASSPHRASE: "pp", ...env });
+    const r = await scripted({ ...flags } as Record<string, string | boolean | string[]>, { BACKUP_PASSPHRASE: PASS, ...env });
     // Placeholders that point at variables the test did not set (SFTP_PASS is the user's own) are resolved here.
     const problems = loadPluginConfig(r.config, { ...secretVars(r.secrets), ...env }).problems;
     expect(problems).toEqual([]);
@@ -89,7 +90,7 @@ describe("setup answers as flags, per provider", () => {
     await expect(scripted({ ...base, "local-path": "../up" })).rejects.toMatchObject({ message: `--local-path "../up": ${loaderSays({ localPath: "../up" }, "localPath")}` });
     await expect(scripted({ ...base, interval: "30" })).rejects.toMatchObject({ message: `--interval "30": ${loaderSays({ interval: 30 }, "interval")}` });
     await expect(scripted({ ...base, interval: "5m" })).rejects.toMatchObject({ message: '--interval "5m": must be a whole number of seconds, like 300' });
-    await expect(scripted({ ...base, "backup-interval": "60" }, { BACKUP_PASSPHRASE: "pp" })).rejects.toMatchObject({ message: expect.stringContaining("from 300 (5 minutes)") });
+    await expect(scripted({ ...base, "backup-interval": "60" }, { BACKUP_PASSPHRASE: PASS })).rejects.toMatchObject({ message: expect.stringContaining("from 300 (5 minutes)") });
     await expect(scripted({ ...base, "local-folder": "relative/dir" })).rejects.toMatchObject({ message: expect.stringContaining("must be an absolute path") });
     await expect(scripted({ provider: "local", "local-folder": "/x" })).rejects.toMatchObject({ message: expect.stringContaining("--mode is required with --yes") });
     await expect(scripted({ mode: "mailbox" })).rejects.toMatchObject({ message: expect.stringContaining("--provider is required with --yes") });
@@ -100,5 +101,20 @@ describe("setup answers as flags, per provider", () => {
     });
     // Secrets come from the environment, never from flags: missing → a usage error naming the variable.
     await expect(scripted({ ...base })).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining("BACKUP_PASSPHRASE") });
+    // A weak passphrase is refused with the reason, never echoed.
+    const weak = scripted({ ...base }, { BACKUP_PASSPHRASE: "password123456" });
+    await expect(weak).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/^the value of BACKUP_PASSPHRASE is too easy to guess/) });
+    await expect(weak).rejects.not.toMatchObject({ message: expect.stringContaining("password123456") });
+  });
+
+  it("--generate-passphrase: a strong generated passphrase goes to .env, the person is told where and what its loss costs", async () => {
+    const lines: string[] = [];
+    const ui = plainUi({ stream: { write: (l: string) => lines.push(l) } as unknown as NodeJS.WritableStream });
+    const ask = new Asker(ui, new Map(Object.entries({ provider: "local", "local-folder": "/x", mode: "mailbox", "generate-passphrase": true })) as Presets, true, {});
+    const { secrets } = toPluginConfig(await askAnswers(ask, { envFile: "/state/.env" }));
+    const pass = secretVars(secrets).BACKUP_PASSPHRASE!;
+    expect(pass).toMatch(/^[0-9a-z]{4}(-[0-9a-z]{4}){6}$/);
+    expect(lines.join("")).toMatch(/generated backup passphrase \(BACKUP_PASSPHRASE\) is kept in \/state\/\.env .*without it every encrypted snapshot is unreadable/);
+    expect(lines.join("")).not.toContain(pass);
   });
 });

@@ -20,6 +20,7 @@ import {
   type S3Preset,
 } from "./catalog.js";
 import type { Choice } from "./ui.js";
+import { generatePassphrase, MIN_LENGTH, passphraseCheck } from "./passphrase.js";
 import { checkBackup, checkBlock, checkSeconds, checkSync, parseRetain } from "./validate.js";
 
 type Section = "sync" | "backup";
@@ -261,7 +262,50 @@ async function askSync(ask: Asker, provider: RemoteProvider): Promise<SyncAnswer
   return { remote, mode, remotePath, localPath, interval, onSessionStart, onSessionEnd, ...(crypt ? { crypt } : {}) };
 }
 
-async function askBackup(ask: Asker, sync: SyncAnswers | undefined): Promise<BackupAnswers | undefined> {
+/**
+ * The backup passphrase: strong enough to survive offline guessing (passphrase.ts), typed twice or generated. Where
+ * it is kept and what its loss costs is said before it is asked.
+ */
+async function askPassphrase(ask: Asker, envFile: string): Promise<Secret> {
+  const strong = await passphraseCheck();
+  const check = (v: string) => checkBackup("passphrase", v) ?? strong(v);
+  const keep = `kept in ${envFile} (0600) on this machine; without it every encrypted snapshot is unreadable, so keep a copy somewhere else too (a password manager)`;
+  if (ask.flag("generate-passphrase", false)) {
+    const value = generatePassphrase();
+    ask.ui.warn(`a generated backup passphrase (BACKUP_PASSPHRASE) is ${keep}`);
+    return { envVar: "BACKUP_PASSPHRASE", value };
+  }
+  if (ask.scripted || !ask.ui.interactive) {
+    return (await ask.secret("BACKUP_PASSPHRASE", "Backup passphrase (--backup-encrypt passphrase)", { required: true, check }))!;
+  }
+  ask.ui.note(
+    [
+      "The backup passphrase encrypts every snapshot.",
+      `It is kept in ${envFile} (0600) on this machine.`,
+      "Without it every encrypted snapshot is unreadable: keep a copy somewhere else too (a password manager).",
+    ].join("\n"),
+    "Backup passphrase",
+  );
+  const how = await ask.ui.select<"generate" | "type">({
+    message: "How should the backup passphrase be made?",
+    options: [
+      { value: "generate", label: "Generate a strong one", hint: "28 random characters, shown once for you to copy" },
+      { value: "type", label: "Type my own", hint: `${MIN_LENGTH}+ characters, hard to guess (several unrelated words)` },
+    ],
+    initial: "generate",
+  });
+  if (how === "generate") {
+    const value = generatePassphrase();
+    ask.ui.note(`${value}\n\nCopy it now into a password manager: it is not shown again (it is stored in ${envFile}).`, "Your backup passphrase");
+    for (;;) {
+      if (await ask.ui.confirm({ message: "Have you stored a copy somewhere other than this machine?", initial: false })) break;
+    }
+    return { envVar: "BACKUP_PASSPHRASE", value };
+  }
+  return (await ask.secret("BACKUP_PASSPHRASE", "Backup passphrase", { required: true, twice: true, check }))!;
+}
+
+async function askBackup(ask: Asker, sync: SyncAnswers | undefined, envFile: string): Promise<BackupAnswers | undefined> {
   const want = await ask.confirm("backup", "Set up scheduled, encrypted backups of the agent (workspace, config, cron jobs, memory)?", true);
   if (!want) return undefined;
   const others = PROVIDER_CHOICES.filter((c) => c.value !== "off") as Choice<RemoteProvider>[];
@@ -285,11 +329,7 @@ async function askBackup(ask: Asker, sync: SyncAnswers | undefined): Promise<Bac
   let passphrase: Secret | undefined;
   let recipients: string[] | undefined;
   if (encrypt === "passphrase") {
-    passphrase = await ask.secret("BACKUP_PASSPHRASE", "Backup passphrase (keep a copy somewhere safe: restoring needs it)", {
-      required: true,
-      twice: true,
-      check: (v) => checkBackup("passphrase", v),
-    });
+    passphrase = await askPassphrase(ask, envFile);
   } else if (encrypt === "recipients") {
     recipients = await ask.list("backup-recipient", "age public keys (age1…; separate several with spaces)", {
       required: "give at least one age public key (age-keygen prints it)",
@@ -323,11 +363,15 @@ async function askBackup(ask: Asker, sync: SyncAnswers | undefined): Promise<Bac
   };
 }
 
-/** Every question from provider to backup retention; the answers, not yet written anywhere. */
-export async function askAnswers(ask: Asker, rclonePath?: string): Promise<SetupAnswers> {
+/**
+ * Every question from provider to backup retention; the answers, not yet written anywhere. `envFile` is where the
+ * secrets will be kept (<stateDir>/.env), for what the questions say about them.
+ */
+export async function askAnswers(ask: Asker, o: { rclonePath?: string; envFile?: string } = {}): Promise<SetupAnswers> {
+  const rclonePath = o.rclonePath;
   const provider = await ask.select("provider", "Where should the workspace sync to?", PROVIDER_CHOICES);
   const sync = provider === "off" ? undefined : await askSync(ask, provider);
-  const backup = await askBackup(ask, sync);
+  const backup = await askBackup(ask, sync, o.envFile ?? "<stateDir>/.env");
   if (!sync && !backup) ask.ui.warn("Neither sync nor backups: the plugin will stay idle.");
   return { ...(sync ? { sync } : {}), ...(backup ? { backup } : {}), ...(rclonePath ? { rclonePath } : {}) };
 }

@@ -7,10 +7,10 @@ import { buildBackupJob, resolveBackupRemote } from "../app/backup-job.js";
 import { buildSyncJob } from "../app/sync-job.js";
 import { runBackup } from "../backup/index.js";
 import { describeBackup } from "../report/backup.js";
-import { describeCycle } from "../cli/commands/sync.js";
 import { loadPluginConfig, mergeEnv, PLUGIN_CONFIG_KEY, readDotEnv, type PluginConfig } from "../config/index.js";
 import type { RcloneBinary } from "../rclone/binary.js";
 import { readConf } from "../rclone/conf-file.js";
+import { describeCycle } from "../report/sync.js";
 import { checkReachable } from "../rclone/reach.js";
 import { resolveRemote, type ResolvedRemote, writeRemoteSections } from "../rclone/remotes.js";
 import { runRclone, summarizeFailure } from "../rclone/runner.js";
@@ -181,6 +181,7 @@ async function writeConfig(d: SetupDeps, pluginConfig: Record<string, unknown>, 
   const envFile = path.join(d.ctx.stateDir, ".env");
   const summary = [JSON.stringify(pluginConfig, null, 2)];
   if (Object.keys(vars).length) summary.push("", `secrets in ${envFile} (0600): ${Object.keys(vars).join(", ")}`);
+  if (vars.BACKUP_PASSPHRASE) summary.push("without BACKUP_PASSPHRASE every encrypted snapshot is lost: keep a copy outside this machine");
   d.ui.note(summary.join("\n"), `${PLUGIN_CONFIG_KEY} in ${d.ctx.configFile}`);
   if (previous !== undefined) d.ui.warn("this replaces the current workspace-sync settings (the previous openclaw.json is kept as a copy)");
   if (!d.ask.scripted && d.ui.interactive && !(await d.ui.confirm({ message: "Write this configuration?", initial: true }))) {
@@ -265,7 +266,7 @@ export async function runSetup(d: SetupDeps): Promise<void> {
   d.ui.info(`config: ${d.ctx.configFile}${d.ctx.configExists ? "" : " (new)"}\nstate:  ${d.ctx.stateDir}\nworkspace: ${d.ctx.workspaceDir}`);
   await assertReadable(d.ctx.configFile);
   const bin = await ensureRclone(d);
-  const answers = await askAnswers(d.ask, d.ctx.config.rclonePath);
+  const answers = await askAnswers(d.ask, { ...(d.ctx.config.rclonePath ? { rclonePath: d.ctx.config.rclonePath } : {}), envFile: path.join(d.ctx.stateDir, ".env") });
   const { config: pluginConfig, secrets } = toPluginConfig(answers);
   const vars = secretVars(secrets);
   const dotEnv = await readDotEnv(path.join(d.ctx.stateDir, ".env")).catch(() => ({}));

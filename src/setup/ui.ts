@@ -2,7 +2,7 @@
 // lines on stderr for scripts (--yes), where a question that has no answer is a usage error naming the flag.
 import * as clack from "@clack/prompts";
 import type { Logger } from "../util/logger.js";
-import { OperationError, UsageError } from "../util/errors.js";
+import { FlagError, OperationError } from "../util/errors.js";
 
 export interface Choice<T extends string> {
   value: T;
@@ -116,29 +116,34 @@ export function clackUi(): Ui {
   };
 }
 
-/** Non-interactive: progress as plain lines on stderr; any question is a usage error (the caller passes flags). */
-export function plainUi(stream: NodeJS.WritableStream = process.stderr): Ui {
+/**
+ * Non-interactive: progress as plain lines on stderr (only warnings and errors under -q); any question is a usage
+ * error (the caller passes flags).
+ */
+export function plainUi(o: { stream?: NodeJS.WritableStream; quiet?: boolean } = {}): Ui {
+  const stream = o.stream ?? process.stderr;
   const line = (prefix: string, m: string) => stream.write(`${prefix}${m.replace(/\n/g, `\n${" ".repeat(prefix.length)}`)}\n`);
+  const say = o.quiet ? () => {} : line;
   const noQuestion = (message: string): never => {
-    throw new UsageError(`setup needs an answer to "${message}" but cannot ask (no terminal or --yes): pass it as a flag (see setup --help)`);
+    throw new FlagError(`setup needs an answer to "${message}" but cannot ask (no terminal or --yes): pass it as a flag`);
   };
   return {
     interactive: false,
-    intro: (t) => line("", t),
-    outro: (m) => line("", m),
-    info: (m) => line("  ", m),
-    success: (m) => line("  ok: ", m),
+    intro: (t) => say("", t),
+    outro: (m) => say("", m),
+    info: (m) => say("  ", m),
+    success: (m) => say("  ok: ", m),
     warn: (m) => line("  warning: ", m),
     error: (m) => line("  error: ", m),
-    note: (body, title) => line("", `${title ? `${title}:\n` : ""}${body.replace(/^/gm, "  ")}`),
-    select: async (o) => noQuestion(o.message),
-    text: async (o) => noQuestion(o.message),
-    password: async (o) => noQuestion(o.message),
-    confirm: async (o) => noQuestion(o.message),
+    note: (body, title) => say("", `${title ? `${title}:\n` : ""}${body.replace(/^/gm, "  ")}`),
+    select: async (q) => noQuestion(q.message),
+    text: async (q) => noQuestion(q.message),
+    password: async (q) => noQuestion(q.message),
+    confirm: async (q) => noQuestion(q.message),
     spinner(message) {
-      line("  ", `${message}…`);
-      return { stop: (m) => line("  ok: ", m), fail: (m) => line("  failed: ", m) };
+      say("  ", `${message}…`);
+      return { stop: (m) => say("  ok: ", m), fail: (m) => line("  failed: ", m) };
     },
-    logger: () => ({ debug: () => {}, info: (m) => line("  ", m), warn: (m) => line("  warning: ", m), error: (m) => line("  error: ", m) }),
+    logger: () => ({ debug: () => {}, info: (m) => say("  ", m), warn: (m) => line("  warning: ", m), error: (m) => line("  error: ", m) }),
   };
 }

@@ -10,6 +10,11 @@ export function registerChildSecrets(values: Iterable<string>): void {
   for (const v of values) if (v) registered.add(v);
 }
 
+/** The registered secret values (for redacting what -v prints). */
+export function registeredSecrets(): ReadonlySet<string> {
+  return registered;
+}
+
 /** A copy of env without any variable whose value is a secret or (for secrets of 6+ characters) contains one. */
 export function childEnv(env: NodeJS.ProcessEnv, secrets: Iterable<string> = registered): NodeJS.ProcessEnv {
   const live = [...secrets].filter((s) => s.length > 0);

@@ -15,6 +15,17 @@ export class UsageError extends ExpectedError {
   }
 }
 
+/**
+ * A command was called with flags or arguments that do not fit (exit 2). The CLI prints it with one hint line
+ * pointing at the command's --help, the way it prints commander's own parse errors.
+ */
+export class FlagError extends UsageError {
+  constructor(message: string) {
+    super(message);
+    this.name = "FlagError";
+  }
+}
+
 export class OperationError extends ExpectedError {
   readonly exitCode: ExitCode = 1;
   constructor(message: string, options?: { cause?: unknown }) {
@@ -28,4 +39,15 @@ export class BusyFailure extends ExpectedError {
   readonly exitCode: ExitCode = 3;
 }
 
+/** A run stopped on purpose (Ctrl-C, the gateway stopping): not a failure of the operation itself. */
+export class CancelledRunError extends OperationError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "CancelledRunError";
+  }
+}
+
 export const isExpected = (err: unknown): err is ExpectedError => err instanceof ExpectedError;
+
+/** Exit code of any error: its own when expected, else 1. */
+export const exitCodeOf = (err: unknown): ExitCode => (isExpected(err) ? err.exitCode : 1);

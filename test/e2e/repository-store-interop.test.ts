@@ -98,8 +98,9 @@ describe("restic-format repository ⇄ restic 0.14", () => {
     expect(repo.config.chunkerPolynomial.toString(16)).toBe(cat.chunker_polynomial);
     const seen = await readEverything(repo);
     expect(seen.snapshots).toBe(1);
-    // big.bin (3+ MiB, ≥ 2 chunks) + text + small + at least one tree; the empty file has no blob
-    expect(seen.blobs).toBeGreaterThanOrEqual(5);
+    // big.bin (3+ MiB: one chunk or more, as the random polynomial cuts it) + text + small + at least one tree; the
+    // empty file has no blob
+    expect(seen.blobs).toBeGreaterThanOrEqual(4);
     // Every content blob of restic's tree is found and hashes to its ID.
     const snap = (await repo.loadSnapshot((await repo.listSnapshots())[0]!)) as { tree: string };
     const root = JSON.parse((await repo.loadBlob("tree", snap.tree)).toString()) as { nodes: { name: string; subtree?: string; content?: string[] }[] };

@@ -97,6 +97,13 @@ describe.skipIf(!tmuxAvailable())("setup wizard in a terminal", () => {
     await t.choose("Where should the backups go?", "Same place as the sync");
     await t.answer("Folder for the snapshots", "");
     await t.choose("How should the snapshots be encrypted?", "Passphrase");
+    // Where the passphrase is kept and what is lost without it is said first; a weak one is refused with the reason.
+    const told = await t.waitPrompt("How should the backup passphrase be made?");
+    expect(told).toContain(`kept in ${path.join(p.stateDir, ".env")}`);
+    expect(told).toContain("Without it every encrypted snapshot is unreadable");
+    await t.choose("How should the backup passphrase be made?", "Type my own");
+    const refusal = await t.refused("Backup passphrase", "password123456", "too easy to guess");
+    expect(refusal).not.toContain("password123456");
     await t.answer("Backup passphrase", PASSPHRASE);
     await t.answer("Type it again", PASSPHRASE);
     await t.answer("Snapshots to keep", "");
@@ -171,6 +178,10 @@ describe.skipIf(!tmuxAvailable())("setup wizard in a terminal", () => {
     const short = await runCli([...globals(r), "setup", ...flags, "--interval", "30"], { env: { ...r.env, BACKUP_PASSPHRASE: PASSPHRASE } });
     expect(short.code).toBe(2);
     expect(short.stderr).toContain(`--interval "30": ${loaderMessage({ interval: 30 }, "interval")}`);
+    const weak = await runCli([...globals(r), "setup", ...flags], { env: { ...r.env, BACKUP_PASSPHRASE: "password123456" } });
+    expect(weak.code).toBe(2);
+    expect(weak.stderr).toMatch(/the value of BACKUP_PASSPHRASE is too easy to guess: about \d+ bits/);
+    expect(weak.stderr).not.toContain("password123456");
     const noMode = await runCli([...globals(r), "setup", "--yes", "--provider", "local", "--local-folder", remote], { env: r.env });
     expect(noMode.code).toBe(2);
     expect(noMode.stderr).toContain("--mode is required with --yes");

@@ -135,7 +135,7 @@ describe.concurrent("bad config corpus: exit 2, the key named, nothing written",
       if (c.also) expect(sync.stderr).toMatch(c.also);
       expect(sync.stdout).toBe("");
 
-      // status reports the same problem (and, today, still exits 0: see the separate case below).
+      // status reports the same problem (and exits 2: see the separate case below).
       const status = await w.cli("status", "--json");
       const report = JSON.parse(status.stdout) as { problems: { key: string; message: string }[] };
       expect(report.problems.map((p) => `${p.key}: ${p.message}`).join("\n")).toContain(key);

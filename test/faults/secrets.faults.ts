@@ -110,11 +110,12 @@ async function startKeyedS3(key: string, secretKey: string, buckets: string[]): 
 }
 
 
+// status after the first sync: before it, status exits 1 ("no sync has run yet")
 const FULL = [
-  ["status"],
-  ["status", "--json"],
   ["sync", "--dry-run"],
   ["sync"],
+  ["status"],
+  ["status", "--json"],
   ["list"],
   ["list", "--json"],
   ["backup", "now"],
@@ -129,7 +130,7 @@ const FULL = [
   ["backup", "prune", "--dry-run"],
   ["backup", "prune"],
 ];
-const SHORT = [["status", "--json"], ["sync"], ["list"], ["backup", "now"], ["backup", "list", "--json"], ["backup", "status", "--json"], ["backup", "verify"], ["backup", "restore", "--to", "@RESTORE@"], ["backup", "prune"]];
+const SHORT = [["sync"], ["status", "--json"], ["list"], ["backup", "now"], ["backup", "list", "--json"], ["backup", "status", "--json"], ["backup", "verify"], ["backup", "restore", "--to", "@RESTORE@"], ["backup", "prune"]];
 
 describe("secrets never leak (logs, status, errors, files, argv, child environments)", () => {
   const S = {

@@ -1,5 +1,5 @@
 // The host suite: real OpenClaw (pinned in ./package.json), installed on demand by ./setup.sh. Not part of the
-// main `vitest run` (its files end in .host-test.ts). Run with `npm run test:host` from test/host (see README there).
+// main `vitest run` (its files end in .host-test.ts). Run with `bash test/host/run.sh` (`npm test` in test/host).
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({

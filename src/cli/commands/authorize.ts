@@ -10,7 +10,8 @@ import { type AuthorizeMethod, keepToken, obtainToken, type TokenTarget, tokenTa
 import { isOAuthProvider, OAUTH_PROVIDERS, type OAuthProvider } from "../../setup/catalog.js";
 import { clackUi, plainUi } from "../../setup/ui.js";
 import { defaultRcloneConf } from "../../state/paths.js";
-import { UsageError } from "../../util/errors.js";
+import { FlagError } from "../../util/errors.js";
+import type { Invocation } from "../invocation.js";
 import { readAll } from "../stdin.js";
 
 export interface AuthorizeFlags {
@@ -42,17 +43,19 @@ function targetsFor(ctx: AppContext, provider: OAuthProvider, remoteName: string
   return { targets, configured };
 }
 
-export async function authorizeCommand(ctx: AppContext, flags: AuthorizeFlags): Promise<void> {
+export async function run(inv: Invocation): Promise<void> {
+  const flags = inv.opts as AuthorizeFlags;
+  const ctx = await inv.context();
   assertValid(ctx);
   const fromConfig = [ctx.config.sync?.remote.provider, ctx.config.backup?.remote.provider].find(isOAuthProvider);
   const provider = flags.provider ?? fromConfig;
   if (!provider) {
-    throw new UsageError("nothing to authorize: no dropbox, gdrive or onedrive remote is configured; pass --provider dropbox|gdrive|onedrive");
+    throw new FlagError("nothing to authorize: no dropbox, gdrive or onedrive remote is configured; pass --provider dropbox|gdrive|onedrive");
   }
-  if (!isOAuthProvider(provider)) throw new UsageError(`--provider must be one of ${Object.keys(OAUTH_PROVIDERS).join(", ")} (other providers use keys, not a sign-in)`);
+  if (!isOAuthProvider(provider)) throw new FlagError(`--provider must be one of ${Object.keys(OAUTH_PROVIDERS).join(", ")} (other providers use keys, not a sign-in)`);
   const { targets, configured } = targetsFor(ctx, provider, flags.remoteName);
   const interactive = !!(process.stdin.isTTY && process.stderr.isTTY);
-  const ui = interactive ? clackUi() : plainUi();
+  const ui = interactive ? clackUi() : plainUi({ quiet: inv.out.quiet });
   const bin = await rcloneFor(ctx);
   let method: AuthorizeMethod = flags.paste ? "paste" : "browser";
   if (interactive && !flags.paste) {

@@ -1,23 +1,18 @@
 // `workspace-sync list [PATH]`: what is on the remote under remotePath.
 import path from "node:path";
 import { buildSyncJob } from "../../app/sync-job.js";
-import type { AppContext } from "../../app/context.js";
 import { RcloneError, runRclone } from "../../rclone/runner.js";
-import { UsageError } from "../../util/errors.js";
-import { formatBytes } from "../progress.js";
+import { formatRemoteEntries, type RemoteEntry, remoteEntriesJson } from "../../report/list.js";
+import { FlagError } from "../../util/errors.js";
+import type { Invocation } from "../invocation.js";
 
-interface Entry {
-  Path: string;
-  Size: number;
-  ModTime: string;
-  IsDir: boolean;
-}
-
-export async function listCommand(ctx: AppContext, sub: string | undefined, flags: { json?: boolean; recursive?: boolean }): Promise<void> {
+export async function run(inv: Invocation): Promise<void> {
+  const sub = inv.args[0];
+  const flags = inv.opts as { recursive?: boolean };
   const rel = path.posix.normalize((sub ?? "").replace(/\\/g, "/")).replace(/^\.\/?|^\/+/, "");
-  if (rel.split("/").includes("..")) throw new UsageError(`PATH must stay inside the remote folder (got "${sub}")`);
-  const job = await buildSyncJob(ctx);
-  const entries: Entry[] = [];
+  if (rel.split("/").includes("..")) throw new FlagError(`PATH must stay inside the remote folder (got "${sub}")`);
+  const job = await buildSyncJob(await inv.context());
+  const entries: RemoteEntry[] = [];
   const args = ["lsjson", job.remote.path(rel === "." ? "" : rel), "--no-mimetype"];
   if (flags.recursive) args.push("-R");
   if (job.remote.isBucketStore) args.push("--fast-list");
@@ -26,20 +21,15 @@ export async function listCommand(ctx: AppContext, sub: string | undefined, flag
     configPath: job.remote.configPath,
     env: job.env,
     timeoutMs: job.config.timeout * 1000,
+    ...(job.signal ? { signal: job.signal } : {}),
     stdout: {
       lines: (line) => {
         const text = line.trim().replace(/,$/, "");
-        if (text.startsWith("{")) entries.push(JSON.parse(text) as Entry);
+        if (text.startsWith("{")) entries.push(JSON.parse(text) as RemoteEntry);
       },
     },
   });
   if (res.code !== 0) throw new RcloneError("lsjson", res);
   entries.sort((a, b) => a.Path.localeCompare(b.Path));
-  if (flags.json) {
-    const out = entries.map((e) => ({ path: e.Path, size: e.IsDir ? null : e.Size, modTime: e.ModTime, isDir: e.IsDir }));
-    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-    return;
-  }
-  for (const e of entries) process.stdout.write(`${e.IsDir ? "dir " : "    "} ${e.IsDir ? "".padStart(10) : formatBytes(e.Size).padStart(10)}  ${e.ModTime.slice(0, 19)}  ${e.Path}${e.IsDir ? "/" : ""}\n`);
-  if (entries.length === 0) process.stdout.write(`(empty: ${job.remote.display}${rel ? `/${rel}` : ""})\n`);
+  inv.out.result(formatRemoteEntries(entries, `${job.remote.display}${rel && rel !== "." ? `/${rel}` : ""}`), remoteEntriesJson(entries));
 }

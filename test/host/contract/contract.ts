@@ -7,6 +7,7 @@ import type {
   OpenClawPluginServiceContext,
   PluginCommandContext,
 } from "openclaw/plugin-sdk/plugin-entry";
+import cliEntry from "../../../src/cli-metadata.js";
 import entry from "../../../src/index.js";
 import type { HostApi, HostService, ServiceContext, SlashCommand, SlashCommandContext } from "../../../src/plugin/host-api.js";
 
@@ -20,3 +21,5 @@ export const serviceContextFits = (ctx: OpenClawPluginServiceContext): ServiceCo
 export const commandContextFits = (ctx: PluginCommandContext): SlashCommandContext => ctx;
 // The default export is a host plugin entry whose register() accepts the real API.
 export const entryFits: { id: string; name: string; register: (api: OpenClawPluginApi) => void } = entry;
+// The CLI-only entry the host loads for CLI metadata is a host plugin entry too.
+export const cliEntryFits: { id: string; name: string; register: (api: OpenClawPluginApi) => void } = cliEntry;

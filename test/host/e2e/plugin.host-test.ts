@@ -4,9 +4,11 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Gateway, HOST_DIR, HostWorld, linkableCheckout, packPlugin, parseJsonOut, PLUGIN_ID } from "./host.js";
+import { Gateway, HOST_DIR, HostWorld, linkableCheckout, packPlugin, parseJsonOut, PLUGIN_ID, run } from "./host.js";
 
 const PROBE_DIR = path.join(HOST_DIR, "probe");
+/** An install, a gateway start or a dozen `openclaw` runs: minutes on a busy 2-core machine (a hang still fails). */
+const INSTALL_TEST_MS = 600_000;
 let tgz: string;
 let packDir: string;
 
@@ -60,13 +62,16 @@ describe("installed in the real host", () => {
       w.setPluginConfig(mailboxConfig(remote));
       writeFileSync(path.join(w.workspace, "notes.md"), "# notes\n");
 
-      const status = await w.ok(["workspace-sync", "status", "--json"]);
+      // before the first sync, status says so and exits 1 (monitoring sees it), with the same facts in --json
+      const status = await w.openclaw(["workspace-sync", "status", "--json"]);
+      expect(status.code, status.stderr).toBe(1);
       const s = JSON.parse(status.stdout); // the whole of stdout is the JSON document
       expect(s.configFile).toBe(w.configFile);
       expect(s.stateDir).toBe(w.stateDir);
       expect(s.workspaceDir).toBe(w.workspace);
       expect(s.problems).toEqual([]);
       expect(s.sync).toMatchObject({ configured: true, mode: "mailbox", reachable: true });
+      expect(s.needsAttention).toEqual([expect.stringMatching(/^no sync has run yet/)]);
 
       const sync1 = await w.ok(["workspace-sync", "sync"]);
       expect(sync1.stdout).toMatch(/push: copy \d+ file\(s\)/);
@@ -79,10 +84,20 @@ describe("installed in the real host", () => {
       expect(readdirSync(path.join(w.workspace, "_inbox"))).toEqual(["from-user.txt"]);
       expect(existsSync(path.join(remote, "share", "_outbox", "from-user.txt"))).toBe(false);
 
+      // the same conventions as the standalone bin: -q silent on success, status 0 when all is well
+      const quiet = await w.openclaw(["workspace-sync", "sync", "-q"]);
+      expect(quiet.code, quiet.stderr).toBe(0);
+      expect(quiet.stdout).not.toMatch(/push:|inbox:/);
+      expect((await w.openclaw(["workspace-sync", "status"])).code).toBe(0);
+
       // exit codes map like the standalone bin: 2 = bad usage / invalid config
       const pull = await w.openclaw(["workspace-sync", "sync", "--direction", "pull"]);
       expect(pull.code).toBe(2);
       expect(pull.stderr).toMatch(/--yes/);
+      const badFlag = await w.openclaw(["workspace-sync", "sync", "--direction", "sideways"]);
+      expect(badFlag.code).toBe(2);
+      expect(badFlag.stderr).toMatch(/argument 'sideways' is invalid/);
+      expect(badFlag.stderr).toContain("see 'openclaw workspace-sync sync --help'");
 
       // a config error: a clear message naming the key; the plugin stays loaded
       w.setPluginConfig({ sync: { provider: "local", local: { path: remote } } });
@@ -96,29 +111,40 @@ describe("installed in the real host", () => {
     } finally {
       rmSync(w.root, { recursive: true, force: true });
     }
-  });
+  }, INSTALL_TEST_MS);
 
-  it("copy install of the packed package: loaded, status --json and sync work", async () => {
+  it("the packed tarball installed the way a user installs a local archive: loaded, doctor clean, CLI and bin work", async () => {
     const w = new HostWorld("copy");
     try {
       await w.ok(["setup", "--baseline"]);
       const t0 = Date.now();
+      // a local archive is not a ClawHub source: --force confirms that; --accept-capabilities answers the prompt
       await w.ok(["plugins", "install", "--force", "--accept-capabilities", tgz]);
       console.log(`copy install: ${Date.now() - t0} ms`);
       const info = await expectLoaded(w);
-      expect(info.plugin.rootDir).toBe(path.join(w.stateDir, "extensions", PLUGIN_ID));
+      const installed = path.join(w.stateDir, "extensions", PLUGIN_ID);
+      expect(info.plugin.rootDir).toBe(installed);
+      const doctor = await w.openclaw(["plugins", "doctor"]);
+      expect(doctor.code, doctor.stdout + doctor.stderr).toBe(0);
+      expect(doctor.stdout).toMatch(/checks passed/);
+      expect(doctor.stdout + doctor.stderr).not.toMatch(new RegExp(`${PLUGIN_ID}[^\\n]*(error|not found|failed)`, "i"));
 
       const remote = path.join(w.root, "remote");
       mkdirSync(remote);
       w.setPluginConfig(mailboxConfig(remote));
-      const status = await w.ok(["workspace-sync", "status", "--json"]);
-      expect(JSON.parse(status.stdout).sync).toMatchObject({ mode: "mailbox", reachable: true });
       await w.ok(["workspace-sync", "sync"]);
       expect(readdirSync(path.join(remote, "share"))).toContain("AGENTS.md");
+      const status = await w.ok(["workspace-sync", "status", "--json"]);
+      expect(JSON.parse(status.stdout)).toMatchObject({ sync: { mode: "mailbox", reachable: true }, needsAttention: [], exitCode: 0 });
+
+      // the installed package's own bin (what `npm install -g` users run) works from the installed copy
+      const version = await run(process.execPath, [path.join(installed, "bin", "workspace-sync.js"), "--version"], { env: w.env });
+      expect(version.code, version.stderr).toBe(0);
+      expect(version.stdout).toMatch(/^workspace-sync \d+\.\d+\.\d+\nnode v2\d\./);
     } finally {
       rmSync(w.root, { recursive: true, force: true });
     }
-  });
+  }, INSTALL_TEST_MS);
 });
 
 describe("in the running gateway", () => {
@@ -138,7 +164,7 @@ describe("in the running gateway", () => {
     });
     remote = path.join(w.root, "remote");
     mkdirSync(remote);
-  });
+  }, INSTALL_TEST_MS);
   afterAll(() => {
     gw?.kill();
     rmSync(w.root, { recursive: true, force: true });
@@ -167,7 +193,7 @@ describe("in the running gateway", () => {
     writeFileSync(path.join(w.workspace, "report-draft.md"), "draft\n");
     gw = new Gateway(w, 18_000 + Math.floor(Math.random() * 1000));
     gw.start();
-    await gw.waitFor(/workspace-sync: service started for .*\(sync mailbox every 300s/, 120_000);
+    await gw.waitFor(/workspace-sync: service started for .*\(sync mailbox every 300s/, 240_000);
     await gw.waitFor(/workspace-sync: sync \(interval\) done/, 60_000);
     expect(existsSync(path.join(remote, "share", "report-draft.md"))).toBe(true);
     await gw.waitFor(/\[gateway\] ready/, 60_000);
@@ -199,6 +225,12 @@ describe("in the running gateway", () => {
     const status = await slash(gw, "/sync-status", /sync:\s+mailbox[^"]*/);
     expect(status).toMatch(/mailbox/);
 
+    // a shell sees who runs the next sync: the service's heartbeat
+    const fromShell = JSON.parse((await w.ok(["workspace-sync", "status", "--json"])).stdout);
+    expect(fromShell.scheduler.service.alive).toBe(true);
+    expect(fromShell.sync.nextRunBy).toBe("gateway service");
+    expect(Date.parse(fromShell.sync.nextRun)).toBeGreaterThan(Date.now());
+
     // clean shutdown on SIGINT: the service stops, nothing left running or locked
     const exit = await gw.stop("SIGINT");
     expect(exit.code === 0 || exit.signal === "SIGINT", `exit ${JSON.stringify(exit)}`).toBe(true);
@@ -208,7 +240,11 @@ describe("in the running gateway", () => {
     const locks = path.join(w.stateDir, "workspace-sync", "locks");
     expect(existsSync(locks) ? readdirSync(locks).filter((f) => f.endsWith(".lock")) : []).toEqual([]);
     gw = undefined;
-  });
+    // stopped: nothing runs the interval any more, and status does not pretend otherwise
+    const after = JSON.parse((await w.openclaw(["workspace-sync", "status", "--json"])).stdout);
+    expect(after.scheduler.service.alive).toBe(false);
+    expect(after.sync.nextRun).toBeUndefined();
+  }, INSTALL_TEST_MS);
 
   it("a config error (missing mode): clear message in the gateway log, plugin loaded, service idle", async () => {
     if (gw) {
@@ -219,7 +255,7 @@ describe("in the running gateway", () => {
     w.setPluginConfig({ sync: { provider: "local", local: { path: remote }, remotePath: "share", interval: 60 } });
     gw = new Gateway(w, 19_000 + Math.floor(Math.random() * 1000));
     gw.start();
-    const line = await gw.waitFor(/workspace-sync: the plugin config .* problem/, 120_000);
+    const line = await gw.waitFor(/workspace-sync: the plugin config .* problem/, 240_000);
     expect(gw.log).toMatch(/- sync\.mode: /);
     expect(line).toMatch(/stay idle/);
     await gw.waitFor(/\[gateway\] ready/, 60_000);
@@ -232,5 +268,5 @@ describe("in the running gateway", () => {
     const exit = await gw.stop("SIGINT");
     expect(exit.code === 0 || exit.signal === "SIGINT").toBe(true);
     gw = undefined;
-  });
+  }, INSTALL_TEST_MS);
 });
