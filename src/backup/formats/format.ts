@@ -154,6 +154,13 @@ export interface SnapshotNode {
   mode?: number;
   mtime?: Date;
   linkTarget?: string;
+  /**
+   * A file's content identity where the format records one without reading data (restic: the SHA-256 of its blob ID
+   * list): equal for equal contents within one format, so `backup diff` compares trees without downloading anything.
+   */
+  contentId?: string;
+  /** Why the entry can never be restored as the format stored it (e.g. a hostile name holding "/" or ".."). */
+  problem?: string;
 }
 
 /** An entry with its content, as a read streams it. */
@@ -169,6 +176,11 @@ export interface ReadOptions {
   signal?: AbortSignal;
   /** Stored bytes read so far, of `total` (the meter's byte count; files are counted by the visitor's caller). */
   onBytes?: (read: number, total: number) => void;
+  /**
+   * Files whose content the visitor will read (restore --path): a format that fetches data ahead fetches only these.
+   * Every entry is still visited; reading the content of one not wanted still works, just without read-ahead.
+   */
+  wanted?: (node: SnapshotNode) => boolean;
 }
 
 export interface ReadCheck {
