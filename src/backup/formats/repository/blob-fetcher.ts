@@ -57,6 +57,8 @@ interface Slot {
   waiters: (() => void)[];
   /** Someone waits for it: fetch regardless of the window. */
   demanded: boolean;
+  /** Within the read-ahead window (counted in windowBytes). */
+  admitted: boolean;
   prev?: Slot;
   next?: Slot;
 }
@@ -70,6 +72,16 @@ export interface BlobSource {
 export class BlobFetcher {
   private head?: Slot;
   private tail?: Slot;
+  /** The first slot in queue order not admitted to the window yet. */
+  private cursor?: Slot;
+  /** Stored bytes of the admitted slots. */
+  private windowBytes = 0;
+  /** Admitted slots still queued, in admission order (stale entries are skipped when met). */
+  private readonly admittedQueue: Slot[] = [];
+  private admittedAt = 0;
+  /** Admitted queued slots per pack: what one read of that pack can bring along. */
+  private readonly byPack = new Map<Id, Set<Slot>>();
+  private readonly demandedQueue: Slot[] = [];
   private readonly live = new Map<string, Slot>();
   private inFlight = 0;
   private readonly aheadBytes: number;
@@ -100,7 +112,7 @@ export class BlobFetcher {
     if (slot) slot.refs++;
     else {
       const copies = this.source.index.lookup(type, id);
-      slot = { key, type, id, loc: copies[0], refs: 1, state: "queued", waiters: [], demanded: false };
+      slot = { key, type, id, loc: copies[0], refs: 1, state: "queued", waiters: [], demanded: false, admitted: false };
       if (!slot.loc) {
         slot.state = "failed";
         slot.error = new IntegrityError(`${type} blob ${id} is not in the repository's index (the repository is incomplete or damaged)`, "index/");
@@ -135,15 +147,52 @@ export class BlobFetcher {
       if (after.next) after.next.prev = slot;
       else this.tail = slot;
       after.next = slot;
-      return;
+      // Behind the window's edge: part of the window at once (it is needed before what follows it).
+      // (Behind an unadmitted anchor it stays unadmitted: the cursor is at or before the anchor.)
+      if (after.admitted) this.admit(slot);
+    } else {
+      slot.prev = this.tail;
+      if (this.tail) this.tail.next = slot;
+      else this.head = slot;
+      this.tail = slot;
+      this.cursor ??= slot;
     }
-    slot.prev = this.tail;
-    if (this.tail) this.tail.next = slot;
-    else this.head = slot;
-    this.tail = slot;
+    this.fill();
+  }
+
+  /** Moves the window's edge forward while the window has room. */
+  private fill(): void {
+    while (this.cursor && this.windowBytes < this.aheadBytes) {
+      const s = this.cursor;
+      this.cursor = s.next;
+      while (this.cursor?.admitted) this.cursor = this.cursor.next;
+      this.admit(s);
+    }
+  }
+
+  private admit(slot: Slot): void {
+    if (slot.admitted) return;
+    slot.admitted = true;
+    this.windowBytes += slot.loc?.length ?? 0;
+    if (slot.state !== "queued") return;
+    this.admittedQueue.push(slot);
+    const packId = slot.loc!.packId;
+    let set = this.byPack.get(packId);
+    if (!set) this.byPack.set(packId, (set = new Set()));
+    set.add(slot);
+  }
+
+  private unqueue(slot: Slot): void {
+    if (!slot.admitted || !slot.loc) return;
+    const set = this.byPack.get(slot.loc.packId);
+    if (set?.delete(slot) && set.size === 0) this.byPack.delete(slot.loc.packId);
   }
 
   private unlink(slot: Slot): void {
+    if (this.cursor === slot) {
+      this.cursor = slot.next;
+      while (this.cursor?.admitted) this.cursor = this.cursor.next;
+    }
     if (slot.prev) slot.prev.next = slot.next;
     else this.head = slot.next;
     if (slot.next) slot.next.prev = slot.prev;
@@ -154,7 +203,10 @@ export class BlobFetcher {
   private async take(slot: Slot): Promise<Buffer> {
     if (slot.plain) return slot.plain;
     if (slot.state === "queued" || slot.state === "reading") {
-      slot.demanded = true;
+      if (slot.state === "queued" && !slot.demanded) {
+        slot.demanded = true;
+        this.demandedQueue.push(slot);
+      }
       this.pump();
       await new Promise<void>((resolve) => slot.waiters.push(resolve));
     }
@@ -188,7 +240,13 @@ export class BlobFetcher {
     if (--slot.refs > 0) return;
     this.live.delete(slot.key);
     this.unlink(slot);
+    if (slot.admitted) this.windowBytes -= slot.loc?.length ?? 0;
+    if (slot.state === "queued") {
+      this.unqueue(slot);
+      slot.state = "failed"; // never read now; stale queue entries skip it
+    }
     slot.sealed = slot.plain = undefined;
+    this.fill();
     this.pump();
   }
 
@@ -213,27 +271,21 @@ export class BlobFetcher {
 
   /** The next slot to read and the queued slots of its pack that one read should bring along. */
   private pick(): Slot[] | undefined {
-    const eligible = new Map<Id, Slot[]>();
-    let first: Slot | undefined;
-    let demanded: Slot | undefined;
-    let ahead = 0;
-    for (let s = this.head; s; s = s.next) {
-      const inWindow = ahead < this.aheadBytes;
-      ahead += s.loc?.length ?? 0;
-      if (s.state !== "queued") continue;
-      if (s.demanded && !demanded) demanded = s;
-      if (!inWindow) {
-        if (demanded) break;
-        continue;
-      }
-      first ??= s;
-      const list = eligible.get(s.loc!.packId);
-      if (list) list.push(s);
-      else eligible.set(s.loc!.packId, [s]);
+    let lead: Slot | undefined;
+    while (this.demandedQueue.length && !lead) {
+      const s = this.demandedQueue.shift()!;
+      if (s.state === "queued" && s.refs > 0) lead = s;
     }
-    const lead = demanded ?? first;
+    while (!lead && this.admittedAt < this.admittedQueue.length) {
+      const s = this.admittedQueue[this.admittedAt++]!;
+      if (s.state === "queued" && s.refs > 0) lead = s;
+    }
+    if (this.admittedAt > 1024 && this.admittedAt * 2 > this.admittedQueue.length) {
+      this.admittedQueue.splice(0, this.admittedAt);
+      this.admittedAt = 0;
+    }
     if (!lead) return undefined;
-    const group = (eligible.get(lead.loc!.packId) ?? [lead]).slice();
+    const group = [...(this.byPack.get(lead.loc!.packId) ?? [])];
     if (!group.includes(lead)) group.push(lead);
     group.sort((a, b) => a.loc!.offset - b.loc!.offset);
     // The run of blobs around the lead whose gaps are small and whose span fits one read.
@@ -253,7 +305,9 @@ export class BlobFetcher {
       }
       if (!grown) break;
     }
-    return group.slice(lo, hi + 1);
+    const picked = group.slice(lo, hi + 1);
+    for (const s of picked) this.unqueue(s);
+    return picked;
   }
 
   private startRead(slots: Slot[]): void {

@@ -9,6 +9,7 @@
 // into a path — the node is reported with a `problem` (restore refuses and reports it) and a folder's subtree is not
 // entered. restic's own snapshots (trees mirroring absolute paths, no product field) read the same way.
 import { createHash } from "node:crypto";
+import { gcPacer } from "../../gc-pacer.js";
 import type { ReadCheck, ReadOptions, SnapshotEntry, SnapshotNode, SnapshotReader } from "../format.js";
 import { BlobFetcher, type FetcherOptions, type Ticket } from "./blob-fetcher.js";
 import { IntegrityError } from "./errors.js";
@@ -23,7 +24,7 @@ export interface RepositoryReadOptions {
   snapshot?: SnapshotDoc;
   /** Bytes of file content the snapshot holds, when recorded: the progress total. */
   totalBytes?: number;
-  /** Stored bytes of file data fetched ahead of the consumer (default 48 MiB). */
+  /** Stored bytes of file data fetched ahead of the consumer (default 16 MiB). */
   aheadBytes?: number;
   /** Data reads in flight (default 4; the rclone transport allows 6 requests at once). */
   reads?: number;
@@ -254,10 +255,12 @@ export function openRepositorySnapshot(repo: Repository, snapshotId: Id, opts: R
       } catch (err) {
         throw named(err);
       }
-      const aheadBytes = opts.aheadBytes ?? 48 << 20;
+      const aheadBytes = opts.aheadBytes ?? 16 << 20;
       let stored = 0;
       let delivered = 0;
       const total = opts.totalBytes ?? 0;
+      // Every read and every decoded blob is a fresh Buffer outside V8's heap: collect them while young (gc-pacer.ts).
+      const pace = gcPacer(8 << 20, Number(process.env.WS_GC_MAJOR_MIB ?? 32) << 20);
       const data = new BlobFetcher(repo, {
         aheadBytes,
         reads: opts.reads ?? 4,
@@ -304,6 +307,7 @@ export function openRepositorySnapshot(repo: Repository, snapshotId: Id, opts: R
             for (const t of tickets) {
               const plain = await t.take();
               delivered += plain.length;
+              pace(delivered + stored);
               ro.onBytes?.(delivered, Math.max(total, delivered));
               yield plain;
             }
