@@ -28,12 +28,16 @@ async function signatures(root: string, prefix: string, exclude: string[]): Prom
 /** Files the backup never holds, so they are not reported as "only live". */
 const NOT_BACKED_UP = ["*.sqlite-shm", "*.sqlite-wal", "*.sqlite-journal"];
 
-/** `layout`: where each item lies in the snapshot (`path`) and where it came from (`livePath`). */
+/**
+ * `layout`: where each item lies in the snapshot (`path`) and where it came from (`livePath`). `wasRestored` tells the
+ * paths this restore wrote: a target restored into with --force may hold other files, which are not the snapshot's.
+ */
 export async function diffWithLive(
   layout: readonly { item: string; path: string; livePath: string }[],
   restoredRoot: string,
   exclude: readonly string[],
   include: (archivePath: string) => boolean,
+  wasRestored: (archivePath: string) => boolean = () => true,
 ): Promise<DiffSummary> {
   const summary: DiffSummary = { same: 0, changed: [], onlyInSnapshot: [], onlyLive: [] };
   const excl = [...exclude, ...NOT_BACKED_UP];
@@ -41,12 +45,13 @@ export async function diffWithLive(
     const restored = await signatures(path.join(restoredRoot, ...item.path.split("/")), item.path, excl);
     const live = await signatures(item.livePath, item.path, item.item === "extensions" ? [...excl, "node_modules/**"] : excl);
     for (const [p, sig] of restored) {
+      if (!wasRestored(p)) continue;
       const l = live.get(p);
       if (l === undefined) summary.onlyInSnapshot.push(p);
       else if (l === sig) summary.same++;
       else summary.changed.push(p);
     }
-    for (const p of live.keys()) if (!restored.has(p) && include(p)) summary.onlyLive.push(p);
+    for (const p of live.keys()) if (!(restored.has(p) && wasRestored(p)) && include(p)) summary.onlyLive.push(p);
   }
   return summary;
 }

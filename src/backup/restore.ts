@@ -160,6 +160,7 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
   let prepared: PreparedTarget | undefined;
   const seen: Counts = noCounts(); // every restorable entry of the snapshot, selected or not
   const selected: Counts = noCounts(); // those the --path globs select
+  const restored = new Set<string>(); // their paths: what the comparison with live files looks at (not what --force kept)
   let writer: EntryWriter | undefined;
   try {
     prepared = await prepareTarget(target, !!opts.force);
@@ -168,7 +169,10 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
       const v = judge(e);
       if (v.refused === undefined) {
         count(seen, e);
-        if (selection.test(v.rel)) count(selected, e);
+        if (selection.test(v.rel)) {
+          count(selected, e);
+          restored.add(v.rel);
+        }
       }
       await w.write(e);
       if (e.type === "file") meter.update(bytesRead, w.result.files);
@@ -200,7 +204,7 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
   const result = writer!.result;
   report.target = target;
   Object.assign(report, { files: result.files, dirs: result.dirs, symlinks: result.symlinks, bytes: result.bytes, refused: result.refused });
-  if (snap.layout.length) report.diff = await diffWithLive(snap.layout, target, job.config.exclude, selection.test);
+  if (snap.layout.length) report.diff = await diffWithLive(snap.layout, target, job.config.exclude, selection.test, (p) => restored.has(p));
   return report;
 }
 

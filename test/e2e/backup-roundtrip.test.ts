@@ -2,7 +2,7 @@
 // every loopback backend, and a foreign file in the backup folder is never listed, pruned or restored.
 // Plus, on the local backend: the full item map with live SQLite, retention, prune --dry-run, skip-unchanged.
 import { randomBytes } from "node:crypto";
-import { lutimes, mkdir, readdir, utimes, writeFile } from "node:fs/promises";
+import { lutimes, mkdir, readdir, readFile, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -97,6 +97,16 @@ describe.each(backends)("backup round trip on $name", (b: Backend) => {
       expect(restored).toMatch(/compared with the live locations: \d+ unchanged, 0 differ, 0 only in the snapshot, 0 only live/);
       expect(await fingerprint(path.join(to, "workspace"))).toEqual(await fingerprint(w.workspace));
       expect(await readTree(path.join(to, "workspace"), { emptyDirs: true })).toEqual(await readTree(w.workspace, { emptyDirs: true }));
+
+      // --force into a folder that already holds other files: those are not the snapshot's, and the report says so.
+      const busy = path.join(w.root, "busy");
+      await mkdir(path.join(busy, "workspace"), { recursive: true });
+      await writeFile(path.join(busy, "workspace", "mine-not-the-snapshots.txt"), "kept\n");
+      await writeFile(path.join(busy, "notes.txt"), "kept\n");
+      const forced = ok(await w.cli("backup", "restore", "--to", busy, "--force"));
+      expect(forced).toMatch(/compared with the live locations: \d+ unchanged, 0 differ, 0 only in the snapshot, 0 only live/);
+      expect(forced).not.toContain("mine-not-the-snapshots.txt");
+      expect(await readFile(path.join(busy, "notes.txt"), "utf8")).toBe("kept\n");
 
       ok(await w.cli("backup", "prune"));
       const names = (await rclone(w.stateDir, "lsf", repo)).split("\n").filter(Boolean);

@@ -96,7 +96,12 @@ describe("backup safety (local backend)", () => {
       const latest = await w.cli("backup", "restore", "--to", target);
       expect(latest.code).toBe(1);
       expect(latest.stderr).toMatch(/no snapshot of this install's group .*hosts: attacker/);
-      const out = ok(await w.cli("backup", "restore", "--snapshot", name, "--to", target));
+      const res = await w.cli("backup", "restore", "--snapshot", name, "--to", target);
+      // The safe entries are restored, but a restore that refused entries is not a success: exit 1, every one listed.
+      expect(res.code, res.stderr).toBe(1);
+      expect(res.stderr).toMatch(/5 entries of the snapshot were refused/);
+      for (const p of ["../escape.txt", "workspace/link/evil.txt", "workspace/dev", "workspace/hard"]) expect(res.stderr).toContain(JSON.stringify(p));
+      const out = res.stdout;
       expect(out).toMatch(/refused 5 unsafe entries: \.\.\/escape\.txt \(".." segment\), .*abs\.txt \(absolute path\), workspace\/link\/evil\.txt \(path leads through a symlink\), workspace\/dev \(.*\), workspace\/hard \(.*\)/);
       expect(await readdir(outside)).toEqual([]);
       await expect(readFile(path.join(w.root, "escape.txt"))).rejects.toThrow();

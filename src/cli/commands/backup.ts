@@ -25,6 +25,16 @@ async function backupJob(context: ContextOf, cmd: Command, write = false) {
   return (await jobs()).buildBackupJob(ctx, opts);
 }
 
+const REFUSED_LISTED = 50;
+
+function refusedError(refused: { path: string; reason: string }[], dryRun: boolean): OperationError {
+  const shown = refused.slice(0, REFUSED_LISTED).map((x) => `  ${JSON.stringify(x.path)}: ${x.reason}`);
+  const more = refused.length > REFUSED_LISTED ? [`  … and ${refused.length - REFUSED_LISTED} more (--json lists all)`] : [];
+  return new OperationError(
+    [`${refused.length} entr${refused.length === 1 ? "y" : "ies"} of the snapshot ${dryRun ? "would be" : "were"} refused (unsafe: outside the target, through a symlink, or a device):`, ...shown, ...more].join("\n"),
+  );
+}
+
 /** Paths a human dry run lists before it says the list is cut (--json lists all). */
 const DRY_RUN_LISTED = 1000;
 
@@ -140,6 +150,8 @@ export function addBackupCommands(program: Command, context: ContextOf): Command
       );
       if (flags.json) json(r);
       else out(formatRestore(r).join("\n"));
+      // The safe entries are in place (or listed), but the snapshot held entries that cannot be restored safely.
+      if (r.refused.length) throw refusedError(r.refused, !!r.dryRun);
     });
 
   backup

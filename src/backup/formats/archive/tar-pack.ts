@@ -1,6 +1,7 @@
 // A streaming tar writer: ustar headers, GNU long-name records for names of any length or bytes, pax
 // records for sub-second mtimes and sizes >= 8 GiB (GNU tar and node-tar read all three). Output goes out in 1 MiB
 // pieces with backpressure: memory stays bounded whatever the size.
+import { OperationError } from "../../../util/errors.js";
 import { closeSync, openSync, readSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { Readable } from "node:stream";
@@ -115,11 +116,25 @@ class Batch {
   }
 }
 
-/** Tar stream of the entries. A file that shrinks while read is padded (and reported); one that grows is cut at the header's size. */
+/** A file shrank while it was streamed into the archive: its header already promised more bytes than it has. */
+export class FileShrankError extends OperationError {
+  constructor(readonly file: string, expected: number, got: number) {
+    super(
+      `${file} shrank from ${expected} to ${got} bytes while it was being archived (rewritten during the backup): ` +
+        "no snapshot was committed with made-up bytes; run the backup again (or exclude the file if it is rewritten constantly)",
+    );
+  }
+}
+
+/**
+ * Tar stream of the entries. A small file is read whole before its header is written, so its header states what was
+ * read; a large file is streamed after its header: if it shrinks meanwhile the stream fails (FileShrankError) rather
+ * than pad it with zeros, and if it grows it is cut at the header's size (a consistent prefix of the file).
+ */
 export function createTarPackStream(entries: AsyncIterable<WalkEntry>, opts: PackOptions = {}): Readable {
   const progress: PackProgress = { bytes: 0, files: 0 };
   const batch = new Batch(opts.pool);
-  const shrank = (e: WalkEntry) => opts.onWarning?.(`${e.absPath} shrank while being archived; padded to its recorded size`);
+  const small = Buffer.allocUnsafe(SMALL_FILE);
   const full = () => {
     opts.onProgress?.(progress);
     return batch.take();
@@ -142,18 +157,16 @@ export function createTarPackStream(entries: AsyncIterable<WalkEntry>, opts: Pac
       left -= n;
     }
   }
-  /** Reads `size` bytes of a small file; returns how many the file still had. */
-  function* readSmall(fd: number, size: number): Generator<Buffer, number> {
-    let left = size;
-    while (left > 0) {
-      if (batch.free === 0) yield full();
-      const n = readSync(fd, batch.buf, batch.used, Math.min(batch.free, left), null);
+  /** Reads up to `size` bytes of a small file into `small`; returns how many the file still had. */
+  function readSmall(fd: number, size: number): number {
+    let got = 0;
+    while (got < size) {
+      const n = readSync(fd, small, got, size - got, null);
       if (n === 0) break;
-      batch.used += n;
-      left -= n;
-      progress.bytes += n;
+      got += n;
     }
-    return size - left;
+    progress.bytes += got;
+    return got;
   }
   const skipped = (e: WalkEntry, err: unknown) =>
     // Vanished or unreadable before its header was written: skip it cleanly.
@@ -167,13 +180,10 @@ export function createTarPackStream(entries: AsyncIterable<WalkEntry>, opts: Pac
         turns = batch.taken;
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
-      const headers = Buffer.concat(entryHeaders(e));
       if (e.type !== "file") {
-        yield* put(headers);
+        yield* put(Buffer.concat(entryHeaders(e)));
         continue;
       }
-      const pad = (BLOCK - (e.size % BLOCK)) % BLOCK;
-      let got: number;
       if (e.size <= SMALL_FILE) {
         let fd: number;
         try {
@@ -182,39 +192,43 @@ export function createTarPackStream(entries: AsyncIterable<WalkEntry>, opts: Pac
           skipped(e, err);
           continue;
         }
+        let got: number;
         try {
-          yield* put(headers);
-          got = yield* readSmall(fd, e.size);
+          got = readSmall(fd, e.size);
         } finally {
           closeSync(fd);
         }
-      } else {
-        let handle;
-        try {
-          handle = await open(e.absPath, "r");
-        } catch (err) {
-          skipped(e, err);
-          continue;
-        }
-        try {
-          yield* put(headers);
-          got = 0;
-          while (got < e.size) {
-            if (batch.free === 0) yield full();
-            const { bytesRead } = await handle.read(batch.buf, batch.used, Math.min(batch.free, e.size - got), null);
-            if (bytesRead === 0) break;
-            batch.used += bytesRead;
-            got += bytesRead;
-            progress.bytes += bytesRead;
-          }
-        } finally {
-          await handle.close();
-        }
+        // The header states what was read: a file that shrank since the walk is stored as it is now, never padded.
+        yield* put(Buffer.concat(entryHeaders(got === e.size ? e : { ...e, size: got })));
+        yield* put(small.subarray(0, got));
+        yield* zeros((BLOCK - (got % BLOCK)) % BLOCK);
+        progress.files++;
+        continue;
       }
-      if (got < e.size) {
-        shrank(e);
-        yield* zeros(e.size - got);
+      const headers = Buffer.concat(entryHeaders(e));
+      const pad = (BLOCK - (e.size % BLOCK)) % BLOCK;
+      let got = 0;
+      let handle;
+      try {
+        handle = await open(e.absPath, "r");
+      } catch (err) {
+        skipped(e, err);
+        continue;
       }
+      try {
+        yield* put(headers);
+        while (got < e.size) {
+          if (batch.free === 0) yield full();
+          const { bytesRead } = await handle.read(batch.buf, batch.used, Math.min(batch.free, e.size - got), null);
+          if (bytesRead === 0) break;
+          batch.used += bytesRead;
+          got += bytesRead;
+          progress.bytes += bytesRead;
+        }
+      } finally {
+        await handle.close();
+      }
+      if (got < e.size) throw new FileShrankError(e.absPath, e.size, got);
       yield* zeros(pad);
       progress.files++;
     }

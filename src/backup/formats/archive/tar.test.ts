@@ -162,3 +162,30 @@ describe("hostile archives", () => {
     expect(left.filter((n) => n === "big.bin")).toEqual([]);
   });
 });
+
+describe("files that change while they are archived", () => {
+  /** Entries as the walk saw them, then the files shrink before the packer reads them. */
+  async function* stale(root: string, sizes: Record<string, number>) {
+    for (const [name, size] of Object.entries(sizes)) {
+      yield { archivePath: `w/${name}`, absPath: path.join(root, name), type: "file" as const, size, mode: 0o644, mtimeMs: 1_700_000_000_000 };
+    }
+  }
+
+  it("a small file that shrank is stored as it is now (its header states what was read), never padded", async () => {
+    const dir = await tmp();
+    await writeFile(path.join(dir, "log.txt"), "short now\n");
+    const file = path.join(dir, "a.tar");
+    await pipeline(createTarPackStream(stale(dir, { "log.txt": 5000 })), createWriteStream(file));
+    const out = path.join(dir, "out");
+    const result = await extractTar(Readable.from(await readFile(file)), { target: out });
+    expect(result.files).toBe(1);
+    expect(await readFile(path.join(out, "w/log.txt"), "utf8")).toBe("short now\n");
+  });
+
+  it("a large file that shrank while streamed fails the archive instead of committing zeros", async () => {
+    const dir = await tmp();
+    await writeFile(path.join(dir, "big.bin"), Buffer.alloc(600 * 1024, 1));
+    const run = pipeline(createTarPackStream(stale(dir, { "big.bin": 2 * 1024 * 1024 })), createWriteStream(path.join(dir, "b.tar")));
+    await expect(run).rejects.toThrow(/big\.bin shrank from 2097152 to 614400 bytes .*no snapshot was committed/);
+  });
+});
