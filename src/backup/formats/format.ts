@@ -234,6 +234,8 @@ export interface CheckReport {
   results: CheckResult[];
   /** Problems not tied to one snapshot (a damaged index, an unreadable pack). */
   problems: string[];
+  /** Findings that are not errors (restic check's hints: a pack no index names, a pack listed twice). */
+  hints?: string[];
 }
 
 /**
@@ -264,6 +266,11 @@ export interface StorageFormat {
   readonly name: string;
   /** Read-only formats (the older plugin's) cannot write. */
   readonly writable: boolean;
+  /**
+   * check() without readData examines something of its own (restic: index, packs, every tree), so `backup verify`
+   * reads data only with --read-data. Formats without it (one object per snapshot) are always verified by a full read.
+   */
+  readonly checksStructure?: boolean;
   list(): Promise<FormatListing>;
   /** Stops writers of this format that a killed run of this install left running (before list/cleanup). */
   stopStrayWriters?(): Promise<void>;
