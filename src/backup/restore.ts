@@ -131,6 +131,15 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
       meter.setTotal(total, snap.files ?? 0);
       meter.update((bytesRead = read));
     },
+    // With --path, a format that fetches data ahead (the repository) fetches only the selected files' data.
+    ...(opts.paths?.length
+      ? {
+          wanted: (n: SnapshotNode) => {
+            const v = judge(n);
+            return v.refused === undefined && selection.test(v.rel);
+          },
+        }
+      : {}),
   };
 
   if (opts.dryRun) {

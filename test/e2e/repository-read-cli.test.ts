@@ -130,6 +130,17 @@ describe("a restic repository in the backup folder, through the CLI", () => {
     expect(await readTree(x)).toEqual(await readTree(theirs));
   });
 
+  it("restore --dry-run lists from the trees; --path restores only the selected files", async () => {
+    const [, b] = snaps;
+    const rel = `${source.slice(1)}/notes`;
+    const dry = JSON.parse(ok(await w.cli("backup", "restore", "--snapshot", b!.short_id, "--dry-run", "--path", rel, "--json"))) as { entries: string[]; files: number };
+    expect(dry.files).toBe(40);
+    expect(dry.entries).toContain(`${rel}/n0.md`);
+    const out = path.join(await tempDir("repo-restore-path"), "out");
+    ok(await w.cli("backup", "restore", "--snapshot", b!.short_id, "--path", `${rel}/n1*`, "--to", out, "-q"));
+    expect(Object.keys(await readTree(out)).sort()).toEqual([`${rel}/n1.md`, ...Array.from({ length: 10 }, (_, i) => `${rel}/n1${i}.md`)].sort());
+  });
+
   it("a tampered pack makes verify --read-data fail naming it (exit 1), as restic check does", async () => {
     const [a] = snaps;
     const packs = execFileSync("bash", ["-c", `ls -S '${repoDir}'/data/*/* | head -1`]).toString().trim();
