@@ -90,6 +90,9 @@ export class BlobFetcher {
   private readonly maxReadBytes: number;
   private stopped?: Error;
   private pumping = false;
+  private scheduled = false;
+  /** The window is being filled up (from half empty to full). */
+  private refilling = true;
   private readonly onAbort = () => this.stop(this.opts.signal?.reason instanceof Error ? this.opts.signal.reason : new Error("the read was cancelled"));
   /** Reads issued and stored bytes read (for tests and figures). */
   readonly stats = { reads: 0, bytes: 0 };
@@ -120,7 +123,7 @@ export class BlobFetcher {
       this.live.set(key, slot);
       const anchor = after ? this.live.get(`${after.type}:${after.id}`) : undefined;
       this.insert(slot, anchor);
-      this.pump();
+      this.schedule();
     }
     return this.ticket(slot);
   }
@@ -160,14 +163,20 @@ export class BlobFetcher {
     this.fill();
   }
 
-  /** Moves the window's edge forward while the window has room. */
+  /**
+   * Moves the window's edge forward once it has drained to half, then up to the full window: blobs are admitted in
+   * batches, so the reads that bring them can span many neighbours (one blob at a time would mean one request each).
+   */
   private fill(): void {
+    if (!this.refilling && this.windowBytes <= this.aheadBytes / 2) this.refilling = true;
+    if (!this.refilling) return;
     while (this.cursor && this.windowBytes < this.aheadBytes) {
       const s = this.cursor;
       this.cursor = s.next;
       while (this.cursor?.admitted) this.cursor = this.cursor.next;
       this.admit(s);
     }
+    if (this.windowBytes >= this.aheadBytes) this.refilling = false;
   }
 
   private admit(slot: Slot): void {
@@ -247,7 +256,17 @@ export class BlobFetcher {
     }
     slot.sealed = slot.plain = undefined;
     this.fill();
-    this.pump();
+    this.schedule();
+  }
+
+  /** A pump after the current turn: what is pushed or released together is read together. */
+  private schedule(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
   }
 
   private callOpts(): CallOptions {
