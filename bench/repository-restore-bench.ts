@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { machine, run, saveResults, workDir } from "./lib.ts";
+import { binPath, machine, run, saveResults, workDir } from "./lib.ts";
 
 const dist = path.join(import.meta.dirname, "..", "dist");
 const PASS = "bench password, not a secret";
@@ -161,6 +161,18 @@ mkdirSync(workDir, { recursive: true });
 writeFileSync(passFile, PASS, { mode: 0o600 });
 writeFileSync(conf, "[benchlocal]\ntype = local\n", { mode: 0o600 });
 
+/** A product state dir whose backup folder (local provider) is the repository. */
+function productEnv(repoDir: string): NodeJS.ProcessEnv {
+  const stateDir = path.join(workDir, "restore-bench-state");
+  mkdirSync(path.join(stateDir, "workspace"), { recursive: true });
+  const config = { plugins: { entries: { "openclaw-workspace-sync": { config: { backup: { provider: "local", local: { path: repoDir }, include: ["workspace"], encrypt: true, passphrase: "${BACKUP_PASSPHRASE}" } } } } } };
+  writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify(config));
+  writeFileSync(path.join(stateDir, ".env"), `BACKUP_PASSPHRASE=${PASS}\n`, { mode: 0o600 });
+  const e = { ...process.env, OPENCLAW_STATE_DIR: stateDir };
+  delete e.AWS_CA_BUNDLE;
+  return e;
+}
+
 const results: Record<string, Record<string, Measure & { ratioTime?: number; ratioCpu?: number }>> = {};
 const lines: string[] = [];
 for (const [label, set] of Object.entries(SETS)) {
@@ -211,6 +223,18 @@ for (const [label, set] of Object.entries(SETS)) {
     console.log(lines.slice(-3).map((l) => `  ${l}`).join("\n"));
     if (Math.abs(restoredOurs - restoredTheirs) > restoredTheirs * 0.01) console.log(`  WARNING: restored ${restoredOurs} bytes (ours) vs ${restoredTheirs} (restic)`);
     void bytes;
+    if (transport === "rclone") {
+      // The product itself: `workspace-sync backup restore` with the repository as the backup folder (local provider).
+      const cliEnv = productEnv(repoDir);
+      console.log(`  ours: backup restore (CLI) … load ${loadAvg()}`);
+      const cli = await timedV(process.execPath, [binPath, "backup", "restore", "--snapshot", snapshot.slice(0, 8), "--to", target, "-q"], cliEnv);
+      const restoredCli = du(target);
+      fresh();
+      results[label]["ours-cli"] = { wallMs: cli.wallMs, cpuMs: cli.cpuMs, peakRssMiB: cli.peakRssMiB, ratioTime: cli.wallMs / theirs.wallMs, ratioCpu: cli.cpuMs / theirs.cpuMs };
+      lines.push(`| ${label} | rclone (local provider) | ours: \`backup restore\` (CLI, today's writer) | ${f(cli)} | ${(cli.wallMs / theirs.wallMs).toFixed(2)}x | ${(cli.cpuMs / theirs.cpuMs).toFixed(2)}x |`);
+      console.log(`  ${lines.at(-1)}`);
+      if (Math.abs(restoredCli - restoredTheirs) > restoredTheirs * 0.01) console.log(`  WARNING: restored ${restoredCli} bytes (CLI) vs ${restoredTheirs} (restic)`);
+    }
   }
 }
 

@@ -20,7 +20,7 @@ import { describeEncryption, encryptionFor } from "./formats/archive/encryption.
 import { extensionFor } from "./formats/archive/naming.js";
 import { createTarPackStream, type PackEntry } from "./formats/archive/tar-pack.js";
 import { uploadObject } from "./formats/archive/transfer.js";
-import type { SnapshotReader } from "./formats/format.js";
+import type { ReadOptions, SnapshotReader } from "./formats/format.js";
 import type { BackupJob } from "./job.js";
 import { createMeter, type ProgressSink } from "./progress.js";
 import { stampOf } from "./stamp.js";
@@ -64,8 +64,14 @@ export function isRemotePath(to: string): boolean {
 }
 
 /** The tar entries of a stored snapshot, paths made safe; what cannot be exported is reported, never packed. */
-async function* packEntries(reader: SnapshotReader, signal: AbortSignal | undefined, counts: Omit<ExportReport["stored"], "size" | "sha256"> & { files: number; dirs: number; symlinks: number; bytes: number }, skipped: ExportReport["skipped"], onBytes: (n: number) => void): AsyncGenerator<PackEntry> {
-  for await (const e of entryStream(reader, signal ? { signal } : {})) {
+async function* packEntries(
+  reader: SnapshotReader,
+  readOpts: ReadOptions,
+  counts: { files: number; dirs: number; symlinks: number; bytes: number },
+  skipped: ExportReport["skipped"],
+  onBytes: (n: number) => void,
+): AsyncGenerator<PackEntry> {
+  for await (const e of entryStream(reader, readOpts)) {
     const v = judge(e);
     if (v.refused !== undefined) {
       skipped.push({ path: e.path, reason: v.refused });
@@ -192,7 +198,8 @@ export async function exportSnapshot(job: BackupJob, opts: ExportOptions): Promi
   const skipped: ExportReport["skipped"] = [];
   const meter = createMeter("export", s.bytes ?? 0, s.files ?? 0, opts.onProgress);
   let read = 0;
-  const entries = packEntries(opened.reader, job.signal, counts, skipped, (n) => meter.update((read += n), counts.files));
+  const readOpts: ReadOptions = { ...(job.signal ? { signal: job.signal } : {}), onTotal: (files, bytes) => meter.setTotal(bytes, files) };
+  const entries = packEntries(opened.reader, readOpts, counts, skipped, (n) => meter.update((read += n), counts.files));
   const stages = [createTarPackStream(entries), createCompressor(compression), encryption.create()].filter((x): x is Transform => x !== undefined) as (Readable | Transform)[];
   let stored: { size: number; sha256: string };
   try {

@@ -125,11 +125,16 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
   };
   const meter = createMeter("restore", snap.storedBytes ?? 0, snap.files ?? 0, opts.onProgress);
   let bytesRead = 0;
+  let totalFiles = snap.files ?? 0;
   const readOpts = {
     signal: job.signal,
     onBytes: (read: number, total: number) => {
-      meter.setTotal(total, snap.files ?? 0);
+      meter.setTotal(total, totalFiles);
       meter.update((bytesRead = read));
+    },
+    onTotal: (files: number, bytes: number) => {
+      totalFiles = files;
+      meter.setTotal(bytes, files);
     },
     // With --path, a format that fetches data ahead (the repository) fetches only the selected files' data.
     ...(opts.paths?.length

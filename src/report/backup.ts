@@ -46,7 +46,10 @@ export function formatList(l: SnapshotList): string[] {
     const who = own ? "" : `  ${s.host}${s.agent ? `/${s.agent}` : ""} group ${s.group}`;
     const size = s.storedBytes !== undefined ? `  ${formatBytes(s.storedBytes)}` : "";
     const files = s.files !== undefined ? `  ${s.files} files` : "";
-    lines.push(`${s.short_id}  ${s.name}  ${when(s.created)}${files}${size}  ${s.encryption}  [${s.items.join(", ")}]${s.missing.length ? `  missing: ${s.missing.join(", ")}` : ""}${who}`);
+    // A repository snapshot's name is its ID: show the format, and its paths where it records no items (restic's own).
+    const name = s.name === s.id ? s.format : s.name;
+    const what = s.items.length || !s.paths.length ? `[${s.items.join(", ")}]` : s.paths.join(", ");
+    lines.push(`${s.short_id}  ${name}  ${when(s.created)}${files}${size}  ${s.encryption}  ${what}${s.missing.length ? `  missing: ${s.missing.join(", ")}` : ""}${who}`);
   }
   for (const s of l.legacy) lines.push(`${s.short_id}  ${s.name}  ${when(s.time)}  ${formatBytes(s.storedBytes)}  legacy (older plugin${s.encrypted ? ", openssl" : ""})`);
   for (const d of l.damaged) lines.push(`DAMAGED ${d.name}${d.short_id ? ` [${d.short_id}]` : ""}: ${d.problem}`);

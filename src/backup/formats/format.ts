@@ -181,6 +181,11 @@ export interface ReadOptions {
    * Every entry is still visited; reading the content of one not wanted still works, just without read-ahead.
    */
   wanted?: (node: SnapshotNode) => boolean;
+  /**
+   * The snapshot's totals (files, bytes of content) once the format knows them: a format whose snapshot record lacks
+   * them may count them first (the repository, from its trees) so that progress has a total.
+   */
+  onTotal?: (files: number, bytes: number) => void;
 }
 
 export interface ReadCheck {

@@ -257,10 +257,25 @@ export function openRepositorySnapshot(repo: Repository, snapshotId: Id, opts: R
       } catch (err) {
         throw named(err);
       }
+      // Progress needs a total: a snapshot that does not record one (restic < 0.17's) is counted from its trees first.
+      let total = opts.totalBytes ?? 0;
+      if (ro.onTotal && opts.totalBytes === undefined) {
+        let files = 0;
+        try {
+          await walkTrees(repo, doc.tree, (w) => {
+            if (w.node.type === "file" && !w.problem) {
+              files++;
+              total += Number(w.node.size ?? 0n);
+            }
+          }, ro.signal ? { signal: ro.signal } : {});
+        } catch (err) {
+          throw named(err);
+        }
+        ro.onTotal(files, total);
+      }
       const aheadBytes = opts.aheadBytes ?? 8 << 20;
       let stored = 0;
       let delivered = 0;
-      const total = opts.totalBytes ?? 0;
       // Every read and every decoded blob is a fresh Buffer outside V8's heap: collect them while young (gc-pacer.ts).
       // Blobs held in the read-ahead window outlive minor collections, so a full one runs every 24 MiB (counted as
       // bytes read plus bytes handed out): measured on 1 GiB, peak RSS ~150 MiB instead of ~175 MiB at 64 MiB.
