@@ -5,7 +5,7 @@
 // entry — which is what their verify always did (--subset then reads that share of the snapshots). `--all`: every
 // snapshot of this install's group and the older plugin's (another install's snapshots may need keys this one does
 // not hold). The snapshots of one format are checked in one call, so shared data is read once.
-import { UsageError } from "../util/errors.js";
+import { BusyFailure, UsageError } from "../util/errors.js";
 import { type Catalog, inGroup, listCatalog, resolveSnapshot, unmanaged } from "./catalog.js";
 import type { SnapshotSummary } from "./formats/format.js";
 import { openFormats } from "./formats/index.js";
@@ -106,6 +106,7 @@ export async function verifySnapshots(job: BackupJob, opts: VerifyOptions): Prom
       if (unowned.length) results.push({ snapshot: `${name} folder`, format: name, legacy: false, ok: false, readData, error: unowned.join("; ") });
     } catch (err) {
       if (err instanceof UsageError && !opts.all) throw err;
+      if (err instanceof BusyFailure) throw err; // another process holds the folder (a prune): exit 3, try later
       for (const s of snapshots) results.push({ ...base(s), ok: false, error: (err as Error).message });
     }
   }

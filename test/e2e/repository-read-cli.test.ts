@@ -7,6 +7,8 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DirStorage } from "../../src/backup/formats/repository/backend-dir.js";
+import { Repository } from "../../src/backup/formats/repository/repository.js";
 import { randomBytesSeeded, readTree, readTreeDetailed, tempDir } from "../helpers/servers.js";
 import { backend, type StartedBackend } from "../support/backends.js";
 import { restic } from "../support/restic-oracle.js";
@@ -139,6 +141,23 @@ describe("a restic repository in the backup folder, through the CLI", () => {
     const out = path.join(await tempDir("repo-restore-path"), "out");
     ok(await w.cli("backup", "restore", "--snapshot", b!.short_id, "--path", `${rel}/n1*`, "--to", out, "-q"));
     expect(Object.keys(await readTree(out)).sort()).toEqual([`${rel}/n1.md`, ...Array.from({ length: 10 }, (_, i) => `${rel}/n1${i}.md`)].sort());
+  });
+
+  it("an exclusive lock (a prune running) makes verify and restore wait their turn: exit 3 naming the holder; ls still answers", async () => {
+    const [a] = snaps;
+    const repo = await Repository.open(new DirStorage(repoDir), PASS);
+    const lock = await repo.lock({ exclusive: true });
+    try {
+      const res = await w.cli("backup", "verify", "--snapshot", a!.short_id);
+      expect(res.code).toBe(3);
+      expect(res.stderr).toMatch(/lock/i);
+      expect(res.stderr).toContain(`locked exclusively by PID ${process.pid}`);
+      ok(await w.cli("backup", "ls", a!.short_id, "-q"));
+    } finally {
+      await lock.release();
+      await repo.close();
+    }
+    ok(await w.cli("backup", "verify", "--snapshot", a!.short_id, "-q"));
   });
 
   it("a tampered pack makes verify --read-data fail naming it (exit 1), as restic check does", async () => {

@@ -230,13 +230,27 @@ class RepositoryReadFormat implements StorageFormat {
     let reader: SnapshotReader | undefined;
     const get = async () => (reader ??= openRepositorySnapshot(await this.opened(), s.id, opts));
     return {
-      entries: async (visit, ro) => (await get()).entries(visit, ro),
+      // Reading data holds a shared lock, as `restic restore` does: a prune (exclusive) cannot delete packs meanwhile.
+      entries: (visit, ro) => this.locked(async () => (await get()).entries(visit, ro)),
       nodes: async (visit, ro) => (await get()).nodes!(visit, ro),
     };
   }
 
+  /** Runs with a shared repository lock (released on every path). */
+  private async locked<T>(fn: () => Promise<T>): Promise<T> {
+    const repo = await this.opened();
+    const lock = await repo.lock({ exclusive: false, ...(this.job.signal ? { signal: this.job.signal } : {}) });
+    try {
+      return await fn();
+    } finally {
+      await lock.release().catch(() => {});
+    }
+  }
+
   async check(opts: CheckOptions): Promise<CheckReport> {
-    return checkForFormat(await this.opened(), opts);
+    // A shared lock, not restic's exclusive one: backups may go on meanwhile (they only add; what they add before
+    // their index is written shows as a hint), while a prune cannot remove what is being checked.
+    return this.locked(async () => checkForFormat(await this.opened(), opts));
   }
 
   async forget(snapshots: SnapshotSummary[], _journal: WriteJournal): Promise<{ removed: SnapshotSummary[]; errors: string[] }> {
