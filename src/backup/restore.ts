@@ -5,7 +5,7 @@
 import path from "node:path";
 import picomatch from "picomatch";
 import { productDir } from "../state/paths.js";
-import { OperationError, UsageError } from "../util/errors.js";
+import { BusyFailure, OperationError, UsageError } from "../util/errors.js";
 import { listCatalog, resolveSnapshot } from "./catalog.js";
 import { count, type Counts, judge, noCounts } from "./entry-rules.js";
 import { EntryWriter } from "./entry-writer.js";
@@ -198,7 +198,7 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
     await checkRestored(snap, !opts.paths?.length, seen, selected, w, prepared.staging);
   } catch (err) {
     if (prepared) await discardTarget(prepared);
-    if (err instanceof UsageError) throw err;
+    if (err instanceof UsageError || err instanceof BusyFailure) throw err;
     if (isDiskFull(err)) {
       throw new OperationError(
         `restore target ${target} ran out of space (disk full: ${diskFullCode(err)}); the snapshot ${snap.name} is fine and unchanged, ` +
