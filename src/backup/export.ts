@@ -6,7 +6,7 @@
 // a complete export.
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { lstat, open, rename, rm } from "node:fs/promises";
+import { lstat, open, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { type Readable, type Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -102,9 +102,31 @@ async function* packEntries(
   }
 }
 
+const partialPrefix = (dest: string) => `.${path.basename(dest).slice(0, 80)}.partial-`;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Removes what killed exports to this destination left (`.<name>.partial-<pid>-<hex>` of a process that is gone). */
+async function removeStalePartials(dest: string): Promise<void> {
+  const prefix = partialPrefix(dest);
+  for (const name of await readdir(path.dirname(dest)).catch(() => [] as string[])) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
+    if (Number.isInteger(pid) && pid !== process.pid && !processAlive(pid)) await rm(path.join(path.dirname(dest), name), { force: true });
+  }
+}
+
 /** Writes `stages` into a local file atomically (temporary name, fsync, rename); returns what was written. */
 async function writeLocal(stages: (Readable | Transform)[], dest: string): Promise<{ size: number; sha256: string }> {
-  const tmp = path.join(path.dirname(dest), `.${path.basename(dest).slice(0, 80)}.partial-${randomBytes(4).toString("hex")}`);
+  await removeStalePartials(dest);
+  const tmp = path.join(path.dirname(dest), `${partialPrefix(dest)}${process.pid}-${randomBytes(4).toString("hex")}`);
   const tap = new HashTap();
   try {
     await pipeline([...stages, tap, createWriteStream(tmp, { flags: "wx", mode: 0o600 })] as unknown as [Readable, Writable]);
