@@ -175,3 +175,37 @@ describe("browsing archive snapshots through the CLI (local backend)", () => {
 async function readFileSafe(file: string): Promise<Buffer> {
   return readFile(file).catch(() => Buffer.alloc(0));
 }
+
+describe("export with age recipients (local backend)", () => {
+  let server: StartedBackend;
+  beforeAll(async () => {
+    server = await backend("local").start();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("needs the identity to read the snapshot, and writes a file only the identity opens", async () => {
+    const keyDir = await tempDir("export-key");
+    const keyFile = path.join(keyDir, "key.txt");
+    execFileSync("age-keygen", ["-o", keyFile], { stdio: "ignore" });
+    const recipient = execFileSync("age-keygen", ["-y", keyFile]).toString().trim();
+    const w = await makeWorld({ backup: { ...server.block, prefix: `exp-r-${randomBytes(3).toString("hex")}`, encrypt: true, recipients: [recipient], include: ["workspace"] } });
+    try {
+      await writeFile(path.join(w.workspace, "a.md"), "for the cold store\n");
+      ok(await w.cli("backup", "now", "-q"));
+      const file = path.join(keyDir, "cold.tar.zst.age");
+      const refused = await w.cli("backup", "export", "--to", file);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/--identity/);
+      const r = JSON.parse(ok(await w.cli("backup", "export", "--to", file, "--identity", keyFile, "--json"))) as { encryption: string };
+      expect(r.encryption).toBe("age (recipients)");
+      const x = path.join(keyDir, "x");
+      await mkdir(x);
+      execFileSync("bash", ["-c", `age -d -i '${keyFile}' '${file}' | zstd -dc | tar -x -C '${x}'`]);
+      expect(await readFile(path.join(x, "workspace", "a.md"), "utf8")).toBe("for the cold store\n");
+    } finally {
+      await w.cleanup();
+    }
+  });
+});
