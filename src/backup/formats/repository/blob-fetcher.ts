@@ -15,6 +15,7 @@ import type { Id } from "./ids.js";
 import type { BlobLocation, MasterIndex } from "./index.js";
 import { type BlobType, decodeBlob } from "./pack.js";
 import type { CallOptions, Storage } from "./storage.js";
+import type { BlobDecoder } from "./decode-pool.js";
 
 export interface FetcherOptions {
   /** Stored bytes fetched ahead of the consumer (default 32 MiB). */
@@ -28,6 +29,8 @@ export interface FetcherOptions {
   signal?: AbortSignal;
   /** Stored bytes read from the repository (each completed read). */
   onRead?: (bytes: number) => void;
+  /** Decodes each read's blobs as soon as it arrives (on a worker thread); without it, blobs are decoded when taken. */
+  decoder?: BlobDecoder;
 }
 
 export interface Ticket {
@@ -51,6 +54,8 @@ interface Slot {
   refs: number;
   state: State;
   sealed?: Buffer;
+  /** The decoder's answer, when a decoder decodes ahead. */
+  decoded?: Promise<Buffer>;
   /** Decoded plaintext, kept only while another ticket still shares the slot. */
   plain?: Buffer;
   error?: Error;
@@ -220,16 +225,24 @@ export class BlobFetcher {
       await new Promise<void>((resolve) => slot.waiters.push(resolve));
     }
     if (slot.plain) return slot.plain;
-    if (slot.state === "failed" || !slot.sealed || !slot.loc) throw slot.error ?? this.stopped ?? new Error(`blob ${slot.id} could not be read`);
+    if (slot.state === "failed" || (!slot.sealed && !slot.decoded) || !slot.loc) throw slot.error ?? this.stopped ?? new Error(`blob ${slot.id} could not be read`);
     let plain: Buffer;
     try {
-      plain = decodeBlob(this.source.key, slot.loc, slot.sealed, slot.loc.packId);
+      plain = slot.decoded ? await slot.decoded : decodeBlob(this.source.key, slot.loc, slot.sealed!, slot.loc.packId);
     } catch (err) {
-      plain = await this.otherCopy(slot, err as Error);
+      // The decoder itself failed (not the blob): read it again and decode it here.
+      if (slot.decoded && !(err instanceof IntegrityError) && !this.stopped) plain = await this.readAlone(slot.loc);
+      else plain = await this.otherCopy(slot, err as Error);
     }
     slot.sealed = undefined;
+    slot.decoded = undefined;
     if (slot.refs > 1) slot.plain = plain;
     return plain;
+  }
+
+  private async readAlone(loc: BlobLocation): Promise<Buffer> {
+    const sealed = await this.source.storage.load("data", loc.packId, { offset: loc.offset, length: loc.length }, this.callOpts());
+    return decodeBlob(this.source.key, loc, sealed, loc.packId);
   }
 
   /** The chosen copy failed verification: the index's other copies, each read alone; else the first error. */
@@ -255,6 +268,7 @@ export class BlobFetcher {
       slot.state = "failed"; // never read now; stale queue entries skip it
     }
     slot.sealed = slot.plain = undefined;
+    slot.decoded = undefined;
     this.fill();
     this.schedule();
   }
@@ -342,6 +356,20 @@ export class BlobFetcher {
       if (buf) {
         this.stats.bytes += buf.length;
         this.opts.onRead?.(buf.length);
+      }
+      const whole = !err && buf && buf.length === end - offset;
+      if (whole && this.opts.decoder) {
+        // Decoded right away on the decoder's thread; the bytes are handed over (not kept here).
+        const reading = slots.filter((x) => x.state === "reading");
+        const answers = this.opts.decoder.decode(packId, buf!, offset, reading.map((x) => x.loc!));
+        reading.forEach((x, i) => {
+          x.state = "ready";
+          x.decoded = answers[i]!;
+          x.decoded.catch(() => {}); // handled when taken
+          for (const w of x.waiters.splice(0)) w();
+        });
+        this.pump();
+        return;
       }
       for (const s of slots) {
         if (s.state !== "reading") continue;

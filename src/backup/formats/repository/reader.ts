@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import { gcPacer } from "../../gc-pacer.js";
 import type { ReadCheck, ReadOptions, SnapshotEntry, SnapshotNode, SnapshotReader } from "../format.js";
 import { BlobFetcher, type FetcherOptions, type Ticket } from "./blob-fetcher.js";
+import { workerDecoder } from "./decode-pool.js";
 import { IntegrityError } from "./errors.js";
 import type { Id } from "./ids.js";
 import { GoMode, type Node } from "./node.js";
@@ -280,7 +281,9 @@ export function openRepositorySnapshot(repo: Repository, snapshotId: Id, opts: R
       // Blobs held in the read-ahead window outlive minor collections, so a full one runs every 24 MiB (counted as
       // bytes read plus bytes handed out): measured on 1 GiB, peak RSS ~150 MiB instead of ~175 MiB at 64 MiB.
       const pace = gcPacer(8 << 20, 24 << 20);
+      const decoder = workerDecoder(repo.key);
       const data = new BlobFetcher(repo, {
+        decoder,
         aheadBytes,
         reads: opts.reads ?? 4,
         maxReadBytes: opts.maxReadBytes ?? 2 << 20,
@@ -356,6 +359,7 @@ export function openRepositorySnapshot(repo: Repository, snapshotId: Id, opts: R
         throw named(err);
       } finally {
         data.close();
+        decoder.close();
       }
       await planner;
       return { storedBytes: stored };
