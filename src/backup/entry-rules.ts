@@ -7,7 +7,8 @@ import type { SnapshotNode, SnapshotReader } from "./formats/format.js";
 export function safeRelative(p: string): { rel?: string; reason?: string } {
   if (p.includes("\0")) return { reason: "NUL in path" };
   if (p.startsWith("/") || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith("\\")) return { reason: "absolute path" };
-  const parts = p.split(/[\\/]+/).filter((s) => s !== "" && s !== ".");
+  // A backslash separates folders only on Windows; on POSIX it is an ordinary character of a name (restic keeps it).
+  const parts = p.split(process.platform === "win32" ? /[\\/]+/ : /\/+/).filter((s) => s !== "" && s !== ".");
   if (parts.includes("..")) return { reason: '".." segment' };
   if (parts.length === 0) return { reason: "empty path" };
   return { rel: parts.join("/") };
@@ -20,6 +21,7 @@ export const isSnapshotRoot = (node: SnapshotNode): boolean => node.type === "di
 
 /** The safe relative path of a node, or why it is refused. */
 export function judge(node: SnapshotNode): Verdict {
+  if (node.problem) return { refused: node.problem };
   const { rel, reason } = safeRelative(node.path);
   if (!rel) return { refused: reason! };
   if (node.type === "other") return { rel, refused: `${node.kind ?? "special"} entries are not restored` };

@@ -30,16 +30,19 @@ function collector(): GcFunction | null {
   return gc;
 }
 
-/** Returns a callback for a running byte total: a minor collection every 8 MiB, a full one every 64 MiB. */
-export function gcPacer(): (total: number) => void {
+/**
+ * Returns a callback for a running byte total: a minor collection every 8 MiB, a full one every 64 MiB (or as given:
+ * a reader whose buffers live longer than one chunk — the repository's read-ahead — needs full ones more often).
+ */
+export function gcPacer(minorEvery = MINOR_EVERY, majorEvery = MAJOR_EVERY): (total: number) => void {
   const run = collector();
-  let nextMinor = MINOR_EVERY;
-  let nextMajor = MAJOR_EVERY;
+  let nextMinor = minorEvery;
+  let nextMajor = majorEvery;
   return (total) => {
     if (!run || total < nextMinor) return;
-    nextMinor = total + MINOR_EVERY;
+    nextMinor = total + minorEvery;
     if (total >= nextMajor) {
-      nextMajor = total + MAJOR_EVERY;
+      nextMajor = total + majorEvery;
       run({ type: "major" });
     } else run({ type: "minor" });
   };

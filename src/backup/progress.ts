@@ -2,7 +2,7 @@
 // the stored size for verify/restore), throttled so a fast stream does not flood the terminal.
 
 export interface Progress {
-  phase: "backup" | "verify" | "restore";
+  phase: "backup" | "verify" | "restore" | "export";
   bytes: number;
   totalBytes: number;
   files: number;

@@ -5,7 +5,7 @@
 import path from "node:path";
 import picomatch from "picomatch";
 import { productDir } from "../state/paths.js";
-import { OperationError, UsageError } from "../util/errors.js";
+import { BusyFailure, OperationError, UsageError } from "../util/errors.js";
 import { listCatalog, resolveSnapshot } from "./catalog.js";
 import { count, type Counts, isSnapshotRoot, judge, noCounts } from "./entry-rules.js";
 import { EntryWriter } from "./entry-writer.js";
@@ -125,12 +125,26 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
   };
   const meter = createMeter("restore", snap.storedBytes ?? 0, snap.files ?? 0, opts.onProgress);
   let bytesRead = 0;
+  let totalFiles = snap.files ?? 0;
   const readOpts = {
     signal: job.signal,
     onBytes: (read: number, total: number) => {
-      meter.setTotal(total, snap.files ?? 0);
+      meter.setTotal(total, totalFiles);
       meter.update((bytesRead = read));
     },
+    onTotal: (files: number, bytes: number) => {
+      totalFiles = files;
+      meter.setTotal(bytes, files);
+    },
+    // With --path, a format that fetches data ahead (the repository) fetches only the selected files' data.
+    ...(opts.paths?.length
+      ? {
+          wanted: (n: SnapshotNode) => {
+            const v = judge(n);
+            return v.refused === undefined && selection.test(v.rel);
+          },
+        }
+      : {}),
   };
 
   if (opts.dryRun) {
@@ -186,7 +200,7 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
     await checkRestored(snap, !opts.paths?.length, seen, selected, w, prepared.staging);
   } catch (err) {
     if (prepared) await discardTarget(prepared);
-    if (err instanceof UsageError) throw err;
+    if (err instanceof UsageError || err instanceof BusyFailure) throw err;
     if (isDiskFull(err)) {
       throw new OperationError(
         `restore target ${target} ran out of space (disk full: ${diskFullCode(err)}); the snapshot ${snap.name} is fine and unchanged, ` +

@@ -77,3 +77,17 @@ describe("backup reports", () => {
     expect(formatRestore({ ...base, entries: ["a", "b", "c"], entriesTotal: 3 }).join("\n")).not.toMatch(/cut/);
   });
 });
+
+describe("browsing reports", () => {
+  it("ls -l reads like restic's long listing; modes include special bits", async () => {
+    const { formatLsNode, modeString, lsNodeJson } = await import("./backup.js");
+    expect(modeString({ type: "dir", mode: 0o755 })).toBe("drwxr-xr-x");
+    expect(modeString({ type: "file", mode: 0o4755 })).toBe("-rwsr-xr-x");
+    expect(modeString({ type: "dir", mode: 0o1777 })).toBe("drwxrwxrwt");
+    expect(modeString({ type: "other", kind: "fifo", mode: 0o644 })).toBe("prw-r--r--");
+    const line = formatLsNode({ path: "workspace/link", type: "symlink", size: 0, mode: 0o777, mtime: new Date(2026, 0, 2, 3, 4, 5), linkTarget: "a.md" }, true);
+    expect(line).toBe("lrwxrwxrwx            0 2026-01-02 03:04:05 workspace/link -> a.md");
+    expect(formatLsNode({ path: 'x/".."', type: "other", kind: "dir", size: 0, problem: 'invalid name ".."' }, false)).toBe('x/".."  (invalid name "..")');
+    expect(lsNodeJson({ path: "w/a.md", type: "file", size: 3, mode: 0o644 })).toEqual({ struct_type: "node", name: "a.md", type: "file", path: "w/a.md", size: 3, mode: 0o644, permissions: "-rw-r--r--" });
+  });
+});

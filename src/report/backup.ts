@@ -1,5 +1,5 @@
 // How backup results read for people: the CLI prints these lines, the setup wizard and the plugin reuse them.
-import type { BackupOutcome, BackupStatus, PruneReport, RestoreReport, SnapshotList, VerifyResult } from "../backup/index.js";
+import type { BackupOutcome, BackupStatus, DiffChange, DiffReport, ExportReport, FindReport, LsReport, PruneReport, RestoreReport, SnapshotList, SnapshotNode, VerifyResult } from "../backup/index.js";
 
 const MAX_NAMES = 10;
 
@@ -46,7 +46,10 @@ export function formatList(l: SnapshotList): string[] {
     const who = own ? "" : `  ${s.host}${s.agent ? `/${s.agent}` : ""} group ${s.group}`;
     const size = s.storedBytes !== undefined ? `  ${formatBytes(s.storedBytes)}` : "";
     const files = s.files !== undefined ? `  ${s.files} files` : "";
-    lines.push(`${s.short_id}  ${s.name}  ${when(s.created)}${files}${size}  ${s.encryption}  [${s.items.join(", ")}]${s.missing.length ? `  missing: ${s.missing.join(", ")}` : ""}${who}`);
+    // A repository snapshot's name is its ID: show the format, and its paths where it records no items (restic's own).
+    const name = s.name === s.id ? s.format : s.name;
+    const what = s.items.length || !s.paths.length ? `[${s.items.join(", ")}]` : s.paths.join(", ");
+    lines.push(`${s.short_id}  ${name}  ${when(s.created)}${files}${size}  ${s.encryption}  ${what}${s.missing.length ? `  missing: ${s.missing.join(", ")}` : ""}${who}`);
   }
   for (const s of l.legacy) lines.push(`${s.short_id}  ${s.name}  ${when(s.time)}  ${formatBytes(s.storedBytes)}  legacy (older plugin${s.encrypted ? ", openssl" : ""})`);
   for (const d of l.damaged) lines.push(`DAMAGED ${d.name}${d.short_id ? ` [${d.short_id}]` : ""}: ${d.problem}`);
@@ -80,11 +83,117 @@ export function formatStatus(s: BackupStatus): string[] {
 }
 
 export function formatVerify(results: VerifyResult[]): string[] {
-  return results.map((r) =>
-    r.ok
-      ? `ok ${r.snapshot}${r.short_id ? ` [${r.short_id}]` : ""}${r.legacy ? " (legacy)" : ""}: ${r.files} files, ${formatBytes(r.bytes ?? 0)} in ${formatBytes(r.storedBytes ?? 0)} stored${r.sha256 ? `, sha256 ${r.sha256}` : ""}`
-      : `FAILED ${r.snapshot}${r.short_id ? ` [${r.short_id}]` : ""}: ${r.error}`,
-  );
+  const lines = results.map((r) => {
+    if (!r.ok) return `FAILED ${r.snapshot}${r.short_id ? ` [${r.short_id}]` : ""}: ${r.error}`;
+    const what = r.readData === false ? "structure ok (index, packs, trees; --read-data reads the data back)" : `${formatBytes(r.bytes ?? 0)} in ${formatBytes(r.storedBytes ?? 0)} stored`;
+    return `ok ${r.snapshot}${r.short_id ? ` [${r.short_id}]` : ""}${r.legacy ? " (legacy)" : ""}: ${r.files ?? 0} files, ${what}${r.sha256 ? `, sha256 ${r.sha256}` : ""}`;
+  });
+  const hints = [...new Set(results.flatMap((r) => r.hints ?? []))];
+  if (hints.length) lines.push(`${hints.length} non-critical finding(s): ${few(hints)}`);
+  return lines;
+}
+
+// ---- browsing: ls, find, diff, export ----------------------------------------------------------------------------
+
+const TYPE_LETTER: Record<string, string> = { file: "-", dir: "d", symlink: "l", fifo: "p", chardev: "c", dev: "b", socket: "s" };
+
+/** ls -l's mode column ("drwxr-xr-x"), special bits included. */
+export function modeString(n: Pick<SnapshotNode, "type" | "kind" | "mode">): string {
+  const letter = TYPE_LETTER[n.type === "other" ? (n.kind ?? "") : n.type] ?? "?";
+  const m = n.mode ?? 0;
+  const rwx = (shift: number, special: number, on: string, off: string) => {
+    const bits = (m >> shift) & 7;
+    const x = bits & 1 ? (m & special ? on : "x") : m & special ? off : "-";
+    return `${bits & 4 ? "r" : "-"}${bits & 2 ? "w" : "-"}${x}`;
+  };
+  return letter + rwx(6, 0o4000, "s", "S") + rwx(3, 0o2000, "s", "S") + rwx(0, 0o1000, "t", "T");
+}
+
+const pad = (n: number) => String(n).padStart(2, "0");
+/** restic's listing time: local, to the second. */
+export function localTime(d: Date | undefined): string {
+  if (!d || Number.isNaN(d.getTime())) return "                   ";
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** One `backup ls` line: the path, or with -l mode, size, mtime, path (and a symlink's target), as `restic ls -l`. */
+export function formatLsNode(n: SnapshotNode, long: boolean): string {
+  const problem = n.problem ? `  (${n.problem})` : "";
+  if (!long) return `${n.path}${problem}`;
+  const target = n.type === "symlink" ? ` -> ${n.linkTarget ?? ""}` : "";
+  return `${modeString(n)} ${String(n.size).padStart(12)} ${localTime(n.mtime)} ${n.path}${target}${problem}`;
+}
+
+/** `backup ls --json`: one object per line, the snapshot first (struct_type "snapshot"), then its nodes (restic's shape). */
+export function lsSnapshotJson(r: LsReport): Record<string, unknown> {
+  return { struct_type: "snapshot", id: r.id, short_id: r.short_id, name: r.snapshot, format: r.format, time: r.time, hostname: r.host, paths: r.paths, read_whole_snapshot: r.read_whole_snapshot };
+}
+
+export function lsNodeJson(n: SnapshotNode): Record<string, unknown> {
+  const name = n.path.slice(n.path.lastIndexOf("/") + 1);
+  return {
+    struct_type: "node",
+    name,
+    type: n.type === "other" ? (n.kind ?? "other") : n.type,
+    path: n.path,
+    ...(n.type === "file" ? { size: n.size } : {}),
+    ...(n.mode !== undefined ? { mode: n.mode, permissions: modeString(n) } : {}),
+    ...(n.mtime ? { mtime: n.mtime.toISOString() } : {}),
+    ...(n.type === "symlink" ? { linktarget: n.linkTarget ?? "" } : {}),
+    ...(n.problem ? { problem: n.problem } : {}),
+  };
+}
+
+/** A note for stderr when a listing had to read whole snapshots (archive format). */
+export function wholeReadNote(count: number, what: string): string | undefined {
+  if (count === 0) return undefined;
+  return `note: ${what} read ${count === 1 ? "the whole snapshot" : `${count} snapshots whole`} (the archive format keeps no separate file tree; a repository snapshot answers from its trees)`;
+}
+
+export function formatFind(r: FindReport, long: boolean): string[] {
+  const lines: string[] = [];
+  for (const h of r.hits) {
+    lines.push(`found ${h.matches.length} in snapshot ${h.short_id} (${h.snapshot}, ${when(h.time)}):`);
+    for (const m of h.matches) {
+      const node: SnapshotNode = { path: m.path, type: m.type, size: m.size, ...(m.kind ? { kind: m.kind } : {}), ...(m.mode !== undefined ? { mode: m.mode } : {}), ...(m.mtime ? { mtime: new Date(m.mtime) } : {}), ...(m.linkTarget !== undefined ? { linkTarget: m.linkTarget } : {}) };
+      lines.push(`  ${formatLsNode(node, long)}`);
+    }
+  }
+  const total = r.hits.reduce((n, h) => n + h.matches.length, 0);
+  lines.push(total ? `${total} match(es) in ${r.hits.length} of ${r.searched} snapshot(s) searched` : `no match in ${r.searched} snapshot(s) searched for ${r.patterns.map((p) => `'${p}'`).join(", ")}`);
+  for (const s of r.skipped) lines.push(`not searched: ${s.short_id} ${s.snapshot}: ${s.error}`);
+  return lines;
+}
+
+function describeChange(c: DiffChange): string {
+  const size = (n: number) => formatBytes(n);
+  if (c.change === "+") return `+    ${c.path}${c.after?.type === "file" ? `  (${size(c.after.size)})` : c.after?.type === "dir" ? "/" : ""}`;
+  if (c.change === "-") return `-    ${c.path}${c.before?.type === "file" ? `  (${size(c.before.size)})` : c.before?.type === "dir" ? "/" : ""}`;
+  if (c.change === "M") return `M    ${c.path}${c.after?.type === "file" ? `  (${size(c.before!.size)} → ${size(c.after.size)})` : ""}`;
+  if (c.change === "T") return `T    ${c.path}  (${c.before?.kind ?? c.before?.type} → ${c.after?.kind ?? c.after?.type})`;
+  return `U    ${c.path}`;
+}
+
+export function formatDiff(r: DiffReport): string[] {
+  const lines = [`comparing snapshot ${r.a.short_id} (${r.a.snapshot}) to ${r.b.short_id} (${r.b.snapshot})${r.compared_by === "content" ? " — both read whole, contents hashed" : ""}:`];
+  for (const c of r.changes) lines.push(describeChange(c));
+  const s = r.summary;
+  const t = (x: typeof s.added) => `${x.files} files (${formatBytes(x.bytes)}), ${x.dirs} folders, ${x.symlinks} symlinks${x.others ? `, ${x.others} other` : ""}`;
+  lines.push(`added:    ${t(s.added)}`);
+  lines.push(`removed:  ${t(s.removed)}`);
+  lines.push(`modified: ${s.modified.files} files (${formatBytes(s.modified.bytes_before)} → ${formatBytes(s.modified.bytes_after)}), ${s.modified.symlinks} symlinks${s.type_changed ? `; ${s.type_changed} changed type` : ""}${s.metadata_changed ? `; ${s.metadata_changed} with new mode or time only` : ""}`);
+  return lines;
+}
+
+export function formatExport(r: ExportReport): string[] {
+  const lines = [
+    `exported snapshot ${r.short_id} (${r.snapshot}) to ${r.to}${r.replaced ? " (replaced)" : ""}: ${r.files} files, ${r.dirs} folders, ${r.symlinks} symlinks, ${formatBytes(r.bytes)} → ${formatBytes(r.stored.size)}, ${r.compression}, encryption ${r.encryption}`,
+    `sha256 ${r.stored.sha256}`,
+  ];
+  const open = r.encryption === "none" ? "zstd -dc FILE | tar -x" : `age -d${r.encryption.includes("recipients") ? " -i IDENTITY" : ""} FILE | zstd -dc | tar -x`;
+  lines.push(`open it with the standard tools: ${open}`);
+  if (r.skipped.length) lines.push(`not exported (${r.skipped.length}): ${few(r.skipped.map((x) => `${x.path} (${x.reason})`))}`);
+  return lines;
 }
 
 export function formatRestore(r: RestoreReport): string[] {

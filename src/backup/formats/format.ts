@@ -154,6 +154,13 @@ export interface SnapshotNode {
   mode?: number;
   mtime?: Date;
   linkTarget?: string;
+  /**
+   * A file's content identity where the format records one without reading data (restic: the SHA-256 of its blob ID
+   * list): equal for equal contents within one format, so `backup diff` compares trees without downloading anything.
+   */
+  contentId?: string;
+  /** Why the entry can never be restored as the format stored it (e.g. a hostile name holding "/" or ".."). */
+  problem?: string;
 }
 
 /** An entry with its content, as a read streams it. */
@@ -169,6 +176,16 @@ export interface ReadOptions {
   signal?: AbortSignal;
   /** Stored bytes read so far, of `total` (the meter's byte count; files are counted by the visitor's caller). */
   onBytes?: (read: number, total: number) => void;
+  /**
+   * Files whose content the visitor will read (restore --path): a format that fetches data ahead fetches only these.
+   * Every entry is still visited; reading the content of one not wanted still works, just without read-ahead.
+   */
+  wanted?: (node: SnapshotNode) => boolean;
+  /**
+   * The snapshot's totals (files, bytes of content) once the format knows them: a format whose snapshot record lacks
+   * them may count them first (the repository, from its trees) so that progress has a total.
+   */
+  onTotal?: (files: number, bytes: number) => void;
 }
 
 export interface ReadCheck {
@@ -222,6 +239,8 @@ export interface CheckReport {
   results: CheckResult[];
   /** Problems not tied to one snapshot (a damaged index, an unreadable pack). */
   problems: string[];
+  /** Findings that are not errors (restic check's hints: a pack no index names, a pack listed twice). */
+  hints?: string[];
 }
 
 /**
@@ -252,6 +271,11 @@ export interface StorageFormat {
   readonly name: string;
   /** Read-only formats (the older plugin's) cannot write. */
   readonly writable: boolean;
+  /**
+   * check() without readData examines something of its own (restic: index, packs, every tree), so `backup verify`
+   * reads data only with --read-data. Formats without it (one object per snapshot) are always verified by a full read.
+   */
+  readonly checksStructure?: boolean;
   list(): Promise<FormatListing>;
   /** Stops writers of this format that a killed run of this install left running (before list/cleanup). */
   stopStrayWriters?(): Promise<void>;

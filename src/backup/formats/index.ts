@@ -5,10 +5,14 @@ import { createArchiveFormat } from "./archive/index.js";
 import type { StorageFormat } from "./format.js";
 import { Folder } from "./folder.js";
 import { createLegacyFormat } from "./legacy/index.js";
+import { createRepositoryReadFormat } from "./repository/read-format.js";
 
 const FACTORIES: Record<string, (job: BackupJob, folder: Folder) => StorageFormat> = {
   archive: createArchiveFormat,
   legacy: createLegacyFormat,
+  // Read side only until the writer lands: a restic repository in the backup folder is listed, browsed, verified,
+  // restored and exported (formats/repository/read-format.ts).
+  repository: createRepositoryReadFormat,
 };
 
 export interface Formats {

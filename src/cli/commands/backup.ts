@@ -4,7 +4,21 @@ import type { Command } from "commander";
 import type { AppContext } from "../../app/context.js";
 import type { BackupJobOptions } from "../../app/backup-job.js";
 import type { Progress } from "../../backup/index.js";
-import { describeBackup, formatList, formatPrune, formatRestore, formatStatus, formatVerify } from "../../report/backup.js";
+import {
+  describeBackup,
+  formatDiff,
+  formatExport,
+  formatFind,
+  formatList,
+  formatLsNode,
+  formatPrune,
+  formatRestore,
+  formatStatus,
+  formatVerify,
+  lsNodeJson,
+  lsSnapshotJson,
+  wholeReadNote,
+} from "../../report/backup.js";
 import { OperationError } from "../../util/errors.js";
 import { statsReporter } from "../progress.js";
 
@@ -38,7 +52,7 @@ function refusedError(refused: { path: string; reason: string }[], dryRun: boole
 /** Paths a human dry run lists before it says the list is cut (--json lists all). */
 const DRY_RUN_LISTED = 1000;
 
-const LABELS: Record<Progress["phase"], string> = { backup: "backing up", verify: "verifying", restore: "restoring" };
+const LABELS: Record<Progress["phase"], string> = { backup: "backing up", verify: "verifying", restore: "restoring", export: "exporting" };
 
 /** Renders engine progress with the same live line (TTY) / occasional log line as sync. */
 function progressView(phase: Progress["phase"]) {
@@ -74,10 +88,29 @@ async function withProgress<T>(phase: Progress["phase"], cmd: Command, run: (onP
 }
 
 const out = (text: string) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+const note = (cmd: Command, text: string | undefined) => {
+  if (text && !cmd.optsWithGlobals<{ quiet?: boolean }>().quiet) process.stderr.write(`${text}\n`);
+};
+
+/** Lines written in batches (a listing can hold millions of entries), flushed at the end. */
+function lineWriter(): { line: (text: string) => void; flush: () => void } {
+  let buf: string[] = [];
+  const flush = () => {
+    if (buf.length) process.stdout.write(`${buf.join("\n")}\n`);
+    buf = [];
+  };
+  return {
+    line: (text) => {
+      buf.push(text);
+      if (buf.length >= 512) flush();
+    },
+    flush,
+  };
+}
 const json = (value: unknown) => out(JSON.stringify(value, null, 2));
 
 export function addBackupCommands(program: Command, context: ContextOf): Command {
-  const backup = program.command("backup").description("encrypted streaming snapshots of the agent system (now, list, status, verify, restore, prune)");
+  const backup = program.command("backup").description("encrypted streaming snapshots of the agent system (now, list, status, ls, find, diff, verify, restore, export, prune)");
 
   backup
     .command("now")
@@ -118,18 +151,112 @@ export function addBackupCommands(program: Command, context: ContextOf): Command
 
   backup
     .command("verify")
-    .description("stream a snapshot end to end (hash, authentication, decompression, archive) without writing files")
+    .description("check snapshots without writing files: archive snapshots are read back end to end; repository snapshots are checked like `restic check` (structure, or --read-data)")
     .option("--snapshot <id>", `${SNAPSHOT_HELP} (default: latest)`)
     .option("--all", "verify every snapshot of this install's group (and the older plugin's)")
     .option("--identity <file>", "age identity file for snapshots encrypted to recipients")
+    .option("--read-data", "repository snapshots: read the data back too (restic check --read-data); archive snapshots are always read back whole")
+    .option("--subset <n%>", "with --read-data: check this share of the data, chosen at random (e.g. 10%); archive: that share of the snapshots")
     .option("--json", "machine-readable output on stdout")
-    .action(async (flags: { snapshot?: string; all?: boolean; identity?: string; json?: boolean }, cmd: Command) => {
+    .action(async (flags: { snapshot?: string; all?: boolean; readData?: boolean; subset?: string; identity?: string; json?: boolean }, cmd: Command) => {
       const job = await backupJob(context, cmd);
-      const results = await withProgress("verify", cmd, async (onProgress) => (await engine()).verifySnapshots(job, { ...flags, onProgress }));
+      const e = await engine();
+      const subset = flags.subset !== undefined ? e.parseSubset(flags.subset) : undefined;
+      const results = await withProgress("verify", cmd, async (onProgress) => e.verifySnapshots(job, { ...flags, subset, onProgress }));
       if (flags.json) json(results);
       else out(formatVerify(results).join("\n"));
       const failed = results.filter((r) => !r.ok);
       if (failed.length) throw new OperationError(`${failed.length} snapshot(s) failed verification: ${failed.map((f) => `${f.snapshot}: ${f.error}`).join("; ")}`);
+    });
+
+  backup
+    .command("ls")
+    .description("list a snapshot's files like `restic ls` (a repository snapshot answers from its trees, without downloading file data)")
+    .argument("[snapshot]", `${SNAPSHOT_HELP}`, "latest")
+    .argument("[path...]", "only this path and, for a folder, its direct entries (e.g. workspace/memory)")
+    .option("-l, --long", "long listing: mode, size, modification time, path (and a symlink's target)")
+    .option("--recursive", "with a path: everything below it, not only its direct entries")
+    .option("--identity <file>", "age identity file for snapshots encrypted to recipients")
+    .option("--json", "one JSON object per line: the snapshot (struct_type \"snapshot\"), then each entry (struct_type \"node\"), as `restic ls --json`")
+    .addHelpText("after", "\nExamples:\n  workspace-sync backup ls latest\n  workspace-sync backup ls 3f2a9c1b workspace/memory -l")
+    .action(async (snapshot: string, paths: string[], flags: { long?: boolean; recursive?: boolean; identity?: string; json?: boolean }, cmd: Command) => {
+      const job = await backupJob(context, cmd);
+      const w = lineWriter();
+      try {
+        const r = await (await engine()).lsSnapshot(
+          job,
+          { snapshot, paths, recursive: !!flags.recursive, ...(flags.identity ? { identity: flags.identity } : {}) },
+          (n) => w.line(flags.json ? JSON.stringify(lsNodeJson(n)) : formatLsNode(n, !!flags.long)),
+          (start) => {
+            if (flags.json) w.line(JSON.stringify(lsSnapshotJson(start)));
+            if (start.read_whole_snapshot) note(cmd, wholeReadNote(1, "listing"));
+          },
+        );
+        void r;
+      } finally {
+        w.flush();
+      }
+    });
+
+  backup
+    .command("find")
+    .description("find files by name or path in this install's snapshots (all groups with --all), like `restic find`")
+    .argument("<pattern...>", "glob on entry names (e.g. '*.sqlite'), or on whole snapshot paths when it holds a / (e.g. 'workspace/**/notes*')")
+    .option("--all", "search the snapshots of every group in the folder")
+    .option("--host <name>", "search the snapshots taken on this host")
+    .option("--snapshot <id...>", `only these snapshots (${SNAPSHOT_HELP})`)
+    .option("-i, --ignore-case", "match without regard to case")
+    .option("-l, --long", "long listing: mode, size, modification time, path")
+    .option("--identity <file>", "age identity file for snapshots encrypted to recipients")
+    .option("--json", "machine-readable output on stdout")
+    .action(async (patterns: string[], flags: { all?: boolean; host?: string; snapshot?: string[]; ignoreCase?: boolean; long?: boolean; identity?: string; json?: boolean }, cmd: Command) => {
+      const agent = cmd.optsWithGlobals<{ agent?: string }>().agent;
+      const job = await backupJob(context, cmd);
+      const r = await (await engine()).findInSnapshots(job, {
+        patterns,
+        all: !!flags.all,
+        ignoreCase: !!flags.ignoreCase,
+        ...(flags.host !== undefined ? { host: flags.host } : {}),
+        ...(agent !== undefined ? { agent } : {}),
+        ...(flags.snapshot ? { snapshots: flags.snapshot } : {}),
+        ...(flags.identity ? { identity: flags.identity } : {}),
+      });
+      note(cmd, wholeReadNote(r.read_whole, "the search"));
+      if (flags.json) json(r);
+      else out(formatFind(r, !!flags.long).join("\n"));
+    });
+
+  backup
+    .command("diff")
+    .description("what changed between two snapshots, like `restic diff` (repository snapshots are compared from their trees, without downloading file data)")
+    .argument("<a>", `the older snapshot (${SNAPSHOT_HELP})`)
+    .argument("<b>", "the newer snapshot")
+    .option("--metadata", "also list entries whose mode or modification time alone changed (U)")
+    .option("--identity <file>", "age identity file for snapshots encrypted to recipients")
+    .option("--json", "machine-readable output on stdout")
+    .addHelpText("after", "\nLines: + added, - removed, M content (or symlink target) modified, T type changed, U mode/time only (--metadata).")
+    .action(async (a: string, b: string, flags: { metadata?: boolean; identity?: string; json?: boolean }, cmd: Command) => {
+      const job = await backupJob(context, cmd);
+      const r = await (await engine()).diffSnapshots(job, { a, b, metadata: !!flags.metadata, ...(flags.identity ? { identity: flags.identity } : {}) });
+      if (r.compared_by === "content") note(cmd, wholeReadNote(2, "the comparison"));
+      if (flags.json) json(r);
+      else out(formatDiff(r).join("\n"));
+    });
+
+  backup
+    .command("export")
+    .description("write one snapshot as a single portable file (tar → zstd → age, encrypted with the configured passphrase or recipients) for cold storage")
+    .option("--snapshot <id>", SNAPSHOT_HELP, "latest")
+    .option("--to <path>", "a file or folder here, or an rclone remote:path (default: a new file in the current folder); an existing file is refused without --force")
+    .option("--force", "replace an existing file (only once the new export is complete)")
+    .option("--identity <file>", "age identity file for snapshots encrypted to recipients")
+    .option("--json", "machine-readable report on stdout")
+    .addHelpText("after", "\nThe file opens with the standard tools: age -d FILE | zstd -dc | tar -x")
+    .action(async (flags: { snapshot?: string; to?: string; force?: boolean; identity?: string; json?: boolean }, cmd: Command) => {
+      const job = await backupJob(context, cmd);
+      const r = await withProgress("export", cmd, async (onProgress) => (await engine()).exportSnapshot(job, { ...flags, ...(onProgress ? { onProgress } : {}) }));
+      if (flags.json) json(r);
+      else out(formatExport(r).join("\n"));
     });
 
   backup

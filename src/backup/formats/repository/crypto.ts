@@ -2,7 +2,7 @@
 // (restic internal/crypto/crypto.go). Stored form: nonce(16) || ciphertext || tag(16).
 // The one-time Poly1305 key is r || AES-128_k(nonce); r is clamped (restic 0.14 clamped and stored it clamped,
 // newer versions leave clamping to poly1305.Sum: the same tags either way).
-import { createCipheriv, createDecipheriv, randomFillSync, timingSafeEqual } from "node:crypto";
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomFillSync, timingSafeEqual } from "node:crypto";
 import { poly1305 } from "./poly1305.js";
 
 export const NONCE_BYTES = 16;
@@ -57,8 +57,22 @@ export function keyFromKdfOutput(raw: Buffer): CryptoKey {
   return { encrypt: raw.subarray(0, 32), macK: raw.subarray(32, 48), macR: clampR(raw.subarray(48, 64)) };
 }
 
+/**
+ * The key's AES keys as KeyObjects, made once per key: a cipher made from raw key bytes builds a new KeyObject each
+ * time, which cost ~10% of reading a repository (two per blob).
+ */
+const keyObjects = new WeakMap<CryptoKey, { encrypt: KeyObject; macK: KeyObject }>();
+function objectsOf(key: CryptoKey): { encrypt: KeyObject; macK: KeyObject } {
+  let o = keyObjects.get(key);
+  if (!o) {
+    o = { encrypt: createSecretKey(key.encrypt), macK: createSecretKey(key.macK) };
+    keyObjects.set(key, o);
+  }
+  return o;
+}
+
 function macKey(key: CryptoKey, nonce: Uint8Array): Buffer {
-  const aes = createCipheriv("aes-128-ecb", key.macK, null);
+  const aes = createCipheriv("aes-128-ecb", objectsOf(key).macK, null);
   aes.setAutoPadding(false);
   const s = aes.update(nonce);
   return Buffer.concat([key.macR, s]);
@@ -76,7 +90,7 @@ export function seal(key: CryptoKey, plaintext: Uint8Array): Buffer {
   do randomFillSync(nonce);
   while (allZero(nonce));
   const ct = out.subarray(NONCE_BYTES, NONCE_BYTES + plaintext.length);
-  const aes = createCipheriv("aes-256-ctr", key.encrypt, nonce);
+  const aes = createCipheriv("aes-256-ctr", objectsOf(key).encrypt, nonce);
   const n = aes.update(plaintext).copy(ct, 0);
   aes.final().copy(ct, n);
   poly1305(macKey(key, nonce), ct).copy(out, NONCE_BYTES + plaintext.length);
@@ -92,7 +106,7 @@ export function open(key: CryptoKey, sealed: Uint8Array): Buffer {
   const ct = sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES);
   const tag = sealed.subarray(sealed.length - TAG_BYTES);
   if (!timingSafeEqual(poly1305(macKey(key, nonce), ct), tag)) throw new AuthenticationError();
-  const aes = createDecipheriv("aes-256-ctr", key.encrypt, nonce);
+  const aes = createDecipheriv("aes-256-ctr", objectsOf(key).encrypt, nonce);
   const head = aes.update(ct);
   const tail = aes.final();
   return tail.length ? Buffer.concat([head, tail]) : head;

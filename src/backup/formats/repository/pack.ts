@@ -86,7 +86,7 @@ export function decodeBlob(key: CryptoKey, blob: PackedBlob, sealed: Uint8Array,
   }
   if (blob.uncompressedLength !== 0) {
     try {
-      plain = zstdDecompress(plain, blob.uncompressedLength);
+      plain = zstdDecompress(plain, blob.uncompressedLength, true);
     } catch (err) {
       throw new IntegrityError(`${where} does not decompress to ${blob.uncompressedLength} bytes: ${(err as Error).message}`, file);
     }

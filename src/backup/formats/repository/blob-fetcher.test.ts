@@ -1,0 +1,144 @@
+import { randomBytes } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { BlobFetcher } from "./blob-fetcher.js";
+import { newRandomKey } from "./crypto.js";
+import { IntegrityError } from "./errors.js";
+import { hashId } from "./ids.js";
+import { MasterIndex } from "./index.js";
+import { PackWriter, encodeBlob } from "./pack.js";
+import type { ByteRange, Storage } from "./storage.js";
+
+/** An in-memory repository of data packs, recording every ranged read. */
+function fixture(packs: Buffer[][], opts: { delayMs?: number } = {}) {
+  const key = newRandomKey();
+  const index = new MasterIndex();
+  const files = new Map<string, Buffer>();
+  const ids: string[][] = [];
+  for (const blobs of packs) {
+    const w = new PackWriter(key, "data");
+    const list: string[] = [];
+    for (const b of blobs) {
+      const id = hashId(b);
+      const { sealed, uncompressedLength } = encodeBlob(key, b, true);
+      w.add(id, sealed, uncompressedLength);
+      list.push(id);
+    }
+    const p = w.finalize();
+    files.set(p.id, Buffer.concat(p.parts));
+    index.addPack(p.id, p.blobs);
+    ids.push(list);
+  }
+  const reads: { pack: string; range: ByteRange }[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const storage = {
+    location: "memory",
+    async load(_type: string, name: string, range?: ByteRange) {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      reads.push({ pack: name, range: range! });
+      await new Promise((r) => setTimeout(r, opts.delayMs ?? 1));
+      inFlight--;
+      const f = files.get(name)!;
+      return range ? f.subarray(range.offset, range.offset + range.length) : f;
+    },
+  } as unknown as Storage;
+  return { source: { storage, key, index }, ids, reads, files, maxInFlight: () => maxInFlight };
+}
+
+/** Incompressible bytes whose first byte is n. */
+const blob = (n: number, size = 1000) => {
+  const b = randomBytes(size);
+  b[0] = n;
+  return b;
+};
+
+describe("BlobFetcher", () => {
+  it("reads neighbouring blobs of one pack with one request and hands them out in order, verified", async () => {
+    const f = fixture([[blob(1), blob(2), blob(3), blob(4)]]);
+    const fetcher = new BlobFetcher(f.source);
+    const tickets = f.ids[0]!.map((id) => fetcher.push("data", id));
+    const got: number[] = [];
+    for (const t of tickets) {
+      got.push((await t.take())[0]!);
+      t.release();
+    }
+    expect(got).toEqual([1, 2, 3, 4]);
+    expect(f.reads).toHaveLength(1);
+    expect(fetcher.queued).toBe(0);
+  });
+
+  it("keeps reads within the window and several in flight, never more than asked", async () => {
+    const packs = Array.from({ length: 8 }, (_, p) => [blob(p * 2, 40_000), blob(p * 2 + 1, 40_000)]);
+    const f = fixture(packs, { delayMs: 5 });
+    const fetcher = new BlobFetcher(f.source, { aheadBytes: 100_000, reads: 3 });
+    const tickets = f.ids.flat().map((id) => fetcher.push("data", id));
+    // Nothing taken yet: only the window (100 kB ≈ 3 blobs of 40 kB → 2 packs) is read.
+    await new Promise((r) => setTimeout(r, 30));
+    expect(f.reads).toHaveLength(2);
+    for (const t of tickets) {
+      await t.take();
+      t.release();
+    }
+    expect(f.reads.length).toBeLessThanOrEqual(16); // a pack cut by the window edge is read in two
+    expect(f.maxInFlight()).toBeLessThanOrEqual(3);
+  });
+
+  it("a blob queued twice is read once; a blob taken beyond the window is read at once", async () => {
+    const f = fixture([[blob(7, 50_000)], [blob(8, 50_000)]]);
+    const fetcher = new BlobFetcher(f.source, { aheadBytes: 1 });
+    const a = fetcher.push("data", f.ids[0]![0]!);
+    const again = fetcher.push("data", f.ids[0]![0]!);
+    const far = fetcher.push("data", f.ids[1]![0]!);
+    expect((await far.take())[0]).toBe(8); // demanded out of order: no deadlock on a full window
+    expect((await a.take())[0]).toBe(7);
+    expect((await again.take())[0]).toBe(7);
+    for (const t of [a, again, far]) t.release();
+    expect(f.reads.map((r) => r.pack)).toHaveLength(2);
+  });
+
+  it("a damaged blob or one missing from the index fails its ticket, naming it", async () => {
+    const f = fixture([[blob(1), blob(2)]]);
+    const [pack] = [...f.files.keys()];
+    const bytes = f.files.get(pack!)!;
+    bytes[40] = bytes[40]! ^ 1; // inside the first blob's ciphertext
+    const fetcher = new BlobFetcher(f.source);
+    const t1 = fetcher.push("data", f.ids[0]![0]!);
+    const t2 = fetcher.push("data", f.ids[0]![1]!);
+    const missing = fetcher.push("data", hashId(Buffer.from("nope")));
+    await expect(t1.take()).rejects.toThrow(new RegExp(`in pack data/${pack!.slice(0, 2)}/${pack} fails authentication`));
+    expect((await t2.take())[0]).toBe(2);
+    await expect(missing.take()).rejects.toBeInstanceOf(IntegrityError);
+  });
+
+  it("inserted tickets keep depth-first order: a child queued after its parent comes before the parent's next sibling", async () => {
+    const f = fixture([[blob(1), blob(2), blob(3)]]);
+    const fetcher = new BlobFetcher(f.source, { aheadBytes: 1, reads: 1 });
+    const [a, b, child] = f.ids[0]!;
+    const ta = fetcher.push("data", a!);
+    const tb = fetcher.push("data", b!);
+    const tc = fetcher.push("data", child!, ta); // between a and b
+    await ta.take();
+    ta.release();
+    // With a one-byte window, only the head is read ahead: after a is released, the head is the child.
+    await new Promise((r) => setTimeout(r, 10));
+    const last = f.reads.at(-1)!;
+    const loc = f.source.index.lookup("data", child!)[0]!;
+    expect(last.range.offset).toBeLessThanOrEqual(loc.offset);
+    expect(last.range.offset + last.range.length).toBeGreaterThanOrEqual(loc.offset + loc.length);
+    for (const t of [tc, tb]) {
+      await t.take();
+      t.release();
+    }
+  });
+
+  it("a decoder that dies (not the blob) costs a second read, decoded here: the data still arrives", async () => {
+    const f = fixture([[blob(5), blob(6)]]);
+    const dead = { decode: (_p: string, _b: Buffer, _o: number, blobs: readonly unknown[]) => blobs.map(() => Promise.reject(new Error("the blob decoder stopped"))), close: () => {} };
+    const fetcher = new BlobFetcher(f.source, { decoder: dead });
+    const ts = f.ids[0]!.map((id) => fetcher.push("data", id));
+    expect((await ts[0]!.take())[0]).toBe(5);
+    expect((await ts[1]!.take())[0]).toBe(6);
+    expect(f.reads).toHaveLength(3); // the shared read, then each blob again
+  });
+});

@@ -1,0 +1,59 @@
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { newRandomKey } from "./crypto.js";
+import { inlineDecoder, workerDecoder } from "./decode-pool.js";
+import { IntegrityError } from "./errors.js";
+import { hashId } from "./ids.js";
+import { encodeBlob, PackWriter } from "./pack.js";
+
+// The worker runs the built module (npm test builds first); the sources alone have no worker file.
+const built = path.resolve(import.meta.dirname, "../../../../dist/backup/formats/repository/decode-worker.js");
+
+function pack(blobs: Buffer[]) {
+  const key = newRandomKey();
+  const w = new PackWriter(key, "data");
+  for (const b of blobs) {
+    const e = encodeBlob(key, b, true);
+    w.add(hashId(b), e.sealed, e.uncompressedLength);
+  }
+  const p = w.finalize();
+  return { key, id: p.id, bytes: Buffer.concat(p.parts), blobs: p.blobs };
+}
+
+describe.skipIf(!existsSync(built))("blob decoding on a worker thread", () => {
+  it("hands back every blob of a read, verified, the same as decoding inline; damage is an IntegrityError naming the pack", async () => {
+    const text = Buffer.from("compressible line\n".repeat(50_000));
+    const p = pack([randomBytes(300_000), text, Buffer.alloc(0), randomBytes(10)]);
+    const worker = workerDecoder(p.key, { file: built });
+    try {
+      const inline = await Promise.all(inlineDecoder(p.key).decode(p.id, p.bytes, 0, p.blobs));
+      const off = await Promise.all(worker.decode(p.id, Buffer.from(p.bytes), 0, p.blobs));
+      expect(off.map((b) => hashId(b))).toEqual(inline.map((b) => hashId(b)));
+      expect(off[1]!.equals(text)).toBe(true);
+      // A read that starts inside the pack, and a flipped byte in its second blob.
+      const part = Buffer.from(p.bytes.subarray(p.blobs[1]!.offset, p.blobs[3]!.offset + p.blobs[3]!.length));
+      part[p.blobs[2]!.offset - p.blobs[1]!.offset - 5]! ^= 1; // last bytes of blob 1 (its MAC)
+      const answers = worker.decode(p.id, part, p.blobs[1]!.offset, p.blobs.slice(1));
+      const err = await answers[0]!.then(() => undefined, (e: unknown) => e as IntegrityError);
+      expect(err).toBeInstanceOf(IntegrityError);
+      expect(err!.message).toContain(`in pack data/${p.id.slice(0, 2)}/${p.id}`);
+      expect((await answers[1]!).length).toBe(0);
+      expect((await answers[2]!).length).toBe(10);
+    } finally {
+      worker.close();
+    }
+  });
+
+  it("falls back to decoding inline when the worker cannot start", async () => {
+    const p = pack([randomBytes(1000)]);
+    const d = workerDecoder(p.key, { file: "/nonexistent/decode-worker.js" });
+    try {
+      const [b] = await Promise.all(d.decode(p.id, p.bytes, 0, p.blobs));
+      expect(b!.length).toBe(1000);
+    } finally {
+      d.close();
+    }
+  });
+});

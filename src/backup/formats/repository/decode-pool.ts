@@ -1,0 +1,107 @@
+// Blob decoding (AES-CTR, Poly1305, zstd, SHA-256 — about as much CPU as the rest of a restore together) on a worker
+// thread, so it runs beside the main thread's work (the restore writer's system calls, the transport) instead of
+// before it: on two cores that is what brings a restore to restic's pace. A read's bytes go to the worker whole
+// (transferred, not copied) and each plaintext comes back the same way. Where a worker cannot start (an embedder that
+// forbids them, the sources run without a build), decoding stays on the main thread: slower, never different.
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import type { CryptoKey } from "./crypto.js";
+import { IntegrityError } from "./errors.js";
+import type { Id } from "./ids.js";
+import { decodeBlob, type PackedBlob } from "./pack.js";
+
+export interface BlobDecoder {
+  /** Decodes the blobs of one read; each promise settles with its blob's verified plaintext or its error. */
+  decode(packId: Id, bytes: Buffer, offset: number, blobs: readonly PackedBlob[]): Promise<Buffer>[];
+  close(): void;
+}
+
+/** Decoding on the calling thread (the fallback, and what small reads use). */
+export function inlineDecoder(key: CryptoKey): BlobDecoder {
+  return {
+    decode: (packId, bytes, offset, blobs) =>
+      blobs.map((b) => {
+        try {
+          return Promise.resolve(decodeBlob(key, b, bytes.subarray(b.offset - offset, b.offset - offset + b.length), packId));
+        } catch (err) {
+          return Promise.reject(err as Error);
+        }
+      }),
+    close: () => {},
+  };
+}
+
+/** Where the worker's module is: beside this one, or — from the bundled CLI (dist/bundle/) — in dist/'s tree. */
+function workerFile(): string | undefined {
+  const here = new URL(import.meta.url);
+  for (const rel of ["./decode-worker.js", "../backup/formats/repository/decode-worker.js"]) {
+    const file = fileURLToPath(new URL(rel, here));
+    if (existsSync(file)) return file;
+  }
+  return undefined;
+}
+
+interface Waiter {
+  resolve: (b: Buffer) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * A decoder on one worker thread, or the inline one when no worker can start. The worker is unref'd: it never keeps
+ * the process alive, and close() ends it. Should the worker die, what it held fails with a plain Error (the fetcher
+ * then reads those blobs again and decodes them inline) and later reads are decoded inline.
+ */
+export function workerDecoder(key: CryptoKey, opts: { file?: string } = {}): BlobDecoder {
+  const file = process.env.WORKSPACE_SYNC_DECODE_INLINE ? undefined : (opts.file ?? workerFile());
+  if (!file || !existsSync(file)) return inlineDecoder(key);
+  let worker: Worker;
+  try {
+    worker = new Worker(file);
+  } catch {
+    return inlineDecoder(key);
+  }
+  worker.unref();
+  const inline = inlineDecoder(key);
+  const waiting = new Map<number, Waiter>();
+  let next = 0;
+  let broken: Error | undefined;
+  const failAll = (err: Error) => {
+    broken ??= err;
+    for (const w of waiting.values()) w.reject(err);
+    waiting.clear();
+  };
+  worker.on("message", (m: { ticket: number; plain?: ArrayBuffer; length?: number; error?: string; file?: string; integrity?: boolean }) => {
+    const w = waiting.get(m.ticket);
+    if (!w) return;
+    waiting.delete(m.ticket);
+    if (m.plain) w.resolve(Buffer.from(m.plain, 0, m.length));
+    else w.reject(m.integrity ? new IntegrityError(m.error ?? "damaged blob", m.file ?? "data/") : new Error(m.error));
+  });
+  worker.on("error", (err) => failAll(new Error(`the blob decoder stopped: ${err.message}`)));
+  worker.on("exit", () => failAll(new Error("the blob decoder stopped")));
+  worker.postMessage({ kind: "key", key: { encrypt: key.encrypt, macK: key.macK, macR: key.macR } });
+  return {
+    decode(packId, bytes, offset, blobs) {
+      if (broken) return inline.decode(packId, bytes, offset, blobs);
+      // The read's bytes in an ArrayBuffer of their own, handed over (a pooled or shared one is copied first).
+      const own =
+        bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length && bytes.buffer instanceof ArrayBuffer
+          ? bytes.buffer
+          : new Uint8Array(bytes).buffer;
+      const jobs = blobs.map((blob) => ({ ticket: next++, blob }));
+      const promises = jobs.map(
+        (j) =>
+          new Promise<Buffer>((resolve, reject) => {
+            waiting.set(j.ticket, { resolve, reject });
+          }),
+      );
+      worker.postMessage({ kind: "read", packId, bytes: own, offset, blobs: jobs }, [own]);
+      return promises;
+    },
+    close() {
+      failAll(new Error("the blob decoder was closed"));
+      void worker.terminate();
+    },
+  };
+}

@@ -1,0 +1,72 @@
+// A Storage that starts its transport on demand and closes it once idle: the rclone `serve restic` child of a
+// repository lives only while requests are made. A CLI command then ends without an explicit close (no child keeps the
+// process alive), and a long-running gateway holds no idle rclone. The next request starts a new transport.
+import type { ByteRange, CallOptions, FileInfo, FileType, ListableType, Storage } from "./storage.js";
+
+export class IdleClosingStorage implements Storage {
+  private current: Storage | undefined;
+  private active = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private closing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly make: () => Storage,
+    readonly location: string,
+    /** How long the transport may sit idle before it is closed. */
+    private readonly idleMs = 250,
+  ) {}
+
+  private async run<T>(fn: (s: Storage) => Promise<T>): Promise<T> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.active++;
+    try {
+      await this.closing;
+      this.current ??= this.make();
+      return await fn(this.current);
+    } finally {
+      if (--this.active === 0) {
+        this.timer = setTimeout(() => void this.closeIdle(), this.idleMs);
+        this.timer.unref();
+      }
+    }
+  }
+
+  private closeIdle(): void {
+    this.timer = undefined;
+    if (this.active > 0 || !this.current) return;
+    const s = this.current;
+    this.current = undefined;
+    this.closing = s.close().catch(() => {});
+  }
+
+  create(opts?: CallOptions): Promise<void> {
+    return this.run((s) => s.create(opts));
+  }
+  list(type: ListableType, opts?: CallOptions): Promise<FileInfo[]> {
+    return this.run((s) => s.list(type, opts));
+  }
+  stat(type: FileType, name: string, opts?: CallOptions): Promise<number | undefined> {
+    return this.run((s) => s.stat(type, name, opts));
+  }
+  load(type: FileType, name: string, range?: ByteRange, opts?: CallOptions): Promise<Buffer> {
+    return this.run((s) => s.load(type, name, range, opts));
+  }
+  save(type: FileType, name: string, data: Uint8Array | readonly Uint8Array[], opts?: CallOptions): Promise<void> {
+    return this.run((s) => s.save(type, name, data, opts));
+  }
+  remove(type: FileType, name: string, opts?: CallOptions): Promise<void> {
+    return this.run((s) => s.remove(type, name, opts));
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const s = this.current;
+    this.current = undefined;
+    await this.closing;
+    await s?.close();
+  }
+}
