@@ -199,7 +199,7 @@ describe("tar source", () => {
   it("a corrupt or cut archive is an error, never a short restore", async () => {
     const good = Buffer.concat([...entry("a.txt", "hello"), ...entry("b.bin", "z".repeat(3000)), END]);
     const bad = Buffer.from(good);
-    bad[10] ^= 0x01; // a flipped byte in the first header's name
+    bad[10] = bad[10]! ^ 0x01; // a flipped byte in the first header's name
     await expect(collect(bad)).rejects.toThrow(/corrupt archive: header checksum mismatch at byte 0/);
     await expect(collect(good.subarray(0, 512 + 512 + 512 + 1000))).rejects.toThrow(/corrupt archive: the archive ends inside b\.bin/);
     await expect(collect(good.subarray(0, good.length - 1024))).rejects.toThrow(/no end-of-archive marker/);
