@@ -169,3 +169,59 @@ export const MIXED_1G: DatasetSpec = { textBytes: 0.6 * GIB, textMin: 2048, text
 
 /** Data set (a), issue 15's workspace: 5,000 small text files (~47 MB, 0.5–18 KB) + 10 × 20 MiB binaries = 257 MB. */
 export const SMALL_257M: DatasetSpec = { textBytes: 0, textFiles: 5000, textMin: 512, textSpread: 18_000, perDir: 100, mediaFiles: { count: 10, size: 20 << 20 } };
+
+export interface Measure {
+  wallMs: number;
+  /** user + system CPU of the process and every child it waited for. */
+  cpuMs: number;
+  userMs: number;
+  sysMs: number;
+  /** The largest single process of the run (/usr/bin/time -v). */
+  peakRssMiB: number;
+}
+
+/** Runs a command under /usr/bin/time -v: wall time, CPU (children included) and peak RSS; throws when it fails. */
+export async function timedV(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Measure & { stdout: string }> {
+  const t = performance.now();
+  const res = await run("/usr/bin/time", ["-v", cmd, ...args], env);
+  const wallMs = performance.now() - t;
+  if (res.code !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${res.code}): ${res.stderr.slice(-2000)}`);
+  const num = (re: RegExp) => Number(re.exec(res.stderr)?.[1] ?? NaN);
+  const userMs = num(/User time \(seconds\): ([\d.]+)/) * 1000;
+  const sysMs = num(/System time \(seconds\): ([\d.]+)/) * 1000;
+  return { wallMs, userMs, sysMs, cpuMs: userMs + sysMs, peakRssMiB: num(/Maximum resident set size \(kbytes\): (\d+)/) / 1024, stdout: res.stdout };
+}
+
+export const BENCH_PASSPHRASE = "bench passphrase, not a secret";
+
+/**
+ * A state dir whose config backs `workspace` up to a local-folder remote, encrypted with a passphrase from
+ * <stateDir>/.env (as users run it); returns the environment for the CLI.
+ */
+export function productWorld(stateDir: string, remoteDir: string, extra: Record<string, unknown> = {}): NodeJS.ProcessEnv {
+  mkdirSync(stateDir, { recursive: true });
+  mkdirSync(remoteDir, { recursive: true });
+  const config = {
+    plugins: {
+      entries: {
+        "openclaw-workspace-sync": {
+          config: {
+            backup: { provider: "local", local: { path: remoteDir }, include: ["workspace"], encrypt: true, passphrase: "${BACKUP_PASSPHRASE}", retain: 100, compression: "zstd" },
+            ...extra,
+          },
+        },
+      },
+    },
+  };
+  writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify(config));
+  writeFileSync(path.join(stateDir, ".env"), `BACKUP_PASSPHRASE=${BENCH_PASSPHRASE}\n`, { mode: 0o600 });
+  const env = { ...process.env, OPENCLAW_STATE_DIR: stateDir };
+  delete env.AWS_CA_BUNDLE;
+  return env;
+}
+
+/** Files and bytes under a folder (a restore's check against its source). */
+export function treeTotals(dir: string): { files: number; bytes: number } {
+  const out = execFileSync("find", [dir, "-type", "f", "-printf", "%s\\n"], { maxBuffer: 1 << 28 }).toString().trim().split("\n").filter(Boolean);
+  return { files: out.length, bytes: out.reduce((n, s) => n + Number(s), 0) };
+}

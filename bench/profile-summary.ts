@@ -21,6 +21,8 @@ export interface ProfileSummary {
   gcMs: number;
   byFunction: { name: string; ms: number }[];
   byFile: { file: string; ms: number }[];
+  /** Per function name: CPU while on the stack (inclusive), and when it was first and last seen (ms from start). */
+  spans: Map<string, { inclusiveMs: number; firstMs: number; lastMs: number }>;
 }
 
 export function summarise(file: string): ProfileSummary {
@@ -41,6 +43,25 @@ export function summarise(file: string): ProfileSummary {
     fn.set(key, (fn.get(key) ?? 0) + ms);
     files.set(short, (files.get(short) ?? 0) + ms);
   }
+  // Inclusive time and first/last sighting per function name: walk each sample's stack once.
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const spans = new Map<string, { inclusiveMs: number; firstMs: number; lastMs: number }>();
+  let at = 0;
+  p.samples.forEach((id, i) => {
+    const ms = (p.timeDeltas[i] ?? 0) / 1000;
+    at += ms;
+    const seen = new Set<string>();
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const name = nodes.get(cur)!.callFrame.functionName;
+      if (!name || seen.has(name)) continue;
+      seen.add(name);
+      const span = spans.get(name) ?? { inclusiveMs: 0, firstMs: at, lastMs: at };
+      span.inclusiveMs += ms;
+      span.lastMs = at;
+      spans.set(name, span);
+    }
+  });
   const sorted = <K>(m: Map<K, number>) => [...m].sort((a, b) => b[1] - a[1]);
   return {
     totalMs: (p.endTime - p.startTime) / 1000,
@@ -48,6 +69,7 @@ export function summarise(file: string): ProfileSummary {
     gcMs: gc,
     byFunction: sorted(fn).map(([name, ms]) => ({ name, ms })),
     byFile: sorted(files).map(([file, ms]) => ({ file, ms })),
+    spans,
   };
 }
 
@@ -59,4 +81,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   for (const r of s.byFunction.slice(0, top)) console.log(`${r.ms.toFixed(0).padStart(7)} ms  ${r.name}`);
   console.log("-- by file (self)");
   for (const r of s.byFile.slice(0, top)) console.log(`${r.ms.toFixed(0).padStart(7)} ms  ${r.file}`);
+  const names = process.argv[4]?.split(",") ?? [];
+  if (names.length) console.log("-- spans (inclusive CPU, first..last seen)");
+  for (const n of names) {
+    const sp = s.spans.get(n);
+    console.log(`${n.padEnd(28)} ${sp ? `${sp.inclusiveMs.toFixed(0).padStart(6)} ms  ${sp.firstMs.toFixed(0)}..${sp.lastMs.toFixed(0)} ms` : "not seen"}`);
+  }
 }
