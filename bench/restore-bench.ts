@@ -3,6 +3,8 @@
 //                 (scrypt), then the comparison with the live workspace the command prints
 //   lib: today    the same read path (rclone cat → SHA-256 → age → zstd) into today's extractor, as a library call
 //   lib: new      the same read path into the new restore writer (src/backup/restore/), as a library call
+//   lib: next     the new writer, and the read path with one zstd context for all frames and GC paced by decoded
+//                 bytes (bench/zstd-one-context.ts): what restore becomes once both are integrated
 //   restic        `restic restore` of the same tree from a restic repository on the same disk (--no-cache: a fresh box)
 //   raw pipeline  `rclone cat | age -d | zstd -d | tar -x` of the same tree (age with an X25519 key: no scrypt)
 // Data sets: (a) issue 15's workspace, 5,000 small text files + 10 × 20 MiB binaries (257 MB); (b) 1 GiB mixed.
@@ -27,15 +29,17 @@ const DATASETS = [
   { id: "b", label: "(b) 1 GiB mixed: ~20,000 text files (60%) + incompressible media (40%)", dir: path.join(workDir, "ds-mixed-1g"), spec: MIXED_1G },
 ].filter((d) => SETS.includes(d.id));
 
-type Contender = "cli" | "libOld" | "libNew" | "restic" | "raw";
+type Contender = "cli" | "libOld" | "libNew" | "libNext" | "restic" | "raw";
 const LABELS: Record<Contender, string> = {
   cli: "ours: `backup restore` (CLI, today's extractor)",
   libOld: "lib: read path → today's extractor",
   libNew: "lib: read path → new restore writer",
+  libNext: "lib: read path with one zstd context → new restore writer",
   restic: "restic 0.14 `restore` (--no-cache)",
   raw: "raw: rclone cat \\| age -d \\| zstd -d \\| tar -x",
 };
-const ORDER: Contender[] = ["cli", "libOld", "libNew", "restic", "raw"];
+const ORDER: Contender[] = ["cli", "libOld", "libNew", "libNext", "restic", "raw"];
+const LIB: Partial<Record<Contender, string>> = { libOld: "old", libNew: "new", libNext: "next" };
 
 interface SetResult {
   id: string;
@@ -43,8 +47,11 @@ interface SetResult {
   source: { files: number; bytes: number };
   stored: { ours: number; restic: number; raw: number };
   prepareMs: { oursBackup: number; resticBackup: number; rawBackup: number };
-  rows: Record<Contender, Measure & { runs: number[] }>;
+  rows: Record<Contender, Measure & { runs: number[]; streamPeakRssMiB?: number }>;
   decode: Measure;
+  decodeNext: Measure;
+  /** Resident set of a process that loaded everything and listed the repository, before any restore. */
+  baselineRssMiB: { cli: number; lib: number };
   parse: { ours: Measure; nodeTar: Measure };
   lastProgressBeforeEndMs: number[];
   checks: Record<string, string>;
@@ -96,13 +103,15 @@ async function benchSet(ds: (typeof DATASETS)[number]): Promise<SetResult> {
     cli: (t) => [node, [binPath, "backup", "restore", "-q", "--to", t], env],
     libOld: (t) => [node, [libRunner, "old", t], env],
     libNew: (t) => [node, [libRunner, "new", t], env],
+    libNext: (t) => [node, [libRunner, "next", t], env],
     restic: (t) => ["restic", ["-r", resticRepo, "--no-cache", "restore", "latest", "--target", t, "-q"], resticEnv],
     raw: (t) => {
       mkdirSync(t, { recursive: true });
       return ["bash", ["-o", "pipefail", "-c", `rclone cat ${rawObject} --config '${conf}' | age -d -i '${keyFile}' | zstd -d -q | tar -x -C '${t}'`], env];
     },
   };
-  const samples: Record<Contender, Measure[]> = { cli: [], libOld: [], libNew: [], restic: [], raw: [] };
+  const samples: Record<Contender, Measure[]> = { cli: [], libOld: [], libNew: [], libNext: [], restic: [], raw: [] };
+  const streamPeaks: Partial<Record<Contender, number[]>> = {};
   const checks: Record<string, string> = {};
   const lastProgress: number[] = [];
   for (let round = 0; round < RUNS; round++) {
@@ -113,7 +122,11 @@ async function benchSet(ds: (typeof DATASETS)[number]): Promise<SetResult> {
       const [cmd, args, e] = commands[c](target);
       const m = await timedV(cmd, args, e);
       samples[c].push(m);
-      if (c === "libNew") lastProgress.push(JSON.parse(m.stdout.trim().split("\n").at(-1)!).lastProgressBeforeEndMs);
+      if (LIB[c]) {
+        const out = JSON.parse(m.stdout.trim().split("\n").at(-1)!) as { lastProgressBeforeEndMs?: number; streamPeakRssMiB: number };
+        (streamPeaks[c] ??= []).push(out.streamPeakRssMiB);
+        if (c === "libNew") lastProgress.push(out.lastProgressBeforeEndMs!);
+      }
       console.log(`  round ${round + 1} ${c.padEnd(7)} ${(m.wallMs / 1000).toFixed(2)} s wall, ${(m.cpuMs / 1000).toFixed(2)} s CPU, ${m.peakRssMiB.toFixed(0)} MiB`);
       if (round === 0) {
         const got = treeTotals(target);
@@ -124,10 +137,16 @@ async function benchSet(ds: (typeof DATASETS)[number]): Promise<SetResult> {
 
   console.log("decode floor and parser comparison …");
   const decode: Measure[] = [];
+  const decodeNext: Measure[] = [];
   for (let i = 0; i < RUNS; i++) {
     settle();
     decode.push(await timedV(node, [libRunner, "decode", "-"], env));
+    decodeNext.push(await timedV(node, [libRunner, "decode-next", "-"], env));
   }
+  const baselineRssMiB = {
+    cli: (await timedV(node, [binPath, "backup", "list"], env)).peakRssMiB,
+    lib: (await timedV(node, [libRunner, "baseline", "-"], env)).peakRssMiB,
+  };
   const tarFile = path.join(base, "decoded.tar");
   await timedV(node, [libRunner, "dump", tarFile], env);
   const parse = { ours: [] as Measure[], nodeTar: [] as Measure[] };
@@ -143,8 +162,10 @@ async function benchSet(ds: (typeof DATASETS)[number]): Promise<SetResult> {
     source,
     stored,
     prepareMs: { oursBackup: oursBackup.wallMs, resticBackup: resticBackup.wallMs, rawBackup: rawBackup.wallMs },
-    rows: Object.fromEntries(ORDER.map((c) => [c, summarize(samples[c])])) as SetResult["rows"],
+    rows: Object.fromEntries(ORDER.map((c) => [c, { ...summarize(samples[c]), ...(streamPeaks[c] && { streamPeakRssMiB: Math.max(...streamPeaks[c]) }) }])) as SetResult["rows"],
     decode: summarize(decode),
+    decodeNext: summarize(decodeNext),
+    baselineRssMiB,
     parse: { ours: summarize(parse.ours), nodeTar: summarize(parse.nodeTar) },
     lastProgressBeforeEndMs: lastProgress,
     checks,
@@ -180,14 +201,19 @@ for (const r of results) {
     `${r.source.files} files, ${mib(r.source.bytes)}; stored: ours ${mib(r.stored.ours)}, restic ${mib(r.stored.restic)}, raw ${mib(r.stored.raw)}. ` +
       `Preparing (one backup each): ours ${s(r.prepareMs.oursBackup)}, restic ${s(r.prepareMs.resticBackup)}, raw pipeline ${s(r.prepareMs.rawBackup)}.`,
     "",
-    "| restore | wall | CPU | peak RSS | / restic | / raw | runs (s) | restored tree |",
-    "|---|---|---|---|---|---|---|---|",
+    "| restore | wall | CPU | peak RSS | RSS while streaming | / restic | / raw | runs (s) | restored tree |",
+    "|---|---|---|---|---|---|---|---|---|",
     ...ORDER.map((c) => {
       const m = r.rows[c];
-      return `| ${LABELS[c]} | ${s(m.wallMs)} | ${s(m.cpuMs)} | ${m.peakRssMiB.toFixed(0)} MiB | ${(m.wallMs / restic).toFixed(2)}x | ${(m.wallMs / raw).toFixed(2)}x | ${m.runs.map((x) => (x / 1000).toFixed(1)).join(", ")} | ${r.checks[c]} |`;
+      const stream = m.streamPeakRssMiB === undefined ? "" : `${m.streamPeakRssMiB.toFixed(0)} MiB`;
+      return `| ${LABELS[c]} | ${s(m.wallMs)} | ${s(m.cpuMs)} | ${m.peakRssMiB.toFixed(0)} MiB | ${stream} | ${(m.wallMs / restic).toFixed(2)}x | ${(m.wallMs / raw).toFixed(2)}x | ${m.runs.map((x) => (x / 1000).toFixed(1)).join(", ")} | ${r.checks[c]} |`;
     }),
     "",
-    `Reading side alone (rclone cat → SHA-256 → age → zstd, nothing written): ${s(r.decode.wallMs)} wall, ${s(r.decode.cpuMs)} CPU, ${r.decode.peakRssMiB.toFixed(0)} MiB. ` +
+    `Resident set before any restore (everything loaded, repository listed): the bundled CLI ${r.baselineRssMiB.cli.toFixed(0)} MiB, the library runner ${r.baselineRssMiB.lib.toFixed(0)} MiB ` +
+      `(unbundled modules): subtract the difference from the library rows to compare with the CLI. "RSS while streaming" is sampled after the key derivation (scrypt, 64 MiB) is over.`,
+    "",
+    `Reading side alone (rclone cat → SHA-256 → age → zstd, nothing written): ${s(r.decode.wallMs)} wall, ${s(r.decode.cpuMs)} CPU; ` +
+      `with one zstd context: ${s(r.decodeNext.wallMs)} wall, ${s(r.decodeNext.cpuMs)} CPU. ` +
       `Parsing the decoded tar from a file (all content read, nothing written): our pull parser ${s(r.parse.ours.wallMs)} wall / ${s(r.parse.ours.cpuMs)} CPU, ` +
       `node-tar's Parser ${s(r.parse.nodeTar.wallMs)} / ${s(r.parse.nodeTar.cpuMs)}. ` +
       `The new writer's progress counters were ${r.lastProgressBeforeEndMs.map((x) => x.toFixed(0)).join(", ")} ms behind the end of the restore.`,

@@ -6,6 +6,7 @@
 //   next         the new restore writer, and the read path with one zstd context and GC paced by decoded bytes
 //                (bench/zstd-one-context.ts): what restore can be once both are integrated
 //   decode-next  the reading side of `next` alone
+//   baseline     nothing: everything loaded and the repository listed (the runner's own resident set)
 //   decode       nothing: read and decode only (the reading side's floor)
 //   dump         the decoded tar written to TARGET (input of the parse modes)
 // or, from a plain tar file (TARGET), no decoding and no writing: parse-ours / parse-nodetar (the parsers' cost).
@@ -21,7 +22,7 @@ import { repo } from "./lib.ts";
 // As the bin does for backup commands (see bin/workspace-sync.js).
 if (!process.env.BENCH_V8_DEFAULTS) v8.setFlagsFromString("--semi-space-growth-factor=1");
 
-type Mode = "old" | "new" | "new-nodetar" | "next" | "decode" | "decode-next" | "dump" | "parse-ours" | "parse-nodetar";
+type Mode = "old" | "new" | "new-nodetar" | "next" | "decode" | "decode-next" | "dump" | "parse-ours" | "parse-nodetar" | "baseline";
 const [mode, target] = process.argv.slice(2) as [Mode, string];
 const dist = (p: string) => import(path.join(repo, "dist", p));
 const { loadContext } = await dist("app/context.js");
@@ -102,7 +103,9 @@ async function readNext(consumeIt: (s: NodeJS.ReadableStream) => Promise<Record<
   if (read.stored.size !== want.size || read.stored.sha256 !== want.sha256) throw new Error("the snapshot does not match its manifest");
   return read;
 }
-if (mode === "decode" || mode === "dump") {
+if (mode === "baseline") {
+  // listed and unlocked above: nothing more
+} else if (mode === "decode" || mode === "dump") {
   ({ result: stats } = await readSnapshot(setup, entry, unlock, (s: NodeJS.ReadableStream) => consume(s, ""), { phase: "restore" }));
 } else if (mode === "decode-next") {
   ({ result: stats } = await readNext((s) => consume(s, "")));

@@ -214,6 +214,17 @@ describe("tar source", () => {
     expect(await readdir(target)).toEqual(["a.txt"]);
   });
 
+  it("a stream that fails before its first entry (a wrong key) leaves the target empty", async () => {
+    const failing = new Readable({
+      read() {
+        this.destroy(new Error("wrong passphrase: no identity matched"));
+      },
+    });
+    const target = path.join(root, "t");
+    await expect(writeEntries(tarSource(failing), { target })).rejects.toThrow("wrong passphrase");
+    expect(await readdir(target)).toEqual([]);
+  });
+
   it("a hostile archive restores nothing outside the target", async () => {
     const outside = path.join(root, "outside");
     await mkdir(outside);
