@@ -41,6 +41,17 @@ const { createOneContextZstdDecompressor } = await import("./zstd-one-context.ts
 
 const { nodeTarSource } = await import("./nodetar-source.ts");
 
+// Resident set while the snapshot streams, sampled every 20 ms once the first decoded byte arrived: the key
+// derivation before it (scrypt, 64 MiB) sets the process's peak on its own, and this runner loads ~35 MiB more
+// code than the bundled CLI, so the process peak says little about the writer.
+let streaming = false;
+let streamPeak = 0;
+const sampler = setInterval(() => {
+  if (streaming) streamPeak = Math.max(streamPeak, process.memoryUsage.rss());
+  if (process.env.BENCH_RSS_TRACE) { const m = process.memoryUsage(); console.error(`${(performance.now() / 1000).toFixed(2)} rss ${(m.rss / 2 ** 20).toFixed(0)} heap ${(m.heapUsed / 2 ** 20).toFixed(0)} ab ${(m.arrayBuffers / 2 ** 20).toFixed(0)}`); }
+}, 20);
+const started = () => void (streaming = true);
+
 if (mode === "parse-ours" || mode === "parse-nodetar") {
   clearInterval(sampler);
   const { createReadStream } = await import("node:fs");
@@ -57,16 +68,6 @@ if (mode === "parse-ours" || mode === "parse-nodetar") {
   process.exit(0);
 }
 
-// Resident set while the snapshot streams, sampled every 20 ms once the first decoded byte arrived: the key
-// derivation before it (scrypt, 64 MiB) sets the process's peak on its own, and this runner loads ~35 MiB more
-// code than the bundled CLI, so the process peak says little about the writer.
-let streaming = false;
-let streamPeak = 0;
-const sampler = setInterval(() => {
-  if (streaming) streamPeak = Math.max(streamPeak, process.memoryUsage.rss());
-  if (process.env.BENCH_RSS_TRACE) { const m = process.memoryUsage(); console.error(`${(performance.now() / 1000).toFixed(2)} rss ${(m.rss / 2 ** 20).toFixed(0)} heap ${(m.heapUsed / 2 ** 20).toFixed(0)} ab ${(m.arrayBuffers / 2 ** 20).toFixed(0)}`); }
-}, 20);
-const started = () => void (streaming = true);
 
 const t0 = performance.now();
 const ctx = await loadContext({}, process.env, silentLogger);
