@@ -1,6 +1,6 @@
 // Shared bench helpers: timing, request-counting proxy, results files. Run with Node 24 (native TS).
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
@@ -80,4 +80,148 @@ export function saveResults(name: string, data: unknown, markdown: string): stri
   writeFileSync(`${base}.json`, JSON.stringify(data, null, 2));
   writeFileSync(`${base}.md`, markdown);
   return base;
+}
+
+/** xorshift32: deterministic data without Math.random. */
+export function prng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}
+
+/** A pool of prose-like text (lines of pseudo-words): text files are slices of it. */
+function textPool(rnd: () => number, bytes: number): Buffer {
+  const words = Array.from({ length: 4000 }, () => Array.from({ length: 2 + Math.floor(rnd() * 9) }, () => String.fromCharCode(97 + Math.floor(rnd() * 26))).join(""));
+  const parts: string[] = [];
+  let size = 0;
+  while (size < bytes) {
+    const line = Array.from({ length: 6 + Math.floor(rnd() * 12) }, () => words[Math.floor(rnd() * words.length)]).join(" ") + ".\n";
+    parts.push(line);
+    size += line.length;
+  }
+  return Buffer.from(parts.join(""));
+}
+
+function randomBinary(rnd: () => number, len: number): Buffer {
+  const buf = Buffer.allocUnsafe(len);
+  for (let o = 0; o + 4 <= len; o += 4) buf.writeUInt32LE((rnd() * 2 ** 32) >>> 0, o);
+  return buf;
+}
+
+export interface DatasetSpec {
+  /** Total bytes of text files. */
+  textBytes: number;
+  /** Text files: size = min + random * spread. */
+  textMin: number;
+  textSpread: number;
+  /** Text files per folder. */
+  perDir: number;
+  /** Exactly this many text files (instead of filling textBytes). */
+  textFiles?: number;
+  /** Binary (incompressible) files: total bytes, or a fixed count and size. */
+  mediaBytes?: number;
+  mediaFiles?: { count: number; size: number };
+}
+
+/** A deterministic workspace: `notes/dNNN/nI.md` text files and `media/mI.bin` binaries; built once, reused. */
+export function makeDataset(dir: string, spec: DatasetSpec, seed = 42): void {
+  // The marker sits beside the tree, not in it: every tool backs up exactly the generated files.
+  const done = `${dir}.complete`;
+  if (existsSync(done)) return;
+  rmSync(dir, { recursive: true, force: true });
+  const rnd = prng(seed);
+  // 64 MiB of text; files are slices far apart, so no cross-file matches in zstd's window.
+  const pool = textPool(rnd, 64 << 20);
+  let textBytes = 0;
+  let i = 0;
+  while (spec.textFiles !== undefined ? i < spec.textFiles : textBytes < spec.textBytes) {
+    const len = spec.textMin + Math.floor(rnd() * spec.textSpread);
+    const off = Math.floor(rnd() * (pool.length - len));
+    const sub = path.join(dir, "notes", `d${String(Math.floor(i / spec.perDir)).padStart(3, "0")}`);
+    if (i % spec.perDir === 0) mkdirSync(sub, { recursive: true });
+    writeFileSync(path.join(sub, `n${i}.md`), pool.subarray(off, off + len));
+    textBytes += len;
+    i++;
+  }
+  mkdirSync(path.join(dir, "media"), { recursive: true });
+  if (spec.mediaFiles) {
+    for (let m = 0; m < spec.mediaFiles.count; m++) writeFileSync(path.join(dir, "media", `m${m}.bin`), randomBinary(rnd, spec.mediaFiles.size));
+  } else {
+    let mediaBytes = 0;
+    let m = 0;
+    while (mediaBytes < (spec.mediaBytes ?? 0)) {
+      const len = 4 * (1 << 20) + Math.floor(rnd() * 12 * (1 << 20));
+      writeFileSync(path.join(dir, "media", `m${m++}.bin`), randomBinary(rnd, len));
+      mediaBytes += len;
+    }
+  }
+  writeFileSync(done, "");
+}
+
+const GIB = 1 << 30;
+
+/** Data set (b): 1 GiB mixed, 60% text-like files of 2–62 KB (~20,000), 40% incompressible media of 4–16 MiB. */
+export const MIXED_1G: DatasetSpec = { textBytes: 0.6 * GIB, textMin: 2048, textSpread: 60_000, perDir: 500, mediaBytes: 0.4 * GIB };
+
+/** Data set (a), issue 15's workspace: 5,000 small text files (~47 MB, 0.5–18 KB) + 10 × 20 MiB binaries = 257 MB. */
+export const SMALL_257M: DatasetSpec = { textBytes: 0, textFiles: 5000, textMin: 512, textSpread: 18_000, perDir: 100, mediaFiles: { count: 10, size: 20 << 20 } };
+
+export interface Measure {
+  wallMs: number;
+  /** user + system CPU of the process and every child it waited for. */
+  cpuMs: number;
+  userMs: number;
+  sysMs: number;
+  /** The largest single process of the run (/usr/bin/time -v). */
+  peakRssMiB: number;
+}
+
+/** Runs a command under /usr/bin/time -v: wall time, CPU (children included) and peak RSS; throws when it fails. */
+export async function timedV(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Measure & { stdout: string }> {
+  const t = performance.now();
+  const res = await run("/usr/bin/time", ["-v", cmd, ...args], env);
+  const wallMs = performance.now() - t;
+  if (res.code !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${res.code}): ${res.stderr.slice(-2000)}`);
+  const num = (re: RegExp) => Number(re.exec(res.stderr)?.[1] ?? NaN);
+  const userMs = num(/User time \(seconds\): ([\d.]+)/) * 1000;
+  const sysMs = num(/System time \(seconds\): ([\d.]+)/) * 1000;
+  return { wallMs, userMs, sysMs, cpuMs: userMs + sysMs, peakRssMiB: num(/Maximum resident set size \(kbytes\): (\d+)/) / 1024, stdout: res.stdout };
+}
+
+export const BENCH_PASSPHRASE = "bench passphrase, not a secret";
+
+/**
+ * A state dir whose config backs `workspace` up to a local-folder remote, encrypted with a passphrase from
+ * <stateDir>/.env (as users run it); returns the environment for the CLI.
+ */
+export function productWorld(stateDir: string, remoteDir: string, extra: Record<string, unknown> = {}): NodeJS.ProcessEnv {
+  mkdirSync(stateDir, { recursive: true });
+  mkdirSync(remoteDir, { recursive: true });
+  const config = {
+    plugins: {
+      entries: {
+        "openclaw-workspace-sync": {
+          config: {
+            backup: { provider: "local", local: { path: remoteDir }, include: ["workspace"], encrypt: true, passphrase: "${BACKUP_PASSPHRASE}", retain: 100, compression: "zstd" },
+            ...extra,
+          },
+        },
+      },
+    },
+  };
+  writeFileSync(path.join(stateDir, "openclaw.json"), JSON.stringify(config));
+  writeFileSync(path.join(stateDir, ".env"), `BACKUP_PASSPHRASE=${BENCH_PASSPHRASE}\n`, { mode: 0o600 });
+  const env = { ...process.env, OPENCLAW_STATE_DIR: stateDir };
+  delete env.AWS_CA_BUNDLE;
+  return env;
+}
+
+/** Files and bytes under a folder (a restore's check against its source). */
+export function treeTotals(dir: string): { files: number; bytes: number } {
+  const out = execFileSync("find", [dir, "-type", "f", "-printf", "%s\\n"], { maxBuffer: 1 << 28 }).toString().trim().split("\n").filter(Boolean);
+  return { files: out.length, bytes: out.reduce((n, s) => n + Number(s), 0) };
 }

@@ -1,0 +1,17 @@
+// The first safety rule of a restore: a stored path becomes a clean relative path below the target, or it is
+// refused. The same rules as the archive extractor's `safeRelative` (kept apart while src/backup is restructured).
+
+export type SafePath = { rel: string; reason?: undefined } | { rel?: undefined; reason: string };
+
+/** Cleans a stored path ("a//b/./c" → "a/b/c"); refuses NUL, absolute paths and ".." segments. */
+export function safeRelative(p: string): SafePath {
+  if (p.includes("\0")) return { reason: "NUL in path" };
+  if (p.startsWith("/") || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith("\\")) return { reason: "absolute path" };
+  const parts = p.split(/[\\/]+/).filter((s) => s !== "" && s !== ".");
+  if (parts.includes("..")) return { reason: '".." segment' };
+  if (parts.length === 0) return { reason: "empty path" };
+  return { rel: parts.join("/") };
+}
+
+/** "." or "./": the snapshot root itself (GNU tar writes it first); restoring it means nothing. */
+export const isRootItself = (p: string): boolean => /^(\.\/*)+$/.test(p);
