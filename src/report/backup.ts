@@ -1,21 +1,10 @@
 // How backup results read for people: the CLI prints these lines, the setup wizard and the plugin reuse them.
 import type { BackupOutcome, BackupStatus, DiffChange, DiffReport, ExportReport, FindReport, LsReport, PruneReport, RestoreReport, SnapshotList, SnapshotNode, VerifyResult } from "../backup/index.js";
+import { formatBytes, nameList } from "./format.js";
 
 const MAX_NAMES = 10;
 
-// The same rendering as the CLI's progress line (binary units).
-function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(i ? 1 : 0)} ${units[i]}`;
-}
-
-const few = (names: string[]) => names.slice(0, MAX_NAMES).join(", ") + (names.length > MAX_NAMES ? `, … (${names.length - MAX_NAMES} more)` : "");
+const few = (names: string[]) => nameList(names, MAX_NAMES);
 
 export function describeBackup(o: BackupOutcome): string[] {
   const lines: string[] = [];
