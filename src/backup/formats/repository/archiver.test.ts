@@ -1,0 +1,121 @@
+// The archiver against the real restic 0.14: the same directory gives the same tree and blob IDs in both tools, the
+// repository passes `restic check --read-data`, restic restores the snapshot byte for byte, and an incremental run
+// reads only what changed.
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { walkItems } from "../../tree-walk.js";
+import { archiveEntries } from "./archiver.js";
+import { DirStorage } from "./backend-dir.js";
+import { goTimeFromNs } from "./go-time.js";
+import { Repository } from "./repository.js";
+import { encodeSnapshot } from "./snapshot-doc.js";
+import { initResticRepo, type ResticRepo } from "./testing/restic-oracle.js";
+
+let restic: ResticRepo;
+let work: string;
+
+beforeAll(async () => {
+  restic = await initResticRepo();
+  work = await mkdtemp(path.join(os.tmpdir(), "archiver-"));
+});
+afterAll(async () => {
+  restic?.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+async function makeTree(root: string): Promise<void> {
+  await mkdir(path.join(root, "notes/deep"), { recursive: true });
+  await mkdir(path.join(root, "empty-dir"));
+  await writeFile(path.join(root, "notes/a.md"), "# A\n".repeat(1000));
+  await writeFile(path.join(root, "notes/deep/b.txt"), "b");
+  await writeFile(path.join(root, "empty.txt"), "");
+  await writeFile(path.join(root, "big.bin"), randomBytes(3 * 1024 * 1024 + 17));
+  await writeFile(path.join(root, "naïve name ✓.txt"), "unicode");
+  await symlink("notes/a.md", path.join(root, "link"));
+  await utimes(path.join(root, "notes/a.md"), new Date("2024-01-02T03:04:05.678Z"), new Date("2024-01-02T03:04:05.678Z"));
+}
+
+async function snapshot(repo: Repository, tree: string, paths: string[]): Promise<string> {
+  await repo.flush();
+  const doc = encodeSnapshot({ time: goTimeFromNs(BigInt(Date.now()) * 1_000_000n), tree, paths, hostname: "archiver-test" });
+  return repo.saveUnpacked("snapshots", doc);
+}
+
+describe("archiveEntries", () => {
+  it("writes the trees and blobs restic writes, which restic checks and restores", async () => {
+    const src = path.join(work, "src");
+    await makeTree(src);
+    const theirs = await restic.backup(src);
+    const repo = await Repository.open(new DirStorage(restic.env.RESTIC_REPOSITORY!), "oracle");
+    await repo.loadIndex();
+    const ours = await archiveEntries(repo, { entries: walkItems([{ name: "ws", root: src }]) });
+    const id = await snapshot(repo, ours.tree, [src]);
+    // Our root holds "ws"; its subtree is the directory's own tree, which is restic's root for `backup .`.
+    const root = await repo.loadBlob("tree", ours.tree);
+    const wsNode = JSON.parse(root.toString()).nodes[0];
+    expect(wsNode.name).toBe("ws");
+    expect(wsNode.subtree).toBe(theirs.tree);
+    // restic had every data blob and every tree below the root already: only the root is new.
+    expect(ours.stats.dataBlobs).toBe(0);
+    expect(ours.stats.treeBlobs).toBe(1);
+    expect(ours.stats.files).toBe(5);
+    await repo.close();
+    await restic.run(["check", "--read-data"]);
+    const out = path.join(work, "restored");
+    await restic.run(["restore", id, "--target", out]);
+    expect(await readFile(path.join(out, "ws/big.bin"))).toEqual(await readFile(path.join(src, "big.bin")));
+    expect(await readFile(path.join(out, "ws/notes/a.md"), "utf8")).toBe("# A\n".repeat(1000));
+  });
+
+  it("stores new data into a fresh repository and reads only changed files the second time", async () => {
+    const dir = await mkdtemp(path.join(work, "fresh-"));
+    const src = path.join(dir, "src");
+    await makeTree(src);
+    const repoDir = path.join(dir, "repo");
+    const repo = await Repository.init(new DirStorage(repoDir), "pw", { kdf: { N: 1024, r: 8, p: 1 } });
+    const cron = path.join(dir, "cron");
+    await makeTree(cron);
+    await writeFile(path.join(dir, "extra.txt"), "extra");
+    const items = [
+      { name: "state/cron", root: cron },
+      { name: "workspace", root: src },
+      { name: "state/more", root: path.join(cron, "notes") }, // inside an item: archived once, under state/cron
+      { name: "state/b.txt", root: path.join(dir, "extra.txt") }, // a file item after another item: state/ entered twice
+    ];
+    const first = await archiveEntries(repo, { entries: walkItems(items) });
+    expect(first.stats.bytesRead).toBe(first.stats.bytes);
+    expect(first.stats.filesNew).toBe(first.stats.files);
+    const id1 = await snapshot(repo, first.tree, [src]);
+
+    await writeFile(path.join(src, "notes/deep/b.txt"), "changed");
+    await writeFile(path.join(cron, "notes/deep/b.txt"), "changed");
+    const second = await archiveEntries(repo, { entries: walkItems(items), parentTree: first.tree });
+    expect(second.stats.bytesRead).toBe("changed".length * 2); // b.txt in both folders
+    expect(second.stats.filesChanged).toBe(2);
+    expect(second.stats.filesUnmodified).toBe(second.stats.files - 2);
+    expect(second.stats.dataBlobs).toBe(1);
+    const id2 = await snapshot(repo, second.tree, [src]);
+
+    const third = await archiveEntries(repo, { entries: walkItems(items), parentTree: second.tree });
+    expect(third.tree).toBe(second.tree);
+    expect(third.stats.bytesRead).toBe(0);
+    expect(third.stats.treeBlobs).toBe(0);
+    await repo.close();
+
+    const env = { RESTIC_REPOSITORY: repoDir, RESTIC_PASSWORD: "pw" };
+    await restic.run(["check", "--read-data"], { env });
+    const out = path.join(dir, "out");
+    await restic.run(["restore", id2, "--target", out], { env });
+    expect(await readFile(path.join(out, "workspace/notes/deep/b.txt"), "utf8")).toBe("changed");
+    expect(await readFile(path.join(out, "state/cron/notes/deep/b.txt"), "utf8")).toBe("changed");
+    expect(await readFile(path.join(out, "workspace/big.bin"))).toEqual(await readFile(path.join(src, "big.bin")));
+    const ls = await restic.text(["ls", id1], { env });
+    expect(ls).toContain("/state/cron/notes/a.md");
+    expect(ls).toContain("/state/b.txt");
+    expect(ls).not.toContain("/state/more");
+    expect(ls).toContain("/workspace/empty-dir");
+  });
+});

@@ -1,0 +1,358 @@
+// The archiver: turns the backup's entry stream (walk order: a folder, then its children) into restic trees and data
+// blobs in a Repository — what restic's internal/archiver does for `restic backup`.
+//
+// - Trees mirror the snapshot paths ("workspace/notes/a.md"): folders the walk does not visit themselves (the root,
+//   "state" above "state/cron") are made here, from the live folder when there is one. A folder's tree is written when
+//   the walk leaves it, so memory holds only the open folders, never the whole snapshot.
+// - Nodes are restic's own (fs-node.ts): the same file gives the same node bytes, the same chunks (the repository's
+//   polynomial) and so the same blob IDs as restic's backup.
+// - Incremental: a file whose type, size, mtime, ctime and inode equal its node in the parent snapshot, and whose
+//   blobs the index still has, is not read again (restic's `changed` test); its content list comes from the parent.
+// - A file that vanished or cannot be read is skipped with a warning (as restic does); one that shrank or grew while
+//   being read is stored with the bytes read and its node says so (size = what was stored), never padded.
+import type { BigIntStats } from "node:fs";
+import { lstat, open } from "node:fs/promises";
+import type { WalkEntry } from "../../tree-walk.js";
+import { ChunkReader, readFromFileHandle } from "./chunker/index.js";
+import { AccountNames, nodeFromStats } from "./fs-node.js";
+import { goTimeFromNs, goTimeToNs } from "./go-time.js";
+import { hashId, type Id } from "./ids.js";
+import { GoMode, type Node } from "./node.js";
+import type { Repository } from "./repository.js";
+import { decodeTree, encodeTree, findNode, treeId } from "./tree.js";
+
+export interface ArchiveOptions {
+  entries: AsyncIterable<WalkEntry>;
+  /** Root tree of the parent snapshot: unchanged files take their content from it. */
+  parentTree?: Id;
+  /** The live folder behind a snapshot folder the walk does not visit itself (for its node's metadata). */
+  liveDirFor?: (snapshotPath: string) => string | undefined;
+  signal?: AbortSignal;
+  /** Bytes of file content and files processed so far (read or taken from the parent). */
+  onProgress?: (bytes: number, files: number) => void;
+  warn?: (message: string) => void;
+  names?: AccountNames;
+  /** For tests: read each file even when the parent has it unchanged. */
+  force?: boolean;
+}
+
+export interface ArchiveStats {
+  files: number;
+  dirs: number;
+  symlinks: number;
+  /** Bytes of file content in the snapshot. */
+  bytes: number;
+  filesNew: number;
+  filesChanged: number;
+  filesUnmodified: number;
+  dirsNew: number;
+  dirsChanged: number;
+  dirsUnmodified: number;
+  /** Blobs this run added to the repository. */
+  dataBlobs: number;
+  treeBlobs: number;
+  /** Plaintext bytes of the blobs added; and what they occupy in packs (compressed, encrypted). */
+  dataAdded: number;
+  dataAddedPacked: number;
+  /** Bytes actually read from files (unchanged files are not read). */
+  bytesRead: number;
+  /** Entries skipped with a warning (vanished, unreadable). */
+  skipped: number;
+}
+
+export interface ArchiveResult {
+  tree: Id;
+  stats: ArchiveStats;
+}
+
+interface Frame {
+  /** Snapshot path of the folder ("" = the root). */
+  path: string;
+  /** The folder's own node (undefined for the root). */
+  node: Node | undefined;
+  children: Node[];
+  /** The same folder in the parent snapshot: its nodes, loaded on first use. */
+  previous: (() => Promise<Node[] | undefined>) | undefined;
+  /** The parent snapshot's subtree ID of this folder (to count it unchanged). */
+  previousTree: Id | undefined;
+  /** Not visited by the walk (a folder above the items): a later item may enter it again. */
+  madeUp: boolean;
+}
+
+const utf8 = (s: string) => new Uint8Array(Buffer.from(s, "utf8"));
+const parentOf = (p: string) => (p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "");
+const baseOf = (p: string) => p.slice(p.lastIndexOf("/") + 1);
+const isWithin = (p: string, dir: string) => dir === "" || p === dir || p.startsWith(`${dir}/`);
+
+/** restic's archiver `changed` test (0.14: mtime, ctime, size, inode, and the type). */
+export function fileChanged(previous: Node, current: Node): boolean {
+  return (
+    previous.type !== "file" ||
+    (previous.size ?? 0n) !== (current.size ?? 0n) ||
+    goTimeToNs(previous.mtime) !== goTimeToNs(current.mtime) ||
+    goTimeToNs(previous.ctime) !== goTimeToNs(current.ctime) ||
+    (previous.inode ?? 0n) !== (current.inode ?? 0n)
+  );
+}
+
+export async function archiveEntries(repo: Repository, opts: ArchiveOptions): Promise<ArchiveResult> {
+  return new Archiver(repo, opts).run();
+}
+
+class Archiver {
+  private readonly stats: ArchiveStats = {
+    files: 0,
+    dirs: 0,
+    symlinks: 0,
+    bytes: 0,
+    filesNew: 0,
+    filesChanged: 0,
+    filesUnmodified: 0,
+    dirsNew: 0,
+    dirsChanged: 0,
+    dirsUnmodified: 0,
+    dataBlobs: 0,
+    treeBlobs: 0,
+    dataAdded: 0,
+    dataAddedPacked: 0,
+    bytesRead: 0,
+    skipped: 0,
+  };
+  private readonly stack: Frame[] = [];
+  /** Children of folders the walk may enter twice (made-up folders above several items), kept when they close. */
+  private readonly closedMadeUp = new Map<string, Node[]>();
+  private readonly names: AccountNames;
+  private readonly chunks: ChunkReader;
+  private readonly warn: (m: string) => void;
+
+  constructor(
+    private readonly repo: Repository,
+    private readonly opts: ArchiveOptions,
+  ) {
+    this.names = opts.names ?? new AccountNames();
+    this.chunks = new ChunkReader(repo.config.chunkerPolynomial);
+    this.warn = opts.warn ?? (() => {});
+  }
+
+  async run(): Promise<ArchiveResult> {
+    const rootPrevious = this.opts.parentTree;
+    this.stack.push({
+      path: "",
+      node: undefined,
+      children: [],
+      previous: rootPrevious ? lazy(() => this.loadTree(rootPrevious)) : undefined,
+      previousTree: rootPrevious,
+      madeUp: true,
+    });
+    for await (const entry of this.opts.entries) {
+      this.opts.signal?.throwIfAborted();
+      await this.add(entry);
+    }
+    while (this.stack.length > 1) await this.close();
+    const root = this.stack.pop()!;
+    const tree = await this.saveTree(root);
+    return { tree, stats: this.stats };
+  }
+
+  private async loadTree(id: Id): Promise<Node[] | undefined> {
+    try {
+      return decodeTree(await this.repo.loadBlob("tree", id, this.call()));
+    } catch (err) {
+      if (this.opts.signal?.aborted) throw err;
+      // A parent tree that cannot be read only costs speed: everything below it is read again.
+      this.warn(`the parent snapshot's tree ${id.slice(0, 8)} cannot be read (${(err as Error).message}): reading those files again`);
+      return undefined;
+    }
+  }
+
+  private call() {
+    return this.opts.signal ? { signal: this.opts.signal } : {};
+  }
+
+  private get top(): Frame {
+    return this.stack[this.stack.length - 1]!;
+  }
+
+  private async add(entry: WalkEntry): Promise<void> {
+    const dir = parentOf(entry.archivePath);
+    while (!isWithin(dir, this.top.path)) await this.close();
+    // Open the folders between the innermost open one and the entry's folder (made up: the walk does not visit them).
+    while (this.top.path !== dir) {
+      const rest = this.top.path === "" ? dir : dir.slice(this.top.path.length + 1);
+      const next = this.top.path === "" ? rest.split("/")[0]! : `${this.top.path}/${rest.split("/")[0]!}`;
+      await this.openFolder(next, await this.madeUpNode(next), true);
+    }
+    const name = utf8(baseOf(entry.archivePath));
+    if (entry.type === "dir") {
+      const st = await lstatOrUndefined(entry.absPath);
+      const node = st && (Number(st.mode) & 0o170000) === 0o040000 ? await nodeFromStats(name, st, undefined, { names: this.names }) : await this.madeUpNode(entry.archivePath);
+      await this.openFolder(entry.archivePath, node, false);
+      return;
+    }
+    if (entry.type === "symlink") {
+      const st = await lstatOrUndefined(entry.absPath);
+      if (!st || (Number(st.mode) & 0o170000) !== 0o120000) return this.skip(`skipped ${entry.absPath}: it changed while the backup ran`);
+      const node = await nodeFromStats(name, st, utf8(entry.linkTarget ?? ""), { names: this.names });
+      this.top.children.push(node);
+      this.stats.symlinks++;
+      return;
+    }
+    await this.addFile(entry, name);
+  }
+
+  private skip(message: string): void {
+    this.stats.skipped++;
+    this.warn(message);
+  }
+
+  /** The node of a folder the walk does not visit: from the live folder when there is one, else made up. */
+  private async madeUpNode(snapshotPath: string): Promise<Node> {
+    const name = utf8(baseOf(snapshotPath));
+    const live = this.opts.liveDirFor?.(snapshotPath);
+    const st = live ? await lstatOrUndefined(live) : undefined;
+    if (st && st.isDirectory()) return nodeFromStats(name, st, undefined, { names: this.names });
+    // A fixed time, not the run's: an unchanged snapshot then has the same tree IDs as its parent.
+    const t = goTimeFromNs(0n);
+    return { name, type: "dir", mode: (GoMode.dir | 0o755) >>> 0, mtime: t, atime: t, ctime: t, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, content: null };
+  }
+
+  private async openFolder(snapshotPath: string, node: Node, madeUp: boolean): Promise<void> {
+    const parent = this.top;
+    // A made-up folder the walk comes back to (state/a, workspace, state/b): continue its earlier children.
+    const earlier = this.closedMadeUp.get(snapshotPath);
+    if (earlier) {
+      this.closedMadeUp.delete(snapshotPath);
+      const at = parent.children.findIndex((c) => Buffer.compare(c.name, node.name) === 0);
+      if (at >= 0) parent.children.splice(at, 1);
+    }
+    const previousNode = parent.previous ? findNode((await parent.previous()) ?? [], node.name) : undefined;
+    const previousTree = previousNode?.type === "dir" && previousNode.subtree ? previousNode.subtree : undefined;
+    this.stack.push({
+      path: snapshotPath,
+      node,
+      children: earlier ?? [],
+      previous: previousTree ? lazy(() => this.loadTree(previousTree)) : undefined,
+      previousTree,
+      madeUp,
+    });
+  }
+
+  private async close(): Promise<void> {
+    const frame = this.stack.pop()!;
+    const id = await this.saveTree(frame);
+    const node = { ...frame.node!, subtree: id };
+    this.top.children.push(node);
+    this.stats.dirs++;
+    if (!frame.previousTree) this.stats.dirsNew++;
+    else if (frame.previousTree === id) this.stats.dirsUnmodified++;
+    else this.stats.dirsChanged++;
+    // Only folders above the items are remembered (a handful): the walk hands out a visited folder whole.
+    if (frame.madeUp) this.closedMadeUp.set(frame.path, frame.children);
+  }
+
+  private async saveTree(frame: Frame): Promise<Id> {
+    const bytes = encodeTree(frame.children);
+    const id = treeId(bytes);
+    const r = await this.repo.saveBlob("tree", bytes, id, this.call());
+    if (!r.known) {
+      this.stats.treeBlobs++;
+      this.stats.dataAdded += bytes.length;
+      this.stats.dataAddedPacked += r.storedBytes;
+    }
+    return id;
+  }
+
+  private async addFile(entry: WalkEntry, name: Uint8Array): Promise<void> {
+    const st = await lstatOrUndefined(entry.absPath);
+    if (!st) return this.skip(`skipped ${entry.absPath}: it vanished while the backup ran`);
+    if (!st.isFile()) return this.skip(`skipped ${entry.absPath}: it is no longer a regular file`);
+    const node = await nodeFromStats(name, st, undefined, { names: this.names });
+    const previous = this.top.previous ? findNode((await this.top.previous()) ?? [], name) : undefined;
+    const size = Number(st.size);
+    if (previous && !this.opts.force && !fileChanged(previous, node) && previous.content && previous.content.every((id) => this.repo.hasBlob("data", id))) {
+      node.content = previous.content;
+      this.top.children.push(node);
+      this.stats.files++;
+      this.stats.filesUnmodified++;
+      this.stats.bytes += size;
+      this.progress(size);
+      return;
+    }
+    let content: Id[];
+    let read: number;
+    try {
+      ({ content, read } = await this.readFile(entry.absPath, size));
+    } catch (err) {
+      if (this.opts.signal?.aborted || !isFileError(err)) throw err;
+      return this.skip(`skipped ${entry.absPath}: ${(err as Error).message}`);
+    }
+    if (read !== size) {
+      this.warn(`${entry.absPath} changed size while it was read (${size} → ${read} bytes): stored as read`);
+      if (read === 0) delete node.size;
+      else node.size = BigInt(read);
+    }
+    node.content = content;
+    this.top.children.push(node);
+    this.stats.files++;
+    if (previous?.type === "file") this.stats.filesChanged++;
+    else this.stats.filesNew++;
+    this.stats.bytes += read;
+  }
+
+  private bytesDone = 0;
+  private filesDone = 0;
+  private progress(bytes: number, file = true): void {
+    this.bytesDone += bytes;
+    if (file) this.filesDone++;
+    this.opts.onProgress?.(this.bytesDone, this.filesDone);
+  }
+
+  /** Chunks a file (at most `size` bytes: what lstat said) and stores the blobs the repository lacks. */
+  private async readFile(file: string, size: number): Promise<{ content: Id[]; read: number }> {
+    const content: Id[] = [];
+    let read = 0;
+    const fh = await open(file, "r");
+    try {
+      const reader = readFromFileHandle(fh);
+      // At most the size lstat gave: a file growing meanwhile is cut there (the node's size and its content agree).
+      for await (const chunk of this.chunks.chunks(reader, size)) {
+        this.opts.signal?.throwIfAborted();
+        const id = hashId(chunk);
+        const r = await this.repo.saveBlob("data", chunk, id, this.call());
+        if (!r.known) {
+          this.stats.dataBlobs++;
+          this.stats.dataAdded += chunk.length;
+          this.stats.dataAddedPacked += r.storedBytes;
+        }
+        content.push(id);
+        read += chunk.length;
+        this.stats.bytesRead += chunk.length;
+        this.progress(chunk.length, false);
+      }
+    } finally {
+      await fh.close().catch(() => {});
+    }
+    this.filesDone++;
+    this.opts.onProgress?.(this.bytesDone, this.filesDone);
+    return { content, read };
+  }
+}
+
+function lazy<T>(fn: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => (p ??= fn());
+}
+
+async function lstatOrUndefined(p: string): Promise<BigIntStats | undefined> {
+  try {
+    return await lstat(p, { bigint: true });
+  } catch {
+    return undefined;
+  }
+}
+
+function isFileError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return typeof code === "string" && ["ENOENT", "EACCES", "EPERM", "EISDIR", "EIO", "ELOOP", "ENXIO"].includes(code);
+}
+
