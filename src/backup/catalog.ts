@@ -94,5 +94,8 @@ export function resolveSnapshot(catalog: Catalog, wanted: string | undefined, gr
     if (hits[0]) return hits[0];
     if (damagedHits[0]) throw new OperationError(`snapshot ${damagedHits[0].name} is damaged: ${damagedHits[0].problem}`);
   }
-  throw new UsageError(`there is no snapshot ${wanted} (give an ID prefix, a name or "latest"; \`workspace-sync backup list --all\` shows them)`);
+  // A repository that cannot be opened (no password, no identity) hides its snapshots: say so, it is the likely cause.
+  const unreadable = catalog.damaged.filter((d) => !d.id);
+  const why = unreadable.length ? `; the folder also holds what cannot be read now: ${unreadable.map((d) => `${d.name} (${d.problem})`).join(", ")}` : "";
+  throw new UsageError(`there is no snapshot ${wanted} (give an ID prefix, a name or "latest"; \`workspace-sync backup list --all\` shows them)${why}`);
 }

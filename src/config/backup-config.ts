@@ -73,6 +73,13 @@ function checkEncryption(backup: Section<RawBackup>, ctx: WalkContext): void {
     });
     return;
   }
+  if (b.format === "repository") {
+    ctx.problems.push({
+      key: keyOf(backup, "format"),
+      message: 'is "repository", which is always encrypted: set "encrypt": true with a "passphrase" or "recipients" (or use "format": "archive" for unencrypted snapshots)',
+    });
+    return;
+  }
   if (has(backup, "include") && b.include === undefined) return;
   const secretItems = (b.include ?? DEFAULT_BACKUP_INCLUDE).filter((i) => SECRET_ITEMS.includes(i));
   if (secretItems.length > 0 && !b.allowPlaintextSecrets) {

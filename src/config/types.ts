@@ -30,8 +30,8 @@ export type BackupItem = (typeof BACKUP_ITEMS)[number];
 export const COMPRESSIONS = ["zstd", "gzip", "none"] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
 
-/** Backup storage formats that can be written (src/backup/formats/; "repository" arrives with the restic format). */
-export const BACKUP_FORMATS = ["archive"] as const;
+/** Backup storage formats that can be written (src/backup/formats/): one-file archives, or a restic repository. */
+export const BACKUP_FORMATS = ["archive", "repository"] as const;
 export type BackupFormat = (typeof BACKUP_FORMATS)[number];
 
 export interface DropboxBlock {

@@ -136,6 +136,9 @@ export function toPluginConfig(a: SetupAnswers): { config: Json; secrets: Secret
       recipients: b.encrypt === "recipients" ? b.recipients : undefined,
       include: b.encrypt === "none" ? [...PLAINTEXT_INCLUDE] : undefined,
       retain: b.retain,
+      // New setups get the deduplicating repository. Recipients keep one-file archives: only there can the gateway
+      // not read old backups (a repository needs its key to write); unencrypted backups are archives too.
+      format: b.encrypt === "passphrase" ? "repository" : "archive",
     });
   }
   if (a.rclonePath) config.rclonePath = a.rclonePath;

@@ -5,14 +5,12 @@ import { createArchiveFormat } from "./archive/index.js";
 import type { StorageFormat } from "./format.js";
 import { Folder } from "./folder.js";
 import { createLegacyFormat } from "./legacy/index.js";
-import { createRepositoryReadFormat } from "./repository/read-format.js";
+import { createRepositoryFormat } from "./repository/format.js";
 
 const FACTORIES: Record<string, (job: BackupJob, folder: Folder) => StorageFormat> = {
   archive: createArchiveFormat,
   legacy: createLegacyFormat,
-  // Read side only until the writer lands: a restic repository in the backup folder is listed, browsed, verified,
-  // restored and exported (formats/repository/read-format.ts).
-  repository: createRepositoryReadFormat,
+  repository: createRepositoryFormat,
 };
 
 export interface Formats {
