@@ -138,7 +138,7 @@ export function toPluginConfig(a: SetupAnswers): { config: Json; secrets: Secret
       retain: b.retain,
       // New setups get the deduplicating repository. Recipients keep one-file archives: only there can the gateway
       // not read old backups (a repository needs its key to write); unencrypted backups are archives too.
-      format: b.encrypt === "passphrase" ? "repository" : "archive",
+      format: b.encrypt === "passphrase" ? "repository" : undefined,
     });
   }
   if (a.rclonePath) config.rclonePath = a.rclonePath;

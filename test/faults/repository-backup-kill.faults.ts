@@ -1,0 +1,60 @@
+// kill -9 of `backup now` writing the restic repository (backup.format "repository"), at seeded moments, hitting the
+// CLI alone (its rclone child lives on until stdin closes), or the whole process tree. After every kill: restic 0.14
+// finds the repository sound (`check --read-data`; at most unreferenced packs), `backup list` shows only complete
+// snapshots, the next `backup now` succeeds without a manual step (the dead process's lock is removed as stale), and
+// a restore of the newest snapshot is byte-identical to the workspace it was taken from.
+import { randomBytes } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { randomTree, readTree, startServer, stopAll } from "../helpers/servers.js";
+import { restic } from "../support/restic-oracle.js";
+import { makeWorld } from "../support/world.js";
+import { expectNoRcloneLeft, killedRun, type KillPlan, listOf, ok, seeded, SLOW } from "./lib/backup-kit.js";
+
+const PASS = "repository kill passphrase 9e1d";
+const TRIALS = Number(process.env.REPO_KILL_TRIALS ?? 10);
+
+describe("repository backup under kill -9", () => {
+  afterAll(() => stopAll());
+
+  it(`leaves a sound repository and a working next run (${TRIALS} seeded kills)`, async () => {
+    const server = await startServer("local");
+    const prefix = `repo-kill-${randomBytes(3).toString("hex")}`;
+    const block = server.configBlock as unknown as Record<string, unknown>;
+    const w = await makeWorld({ backup: { ...block, prefix, encrypt: true, passphrase: "${BACKUP_PASSPHRASE}", include: ["workspace"], retain: 3, format: "repository" } });
+    await writeFile(path.join(w.stateDir, ".env"), `BACKUP_PASSPHRASE=${PASS}\n`, { mode: 0o600 });
+    await randomTree(w.workspace, { files: 40, maxSize: 200_000, seed: 23 });
+    const repoDir = path.join(server.rootDir, prefix);
+    const rnd = seeded(4242);
+    ok(await w.cli("backup", "now", "-q"), "first backup");
+    let committed = (await listOf(w)).snapshots.length;
+
+    for (let n = 0; n < TRIALS; n++) {
+      // Every trial brings new data (a new big file), so the killed run has packs to upload.
+      await randomTree(path.join(w.workspace, `gen-${n}`), { files: 3, minSize: 1_500_000, maxSize: 4_000_000, seed: 100 + n });
+      const victim: KillPlan["victim"] = rnd() < 0.5 ? "cli" : "tree";
+      const delayMs = 150 + Math.floor(rnd() * 2500);
+      const label = `trial ${n}: kill ${victim} after ${delayMs} ms`;
+      const run = await killedRun(w, ["backup", "now"], { phase: "random", victim, delayMs }, { env: SLOW });
+      await expectNoRcloneLeft(w, 30_000);
+      const check = await restic(["check", "--read-data"], { repo: repoDir, password: PASS, check: false, timeoutMs: 300_000 });
+      expect(check.code, `${label}: restic check after the kill\n${check.stdout}\n${check.stderr}`).toBe(0);
+      const listed = await listOf(w);
+      expect(listed.damaged, label).toEqual([]);
+      expect(listed.snapshots.length, label).toBeGreaterThanOrEqual(Math.min(committed, 3));
+      if (!run.killed) committed = listed.snapshots.length;
+
+      // The next run needs no manual step: the killed run's lock belongs to a dead process on this host.
+      const next = await w.cli("backup", "now", "--json");
+      expect(next.code, `${label}: the next run\n${next.stderr}`).toBe(0);
+      committed = (await listOf(w)).snapshots.length;
+      const target = path.join(w.root, `restore-${n}`);
+      ok(await w.cli("backup", "restore", "--to", target, "-q"), `${label}: restore latest`);
+      expect(await readTree(path.join(target, "workspace")), `${label}: restore latest is byte-identical`).toEqual(await readTree(w.workspace));
+    }
+    const final = await restic(["check", "--read-data"], { repo: repoDir, password: PASS, timeoutMs: 300_000 });
+    expect(final.code).toBe(0);
+    await w.cleanup();
+  }, 1_800_000);
+});
