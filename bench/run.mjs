@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const only = process.argv[2];
-const benches = ["sync-bench.ts", "backup-bench.ts", "restore-bench.ts", "register-bench.ts", "chunker-bench.ts", "repository-restore-bench.ts"].filter((b) => !only || b.startsWith(only));
+const benches = ["sync-bench.ts", "backup-bench.ts", "restore-bench.ts", "register-bench.ts", "chunker-bench.ts", "repository-restore-bench.ts", "repository-bench.ts"].filter((b) => !only || b.startsWith(only));
 for (const bench of benches) {
   console.log(`\n=== ${bench} ===`);
   const res = spawnSync(process.execPath, [path.join(here, bench)], { stdio: "inherit" });

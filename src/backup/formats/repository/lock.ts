@@ -164,7 +164,7 @@ export function holdSighup(): () => void {
 export interface AcquireOptions extends CallOptions {
   exclusive: boolean;
   timings?: Partial<LockTimings>;
-  /** Remove conflicting locks of dead processes on this host first (certainly stale; default true). */
+  /** Remove locks of dead processes on this host first (certainly stale; default true). */
   removeDeadLocalLocks?: boolean;
   /** Called when refreshing fails (the lock is kept while it can still be refreshed in time). */
   onRefreshError?: (err: Error) => void;
@@ -205,10 +205,9 @@ export class RepositoryLock {
       const locks = await listLocks(repo, { signal: opts.signal, exclude, retryMs: timings.unreadableRetryMs });
       return locks.find((l) => opts.exclusive || l.lock.exclusive);
     };
-    if (opts.removeDeadLocalLocks ?? true) {
-      const first = await conflict();
-      if (first) await removeStaleLocks(repo, { signal: opts.signal, only: "dead-process", staleMs: timings.staleMs });
-    }
+    // Locks of dead processes on this host (a killed run) go first, conflicting or not: restic 0.14's own check and
+    // prune refuse to start while any lock exists, so a dead shared lock would block them for 30 minutes.
+    if (opts.removeDeadLocalLocks ?? true) await removeStaleLocks(repo, { signal: opts.signal, only: "dead-process", staleMs: timings.staleMs });
     const before = await conflict();
     if (before) throw lockedError(repo, before, opts.exclusive, timings);
     const id = await saveLock(repo, doc, opts);

@@ -1,0 +1,122 @@
+// The restic-format repository side by side with the real restic (`npm run bench repository`, or `npm run build` then
+// `node bench/repository-bench.ts`): the same workspace, the same disk, one run each, contenders alternating:
+//   first backup            (empty repository)
+//   second backup           after 10 text files changed (time, and bytes the repository grew by)
+//   unchanged backup        nothing changed
+//   restore                 the whole newest snapshot into an empty folder
+// Ours: `workspace-sync backup now` with backup.format "repository" on a local-folder remote (through
+// `rclone serve restic --stdio`, as on every remote); restic 0.14: `restic backup` into a local-path repository.
+// Data sets: (a) 257 MB (5,000 text files + 10 × 20 MiB binaries), (b) 1 GiB mixed (60% text, 40% media); BENCH_SETS.
+// Wall time, CPU (children included), peak RSS of the largest process (/usr/bin/time -v); ratios ours/restic.
+import { execFileSync } from "node:child_process";
+import { appendFileSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { BENCH_PASSPHRASE, binPath, machine, makeDataset, type Measure, MIXED_1G, productWorld, saveResults, SMALL_257M, timedV, workDir } from "./lib.ts";
+
+const SETS = (process.env.BENCH_SETS ?? "a,b").split(",");
+const node = process.execPath;
+const DATASETS = [
+  { id: "a", label: "(a) 257 MB: 5,000 text files + 10 × 20 MiB binaries", dir: path.join(workDir, "ds-small"), spec: SMALL_257M },
+  { id: "b", label: "(b) 1 GiB mixed (60% text, 40% media)", dir: path.join(workDir, "ds-mixed-1g"), spec: MIXED_1G },
+].filter((d) => SETS.includes(d.id));
+
+type Step = "first" | "second" | "unchanged" | "restore";
+const STEPS: Step[] = ["first", "second", "unchanged", "restore"];
+type Row = Measure & { addedBytes?: number };
+
+const du = (dir: string) => Number(execFileSync("du", ["-sb", dir]).toString().split("\t")[0]);
+
+/** Ten text files of the workspace, the same ones for both tools: each gets a line appended. */
+function changeTenFiles(ws: string, round: number): void {
+  const picked: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      if (picked.length >= 10) return;
+      const p = path.join(dir, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else if (st.size < 100_000) picked.push(p);
+    }
+  };
+  walk(ws);
+  for (const f of picked) appendFileSync(f, `changed in round ${round}\n`);
+}
+
+async function ours(ws: string, step: Step, env: NodeJS.ProcessEnv, remote: string, target: string): Promise<Row> {
+  if (step === "restore") return timedV(node, [binPath, "backup", "restore", "-q", "--to", target], env);
+  const before = du(remote);
+  const m = await timedV(node, [binPath, "backup", "now", "-q", "--workspace", ws], env);
+  return { ...m, addedBytes: du(remote) - before };
+}
+
+async function restic(ws: string, step: Step, env: NodeJS.ProcessEnv, repoDir: string, target: string): Promise<Row> {
+  if (step === "restore") return timedV("restic", ["-r", repoDir, "--no-cache", "restore", "latest", "--target", target, "-q"], env);
+  const before = du(repoDir);
+  // --no-cache: ours keeps only an index cache; restic's full cache would also hold trees (both start cold).
+  const m = await timedV("restic", ["-r", repoDir, "--no-cache", "backup", "-q", "--host", "bench", ws], env);
+  return { ...m, addedBytes: du(repoDir) - before };
+}
+
+async function benchSet(ds: (typeof DATASETS)[number]) {
+  console.log(`\n${ds.label}: generating …`);
+  rmSync(ds.dir, { recursive: true, force: true });
+  makeDataset(ds.dir, ds.spec);
+  execFileSync("bash", ["-c", `tar -C '${ds.dir}' -c . > /dev/null`]); // warm the page cache
+  const base = path.join(workDir, `repo-bench-${ds.id}`);
+  rmSync(base, { recursive: true, force: true });
+  const ourRemote = path.join(base, "ours-remote");
+  const ourEnv = productWorld(path.join(base, "ours-state"), ourRemote);
+  // productWorld writes an archive config: switch it to the repository format.
+  const cfgFile = path.join(base, "ours-state", "openclaw.json");
+  const cfg = JSON.parse(execFileSync("cat", [cfgFile]).toString());
+  cfg.plugins.entries["openclaw-workspace-sync"].config.backup.format = "repository";
+  writeFileSync(cfgFile, JSON.stringify(cfg));
+  const resticRepo = path.join(base, "restic-repo");
+  const pwFile = path.join(base, "restic-pw");
+  writeFileSync(pwFile, BENCH_PASSPHRASE, { mode: 0o600 });
+  const resticEnv = { ...process.env, RESTIC_PASSWORD_FILE: pwFile };
+  execFileSync("restic", ["-r", resticRepo, "init", "--repository-version", "2", "-q"], { env: resticEnv });
+
+  const rows: Record<"ours" | "restic", Partial<Record<Step, Row>>> = { ours: {}, restic: {} };
+  for (const step of STEPS) {
+    if (step === "second") changeTenFiles(ds.dir, 1);
+    const order = (["ours", "restic"] as const).slice();
+    if (STEPS.indexOf(step) % 2) order.reverse();
+    for (const who of order) {
+      const target = path.join(base, `${who}-restore`);
+      rmSync(target, { recursive: true, force: true });
+      mkdirSync(target, { recursive: true });
+      execFileSync("sync");
+      const m = who === "ours" ? await ours(ds.dir, step, ourEnv, ourRemote, target) : await restic(ds.dir, step, resticEnv, resticRepo, target);
+      rows[who][step] = m;
+      const added = m.addedBytes !== undefined ? `, +${(m.addedBytes / 1e6).toFixed(2)} MB` : "";
+      console.log(`  ${step.padEnd(9)} ${who.padEnd(6)} ${(m.wallMs / 1000).toFixed(2)} s wall, ${(m.cpuMs / 1000).toFixed(2)} s CPU, ${m.peakRssMiB.toFixed(0)} MiB${added}`);
+    }
+  }
+  // Both restores hold the same bytes (a restore that lost something is no contender).
+  const sizeOf = (who: string) => du(path.join(base, `${who}-restore`));
+  console.log(`  restored bytes: ours ${sizeOf("ours")}, restic ${sizeOf("restic")}`);
+  rmSync(path.join(base, "ours-restore"), { recursive: true, force: true });
+  rmSync(path.join(base, "restic-restore"), { recursive: true, force: true });
+  const ratios = Object.fromEntries(STEPS.map((s) => [s, rows.ours[s]!.wallMs / rows.restic[s]!.wallMs]));
+  const addedRatio = rows.ours.second!.addedBytes! / Math.max(1, rows.restic.second!.addedBytes!);
+  return { id: ds.id, label: ds.label, rows, ratios, addedRatio, stored: { ours: du(ourRemote), restic: du(resticRepo) } };
+}
+
+const results = [];
+for (const ds of DATASETS) results.push(await benchSet(ds));
+
+const f = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+let md = `# Repository format vs restic 0.14\n\n${JSON.stringify(machine())}\n`;
+for (const r of results) {
+  md += `\n## ${r.label}\n\n| step | ours | restic | ours/restic | ours peak RSS | restic peak RSS |\n|---|---|---|---|---|---|\n`;
+  for (const s of STEPS) {
+    const o = r.rows.ours[s]!;
+    const t = r.rows.restic[s]!;
+    md += `| ${s} | ${f(o.wallMs)} | ${f(t.wallMs)} | ${r.ratios[s]!.toFixed(2)}x | ${o.peakRssMiB.toFixed(0)} MiB | ${t.peakRssMiB.toFixed(0)} MiB |\n`;
+  }
+  md += `\nSecond backup added: ours ${(r.rows.ours.second!.addedBytes! / 1e3).toFixed(0)} kB, restic ${(r.rows.restic.second!.addedBytes! / 1e3).toFixed(0)} kB (${r.addedRatio.toFixed(2)}x). `;
+  md += `Repository size after all runs: ours ${(r.stored.ours / 1e6).toFixed(1)} MB, restic ${(r.stored.restic / 1e6).toFixed(1)} MB.\n`;
+}
+console.log(`\n${md}`);
+console.log(`written: ${saveResults("repository", results, md)}`);
