@@ -43,7 +43,7 @@ function changeTenFiles(ws: string, round: number): void {
 }
 
 async function ours(ws: string, step: Step, env: NodeJS.ProcessEnv, remote: string, target: string): Promise<Row> {
-  if (step === "restore") return timedV(node, [binPath, "backup", "restore", "-q", "--to", target], env);
+  if (step === "restore") return timedV(node, [binPath, "backup", "restore", "-q", "--workspace", ws, "--to", target], env);
   const before = du(remote);
   const m = await timedV(node, [binPath, "backup", "now", "-q", "--workspace", ws], env);
   return { ...m, addedBytes: du(remote) - before };

@@ -172,6 +172,7 @@ export async function runBackup(job: BackupJob, opts: RunBackupOptions): Promise
     error = explain(err, timeout.signal.aborted, job.config.timeout, outcome.snapshot);
   } finally {
     clearTimeout(timer);
+    await Promise.all(formats.all.map((f) => f.close?.()));
     await rm(runDir, { recursive: true, force: true }).catch(() => {});
     outcome.durationMs = job.now().getTime() - started.getTime();
     try {

@@ -204,3 +204,39 @@ describe("repository format with recipients", () => {
     }
   }, 300_000);
 });
+
+describe("two installs and restic share one repository", () => {
+  it("backs up into a repository restic created; two installs write at the same time; restic checks it", async () => {
+    const server = await backend("local").start();
+    try {
+      const prefix = `repo-shared-${randomBytes(3).toString("hex")}`;
+      const repoDir = path.join(server.server.rootDir, prefix);
+      await restic(["init", "--repository-version", "2"], { repo: repoDir, password: PASS });
+      const cfg = { ...server.block, prefix, encrypt: true, passphrase: "${BACKUP_PASSPHRASE}", include: ["workspace"], format: "repository" };
+      const worlds = [await makeWorld({ backup: cfg }), await makeWorld({ backup: cfg })];
+      for (const [i, w] of worlds.entries()) {
+        await writeFile(path.join(w.stateDir, ".env"), `BACKUP_PASSPHRASE=${PASS}\n`, { mode: 0o600 });
+        await fillWorkspace(w.workspace);
+        await writeFile(path.join(w.workspace, "who.md"), `install ${i}\n`);
+      }
+      // Both at once: shared locks coexist, each run writes its own packs, index files and snapshot.
+      const runs = await Promise.all(worlds.map((w) => w.cli("backup", "now", "--json")));
+      const outs = runs.map((res) => JSON.parse(ok(res)) as Outcome);
+      expect(new Set(outs.map((o) => o.id)).size).toBe(2);
+      await restic(["check", "--read-data"], { repo: repoDir, password: PASS });
+      const snaps = JSON.parse((await restic(["snapshots", "--json"], { repo: repoDir, password: PASS })).stdout) as { id: string }[];
+      expect(snaps.map((s) => s.id).sort()).toEqual(outs.map((o) => o.id).sort());
+      // Each install sees its own group by default; its restore gives back its own workspace.
+      for (const [i, w] of worlds.entries()) {
+        const list = JSON.parse(ok(await w.cli("backup", "list", "--json"))) as { snapshots: { id: string }[] };
+        expect(list.snapshots.map((s) => s.id)).toEqual([outs[i]!.id]);
+        const target = await tempDir("shared-restore");
+        ok(await w.cli("backup", "restore", "--to", target, "-q"));
+        expect(await readFile(path.join(target, "workspace", "who.md"), "utf8")).toBe(`install ${i}\n`);
+      }
+      for (const w of worlds) await w.cleanup();
+    } finally {
+      await server.stop();
+    }
+  }, 300_000);
+});

@@ -288,6 +288,8 @@ export interface StorageFormat {
   forget(snapshots: SnapshotSummary[], journal: WriteJournal): Promise<{ removed: SnapshotSummary[]; errors: string[] }>;
   /** Deletes these leftovers; returns what was deleted (dryRun: what would be). */
   cleanup(leftovers: Leftover[], opts: { dryRun: boolean }): Promise<string[]>;
+  /** Releases what the format keeps open between calls (a transport): called when a command is done with it. */
+  close?(): Promise<void>;
   /** Removes data no snapshot references any more (formats whose snapshots share data). */
   prune?(opts: { dryRun: boolean; signal?: AbortSignal }): Promise<{ removed: string[]; freedBytes: number }>;
 }

@@ -11,7 +11,8 @@
 // - A file that vanished or cannot be read is skipped with a warning (as restic does); one that shrank or grew while
 //   being read is stored with the bytes read and its node says so (size = what was stored), never padded.
 import type { BigIntStats } from "node:fs";
-import { lstat, open } from "node:fs/promises";
+import { lstatSync } from "node:fs";
+import { open } from "node:fs/promises";
 import type { WalkEntry } from "../../tree-walk.js";
 import { ChunkReader, readFromFileHandle } from "./chunker/index.js";
 import { AccountNames, nodeFromStats } from "./fs-node.js";
@@ -343,9 +344,13 @@ function lazy<T>(fn: () => Promise<T>): () => Promise<T> {
   return () => (p ??= fn());
 }
 
+/**
+ * Synchronous on purpose (as the walk's own lstat): one stat is a few microseconds, while an awaited one waits for a
+ * thread-pool round trip — for thousands of unchanged files, most of an incremental run.
+ */
 async function lstatOrUndefined(p: string): Promise<BigIntStats | undefined> {
   try {
-    return await lstat(p, { bigint: true });
+    return lstatSync(p, { bigint: true, throwIfNoEntry: false });
   } catch {
     return undefined;
   }

@@ -53,6 +53,8 @@ interface Session {
   why?: string;
   /** rclone's last logged error (the reason behind an HTTP 500). */
   lastError?: string;
+  /** rclone's stdin: ended on close, so rclone exits at once (destroying the HTTP/2 socket does not end it). */
+  toChild: PassThrough;
 }
 
 interface Response {
@@ -149,13 +151,14 @@ export class RcloneStorage implements Storage {
     // Receive windows of 64 KiB (the HTTP/2 default) cap downloads over the pipe; packs are up to 16 MiB+.
     const h2 = http2.connect("http://localhost", { createConnection: () => socket as never, settings: { initialWindowSize: RECEIVE_WINDOW } });
     h2.on("connect", () => h2.setLocalWindowSize(RECEIVE_WINDOW * 4));
-    session = { h2, stop, exited, dead: false, answered: false, startupFailed: false };
+    session = { h2, stop, exited, dead: false, answered: false, startupFailed: false, toChild };
     const die = (why: string) => {
       if (session.dead) return;
       session.dead = true;
       session.why ??= why;
       if (this.session === session) this.session = undefined;
       h2.destroy();
+      toChild.end();
       stop.abort();
     };
     h2.on("error", (err) => die(`the HTTP/2 session failed (${err.message})`));
@@ -175,10 +178,12 @@ export class RcloneStorage implements Storage {
 
   private async getSession(): Promise<Session> {
     if (this.session && !this.session.dead) return this.session;
-    this.starting ??= this.startSession().finally(() => (this.starting = undefined));
-    const s = await this.starting;
-    this.session = s;
-    return s;
+    // The session is recorded as soon as it exists, before `starting` is cleared: a request arriving in between
+    // must find it, not start a second rclone that nothing would ever close.
+    this.starting ??= this.startSession()
+      .then((s) => (this.session = s))
+      .finally(() => (this.starting = undefined));
+    return this.starting;
   }
 
   /** One HTTP/2 exchange on the current session. Failures of the session or the stream are transient. */
@@ -368,6 +373,7 @@ export class RcloneStorage implements Storage {
     s.dead = true;
     const timer = setTimeout(() => s.stop.abort(), 3_000);
     s.h2.destroy();
+    s.toChild.end();
     await s.exited.catch(() => undefined);
     clearTimeout(timer);
   }

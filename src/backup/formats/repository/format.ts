@@ -285,8 +285,17 @@ class RepositoryFormat implements StorageFormat {
   async write(draft: SnapshotDraft): Promise<Committed> {
     const repo = await this.repository(true);
     if (!repo) throw new Error("unreachable: the repository was not created");
+    const release = repo.storage instanceof IdleClosingStorage ? repo.storage.hold() : () => {};
+    try {
+      return await this.writeLocked(repo, draft);
+    } finally {
+      release();
+    }
+  }
+
+  private async writeLocked(repo: Repository, draft: SnapshotDraft): Promise<Committed> {
     const signal = draft.signal;
-    const lock = await repo.lock({ exclusive: false, signal, onRefreshError: (e) => draft.warn(`refreshing the repository lock failed: ${e.message}`) });
+    const lock = await repo.lock({ exclusive: false, confirmLater: true, signal, onRefreshError: (e) => draft.warn(`refreshing the repository lock failed: ${e.message}`) });
     try {
       const both = AbortSignal.any([signal, lock.signal]);
       await ensureIndex(repo, both);
@@ -299,6 +308,8 @@ class RepositoryFormat implements StorageFormat {
         onProgress: (bytes, files) => draft.onProgress(bytes, files),
         warn: draft.warn,
       });
+      // The lock's second look for a conflicting (exclusive) lock ran while the files were read.
+      await lock.confirmed;
       // Packs and their index first: the snapshot file, written last, is what makes the snapshot exist.
       await repo.flush({ signal: both });
       const sealed = draft.sealed();
@@ -413,6 +424,14 @@ class RepositoryFormat implements StorageFormat {
       errors.push(`${left.map((s) => s.shortId).join(", ")} kept for now: ${(err as Error).message}`);
     }
     return { removed, errors };
+  }
+
+  /** Ends the rclone transport now (instead of after its idle time): a CLI run ends without waiting for it. */
+  async close(): Promise<void> {
+    const pending = this.repo;
+    this.repo = undefined;
+    const repo = await pending?.catch(() => undefined);
+    await repo?.close().catch(() => {});
   }
 
   async cleanup(_leftovers: Leftover[]): Promise<string[]> {

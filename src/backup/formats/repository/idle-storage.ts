@@ -34,6 +34,25 @@ export class IdleClosingStorage implements Storage {
     }
   }
 
+  /**
+   * Keeps the transport open until the returned function is called (a backup: packs are uploaded seconds apart, and
+   * a restart of rclone between two of them costs more than the idle child).
+   */
+  hold(): () => void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.active++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (--this.active === 0) {
+        this.timer = setTimeout(() => void this.closeIdle(), this.idleMs);
+        this.timer.unref();
+      }
+    };
+  }
+
   private closeIdle(): void {
     this.timer = undefined;
     if (this.active > 0 || !this.current) return;

@@ -26,13 +26,23 @@ export class FileCache {
     return undefined;
   }
 
-  async put(id: Id, bytes: Buffer): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+  /**
+   * Best effort: the cache only saves downloads, so a full disk or a read-only state dir must not fail a backup or a
+   * restore. Returns false when the file could not be kept (no temporary file is left behind).
+   */
+  async put(id: Id, bytes: Buffer): Promise<boolean> {
     const file = path.join(this.dir, id);
     const tmp = `${file}.${randomBytes(4).toString("hex")}.tmp`;
-    await writeFile(tmp, bytes, { mode: 0o600 });
-    await chmod(tmp, 0o600);
-    await rename(tmp, file);
+    try {
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      await writeFile(tmp, bytes, { mode: 0o600 });
+      await chmod(tmp, 0o600);
+      await rename(tmp, file);
+      return true;
+    } catch {
+      await rm(tmp, { force: true }).catch(() => {});
+      return false;
+    }
   }
 
   /** Drops cached files that are not in `keep` (deleted from the repository by prune, ours or restic's). */

@@ -168,11 +168,19 @@ export interface AcquireOptions extends CallOptions {
   removeDeadLocalLocks?: boolean;
   /** Called when refreshing fails (the lock is kept while it can still be refreshed in time). */
   onRefreshError?: (err: Error) => void;
+  /**
+   * Return once the lock file is written; the second conflict check (after waitBeforeCheckMs) runs meanwhile and
+   * settles `confirmed`. For a backup: it may read and upload packs at once (nothing refers to them yet), but must
+   * await `confirmed` before its first index or snapshot file.
+   */
+  confirmLater?: boolean;
 }
 
 export class RepositoryLock {
   private timer: NodeJS.Timeout | undefined;
   private released = false;
+  /** Settles when no conflicting lock showed up in the second check (at once unless acquired with confirmLater). */
+  confirmed: Promise<void> = Promise.resolve();
   private lastRefresh = Date.now();
   private readonly lost = new AbortController();
   private readonly releaseSighup: () => void;
@@ -211,15 +219,29 @@ export class RepositoryLock {
     const before = await conflict();
     if (before) throw lockedError(repo, before, opts.exclusive, timings);
     const id = await saveLock(repo, doc, opts);
-    try {
-      await new Promise((r) => setTimeout(r, timings.waitBeforeCheckMs));
-      const after = await conflict(id);
-      if (after) throw lockedError(repo, after, opts.exclusive, timings);
-    } catch (err) {
-      await repo.storage.remove("locks", id).catch(() => {});
-      throw err;
+    const confirm = async () => {
+      try {
+        await new Promise((r) => setTimeout(r, timings.waitBeforeCheckMs));
+        const after = await conflict(id);
+        if (after) throw lockedError(repo, after, opts.exclusive, timings);
+      } catch (err) {
+        await repo.storage.remove("locks", id).catch(() => {});
+        throw err;
+      }
+    };
+    if (!opts.confirmLater) {
+      await confirm();
+      return new RepositoryLock(repo, id, doc, timings, opts.onRefreshError);
     }
-    return new RepositoryLock(repo, id, doc, timings, opts.onRefreshError);
+    const lock = new RepositoryLock(repo, id, doc, timings, opts.onRefreshError);
+    lock.confirmed = confirm().catch((err: Error) => {
+      lock.released = true;
+      clearTimeout(lock.timer);
+      lock.releaseSighup();
+      throw err;
+    });
+    lock.confirmed.catch(() => {}); // awaited by the holder before its first visible write
+    return lock;
   }
 
   private schedule(ms: number): void {
