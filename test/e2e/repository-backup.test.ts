@@ -109,6 +109,23 @@ for (const kind of ["local", "sftp", "s3"] as const) {
       await r(["check"]);
     });
 
+    it("prune removes what the forgotten snapshots alone used; restic checks it and our restore still works", async () => {
+      // The 6 MiB binary leaves the workspace; three more snapshots push every snapshot holding it out of retention.
+      await rm(path.join(w.workspace, "model.bin"));
+      for (let i = 0; i < 3; i++) {
+        await writeFile(path.join(w.workspace, `after-${i}.md`), `after ${i}\n`);
+        ok(await w.cli("backup", "now", "-q"));
+      }
+      const res = await w.cli("backup", "prune", "--json");
+      const report = JSON.parse(ok(res)) as { data: { format: string; removed: number; freedBytes: number }[] };
+      const mine = report.data.find((d) => d.format === "repository");
+      expect(mine?.freedBytes ?? 0).toBeGreaterThan(5 << 20);
+      await r(["check", "--read-data"]);
+      const target = await tempDir("after-prune");
+      ok(await w.cli("backup", "restore", "--to", target, "-q"));
+      expect(await readTree(path.join(target, "workspace"))).toEqual(await readTree(w.workspace));
+    });
+
     if (kind === "local") {
       it("deduplicates against restic's own backup of the same files (same blob IDs)", async () => {
         const before = (await r(["stats", "--mode", "raw-data", "--json"])).stdout;
@@ -142,10 +159,12 @@ for (const kind of ["local", "sftp", "s3"] as const) {
         const { readdir } = await import("node:fs/promises");
         const subs = await readdir(dataDir);
         let victim = "";
+        let biggest = 0;
         for (const s of subs) {
           for (const f of await readdir(path.join(dataDir, s))) {
             const full = path.join(dataDir, s, f);
-            if ((await readFile(full)).length > 1024 * 1024) victim = full;
+            const size = (await readFile(full)).length;
+            if (size > biggest) [victim, biggest] = [full, size];
           }
         }
         expect(victim).not.toBe("");

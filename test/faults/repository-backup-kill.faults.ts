@@ -61,3 +61,40 @@ describe("repository backup under kill -9", () => {
     await w.cleanup();
   }, 1_800_000);
 });
+
+describe("repository prune under kill -9", () => {
+  afterAll(() => stopAll());
+
+  it(`leaves a repository restic checks clean, and the next prune finishes the job (${TRIALS} seeded kills)`, async () => {
+    const server = await startServer("local");
+    const prefix = `repo-prune-kill-${randomBytes(3).toString("hex")}`;
+    const block = server.configBlock as unknown as Record<string, unknown>;
+    const w = await makeWorld({ backup: { ...block, prefix, encrypt: true, passphrase: "${BACKUP_PASSPHRASE}", include: ["workspace"], retain: 2, format: "repository" } });
+    await writeFile(path.join(w.stateDir, ".env"), `BACKUP_PASSPHRASE=${PASS}\n`, { mode: 0o600 });
+    const repoDir = path.join(server.rootDir, prefix);
+    const rnd = seeded(777);
+    for (let n = 0; n < TRIALS; n++) {
+      // Each round replaces the big files: what the forgotten snapshots held becomes garbage for prune.
+      const { rm } = await import("node:fs/promises");
+      await rm(w.workspace, { recursive: true, force: true });
+      await randomTree(w.workspace, { files: 60, maxSize: 150_000, seed: 500 + n });
+      await randomTree(path.join(w.workspace, "big"), { files: 2, minSize: 2_000_000, maxSize: 3_000_000, seed: 900 + n });
+      ok(await w.cli("backup", "now", "-q"), `round ${n}: backup`);
+      const expected = await readTree(w.workspace);
+      const victim: KillPlan["victim"] = rnd() < 0.5 ? "cli" : "tree";
+      const delayMs = Math.floor(rnd() * 1500);
+      const label = `round ${n}: kill ${victim} of prune after ${delayMs} ms`;
+      await killedRun(w, ["backup", "prune"], { phase: "random", victim, delayMs }, { env: SLOW });
+      await expectNoRcloneLeft(w, 30_000);
+      const check = await restic(["--no-lock", "check", "--read-data"], { repo: repoDir, password: PASS, check: false, timeoutMs: 300_000 });
+      expect(check.code, `${label}: restic check after the kill\n${check.stdout}\n${check.stderr}`).toBe(0);
+      ok(await w.cli("backup", "prune", "-q"), `${label}: the next prune`);
+      const final = await restic(["check", "--read-data"], { repo: repoDir, password: PASS, check: false, timeoutMs: 300_000 });
+      expect(final.code, `${label}: restic check after the next prune\n${final.stderr}`).toBe(0);
+      const target = path.join(w.root, `prune-restore-${n}`);
+      ok(await w.cli("backup", "restore", "--to", target, "-q"), `${label}: restore latest`);
+      expect(await readTree(path.join(target, "workspace")), `${label}: restore latest is byte-identical`).toEqual(expected);
+    }
+    await w.cleanup();
+  }, 1_800_000);
+});

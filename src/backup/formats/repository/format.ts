@@ -28,6 +28,7 @@ import { productDir } from "../../../state/paths.js";
 import { archiveEntries } from "./archiver.js";
 import { goTimeFromNs } from "./go-time.js";
 import { repositoryPassword } from "./password.js";
+import { pruneRepository } from "./prune.js";
 import type { Compression } from "./repository.js";
 
 export const REPOSITORY = "repository";
@@ -424,6 +425,18 @@ class RepositoryFormat implements StorageFormat {
       errors.push(`${left.map((s) => s.shortId).join(", ")} kept for now: ${(err as Error).message}`);
     }
     return { removed, errors };
+  }
+
+  /**
+   * `backup prune`: removes what no snapshot references (restic's prune) under an exclusive lock — no backup, ours or
+   * restic's, adds packs meanwhile. Refuses on a damaged repository (changes nothing then).
+   */
+  async prune(opts: { dryRun: boolean; signal?: AbortSignal }): Promise<{ removed: string[]; freedBytes: number }> {
+    if (!(await this.repository())) return { removed: [], freedBytes: 0 };
+    return this.locked(true, async (repo) => {
+      const r = await pruneRepository(repo, { dryRun: opts.dryRun, ...(opts.signal ? { signal: opts.signal } : {}), onProgress: (m) => this.job.log.debug(`prune: ${m}`) });
+      return { removed: r.removed, freedBytes: r.freedBytes };
+    });
   }
 
   /** Ends the rclone transport now (instead of after its idle time): a CLI run ends without waiting for it. */

@@ -203,12 +203,14 @@ export class Repository {
    * Stores a blob unless the repository has it. `id` (the SHA-256 of the plaintext) may be passed when the caller
    * already computed it. Resolves once the blob is in a pack buffer; waits while too many packs are uploading.
    */
-  async saveBlob(type: BlobType, plaintext: Uint8Array, id: Id = hashId(plaintext), opts: CallOptions = {}): Promise<SaveBlobResult> {
+  async saveBlob(type: BlobType, plaintext: Uint8Array, id: Id = hashId(plaintext), opts: CallOptions & { rewrite?: boolean } = {}): Promise<SaveBlobResult> {
     this.throwIfFailed();
-    if (this.hasBlob(type, id)) return { id, known: true, storedBytes: 0 };
+    // rewrite (prune's repacking): stored again although the index has it — its old pack is about to go.
+    const known = () => (opts.rewrite ? this.pending.has(`${type}:${id}`) : this.hasBlob(type, id));
+    if (known()) return { id, known: true, storedBytes: 0 };
     const compress = this.version >= 2 && (type === "tree" || this.opts.compression !== "off");
     const { sealed, uncompressedLength } = encodeBlob(this.key, plaintext, compress, COMPRESSION_LEVEL[this.opts.compression ?? "auto"] || 3);
-    if (this.hasBlob(type, id)) return { id, known: true, storedBytes: 0 };
+    if (known()) return { id, known: true, storedBytes: 0 };
     let writer = this.writers.get(type);
     if (!writer) {
       writer = new PackWriter(this.key, type);
