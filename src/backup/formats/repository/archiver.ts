@@ -13,6 +13,7 @@
 import type { BigIntStats } from "node:fs";
 import { lstatSync } from "node:fs";
 import { open } from "node:fs/promises";
+import { gcPacer } from "../../gc-pacer.js";
 import type { WalkEntry } from "../../tree-walk.js";
 import { ChunkReader, readFromFileHandle } from "./chunker/index.js";
 import { AccountNames, nodeFromStats } from "./fs-node.js";
@@ -125,6 +126,8 @@ class Archiver {
   private readonly names: AccountNames;
   private readonly chunks: ChunkReader;
   private readonly warn: (m: string) => void;
+  /** Every blob leaves a few short-lived buffers (compressed, sealed) outside V8's heap: collect them as we go. */
+  private readonly pace = gcPacer(8 << 20, 48 << 20);
 
   constructor(
     private readonly repo: Repository,
@@ -328,6 +331,7 @@ class Archiver {
         content.push(id);
         read += chunk.length;
         this.stats.bytesRead += chunk.length;
+        this.pace(this.stats.bytesRead);
         this.progress(chunk.length, false);
       }
     } finally {
