@@ -59,11 +59,14 @@ async function restic(ws: string, step: Step, env: NodeJS.ProcessEnv, repoDir: s
 
 async function benchSet(ds: (typeof DATASETS)[number]) {
   console.log(`\n${ds.label}: generating …`);
-  rmSync(ds.dir, { recursive: true, force: true });
   makeDataset(ds.dir, ds.spec);
-  execFileSync("bash", ["-c", `tar -C '${ds.dir}' -c . > /dev/null`]); // warm the page cache
   const base = path.join(workDir, `repo-bench-${ds.id}`);
   rmSync(base, { recursive: true, force: true });
+  // A copy: the second backup changes ten files, and the generated set is shared with the other benches.
+  const ws = path.join(base, "ws");
+  mkdirSync(base, { recursive: true });
+  execFileSync("cp", ["-a", ds.dir, ws]);
+  execFileSync("bash", ["-c", `tar -C '${ws}' -c . > /dev/null`]); // warm the page cache
   const ourRemote = path.join(base, "ours-remote");
   const ourEnv = productWorld(path.join(base, "ours-state"), ourRemote);
   // productWorld writes an archive config: switch it to the repository format.
@@ -79,7 +82,7 @@ async function benchSet(ds: (typeof DATASETS)[number]) {
 
   const rows: Record<"ours" | "restic", Partial<Record<Step, Row>>> = { ours: {}, restic: {} };
   for (const step of STEPS) {
-    if (step === "second") changeTenFiles(ds.dir, 1);
+    if (step === "second") changeTenFiles(ws, 1);
     const order = (["ours", "restic"] as const).slice();
     if (STEPS.indexOf(step) % 2) order.reverse();
     for (const who of order) {
@@ -87,7 +90,7 @@ async function benchSet(ds: (typeof DATASETS)[number]) {
       rmSync(target, { recursive: true, force: true });
       mkdirSync(target, { recursive: true });
       execFileSync("sync");
-      const m = who === "ours" ? await ours(ds.dir, step, ourEnv, ourRemote, target) : await restic(ds.dir, step, resticEnv, resticRepo, target);
+      const m = who === "ours" ? await ours(ws, step, ourEnv, ourRemote, target) : await restic(ws, step, resticEnv, resticRepo, target);
       rows[who][step] = m;
       const added = m.addedBytes !== undefined ? `, +${(m.addedBytes / 1e6).toFixed(2)} MB` : "";
       console.log(`  ${step.padEnd(9)} ${who.padEnd(6)} ${(m.wallMs / 1000).toFixed(2)} s wall, ${(m.cpuMs / 1000).toFixed(2)} s CPU, ${m.peakRssMiB.toFixed(0)} MiB${added}`);
@@ -98,6 +101,7 @@ async function benchSet(ds: (typeof DATASETS)[number]) {
   console.log(`  restored bytes: ours ${sizeOf("ours")}, restic ${sizeOf("restic")}`);
   rmSync(path.join(base, "ours-restore"), { recursive: true, force: true });
   rmSync(path.join(base, "restic-restore"), { recursive: true, force: true });
+  rmSync(ws, { recursive: true, force: true });
   const ratios = Object.fromEntries(STEPS.map((s) => [s, rows.ours[s]!.wallMs / rows.restic[s]!.wallMs]));
   const addedRatio = rows.ours.second!.addedBytes! / Math.max(1, rows.restic.second!.addedBytes!);
   return { id: ds.id, label: ds.label, rows, ratios, addedRatio, stored: { ours: du(ourRemote), restic: du(resticRepo) } };

@@ -36,6 +36,12 @@ describe("location rules", () => {
     const same = planLocations(facts({ sync: local("/mnt/f"), backup: local("/mnt/f", "backup.local.path") }));
     expect(same.problems).toEqual([]);
     expect(same.backupPatterns).toEqual(["/backup-*"]);
+    // A restic repository cannot share the sync root: its data/, index/ … would mix with the workspace's names.
+    const repo = planLocations(facts({ sync: local("/mnt/f"), backup: local("/mnt/f", "backup.local.path"), backupFormat: "repository" }));
+    expect(repo.problems).toEqual([{ stops: "both", message: expect.stringMatching(/is the sync folder itself: a restic repository .* needs a folder of its own/) }]);
+    const repoBelow = planLocations(facts({ sync: local("/mnt/f"), backup: local("/mnt/f/backups", "backup.prefix"), backupFormat: "repository" }));
+    expect(repoBelow.problems).toEqual([]);
+    expect(repoBelow.backupPatterns).toEqual(["/backups/**"]);
     const below = planLocations(facts({ sync: remote("sftp|host=h", "share", "sync.remotePath"), backup: remote("sftp|host=h", "share/old [1]/bk", "backup.prefix") }));
     expect(below.backupPatterns).toEqual(["/old \\[1\\]/bk/**"]);
     const elsewhere = planLocations(facts({ sync: remote("sftp|host=h", "share", "sync.remotePath"), backup: remote("sftp|host=other", "share/bk", "backup.prefix") }));

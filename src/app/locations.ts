@@ -46,6 +46,8 @@ export interface LocationFacts {
   inbound?: string;
   sync?: Target;
   backup?: Target;
+  /** backup.format: a repository needs a folder of its own. */
+  backupFormat?: string;
   state: StateEntry[];
   home?: string;
 }
@@ -153,6 +155,13 @@ export function planLocations(f: LocationFacts): LocationPlan {
           `${both}, in its ${f.inbound}/ folder, whose files the sync brings into the workspace (and, in mailbox mode, deletes from the cloud). ` +
           `Set ${b.keys} to a folder outside ${f.inbound}/`,
       });
+    } else if (rel === "" && f.backupFormat === "repository") {
+      // A restic repository's config, keys/, data/, index/ … would sit among the workspace's own files and names:
+      // no pattern can tell a workspace folder named data/ from the repository's.
+      problems.push({
+        stops: "both",
+        message: `${both}: a restic repository (backup.format "repository") needs a folder of its own. Set ${b.keys} to a subfolder (e.g. "backups")`,
+      });
     } else {
       backupPatterns.push(rel === "" ? BACKUP_OBJECTS : `/${escapePath(rel)}/**`);
     }
@@ -252,7 +261,10 @@ export async function locationFacts(ctx: AppContext, remotes: RemotesInPlay): Pr
     else if (sync.mode === "mirror" && sync.ingest) facts.inbound = sync.ingestPath;
   }
   if (sync && remotes.sync) facts.sync = await target(remotes.sync, sync.remote, [syncKey("remotePath")]);
-  if (backup && remotes.backup) facts.backup = await target(remotes.backup, backup.remote, backupFolderKeys(backup));
+  if (backup && remotes.backup) {
+    facts.backup = await target(remotes.backup, backup.remote, backupFolderKeys(backup));
+    facts.backupFormat = backup.format;
+  }
   return facts;
 }
 
