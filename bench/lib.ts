@@ -131,7 +131,7 @@ export interface DatasetSpec {
 export function makeDataset(dir: string, spec: DatasetSpec, seed = 42): void {
   // The marker sits beside the tree, not in it: every tool backs up exactly the generated files.
   const done = `${dir}.complete`;
-  if (existsSync(done)) return;
+  if (existsSync(done) && existsSync(dir)) return;
   rmSync(dir, { recursive: true, force: true });
   const rnd = prng(seed);
   // 64 MiB of text; files are slices far apart, so no cross-file matches in zstd's window.

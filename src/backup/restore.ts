@@ -199,6 +199,7 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
     if (unmatched.length) throw noMatch(unmatched, snap);
     await checkRestored(snap, !opts.paths?.length, seen, selected, w, prepared.staging);
   } catch (err) {
+    await writer?.drain();
     if (prepared) await discardTarget(prepared);
     if (err instanceof UsageError || err instanceof BusyFailure) throw err;
     if (isDiskFull(err)) {
