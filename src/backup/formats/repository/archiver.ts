@@ -16,6 +16,7 @@ import { open } from "node:fs/promises";
 import { gcPacer } from "../../gc-pacer.js";
 import type { WalkEntry } from "../../tree-walk.js";
 import { ChunkReader, readFromFileHandle } from "./chunker/index.js";
+import { type BlobEncoder, inlineEncoder, workerEncoder } from "./encode-pool.js";
 import { AccountNames, nodeFromStats } from "./fs-node.js";
 import { goTimeFromNs, goTimeToNs } from "./go-time.js";
 import { hashId, type Id } from "./ids.js";
@@ -36,6 +37,8 @@ export interface ArchiveOptions {
   names?: AccountNames;
   /** For tests: read each file even when the parent has it unchanged. */
   force?: boolean;
+  /** Encode data blobs on a worker thread (default true; false: on the calling thread). */
+  encodeOnWorker?: boolean;
 }
 
 export interface ArchiveStats {
@@ -128,6 +131,10 @@ class Archiver {
   private readonly warn: (m: string) => void;
   /** Every blob leaves a few short-lived buffers (compressed, sealed) outside V8's heap: collect them as we go. */
   private readonly pace = gcPacer(8 << 20, 48 << 20);
+  private readonly encoder: BlobEncoder;
+  /** Data blobs being encoded: bounded, so memory holds at most a few chunks beyond the open packs. */
+  private readonly encoding = new Set<Promise<void>>();
+  private encodeFailure: Error | undefined;
 
   constructor(
     private readonly repo: Repository,
@@ -136,9 +143,19 @@ class Archiver {
     this.names = opts.names ?? new AccountNames();
     this.chunks = new ChunkReader(repo.config.chunkerPolynomial);
     this.warn = opts.warn ?? (() => {});
+    this.encoder = opts.encodeOnWorker === false ? inlineEncoder(repo.key) : workerEncoder(repo.key);
   }
 
   async run(): Promise<ArchiveResult> {
+    try {
+      return await this.archive();
+    } finally {
+      await Promise.allSettled([...this.encoding]);
+      this.encoder.close();
+    }
+  }
+
+  private async archive(): Promise<ArchiveResult> {
     const rootPrevious = this.opts.parentTree;
     this.stack.push({
       path: "",
@@ -153,6 +170,7 @@ class Archiver {
       await this.add(entry);
     }
     while (this.stack.length > 1) await this.close();
+    await this.encoded();
     const root = this.stack.pop()!;
     const tree = await this.saveTree(root);
     return { tree, stats: this.stats };
@@ -311,6 +329,34 @@ class Archiver {
     this.opts.onProgress?.(this.bytesDone, this.filesDone);
   }
 
+  /** Hands a new chunk (copied: the reader reuses its buffer) to the encoder; waits while too many are on their way. */
+  private async encode(id: Id, chunk: Uint8Array): Promise<void> {
+    if (this.encodeFailure) throw this.encodeFailure;
+    const { compress, level } = this.repo.encoding("data");
+    const length = chunk.length;
+    const job: Promise<void> = this.encoder
+      .encode(new Uint8Array(chunk), compress, level)
+      .then((e) => this.repo.saveEncoded("data", id, e.sealed, e.uncompressedLength, this.call()))
+      .then(
+        (r) => {
+          this.stats.dataBlobs++;
+          this.stats.dataAdded += length;
+          this.stats.dataAddedPacked += r.storedBytes;
+        },
+        (err: Error) => void (this.encodeFailure ??= err),
+      );
+    this.encoding.add(job);
+    void job.finally(() => this.encoding.delete(job));
+    while (this.encoding.size >= ENCODES_IN_FLIGHT) await Promise.race(this.encoding);
+    if (this.encodeFailure) throw this.encodeFailure;
+  }
+
+  /** Every chunk handed to the encoder is in a pack buffer (or the first failure is thrown). */
+  private async encoded(): Promise<void> {
+    while (this.encoding.size > 0) await Promise.all([...this.encoding]);
+    if (this.encodeFailure) throw this.encodeFailure;
+  }
+
   /** Chunks a file (at most `size` bytes: what lstat said) and stores the blobs the repository lacks. */
   private async readFile(file: string, size: number): Promise<{ content: Id[]; read: number }> {
     const content: Id[] = [];
@@ -322,13 +368,8 @@ class Archiver {
       for await (const chunk of this.chunks.chunks(reader, size)) {
         this.opts.signal?.throwIfAborted();
         const id = hashId(chunk);
-        const r = await this.repo.saveBlob("data", chunk, id, this.call());
-        if (!r.known) {
-          this.stats.dataBlobs++;
-          this.stats.dataAdded += chunk.length;
-          this.stats.dataAddedPacked += r.storedBytes;
-        }
         content.push(id);
+        if (this.repo.claimBlob("data", id)) await this.encode(id, chunk);
         read += chunk.length;
         this.stats.bytesRead += chunk.length;
         this.pace(this.stats.bytesRead);
@@ -342,6 +383,9 @@ class Archiver {
     return { content, read };
   }
 }
+
+/** Chunks being encoded at once (each at most 8 MiB, ~1 MiB on average). */
+const ENCODES_IN_FLIGHT = 2;
 
 function lazy<T>(fn: () => Promise<T>): () => Promise<T> {
   let p: Promise<T> | undefined;

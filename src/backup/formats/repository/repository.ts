@@ -225,6 +225,37 @@ export class Repository {
     return { id, known: false, storedBytes: sealed.length };
   }
 
+  /** Whether data blobs of this repository are compressed, and at which zstd level (for an outside encoder). */
+  encoding(type: BlobType): { compress: boolean; level: number } {
+    return { compress: this.version >= 2 && (type === "tree" || this.opts.compression !== "off"), level: COMPRESSION_LEVEL[this.opts.compression ?? "auto"] || 3 };
+  }
+
+  /**
+   * Reserves a blob for an outside encoder: false when the repository has it or it is already on its way. A reserved
+   * blob must then be stored with saveEncoded() (the run fails otherwise: a flush would miss it).
+   */
+  claimBlob(type: BlobType, id: Id): boolean {
+    if (this.hasBlob(type, id)) return false;
+    this.pending.add(`${type}:${id}`);
+    return true;
+  }
+
+  /** Stores a blob claimed with claimBlob() and encoded elsewhere (compressed and sealed with this key). */
+  async saveEncoded(type: BlobType, id: Id, sealed: Buffer, uncompressedLength: number, opts: CallOptions = {}): Promise<SaveBlobResult> {
+    this.throwIfFailed();
+    let writer = this.writers.get(type);
+    if (!writer) {
+      writer = new PackWriter(this.key, type);
+      this.writers.set(type, writer);
+    }
+    writer.add(id, sealed, uncompressedLength);
+    if (writer.size >= this.packSize || writer.headerFull) {
+      this.writers.delete(type);
+      await this.startUpload(writer, opts);
+    }
+    return { id, known: false, storedBytes: sealed.length };
+  }
+
   private throwIfFailed(): void {
     if (this.failure) throw this.failure;
   }
