@@ -100,7 +100,8 @@ for (const kind of ["local", "sftp", "s3"] as const) {
     it("keeps `retain` snapshots per group; restic check still passes", async () => {
       for (let i = 0; i < 2; i++) {
         await writeFile(path.join(w.workspace, `round-${i}.md`), `round ${i}\n`);
-        ok(await w.cli("backup", "now", "-q"));
+        const quiet = await w.cli("backup", "now", "-q");
+        expect(ok(quiet) + quiet.stderr).toBe(""); // -q: nothing on success, as restic
       }
       const list = JSON.parse(ok(await w.cli("backup", "list", "--json"))) as { snapshots: { format: string }[] };
       expect(list.snapshots.filter((s) => s.format === "repository")).toHaveLength(3);

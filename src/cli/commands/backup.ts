@@ -88,6 +88,10 @@ async function withProgress<T>(phase: Progress["phase"], cmd: Command, run: (onP
 }
 
 const out = (text: string) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+/** The report of a command that does something (now, verify, restore, export, prune): nothing under -q, as restic. */
+const report = (cmd: Command, text: string) => {
+  if (!cmd.optsWithGlobals<{ quiet?: boolean }>().quiet) out(text);
+};
 const note = (cmd: Command, text: string | undefined) => {
   if (text && !cmd.optsWithGlobals<{ quiet?: boolean }>().quiet) process.stderr.write(`${text}\n`);
 };
@@ -120,7 +124,7 @@ export function addBackupCommands(program: Command, context: ContextOf): Command
       const job = await backupJob(context, cmd, true);
       const o = await withProgress("backup", cmd, async (onProgress) => (await engine()).runBackup(job, { trigger: "cli", force: true, onProgress }));
       if (flags.json) json(o);
-      else out(describeBackup(o).join("\n"));
+      else report(cmd, describeBackup(o).join("\n"));
     });
 
   backup
@@ -164,7 +168,7 @@ export function addBackupCommands(program: Command, context: ContextOf): Command
       const subset = flags.subset !== undefined ? e.parseSubset(flags.subset) : undefined;
       const results = await withProgress("verify", cmd, async (onProgress) => e.verifySnapshots(job, { ...flags, subset, onProgress }));
       if (flags.json) json(results);
-      else out(formatVerify(results).join("\n"));
+      else report(cmd, formatVerify(results).join("\n"));
       const failed = results.filter((r) => !r.ok);
       if (failed.length) throw new OperationError(`${failed.length} snapshot(s) failed verification: ${failed.map((f) => `${f.snapshot}: ${f.error}`).join("; ")}`);
     });
@@ -256,7 +260,7 @@ export function addBackupCommands(program: Command, context: ContextOf): Command
       const job = await backupJob(context, cmd);
       const r = await withProgress("export", cmd, async (onProgress) => (await engine()).exportSnapshot(job, { ...flags, ...(onProgress ? { onProgress } : {}) }));
       if (flags.json) json(r);
-      else out(formatExport(r).join("\n"));
+      else report(cmd, formatExport(r).join("\n"));
     });
 
   backup
@@ -276,7 +280,8 @@ export function addBackupCommands(program: Command, context: ContextOf): Command
         (await engine()).restoreSnapshot(job, { ...flags, paths: flags.path, ...(listLimit ? { listLimit } : {}), onProgress }),
       );
       if (flags.json) json(r);
-      else out(formatRestore(r).join("\n"));
+      else if (r.dryRun) out(formatRestore(r).join("\n")); // a preview is its own output, -q or not
+      else report(cmd, formatRestore(r).join("\n"));
       // The safe entries are in place (or listed), but the snapshot held entries that cannot be restored safely.
       if (r.refused.length) throw refusedError(r.refused, !!r.dryRun);
     });
@@ -290,7 +295,8 @@ export function addBackupCommands(program: Command, context: ContextOf): Command
     .action(async (flags: { dryRun?: boolean; includeLegacy?: boolean; json?: boolean }, cmd: Command) => {
       const p = await (await engine()).pruneRepository(await backupJob(context, cmd), flags);
       if (flags.json) json(p);
-      else out(formatPrune(p).join("\n"));
+      else if (flags.dryRun) out(formatPrune(p).join("\n"));
+      else report(cmd, formatPrune(p).join("\n"));
     });
 
   return backup;
