@@ -131,7 +131,8 @@ class Archiver {
   private readonly warn: (m: string) => void;
   /** Every blob leaves a few short-lived buffers (compressed, sealed) outside V8's heap: collect them as we go. */
   private readonly pace = gcPacer(8 << 20, 48 << 20);
-  private readonly encoder: BlobEncoder;
+  /** Started on the first new chunk: an unchanged run never starts the worker. */
+  private encoderCache: BlobEncoder | undefined;
   /** Data blobs being encoded: bounded, so memory holds at most a few chunks beyond the open packs. */
   private readonly encoding = new Set<Promise<void>>();
   private encodeFailure: Error | undefined;
@@ -143,7 +144,6 @@ class Archiver {
     this.names = opts.names ?? new AccountNames();
     this.chunks = new ChunkReader(repo.config.chunkerPolynomial);
     this.warn = opts.warn ?? (() => {});
-    this.encoder = opts.encodeOnWorker === false ? inlineEncoder(repo.key) : workerEncoder(repo.key);
   }
 
   async run(): Promise<ArchiveResult> {
@@ -151,7 +151,7 @@ class Archiver {
       return await this.archive();
     } finally {
       await Promise.allSettled([...this.encoding]);
-      this.encoder.close();
+      this.encoderCache?.close();
     }
   }
 
@@ -334,7 +334,8 @@ class Archiver {
     if (this.encodeFailure) throw this.encodeFailure;
     const { compress, level } = this.repo.encoding("data");
     const length = chunk.length;
-    const job: Promise<void> = this.encoder
+    this.encoderCache ??= this.opts.encodeOnWorker === false ? inlineEncoder(this.repo.key) : workerEncoder(this.repo.key);
+    const job: Promise<void> = this.encoderCache
       .encode(new Uint8Array(chunk), compress, level)
       .then((e) => this.repo.saveEncoded("data", id, e.sealed, e.uncompressedLength, this.call()))
       .then(
