@@ -9,7 +9,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DirStorage } from "./backend-dir.js";
 import { Repository } from "./repository.js";
-import { pruneRepository } from "./prune.js";
+import { forgetSnapshots, pruneRepository } from "./prune.js";
 import type { FileType } from "./storage.js";
 import { initResticRepo, type ResticRepo } from "./testing/restic-oracle.js";
 
@@ -110,5 +110,37 @@ describe("pruneRepository", () => {
     await oracle!.run(["restore", third.snapshotId, "--target", out]);
     expect(await readFile(path.join(out, "late.txt"), "utf8")).toBe("late\n");
     expect(await readFile(path.join(out, "f3.txt"))).toEqual(await readFile(path.join(src, "f3.txt")));
+  }, 120_000);
+  it("forgets snapshots one by one (a failure is collected, not thrown); refuses when a tree's pack is unindexed", async () => {
+    const { repoDir, ...short } = await setup();
+    // restic 0.14's backup summary names the snapshot by its short ID: the full names come from `snapshots --json`.
+    const all = (JSON.parse(await oracle!.text(["snapshots", "--json"])) as Array<{ id: string }>).map((s) => s.id);
+    const full = (id: string) => all.find((f) => f.startsWith(id))!;
+    const [first, second, third] = [short.first, short.second, short.third].map((s) => ({ snapshotId: full(s.snapshotId) })) as [{ snapshotId: string }, { snapshotId: string }, { snapshotId: string }];
+    class FailOne extends DirStorage {
+      override async remove(type: FileType, name: string): Promise<void> {
+        if (type === "snapshots" && name === second.snapshotId) throw new Error("simulated failure");
+        return super.remove(type, name);
+      }
+    }
+    const f = await forgetSnapshots(await open(repoDir, new FailOne(repoDir)), [first.snapshotId, second.snapshotId]);
+    expect(f.removed).toEqual([first.snapshotId]);
+    expect(f.errors).toEqual([`${second.snapshotId.slice(0, 8)}: simulated failure`]);
+    const left = JSON.parse(await oracle!.text(["snapshots", "--json"])) as Array<{ id: string }>;
+    expect(left.map((s) => s.id).sort()).toEqual([second.snapshotId, third.snapshotId].sort());
+
+    // The index loses the entry of a pack holding trees: the pack is "unindexed" but holds the only copy of needed
+    // trees, so prune must refuse (naming the tree) instead of deleting it.
+    const repo = await open(repoDir);
+    await repo.loadIndex();
+    const packs = repo.index.packs();
+    const treePack = repo.index.lookup("tree", short.third.tree)[0]!.packId; // a kept snapshot's root tree
+    const oldIndex = [...repo.index.indexFiles];
+    await repo.saveIndexFile([...packs].filter(([id]) => id !== treePack).map(([id, p]) => ({ id, blobs: p.blobs })));
+    for (const id of oldIndex) await repo.deleteIndexFile(id);
+    const before = await listAll(repoDir);
+    await expect(pruneRepository(await open(repoDir), { dryRun: false })).rejects.toThrow(/refusing to prune: tree [0-9a-f]{8} of snapshot/);
+    expect(await listAll(repoDir)).toEqual(before);
+    expect(before).toContain(`data/${treePack.slice(0, 2)}/${treePack}`);
   }, 120_000);
 });

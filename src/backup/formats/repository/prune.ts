@@ -21,6 +21,8 @@ import { decodeTree } from "./tree.js";
 export interface PrunePlan {
   snapshots: number;
   usedBlobs: number;
+  /** Index entries no snapshot needs (a second copy of a used blob counts here). */
+  unusedBlobs: number;
   /** Bytes of blobs in use, and of blobs no snapshot needs (as stored, headers included). */
   usedBytes: number;
   unusedBytes: number;
@@ -48,6 +50,25 @@ export interface PruneResult {
   /** Objects removed, as repository paths (`data/ab/ab…`, `index/…`); dry run: what would be. */
   removed: string[];
   freedBytes: number;
+}
+
+/**
+ * Deletes snapshot files (restic's `forget` without a policy). The caller holds an exclusive lock, as for prune.
+ * Never throws for one snapshot: each failure is collected ("<short id>: message") and the rest go on.
+ */
+export async function forgetSnapshots(repo: Repository, ids: readonly Id[], opts: { signal?: AbortSignal } = {}): Promise<{ removed: Id[]; errors: string[] }> {
+  const call: CallOptions = opts.signal ? { signal: opts.signal } : {};
+  const removed: Id[] = [];
+  const errors: string[] = [];
+  for (const id of ids) {
+    try {
+      await repo.deleteSnapshot(id, call);
+      removed.push(id);
+    } catch (err) {
+      errors.push(`${id.slice(0, 8)}: ${(err as Error).message}`);
+    }
+  }
+  return { removed, errors };
 }
 
 const key = (type: string, id: Id) => `${type === "tree" ? "t" : "d"}${id}`;
@@ -119,6 +140,7 @@ export async function pruneRepository(repo: Repository, opts: PruneOptions): Pro
   const plan: PrunePlan = {
     snapshots,
     usedBlobs: claimed.size,
+    unusedBlobs: [...stats.values()].reduce((n, s) => n + s.blobs.length - s.keep.length, 0),
     usedBytes: 0,
     unusedBytes: 0,
     packsToDelete: [],
