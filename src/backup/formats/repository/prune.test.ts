@@ -60,6 +60,11 @@ describe("pruneRepository", () => {
     const r = await pruneRepository(repo, { dryRun: false, maxUnused: 0 });
     await repo.close();
     expect(r.freedBytes).toBe(dry.plan.bytesFreed);
+    // the old versions of f0–f99 share packs with f100–f199: those packs are repacked, and every removed pack is gone
+    expect(r.plan.packsToRepack.length).toBeGreaterThan(0);
+    const after = await listAll(repoDir);
+    for (const f of r.removed) expect(after).not.toContain(f);
+    expect(r.removed.filter((f) => f.startsWith("data/")).length).toBe(r.plan.packsToDelete.length + r.plan.packsToRepack.length + r.plan.unindexedPacks.length);
     await oracle!.run(["check", "--read-data"]);
     // nothing unused is left (restic's prune --dry-run finds nothing to do)
     const again = await pruneRepository(await open(repoDir), { dryRun: true, maxUnused: 0 });
