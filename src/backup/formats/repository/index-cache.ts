@@ -11,7 +11,7 @@ export class FileCache {
   private readonly dir: string;
 
   /** `root` is the caller's cache folder; each repository gets its own subfolder by repository ID. */
-  constructor(root: string, repoId: Id, type: "index" | "snapshots") {
+  constructor(root: string, repoId: Id, type: "index" | "snapshots" | "tree-packs") {
     this.dir = path.join(root, repoId, type);
   }
 

@@ -91,6 +91,8 @@ export class MasterIndex {
   private table = new Int32Array(1024);
   private readonly packIds: Id[] = [];
   private readonly packNumbers = new Map<Id, number>();
+  /** Per pack: where its last indexed blob ends (the pack's size less its header). */
+  private readonly packEnds: number[] = [];
   /** Index files whose packs are loaded. */
   readonly indexFiles = new Set<Id>();
 
@@ -155,6 +157,7 @@ export class MasterIndex {
       pack = this.packIds.length;
       this.packIds.push(packId);
       this.packNumbers.set(packId, pack);
+      this.packEnds.push(0);
     } else {
       return; // the same pack listed in two index files (a hint for restic check, not an error)
     }
@@ -168,7 +171,19 @@ export class MasterIndex {
       this.meta[e * 4 + 3] = b.uncompressedLength;
       this.types[e] = TYPE_CODE[b.type];
       this.insertSlot(e);
+      this.packEnds[pack] = Math.max(this.packEnds[pack]!, b.offset + b.length);
     }
+  }
+
+  /** Bytes of a pack's blobs (the file is this plus its header); undefined for a pack not indexed. */
+  packDataSize(packId: Id): number | undefined {
+    const n = this.packNumbers.get(packId);
+    return n === undefined ? undefined : this.packEnds[n];
+  }
+
+  /** Every indexed pack's ID. */
+  packIdSet(): Set<Id> {
+    return new Set(this.packIds);
   }
 
   private *matches(type: BlobType, id: Id): Generator<number> {

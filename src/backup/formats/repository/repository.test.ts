@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, stat } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -121,5 +121,56 @@ describe("Repository", () => {
     await third.deleteIndexFile(indexFiles[0]!);
     await (await Repository.open(storage, "pw", { cacheDir })).loadIndex();
     expect((await readdir(dir)).length).toBe(2);
+  });
+
+  it("keeps tree packs and snapshots in the local cache: the next run reads its parent's trees without a request", async () => {
+    const cacheDir = await tmp("cache");
+    const { storage, repo } = await fresh({ cacheDir });
+    const trees = await Promise.all([1, 2, 3].map((n) => repo.saveBlob("tree", Buffer.from(`{"nodes":[],"n":${n}}\n`))));
+    await repo.saveBlob("data", randomBytes(1000));
+    await repo.flush();
+    const snap = await repo.saveUnpacked("snapshots", JSON.stringify({ time: "2024-01-01T00:00:00Z", tree: trees[0]!.id, paths: ["/x"], hostname: "h" }));
+    const loads: string[] = [];
+    const counting = Object.assign(Object.create(storage) as RecordingStorage, {
+      load: (type: FileType, name: string, range?: { offset: number; length: number }) => {
+        loads.push(`${type}/${name}${range ? ` ${range.offset}+${range.length}` : ""}`);
+        return storage.load(type, name, range);
+      },
+    });
+    const next = await Repository.open(counting, "pw", { cacheDir });
+    await next.loadIndex();
+    loads.length = 0;
+    expect(await next.loadSnapshot(snap)).toMatchObject({ tree: trees[0]!.id });
+    for (const t of trees) expect((await next.loadBlob("tree", t.id)).toString()).toContain('"nodes":[]');
+    expect(loads).toEqual([]);
+    const packDir = path.join(cacheDir, repo.config.id, "tree-packs");
+    const [cachedPack] = await readdir(packDir);
+    expect((await stat(path.join(packDir, cachedPack!))).mode & 0o777).toBe(0o600);
+
+    // Without the cached pack: one whole-pack download serves every tree of it, and is cached again.
+    await rm(packDir, { recursive: true });
+    const cold = await Repository.open(counting, "pw", { cacheDir });
+    await cold.loadIndex();
+    loads.length = 0;
+    for (const t of trees) await cold.loadBlob("tree", t.id);
+    expect(loads).toEqual([`data/${cachedPack}`]);
+    expect(await readdir(packDir)).toEqual([cachedPack]);
+
+    // A damaged cached copy is not used (it no longer hashes to its name): fetched again.
+    await writeFile(path.join(packDir, cachedPack!), "garbage");
+    const again = await Repository.open(counting, "pw", { cacheDir });
+    await again.loadIndex();
+    loads.length = 0;
+    await again.loadBlob("tree", trees[1]!.id);
+    expect(loads).toEqual([`data/${cachedPack}`]);
+
+    // A pack pruned away (no longer indexed) leaves the cache at the next index load; a deleted snapshot too.
+    for (const id of [...again.index.indexFiles]) await again.deleteIndexFile(id);
+    await again.deleteSnapshot(snap);
+    const after = await Repository.open(counting, "pw", { cacheDir });
+    await after.loadIndex();
+    expect(await after.listSnapshots()).toEqual([]);
+    expect(await readdir(packDir)).toEqual([]);
+    expect(await readdir(path.join(cacheDir, repo.config.id, "snapshots"))).toEqual([]);
   });
 });

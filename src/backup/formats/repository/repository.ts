@@ -73,6 +73,11 @@ interface PendingUpload {
   done: Promise<void>;
 }
 
+/** Tree packs bigger than this are read blob by blob (a mixed pack of another tool could be large). */
+const TREE_PACK_MAX = 64 << 20;
+/** Tree packs held in memory at once (the disk cache holds them all). */
+const TREE_PACKS_IN_MEMORY = 24 << 20;
+
 const COMPRESSION_LEVEL: Record<Compression, number> = { auto: 3, max: 19, off: 0 };
 
 export class Repository {
@@ -90,6 +95,12 @@ export class Repository {
   private readonly blobCache = new Map<string, Buffer>();
   private blobCacheUsed = 0;
   private readonly indexCache: FileCache | undefined;
+  private readonly snapshotCache: FileCache | undefined;
+  /** Packs of tree blobs, kept whole on disk as restic's cache does: an incremental run reads its parent's trees locally. */
+  private readonly treePackCache: FileCache | undefined;
+  private readonly treePacks = new Map<Id, Buffer>();
+  private treePacksUsed = 0;
+  private readonly treePacksLoading = new Map<Id, Promise<Buffer | undefined>>();
   private readonly indexMaxBlobs: number;
 
   private constructor(
@@ -105,6 +116,8 @@ export class Repository {
     this.maxUploads = Math.max(1, opts.uploads ?? 2);
     this.indexMaxBlobs = opts.indexMaxBlobs ?? INDEX_MAX_BLOBS;
     this.indexCache = opts.cacheDir ? new FileCache(opts.cacheDir, config.id, "index") : undefined;
+    this.snapshotCache = opts.cacheDir ? new FileCache(opts.cacheDir, config.id, "snapshots") : undefined;
+    this.treePackCache = opts.cacheDir ? new FileCache(opts.cacheDir, config.id, "tree-packs") : undefined;
   }
 
   /** Like `restic init --repository-version 2`: folders, a key for `password`, then the config. */
@@ -168,6 +181,8 @@ export class Repository {
     await inParallel(todo, 4, load);
     this.index.trim();
     await this.indexCache?.retain(new Set(listed));
+    // Tree packs a prune (ours or restic's) deleted leave the cache with their index entries.
+    await this.treePackCache?.retain(this.index.packIdSet());
     return { files: listed.length, downloaded, cached };
   }
 
@@ -268,6 +283,8 @@ export class Repository {
     upload.done = (async () => {
       try {
         await this.storage.save("data", pack.id, pack.parts, opts);
+        // The next run reads these trees as its parent's: keep them locally now rather than download them then.
+        if (writer.type === "tree" && this.treePackCache) await this.treePackCache.put(pack.id, Buffer.concat(pack.parts));
         this.index.addPack(pack.id, pack.blobs);
         this.unindexed.push({ id: pack.id, blobs: pack.blobs });
         this.unindexedBlobs += pack.blobs.length;
@@ -340,7 +357,8 @@ export class Repository {
     let last: Error | undefined;
     for (const loc of copies) {
       try {
-        const sealed = await this.storage.load("data", loc.packId, { offset: loc.offset, length: loc.length }, opts);
+        const pack = type === "tree" ? await this.treePack(loc.packId, opts) : undefined;
+        const sealed = pack ? pack.subarray(loc.offset, loc.offset + loc.length) : await this.storage.load("data", loc.packId, { offset: loc.offset, length: loc.length }, opts);
         const plain = decodeBlob(this.key, loc, sealed, loc.packId);
         this.remember(cacheKey, plain);
         return plain;
@@ -349,6 +367,44 @@ export class Repository {
       }
     }
     throw last!;
+  }
+
+  /**
+   * A pack of trees, whole: from memory, the disk cache, or downloaded once (one request for all its trees instead of
+   * one per tree) and cached. Undefined without a cache folder, or for a pack too big to hold.
+   */
+  private treePack(packId: Id, opts: CallOptions): Promise<Buffer | undefined> {
+    const inMemory = this.treePacks.get(packId);
+    if (inMemory) return Promise.resolve(inMemory);
+    const cache = this.treePackCache;
+    const size = this.index.packDataSize(packId);
+    if (!cache || size === undefined || size > TREE_PACK_MAX) return Promise.resolve(undefined);
+    let loading = this.treePacksLoading.get(packId);
+    if (!loading) {
+      loading = (async () => {
+        let bytes = await cache.get(packId);
+        if (!bytes) {
+          bytes = await this.storage.load("data", packId, undefined, opts);
+          // A damaged download is not kept: each blob read from it is verified anyway, but the cache must not hold it.
+          if (hashId(bytes) !== packId) return undefined;
+          await cache.put(packId, bytes);
+        }
+        this.keepTreePack(packId, bytes);
+        return bytes;
+      })().finally(() => this.treePacksLoading.delete(packId));
+      this.treePacksLoading.set(packId, loading);
+    }
+    return loading;
+  }
+
+  private keepTreePack(packId: Id, bytes: Buffer): void {
+    this.treePacks.set(packId, bytes);
+    this.treePacksUsed += bytes.length;
+    for (const [k, v] of this.treePacks) {
+      if (this.treePacksUsed <= TREE_PACKS_IN_MEMORY || k === packId) break;
+      this.treePacks.delete(k);
+      this.treePacksUsed -= v.length;
+    }
   }
 
   private remember(key: string, plain: Buffer): void {
@@ -391,16 +447,25 @@ export class Repository {
   async saveUnpacked(type: Exclude<UnpackedType, "index">, json: string | Uint8Array, opts?: CallOptions): Promise<Id> {
     const { id, bytes } = encodeUnpacked(this.key, this.version, json);
     await this.storage.save(type, id, bytes, opts);
+    if (type === "snapshots") await this.snapshotCache?.put(id, bytes);
     return id;
   }
 
   /** Loads, verifies (name, MAC, encoding) and returns a document's JSON bytes. */
   async loadUnpacked(type: UnpackedType, id: Id, opts?: CallOptions): Promise<Buffer> {
-    return decodeUnpacked(this.key, this.version, type, id, await this.storage.load(type, id, undefined, opts));
+    // Snapshot files never change (their name is their hash): a cached copy that still hashes to its name is them.
+    const cache = type === "snapshots" ? this.snapshotCache : undefined;
+    const cached = await cache?.get(id);
+    const bytes = cached ?? (await this.storage.load(type, id, undefined, opts));
+    const plain = decodeUnpacked(this.key, this.version, type, id, bytes);
+    if (cache && !cached) await cache.put(id, bytes);
+    return plain;
   }
 
   async listSnapshots(opts?: CallOptions): Promise<Id[]> {
-    return (await this.storage.list("snapshots", opts)).map((f) => f.name).filter(isId);
+    const ids = (await this.storage.list("snapshots", opts)).map((f) => f.name).filter(isId);
+    await this.snapshotCache?.retain(new Set(ids));
+    return ids;
   }
 
   /** A snapshot document, parsed (its shape is the snapshot module's business). */
