@@ -3,13 +3,23 @@
 //   options: { address: string, port: number (0 = any), directory: string, buckets: string[] }
 // Prints one line `{"ready":true,"port":N}` on stdout once listening.
 // Exits when its stdin closes (the test process died) or on SIGTERM/SIGINT.
-import { mkdirSync } from "node:fs";
+// S3RVER_REQUEST_LOG=<file> in its environment: one line "METHOD /path?query" per request received (to count them).
+import { appendFileSync, mkdirSync } from "node:fs";
+import http from "node:http";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 const S3rver = require("s3rver");
 
 const opts = JSON.parse(process.argv[2] ?? "{}");
+const requestLog = process.env.S3RVER_REQUEST_LOG;
+if (requestLog) {
+  const emit = http.Server.prototype.emit;
+  http.Server.prototype.emit = function (event, req, ...rest) {
+    if (event === "request") appendFileSync(requestLog, `${req.method} ${req.url}\n`);
+    return emit.call(this, event, req, ...rest);
+  };
+}
 mkdirSync(opts.directory, { recursive: true });
 
 const server = new S3rver({

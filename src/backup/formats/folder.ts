@@ -36,6 +36,9 @@ export class Folder {
       signal: this.access.signal,
       recursive: false,
       timeoutMs: 300_000,
+      // An object store keeps rclone's modification time in metadata: reading it costs a HEAD per object. The
+      // upload time the listing carries is what the folder's users need (how old a leftover is).
+      ...(this.remote.isBucketStore ? { extraArgs: ["--use-server-modtime"] } : {}),
     });
     const listed = this.listed;
     listed.catch(() => {

@@ -15,6 +15,7 @@ import { OperationError, UsageError } from "../../../util/errors.js";
 import type { CheckOptions, CheckReport, Committed, FormatListing, Leftover, SnapshotDraft, SnapshotReader, SnapshotSummary, StorageFormat, WriteJournal } from "../format.js";
 import type { Folder } from "../folder.js";
 import { RcloneStorage } from "./backend.js";
+import { keyHint, rememberKey } from "./key-hints.js";
 import { checkRepository } from "./checker.js";
 import { WrongPasswordError } from "./errors.js";
 import { type Id, isId } from "./ids.js";
@@ -208,6 +209,9 @@ class RepositoryFormat implements StorageFormat {
           display: access.remote.display,
           // An object store's PUT is atomic: no staging (and its copy + delete) needed there.
           ...(access.remote.isBucketStore ? { stagedSaves: false } : {}),
+          // S3: no HEAD after each upload (the PUT's MD5 is checked). Not --s3-no-head-object: with it rclone answers a
+          // HEAD of a missing file as found, and the repository's existence checks would lie.
+          ...(access.remote.backendType === "s3" ? { extraArgs: ["--s3-no-head"] } : {}),
           ...(access.onSpawn ? { onSpawn: access.onSpawn } : {}),
         }),
       access.remote.display,
@@ -239,8 +243,22 @@ class RepositoryFormat implements StorageFormat {
         creating: !exists,
         ...(identities ? { identities } : {}),
       });
-      if (exists) return Repository.open(this.storage(), password, this.repoOptions());
-      const repo = await Repository.init(this.storage(), password, this.repoOptions());
+      const storage = this.storage();
+      // One rclone session from the key file to the first write (key derivation takes longer than the idle close).
+      const release = storage.hold();
+      try {
+        const opts = this.repoOptions();
+        if (exists) {
+          const hint = await keyHint(opts.cacheDir, this.job.remote.path(""));
+          const repo = await Repository.open(storage, password, { ...opts, configKnown: true, ...(hint ? { keyHint: hint } : {}) });
+          if (repo.keyId !== hint) await rememberKey(opts.cacheDir, this.job.remote.path(""), repo.keyId);
+          return repo;
+        }
+      } finally {
+        release();
+      }
+      const repo = await Repository.init(storage, password, this.repoOptions());
+      await rememberKey(this.repoOptions().cacheDir, this.job.remote.path(""), repo.keyId);
       this.folder.refresh();
       this.job.log.info(`created a restic repository (format version 2) at ${this.job.remote.display}`);
       return repo;

@@ -4,7 +4,7 @@
 import { scrypt as scryptCb, randomBytes, type ScryptOptions } from "node:crypto";
 import os from "node:os";
 import { AuthenticationError, type CryptoKey, keyFromKdfOutput, masterKeyFromJson, masterKeyToJson, open, seal } from "./crypto.js";
-import { IntegrityError, NotARepositoryError, WrongPasswordError } from "./errors.js";
+import { IntegrityError, NotARepositoryError, NotFoundError, WrongPasswordError } from "./errors.js";
 import { hashId, type Id, isId } from "./ids.js";
 import type { CallOptions, Storage } from "./storage.js";
 
@@ -125,11 +125,22 @@ export async function loadKeyFile(storage: Storage, id: Id, opts?: CallOptions):
  * opens; if none opens, the error says so without naming the password.
  */
 export async function searchKey(storage: Storage, password: string, opts: CallOptions & { hint?: Id } = {}): Promise<OpenedKey> {
+  // The key that opened last time, read directly: no listing of keys/ when it still opens (a request less per run).
+  let tried: Id | undefined;
+  if (opts.hint && isId(opts.hint)) {
+    tried = opts.hint;
+    try {
+      return await openKeyFile(await loadKeyFile(storage, opts.hint, opts), opts.hint, password);
+    } catch (err) {
+      if (!(err instanceof AuthenticationError || err instanceof IntegrityError || err instanceof NotFoundError)) throw err;
+    }
+  }
   const listed = (await storage.list("keys", opts)).map((f) => f.name).filter(isId);
   if (listed.length === 0) throw new NotARepositoryError(`no key files in keys/ at ${storage.location}: this is not a restic repository (or not an initialised one)`);
   const ids = opts.hint && listed.includes(opts.hint) ? [opts.hint, ...listed.filter((id) => id !== opts.hint)] : listed;
+  const toTry = ids.filter((id) => id !== tried);
   const damaged: string[] = [];
-  for (const id of ids) {
+  for (const id of toTry) {
     opts.signal?.throwIfAborted();
     try {
       return await openKeyFile(await loadKeyFile(storage, id, opts), id, password);

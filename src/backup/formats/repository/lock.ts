@@ -215,8 +215,13 @@ export class RepositoryLock {
     };
     // Locks of dead processes on this host (a killed run) go first, conflicting or not: restic 0.14's own check and
     // prune refuse to start while any lock exists, so a dead shared lock would block them for 30 minutes.
-    if (opts.removeDeadLocalLocks ?? true) await removeStaleLocks(repo, { signal: opts.signal, only: "dead-process", staleMs: timings.staleMs });
-    const before = await conflict();
+    // One listing serves both (a request less on every run).
+    const present: LockEntry[] = [];
+    for (const entry of await listLocks(repo, { signal: opts.signal, retryMs: timings.unreadableRetryMs })) {
+      if ((opts.removeDeadLocalLocks ?? true) && staleness(entry.lock, { staleMs: timings.staleMs }) === "dead-process") await repo.storage.remove("locks", entry.id, opts);
+      else present.push(entry);
+    }
+    const before = present.find((l) => opts.exclusive || l.lock.exclusive);
     if (before) throw lockedError(repo, before, opts.exclusive, timings);
     const id = await saveLock(repo, doc, opts);
     const confirm = async () => {

@@ -54,6 +54,8 @@ export interface InitOptions extends RepositoryOptions, CallOptions {
 export interface OpenOptions extends RepositoryOptions, CallOptions {
   /** Key file to try first (the one that opened last time). */
   keyHint?: Id;
+  /** The caller saw the config file already (a listing): no need to look for it again. */
+  configKnown?: boolean;
 }
 
 export interface SaveBlobResult {
@@ -134,7 +136,7 @@ export class Repository {
 
   /** Opens with a password: any key file that opens gives the master key; then the config is read and checked. */
   static async open(storage: Storage, password: string, opts: OpenOptions = {}): Promise<Repository> {
-    if (!(await hasConfig(storage, opts))) throw new NotARepositoryError(`there is no restic repository at ${storage.location} (no config file)`);
+    if (!opts.configKnown && !(await hasConfig(storage, opts))) throw new NotARepositoryError(`there is no restic repository at ${storage.location} (no config file)`);
     const key = await searchKey(storage, password, { hint: opts.keyHint, signal: opts.signal });
     const config = await loadConfig(storage, key.master, { keyId: key.id, signal: opts.signal });
     return new Repository(storage, config, key.master, key.id, opts);
