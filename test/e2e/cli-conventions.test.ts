@@ -84,6 +84,44 @@ describe("CLI conventions", () => {
     }
   });
 
+  it("backup: -q prints nothing on success (listings and previews still print), -v shows each rclone command and its time", async () => {
+    const w = await makeWorld(
+      { backup: { ...server.block, prefix: "quiet-backups", encrypt: true, passphrase: "${BACKUP_PASSPHRASE}", include: ["workspace"], retain: 5 } },
+      { BACKUP_PASSPHRASE: "a-very-secret-backup-passphrase" },
+    );
+    try {
+      await writeTree(w.workspace, { "a.txt": "a", "notes/b.md": "b" });
+      const silent = async (...args: string[]) => {
+        const r = await w.cli(...args, "-q");
+        expect({ args, code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ args, code: 0, stdout: "", stderr: "" });
+      };
+      await silent("backup", "now");
+      await silent("backup", "verify");
+      await silent("backup", "restore", "--to", path.join(w.root, "restored"));
+      await silent("backup", "export", "--to", path.join(w.root, "snap.tar.zst.age"));
+      await silent("backup", "prune");
+      // asked-for output is the command's result: printed under -q too
+      const list = await w.cli("backup", "list", "-q");
+      expect(list.code, list.stderr).toBe(0);
+      expect(list.stdout).toMatch(/[0-9a-f]{8}/);
+      const preview = await w.cli("backup", "restore", "--dry-run", "--to", path.join(w.root, "preview"), "-q");
+      expect(preview.code, preview.stderr).toBe(0);
+      expect(preview.stdout).toContain("notes/b.md");
+      const json = JSON.parse((await w.cli("backup", "now", "-q", "--json")).stdout) as { short_id?: string };
+      expect(json.short_id).toMatch(/^[0-9a-f]{8}$/);
+      // -v: the rclone commands with their durations, the passphrase nowhere
+      const v = await w.cli("backup", "now", "-v");
+      expect(v.code, v.stderr).toBe(0);
+      expect(v.stderr).toMatch(/debug: run: rclone \S+ /);
+      expect(v.stderr).toMatch(/debug: rclone \S+ ended in \d+\.\ds \(exit 0\)/);
+      expect(v.stdout + v.stderr).not.toContain("a-very-secret-backup-passphrase");
+      const plain = await w.cli("backup", "now");
+      expect(plain.stderr).not.toContain("run: rclone");
+    } finally {
+      await w.cleanup();
+    }
+  });
+
   it("-v shows every rclone command with its duration; lines carry the time when stderr is not a terminal", async () => {
     const w = await makeWorld(
       { sync: { ...server.block, mode: "mirror", remotePath: "verbose", crypt: { password: "${CRYPT_PW}" } } },
