@@ -26,9 +26,13 @@ export function addGlobalOptions(cmd: Command): Command {
   return cmd;
 }
 
-/** A usage error prints the error and one line pointing at the command's own --help, not the whole help. */
+/**
+ * A usage error prints the error and one line pointing at the command's own --help, not the whole help. commander's
+ * "(Did you mean now?)" suggestion joins the error line, so the hint stays the one line after it.
+ */
 function usageHints(cmd: Command): Command {
   cmd.showHelpAfterError(helpHint(cmd));
+  cmd.configureOutput({ outputError: (text, write) => write(text.replace(/\n\(Did you mean ([^)\n]*)\)/, " (did you mean $1)")) });
   return cmd;
 }
 

@@ -39,6 +39,10 @@ describe("CLI conventions", () => {
       [["nonsense"], /unknown command 'nonsense'/, "see 'workspace-sync --help'"],
       [["schedule", "install", "--using", "launchd"], /argument 'launchd' is invalid/, "see 'workspace-sync schedule install --help'"],
       [["backup", "restore", "--bogus"], /unknown option '--bogus'/, "see 'workspace-sync backup restore --help'"],
+      [["backup", "diff", "latest"], /missing required argument 'b'/, "see 'workspace-sync backup diff --help'"],
+      [["backup", "restore", "--to"], /option '--to <dir>' argument missing/, "see 'workspace-sync backup restore --help'"],
+      [["backup", "nope"], /^error: unknown command 'nope' \(did you mean now\?\)$/, "see 'workspace-sync backup --help'"],
+      [["sync", "--dryrun"], /^error: unknown option '--dryrun' \(did you mean --dry-run\?\)$/, "see 'workspace-sync sync --help'"],
       // found by the command's own code, shown the same way
       [["sync", "--resync", "--direction", "push"], /--resync and --direction cannot be combined/, "see 'workspace-sync sync --help'"],
     ];
