@@ -3,11 +3,12 @@
 // repository sound (`check --read-data`: at most unreferenced packs, a hint), the rclone child did not outlive its
 // parent, and the next run — taking the lock the killed one left — succeeds without a manual step.
 import { spawn } from "node:child_process";
+import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DirStorage } from "../../src/backup/formats/repository/backend-dir.js";
 import { Repository } from "../../src/backup/formats/repository/repository.js";
-import { RcloneStorage } from "../../src/backup/formats/repository/backend.js";
+import { RcloneStorage, STAGING_FOLDER } from "../../src/backup/formats/repository/backend.js";
 import { BackendError } from "../../src/backup/formats/repository/errors.js";
 import { findRclone } from "../../src/rclone/binary.js";
 import { prng, rcloneEnv, startLocalRemote, startServer, stopAll, tempDir, writeRcloneConf } from "../helpers/servers.js";
@@ -24,7 +25,8 @@ interface RunResult {
   rclonePids: number[];
 }
 
-function runWriter(args: object, killWhen?: (line: string, elapsedMs: number) => boolean, killAfterMs?: number): Promise<RunResult> {
+/** `killWhen` answers true (kill now) or a delay in ms (kill that much later). */
+function runWriter(args: object, killWhen?: (line: string, elapsedMs: number) => boolean | number, killAfterMs?: number): Promise<RunResult> {
   const child = spawn(process.execPath, [WRITER, JSON.stringify(args)], { env: testEnv(), stdio: ["ignore", "pipe", "pipe"] });
   const lines: string[] = [];
   const rclonePids: number[] = [];
@@ -38,7 +40,9 @@ function runWriter(args: object, killWhen?: (line: string, elapsedMs: number) =>
       lines.push(line);
       const m = /^rclone (\d+)$/.exec(line);
       if (m) rclonePids.push(Number(m[1]));
-      if (killWhen?.(line, Date.now() - started)) kill();
+      const when = killWhen?.(line, Date.now() - started);
+      if (when === true) kill();
+      else if (typeof when === "number") setTimeout(kill, when);
     }
   });
   return new Promise((resolve) =>
@@ -107,6 +111,36 @@ describe("repository writer faults: kill -9, remote down", () => {
     }
     const final = await restic(["check", "--read-data"], { repo: repoDir, password: PASSWORD });
     expect(final.stdout).toContain("no errors were found");
+  });
+
+  it("a writer killed while its snapshot is uploading leaves no truncated snapshot (rclone 1.60 writes in place: staged, then moved)", async () => {
+    const server = await startLocalRemote();
+    const conf = path.join(await tempDir("kill-conf3"), "rclone.conf");
+    await writeRcloneConf(conf, { remote: server.rcloneSection });
+    const repoDir = path.join(server.rootDir, "repo");
+    await (await Repository.init(new DirStorage(repoDir), PASSWORD)).close();
+    const base = { conf, remotePath: server.remotePath("repo"), password: PASSWORD, blobs: 4, bigSnapshot: 24_000_000 };
+    const opts = { repo: repoDir, password: PASSWORD };
+    let snapshots = 0;
+    for (const delay of [5, 30, 80, 150]) {
+      // Killed a little after the upload starts (the line is printed right before it).
+      const killed = await runWriter({ ...base, seed: delay }, (l) => (l === "saving snapshot" ? delay : false));
+      expect(killed.signal === "SIGKILL" || killed.code === 0, killed.lines.join(" | ")).toBe(true);
+      const deadline = Date.now() + 10_000;
+      while (killed.rclonePids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      const listed = JSON.parse((await restic(["snapshots", "--json"], opts)).stdout) as unknown[];
+      expect([snapshots, snapshots + 1], `kill ${delay} ms into the upload`).toContain(listed.length);
+      snapshots = listed.length;
+      await restic(["unlock"], opts);
+      const check = await restic(["check"], { ...opts, check: false });
+      expect(check.code, `kill ${delay} ms into the upload:\n${check.stdout}\n${check.stderr}`).toBe(0);
+    }
+    // A prune (exclusive lock) clears what the killed writers left staged.
+    const repo = await Repository.open(new RcloneStorage({ bin: await findRclone(), configPath: conf, remotePath: base.remotePath, env: rcloneEnv() }), PASSWORD);
+    await repo.storage.removeStaged?.();
+    await repo.close();
+    const left = await readdir(path.join(repoDir, STAGING_FOLDER)).catch(() => []);
+    expect(left).toEqual([]);
   });
 
   it("a dead writer's lock is taken over by the next run without restic unlock", async () => {

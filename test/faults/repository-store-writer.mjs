@@ -1,6 +1,7 @@
 // Child process for repository-store-kill.faults.ts: one "run" against a restic-format repository through
 // `rclone serve restic --stdio` (the built dist/ modules): shared lock, blobs, flush, snapshot, release. Prints
-// progress lines the parent uses to pick kill points. Args: JSON {conf, remotePath, password, seed, blobs}.
+// progress lines the parent uses to pick kill points. Args: JSON {conf, remotePath, password, seed, blobs,
+// bigSnapshot (bytes of random tag text, so the snapshot upload takes a while), stagedSaves}.
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,7 +13,7 @@ const { findRclone } = await import(path.join(dist, "rclone/binary.js"));
 
 const args = JSON.parse(process.argv[2]);
 const say = (what) => process.stdout.write(`${what}\n`);
-const storage = new RcloneStorage({ bin: await findRclone(), configPath: args.conf, remotePath: args.remotePath, onSpawn: (pid) => say(`rclone ${pid}`) });
+const storage = new RcloneStorage({ bin: await findRclone(), configPath: args.conf, remotePath: args.remotePath, onSpawn: (pid) => say(`rclone ${pid}`), ...(args.stagedSaves !== undefined ? { stagedSaves: args.stagedSaves } : {}) });
 const repo = await Repository.open(storage, args.password, { packSize: 512 * 1024, uploads: 2 });
 await repo.loadIndex();
 const lock = await repo.lock({ exclusive: false });
@@ -31,7 +32,9 @@ const tree = await repo.saveBlob("tree", Buffer.from(`{"nodes":[${JSON.stringify
 say("flushing");
 await repo.flush();
 say("flushed");
-const snap = await repo.saveUnpacked("snapshots", JSON.stringify({ time: new Date().toISOString(), tree: tree.id, paths: ["/f"], hostname: "faults" }));
+const tags = args.bigSnapshot ? [randomBytes(args.bigSnapshot / 2).toString("hex")] : undefined;
+say("saving snapshot");
+const snap = await repo.saveUnpacked("snapshots", JSON.stringify({ time: new Date().toISOString(), tree: tree.id, paths: ["/f"], hostname: "faults", ...(tags ? { tags } : {}) }));
 say(`snapshot ${snap}`);
 await lock.release();
 await repo.close();

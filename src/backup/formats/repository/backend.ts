@@ -8,10 +8,17 @@
 //   attempt starts a new rclone. Each request, uploads included, is retried as a whole with backoff.
 // - rclone runs through the product's runner: the found binary, `--config <product rclone.conf>`, an environment
 //   without configured secrets, its own process group, stopped (TERM, then KILL) on close or abort.
+// - rclone before 1.63 writes local, sftp and ftp files in place, and `serve restic --stdio` exits as soon as its
+//   stdin closes, without waiting for the upload in flight: a writer killed mid-upload leaves a truncated file under
+//   the final name. restic check fails on a truncated snapshot or index, so those (and keys, config) are uploaded to
+//   a staging folder restic ignores and moved into place by `rclone moveto` (a rename, or a server-side copy on
+//   object stores, where a PUT is atomic anyway). A truncated pack is only an unreferenced file (prune removes it).
 import http2, { type ClientHttp2Session, type ClientHttp2Stream } from "node:http2";
 import { Duplex, PassThrough } from "node:stream";
 import type { RcloneBinary } from "../../../rclone/binary.js";
+import { randomBytes } from "node:crypto";
 import { runRclone, summarizeFailure, type RunResult } from "../../../rclone/runner.js";
+import { atLeast } from "../../../rclone/version.js";
 import { BackendError } from "./errors.js";
 import type { ByteRange, CallOptions, FileInfo, FileType, ListableType, Storage } from "./storage.js";
 import { notFound } from "./storage.js";
@@ -36,9 +43,18 @@ export interface RcloneStorageOptions {
   backoffMs?: number;
   /** Extra rclone flags (e.g. --bwlimit). */
   extraArgs?: string[];
-  /** Told each rclone child's pid (to record it, and for tests). */
-  onSpawn?: (pid: number) => void;
+  /** Told each rclone child's pid (to record it, and for tests): the session, or a short `moveto` of a staged save. */
+  onSpawn?: (pid: number, role: "session" | "move") => void;
+  /**
+   * Upload snapshots, index, keys and config to the staging folder and move them into place (default: when rclone
+   * is older than 1.63, which has no partial-file uploads).
+   */
+  stagedSaves?: boolean;
 }
+
+/** Folder beside restic's own (which restic never lists) for uploads not yet moved into place. */
+export const STAGING_FOLDER = "openclaw-staging";
+const STAGED_TYPES: ReadonlySet<FileType> = new Set(["snapshots", "index", "keys", "config"]);
 
 interface Session {
   h2: ClientHttp2Session;
@@ -143,7 +159,7 @@ export class RcloneStorage implements Storage {
       },
       onSpawn: (p) => {
         this.spawned++;
-        this.opts.onSpawn?.(p);
+        this.opts.onSpawn?.(p, "session");
       },
     });
     const socket = Duplex.from({ readable: fromChild, writable: toChild });
@@ -352,7 +368,54 @@ export class RcloneStorage implements Storage {
 
   async save(type: FileType, name: string, data: Uint8Array | readonly Uint8Array[], opts?: CallOptions): Promise<void> {
     const body = data instanceof Uint8Array ? [data] : data;
-    await this.call(`storing ${type}/${name}`, "POST", urlPath(type, name), { body, signal: opts?.signal });
+    const final = urlPath(type, name);
+    if (!(this.opts.stagedSaves ?? !atLeast(this.opts.bin.version, 1, 63)) || !STAGED_TYPES.has(type)) {
+      await this.call(`storing ${type}/${name}`, "POST", final, { body, signal: opts?.signal });
+      return;
+    }
+    const staged = `${STAGING_FOLDER}/${type}-${name}-${randomBytes(4).toString("hex")}`;
+    await this.call(`storing ${type}/${name}`, "POST", `/${staged}`, { body, signal: opts?.signal });
+    await this.retrying(() => this.moveIntoPlace(staged, final.slice(1), opts?.signal), opts?.signal);
+  }
+
+  /** `rclone moveto` of a staged upload to its final path; a failure is transient unless rclone could not start. */
+  private async moveIntoPlace(staged: string, final: string, signal?: AbortSignal): Promise<void> {
+    const res = await runRclone(this.opts.bin, {
+      args: ["moveto", this.child(staged), this.child(final), ...(this.opts.extraArgs ?? [])],
+      configPath: this.opts.configPath,
+      env: this.opts.env,
+      timeoutMs: this.opts.idleTimeoutMs ?? 120_000,
+      ...(signal ? { signal } : {}),
+      onSpawn: (p) => this.opts.onSpawn?.(p, "move"),
+    });
+    if (res.code === 0) return;
+    if (res.aborted) throw new BackendError(`moving ${final} into place on ${this.location} was cancelled`, false);
+    // A first attempt that moved the file but failed afterwards leaves nothing staged and the file in place.
+    if ((await this.head(`/${final}`, signal)) !== undefined && (await this.head(`/${staged}`, signal)) === undefined) return;
+    throw new BackendError(`moving ${final} into place on ${this.location} failed: ${summarizeFailure("moveto", res)}`, true);
+  }
+
+  /** rclone path of a file inside the repository folder. */
+  private child(rel: string): string {
+    const base = this.opts.remotePath;
+    return base.endsWith(":") || base.endsWith("/") ? `${base}${rel}` : `${base}/${rel}`;
+  }
+
+  /**
+   * Removes staged uploads a killed writer left behind. Only under an exclusive lock: no writer of ours is active,
+   * and restic never uses the folder.
+   */
+  async removeStaged(opts?: CallOptions): Promise<void> {
+    const res = await runRclone(this.opts.bin, {
+      args: ["delete", "--rmdirs", this.child(STAGING_FOLDER), ...(this.opts.extraArgs ?? [])],
+      configPath: this.opts.configPath,
+      env: this.opts.env,
+      timeoutMs: this.opts.idleTimeoutMs ?? 120_000,
+      ...(opts?.signal ? { signal: opts.signal } : {}),
+      onSpawn: (p) => this.opts.onSpawn?.(p, "move"),
+    });
+    // A missing folder is the usual case; any other failure leaves only small stray files, retried at the next prune.
+    void res;
   }
 
   async remove(type: FileType, name: string, opts?: CallOptions): Promise<void> {

@@ -80,6 +80,10 @@ export class IdleClosingStorage implements Storage {
     return this.run((s) => s.remove(type, name, opts));
   }
 
+  removeStaged(opts?: CallOptions): Promise<void> {
+    return this.run(async (s) => await s.removeStaged?.(opts));
+  }
+
   async close(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;

@@ -110,6 +110,8 @@ const stored = (b: PackedBlob) => b.length + entrySize(b);
 export async function pruneRepository(repo: Repository, opts: PruneOptions): Promise<PruneResult> {
   const call: CallOptions = opts.signal ? { signal: opts.signal } : {};
   const progress = opts.onProgress ?? (() => {});
+  // Uploads a killed writer staged but never moved into place (no writer is active under the exclusive lock).
+  if (!opts.dryRun) await repo.storage.removeStaged?.(call);
   // Index files as they are now (every one read again, not from memory: restic or another install may have written).
   const indexIds = (await repo.storage.list("index", call)).map((f) => f.name);
   const indexed = new Map<Id, PackEntry>();

@@ -35,6 +35,8 @@ export interface Storage {
   save(type: FileType, name: string, data: Uint8Array | readonly Uint8Array[], opts?: CallOptions): Promise<void>;
   /** Deletes a file; deleting a missing file is not an error. */
   remove(type: FileType, name: string, opts?: CallOptions): Promise<void>;
+  /** Removes uploads staged but never moved into place (transports that stage; call only under an exclusive lock). */
+  removeStaged?(opts?: CallOptions): Promise<void>;
   close(): Promise<void>;
 }
 
