@@ -206,6 +206,8 @@ class RepositoryFormat implements StorageFormat {
           remotePath: access.remote.path(""),
           env: access.env,
           display: access.remote.display,
+          // An object store's PUT is atomic: no staging (and its copy + delete) needed there.
+          ...(access.remote.isBucketStore ? { stagedSaves: false } : {}),
           ...(access.onSpawn ? { onSpawn: access.onSpawn } : {}),
         }),
       access.remote.display,
