@@ -30,11 +30,17 @@ export interface Output {
   readonly json: boolean;
   /** The command's result: lines for people, or `json` as the document with --json. Nothing under -q without --json. */
   result(text: string | readonly string[], json?: unknown): void;
+  /** What the user asked to see (a listing, a preview): printed under -q too, as restic does; `json` with --json. */
+  listing(text: string | readonly string[], json?: unknown): void;
+  /** Lines written in batches (a listing can hold millions of entries), printed under -q too; flush at the end. */
+  lines(): { line(text: string): void; flush(): void };
 }
 
 export interface Invocation {
-  /** Positional arguments. */
+  /** Positional arguments as typed. */
   args: string[];
+  /** Positional arguments as declared: defaults applied, a variadic one as an array (commander's processedArgs). */
+  params: unknown[];
   /** The command's own options (camelCase keys). */
   opts: Record<string, unknown>;
   globals: GlobalOptions;
@@ -52,15 +58,31 @@ export function createOutput(o: { quiet: boolean; json: boolean; stream?: NodeJS
   const stream = o.stream ?? process.stdout;
   // Machine output goes to stdout directly: with --json in argv the OpenClaw host sends console.log to stderr.
   const write = (text: string) => stream.write(text.endsWith("\n") ? text : `${text}\n`);
+  const body = (text: string | readonly string[]) => (typeof text === "string" ? text : text.join("\n"));
   return {
     quiet: o.quiet,
     json: o.json,
     result(text, json) {
       if (o.json && json !== undefined) write(JSON.stringify(json, null, 2));
-      else if (!o.quiet) {
-        const body = typeof text === "string" ? text : text.join("\n");
-        if (body !== "") write(body);
-      }
+      else if (!o.quiet && body(text) !== "") write(body(text));
+    },
+    listing(text, json) {
+      if (o.json && json !== undefined) write(JSON.stringify(json, null, 2));
+      else if (body(text) !== "") write(body(text));
+    },
+    lines() {
+      let buf: string[] = [];
+      const flush = () => {
+        if (buf.length) stream.write(`${buf.join("\n")}\n`);
+        buf = [];
+      };
+      return {
+        line(text) {
+          buf.push(text);
+          if (buf.length >= 512) flush();
+        },
+        flush,
+      };
     },
   };
 }

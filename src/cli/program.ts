@@ -3,7 +3,6 @@
 import { Command, Option } from "commander";
 import { type AppContext, loadContext } from "../app/context.js";
 import { stderrLogger } from "../util/logger.js";
-import { addBackupCommands } from "./commands/backup.js";
 import { helpHint } from "./failure.js";
 import { createOutput, type GlobalOptions, type Invocation, type ProgramDeps } from "./invocation.js";
 import { COMMANDS, type CommandSpec, GLOBAL_OPTIONS, type OptionSpec } from "./spec.js";
@@ -27,9 +26,13 @@ export function addGlobalOptions(cmd: Command): Command {
   return cmd;
 }
 
-/** A usage error prints the error and one line pointing at the command's own --help, not the whole help. */
+/**
+ * A usage error prints the error and one line pointing at the command's own --help, not the whole help. commander's
+ * "(Did you mean now?)" suggestion joins the error line, so the hint stays the one line after it.
+ */
 function usageHints(cmd: Command): Command {
   cmd.showHelpAfterError(helpHint(cmd));
+  cmd.configureOutput({ outputError: (text, write) => write(text.replace(/\n\(Did you mean ([^)\n]*)\)/, " (did you mean $1)")) });
   return cmd;
 }
 
@@ -47,7 +50,7 @@ function contextLoader(deps: ProgramDeps, cmd: Command): { context: () => Promis
 
 function mount(parent: Command, spec: CommandSpec, deps: ProgramDeps): Command {
   const cmd = usageHints(parent.command(spec.name).description(spec.description));
-  for (const a of spec.arguments ?? []) cmd.argument(a.name, a.description);
+  for (const a of spec.arguments ?? []) cmd.argument(a.name, a.description, a.defaultValue);
   for (const o of spec.options ?? []) cmd.addOption(toOption(o));
   if (spec.helpAfter) cmd.addHelpText("after", spec.helpAfter);
   for (const sub of spec.subcommands ?? []) mount(cmd, sub, deps);
@@ -59,6 +62,7 @@ function mount(parent: Command, spec: CommandSpec, deps: ProgramDeps): Command {
       const opts = self.opts<Record<string, unknown>>();
       const inv: Invocation = {
         args: self.args,
+        params: self.processedArgs,
         opts,
         globals,
         context,
@@ -78,30 +82,7 @@ function mount(parent: Command, spec: CommandSpec, deps: ProgramDeps): Command {
   return cmd;
 }
 
-/**
- * The backup group still creates its own subcommands (src/cli/commands/backup.ts): their actions get the same
- * failure handling through commander's createCommand() override point until the group moves onto the table.
- */
-function failuresHandled(cmd: Command, onFailure: (err: unknown, cmd: Command) => void): Command {
-  const create = cmd.createCommand.bind(cmd);
-  cmd.createCommand = (name?: string) => {
-    const sub = create(name);
-    const action = sub.action.bind(sub);
-    // biome-ignore lint: commander's own action signature
-    sub.action = (fn: (...args: any[]) => void | Promise<void>) =>
-      action(async (...args: unknown[]) => {
-        try {
-          await fn(...args);
-        } catch (err) {
-          onFailure(err, sub);
-        }
-      });
-    return failuresHandled(sub, onFailure);
-  };
-  return cmd;
-}
-
-/** Mounts every command of the table (and the backup group) under `root`, which carries the global options. */
+/** Mounts every command of the table under `root`, which carries the global options. */
 export function addCommands(root: Command, deps: ProgramDeps): Command {
   usageHints(root);
   // -v: every child process of the command (rclone above all) with its duration, for every command alike.
@@ -115,14 +96,6 @@ export function addCommands(root: Command, deps: ProgramDeps): Command {
     stopTrace = undefined;
   });
   for (const spec of COMMANDS) mount(root, spec, deps);
-  // The backup group still wires its own actions (src/cli/commands/backup.ts); it moves onto the table as a
-  // CommandSpec with subcommands, like `schedule`.
-  const createCommand = root.createCommand;
-  if (deps.onFailure) failuresHandled(root, deps.onFailure);
-  const backup = addBackupCommands(root, async (cmd: Command) => contextLoader(deps, cmd).context());
-  root.createCommand = createCommand;
-  usageHints(backup);
-  for (const sub of backup.commands) usageHints(sub);
   return root;
 }
 

@@ -4,9 +4,6 @@ import type { RcloneStats } from "../rclone/log-parse.js";
 import { formatProgress, type ProgressStats } from "../report/progress.js";
 import { linePrefix } from "../util/logger.js";
 
-// Still imported by commands/backup.ts until the backup group moves onto the report layer.
-export { formatBytes } from "../report/format.js";
-
 const LOG_EVERY_MS = 10_000;
 
 export function statsReporter(

@@ -39,6 +39,10 @@ describe("CLI conventions", () => {
       [["nonsense"], /unknown command 'nonsense'/, "see 'workspace-sync --help'"],
       [["schedule", "install", "--using", "launchd"], /argument 'launchd' is invalid/, "see 'workspace-sync schedule install --help'"],
       [["backup", "restore", "--bogus"], /unknown option '--bogus'/, "see 'workspace-sync backup restore --help'"],
+      [["backup", "diff", "latest"], /missing required argument 'b'/, "see 'workspace-sync backup diff --help'"],
+      [["backup", "restore", "--to"], /option '--to <dir>' argument missing/, "see 'workspace-sync backup restore --help'"],
+      [["backup", "nope"], /^error: unknown command 'nope' \(did you mean now\?\)$/, "see 'workspace-sync backup --help'"],
+      [["sync", "--dryrun"], /^error: unknown option '--dryrun' \(did you mean --dry-run\?\)$/, "see 'workspace-sync sync --help'"],
       // found by the command's own code, shown the same way
       [["sync", "--resync", "--direction", "push"], /--resync and --direction cannot be combined/, "see 'workspace-sync sync --help'"],
     ];
@@ -81,6 +85,44 @@ describe("CLI conventions", () => {
     } finally {
       await w.cleanup();
       await setupWorld.cleanup();
+    }
+  });
+
+  it("backup: -q prints nothing on success (listings and previews still print), -v shows each rclone command and its time", async () => {
+    const w = await makeWorld(
+      { backup: { ...server.block, prefix: "quiet-backups", encrypt: true, passphrase: "${BACKUP_PASSPHRASE}", include: ["workspace"], retain: 5 } },
+      { BACKUP_PASSPHRASE: "a-very-secret-backup-passphrase" },
+    );
+    try {
+      await writeTree(w.workspace, { "a.txt": "a", "notes/b.md": "b" });
+      const silent = async (...args: string[]) => {
+        const r = await w.cli(...args, "-q");
+        expect({ args, code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ args, code: 0, stdout: "", stderr: "" });
+      };
+      await silent("backup", "now");
+      await silent("backup", "verify");
+      await silent("backup", "restore", "--to", path.join(w.root, "restored"));
+      await silent("backup", "export", "--to", path.join(w.root, "snap.tar.zst.age"));
+      await silent("backup", "prune");
+      // asked-for output is the command's result: printed under -q too
+      const list = await w.cli("backup", "list", "-q");
+      expect(list.code, list.stderr).toBe(0);
+      expect(list.stdout).toMatch(/[0-9a-f]{8}/);
+      const preview = await w.cli("backup", "restore", "--dry-run", "--to", path.join(w.root, "preview"), "-q");
+      expect(preview.code, preview.stderr).toBe(0);
+      expect(preview.stdout).toContain("notes/b.md");
+      const json = JSON.parse((await w.cli("backup", "now", "-q", "--json")).stdout) as { short_id?: string };
+      expect(json.short_id).toMatch(/^[0-9a-f]{8}$/);
+      // -v: the rclone commands with their durations, the passphrase nowhere
+      const v = await w.cli("backup", "now", "-v");
+      expect(v.code, v.stderr).toBe(0);
+      expect(v.stderr).toMatch(/debug: run: rclone \S+ /);
+      expect(v.stderr).toMatch(/debug: rclone \S+ ended in \d+\.\ds \(exit 0\)/);
+      expect(v.stdout + v.stderr).not.toContain("a-very-secret-backup-passphrase");
+      const plain = await w.cli("backup", "now");
+      expect(plain.stderr).not.toContain("run: rclone");
+    } finally {
+      await w.cleanup();
     }
   });
 

@@ -3,6 +3,7 @@ import path from "node:path";
 import { buildSyncJob } from "../../app/sync-job.js";
 import { RcloneError, runRclone } from "../../rclone/runner.js";
 import { formatRemoteEntries, type RemoteEntry, remoteEntriesJson } from "../../report/list.js";
+import { rcloneCallOptions } from "../../sync/job.js";
 import { FlagError } from "../../util/errors.js";
 import type { Invocation } from "../invocation.js";
 
@@ -18,10 +19,7 @@ export async function run(inv: Invocation): Promise<void> {
   if (job.remote.isBucketStore) args.push("--fast-list");
   const res = await runRclone(job.bin, {
     args,
-    configPath: job.remote.configPath,
-    env: job.env,
-    timeoutMs: job.config.timeout * 1000,
-    ...(job.signal ? { signal: job.signal } : {}),
+    ...rcloneCallOptions(job),
     stdout: {
       lines: (line) => {
         const text = line.trim().replace(/,$/, "");
