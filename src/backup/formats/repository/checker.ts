@@ -256,7 +256,7 @@ export async function checkRepository(repo: Repository, opts: RepositoryCheckOpt
       }
       let tree: Id;
       try {
-        tree = decodeSnapshot(await repo.loadUnpacked("snapshots", id, call)).tree;
+        tree = decodeSnapshot(await repo.loadUnpacked("snapshots", id, { ...call, fresh: true })).tree;
       } catch (err) {
         if (opts.signal?.aborted) throw err;
         const msg = `snapshots/${id} cannot be loaded: ${(err as Error).message}`;
@@ -338,7 +338,7 @@ export async function checkRepository(repo: Repository, opts: RepositoryCheckOpt
 
 /** The first damaged pack holding a blob this snapshot needs, described; undefined when it needs none of them. */
 async function snapshotUsesPacks(repo: Repository, index: MasterIndex, id: Id, damaged: Map<Id, string>, call: { signal?: AbortSignal }): Promise<string | undefined> {
-  const tree = decodeSnapshot(await repo.loadUnpacked("snapshots", id, call)).tree;
+  const tree = decodeSnapshot(await repo.loadUnpacked("snapshots", id, { ...call, fresh: true })).tree;
   const fetcher = new BlobFetcher({ storage: repo.storage, key: repo.key, index }, { aheadBytes: 8 << 20, reads: 3, ...call });
   const seen = new Set<Id>();
   const queue: Ticket[] = [fetcher.push("tree", tree)];

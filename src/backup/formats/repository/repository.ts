@@ -454,9 +454,10 @@ export class Repository {
   }
 
   /** Loads, verifies (name, MAC, encoding) and returns a document's JSON bytes. */
-  async loadUnpacked(type: UnpackedType, id: Id, opts?: CallOptions): Promise<Buffer> {
+  async loadUnpacked(type: UnpackedType, id: Id, opts?: CallOptions & { fresh?: boolean }): Promise<Buffer> {
     // Snapshot files never change (their name is their hash): a cached copy that still hashes to its name is them.
-    const cache = type === "snapshots" ? this.snapshotCache : undefined;
+    // `fresh` (a check): read the repository's own copy, which is what may be damaged.
+    const cache = type === "snapshots" && !opts?.fresh ? this.snapshotCache : undefined;
     const cached = await cache?.get(id);
     const bytes = cached ?? (await this.storage.load(type, id, undefined, opts));
     const plain = decodeUnpacked(this.key, this.version, type, id, bytes);
