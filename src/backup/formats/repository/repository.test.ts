@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -163,6 +163,14 @@ describe("Repository", () => {
     loads.length = 0;
     await again.loadBlob("tree", trees[1]!.id);
     expect(loads).toEqual([`data/${cachedPack}`]);
+
+    // A check reads the repository's own copy: a damaged snapshot file there shows although the cache holds it whole.
+    const snapFile = path.join(storage.root, "snapshots", snap);
+    const original = await readFile(snapFile);
+    await writeFile(snapFile, Buffer.concat([original.subarray(0, 40), Buffer.from("x"), original.subarray(41)]));
+    expect(await again.loadSnapshot(snap)).toMatchObject({ tree: trees[0]!.id });
+    await expect(again.loadUnpacked("snapshots", snap, { fresh: true })).rejects.toThrow();
+    await writeFile(snapFile, original);
 
     // A pack pruned away (no longer indexed) leaves the cache at the next index load; a deleted snapshot too.
     for (const id of [...again.index.indexFiles]) await again.deleteIndexFile(id);
