@@ -50,10 +50,11 @@ async function ours(ws: string, step: Step, env: NodeJS.ProcessEnv, remote: stri
 }
 
 async function restic(ws: string, step: Step, env: NodeJS.ProcessEnv, repoDir: string, target: string): Promise<Row> {
-  if (step === "restore") return timedV("restic", ["-r", repoDir, "--no-cache", "restore", "latest", "--target", target, "-q"], env);
+  // Both keep a local cache (index, snapshots, tree packs), both start with it empty.
+  const cache = ["--cache-dir", path.join(path.dirname(repoDir), "restic-cache")];
+  if (step === "restore") return timedV("restic", ["-r", repoDir, ...cache, "restore", "latest", "--target", target, "-q"], env);
   const before = du(repoDir);
-  // --no-cache: ours keeps only an index cache; restic's full cache would also hold trees (both start cold).
-  const m = await timedV("restic", ["-r", repoDir, "--no-cache", "backup", "-q", "--host", "bench", ws], env);
+  const m = await timedV("restic", ["-r", repoDir, ...cache, "backup", "-q", "--host", "bench", ws], env);
   return { ...m, addedBytes: du(repoDir) - before };
 }
 

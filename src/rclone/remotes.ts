@@ -21,6 +21,8 @@ export interface ResolvedRemote {
   path(sub?: string): string;
   /** Human-readable location without secrets, for status and messages. */
   display: string;
+  /** The base folder on this machine, for a `local` remote without crypt (what rclone would write to). */
+  localDir?: string;
 }
 
 /** rclone backend types that authenticate with an OAuth token from `rclone authorize`. */
@@ -167,12 +169,14 @@ export function resolveRemote(spec: RemoteSpec, basePath: string, defaultConfPat
     display = `crypt(${display})`;
   }
   const baseCopy = base;
+  const plainLocal = localRoot !== undefined && !(opts.withCrypt && spec.crypt);
   return {
     configPath,
     readOnly: false,
     sections,
     backendType: type,
     isBucketStore: BUCKET_TYPES.has(type),
+    ...(plainLocal ? { localDir: `/${joinRemotePath(rootOnBackend, basePath)}` } : {}),
     path: (sub = "") => {
       const rel = joinRemotePath(sub);
       if (!rel) return baseCopy;

@@ -1,10 +1,13 @@
-// A repository in a local folder, laid out as restic's local backend does (`restic -r /path`): used for the state
-// dir's own needs, fast tests, and by anyone pointing the product at a plain path. Writes go to a temporary name
-// and are renamed into place, so a crash never leaves a partial file under a final name.
+// A repository in a local folder, laid out as restic's local backend does (`restic -r /path`): the product's
+// `local` remotes (written directly, as restic writes a local path: no rclone child, no pipe), and fast tests.
+// Writes go to a temporary name, are synced and renamed into place, so a crash never leaves a partial file under a
+// final name; a killed run's temporary files are removed by the next prune. Failures of the file system (disk
+// full, permissions) are BackendErrors naming the file.
 import { randomBytes } from "node:crypto";
 import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import type { ByteRange, FileInfo, FileType, ListableType, Storage } from "./storage.js";
+import { BackendError } from "./errors.js";
+import type { ByteRange, CallOptions, FileInfo, FileType, ListableType, Storage } from "./storage.js";
 import { notFound, repoPath } from "./storage.js";
 
 const isNotFound = (err: unknown) => (err as NodeJS.ErrnoException).code === "ENOENT";
@@ -12,15 +15,35 @@ const isNotFound = (err: unknown) => (err as NodeJS.ErrnoException).code === "EN
 export class DirStorage implements Storage {
   readonly location: string;
 
-  constructor(readonly root: string) {
-    this.location = root;
+  constructor(
+    readonly root: string,
+    /** How messages name the folder (defaults to its path). */
+    display?: string,
+  ) {
+    this.location = display ?? root;
+  }
+
+  /** Runs a file-system step; an error other than "not found" becomes a BackendError saying what failed where. */
+  private async fs<T>(what: string, step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (err) {
+      if (err instanceof BackendError) throw err;
+      const e = err as NodeJS.ErrnoException;
+      const why = e.code === "ENOSPC" ? "the disk is full" : e.code === "EACCES" || e.code === "EPERM" ? "permission denied" : e.message;
+      throw new BackendError(`${what} in ${this.location} failed: ${why}${e.code && !why.includes(e.code) ? ` (${e.code})` : ""}`, false, undefined, { cause: err });
+    }
   }
 
   private file(type: FileType, name: string): string {
     return path.join(this.root, repoPath(type, name));
   }
 
-  async create(): Promise<void> {
+  create(): Promise<void> {
+    return this.fs("creating the repository folders", () => this.createDirs());
+  }
+
+  private async createDirs(): Promise<void> {
     for (const dir of ["index", "keys", "locks", "snapshots"]) await mkdir(path.join(this.root, dir), { recursive: true, mode: 0o700 });
     for (let i = 0; i < 256; i++) await mkdir(path.join(this.root, "data", i.toString(16).padStart(2, "0")), { recursive: true, mode: 0o700 });
   }
@@ -79,7 +102,11 @@ export class DirStorage implements Storage {
     }
   }
 
-  async save(type: FileType, name: string, data: Uint8Array | readonly Uint8Array[]): Promise<void> {
+  save(type: FileType, name: string, data: Uint8Array | readonly Uint8Array[]): Promise<void> {
+    return this.fs(`storing ${repoPath(type, name)}`, () => this.write(type, name, data));
+  }
+
+  private async write(type: FileType, name: string, data: Uint8Array | readonly Uint8Array[]): Promise<void> {
     const target = this.file(type, name);
     await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
     const tmp = `${target}.${randomBytes(6).toString("hex")}.tmp`;
@@ -87,9 +114,12 @@ export class DirStorage implements Storage {
     try {
       for (const part of data instanceof Uint8Array ? [data] : data) await handle.writeFile(part);
       await handle.sync();
-    } finally {
-      await handle.close();
+    } catch (err) {
+      await handle.close().catch(() => {});
+      await rm(tmp, { force: true });
+      throw err;
     }
+    await handle.close();
     try {
       await rename(tmp, target);
     } catch (err) {
@@ -98,8 +128,17 @@ export class DirStorage implements Storage {
     }
   }
 
-  async remove(type: FileType, name: string): Promise<void> {
-    await rm(this.file(type, name), { force: true });
+  remove(type: FileType, name: string): Promise<void> {
+    return this.fs(`deleting ${repoPath(type, name)}`, () => rm(this.file(type, name), { force: true }));
+  }
+
+  /** Temporary files of killed writers (call only under an exclusive lock: no writer of ours is active). */
+  async removeStaged(_opts?: CallOptions): Promise<void> {
+    const dirs = ["index", "keys", "locks", "snapshots", ...(await readdir(path.join(this.root, "data")).catch(() => [] as string[])).map((d) => path.join("data", d)), ""];
+    for (const dir of dirs) {
+      const names = await readdir(path.join(this.root, dir)).catch(() => [] as string[]);
+      for (const name of names) if (name.endsWith(".tmp")) await rm(path.join(this.root, dir, name), { force: true }).catch(() => {});
+    }
   }
 
   async close(): Promise<void> {}

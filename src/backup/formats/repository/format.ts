@@ -15,6 +15,7 @@ import { OperationError, UsageError } from "../../../util/errors.js";
 import type { CheckOptions, CheckReport, Committed, FormatListing, Leftover, SnapshotDraft, SnapshotReader, SnapshotSummary, StorageFormat, WriteJournal } from "../format.js";
 import type { Folder } from "../folder.js";
 import { RcloneStorage } from "./backend.js";
+import { DirStorage } from "./backend-dir.js";
 import { keyHint, rememberKey } from "./key-hints.js";
 import { checkRepository } from "./checker.js";
 import { WrongPasswordError } from "./errors.js";
@@ -199,6 +200,9 @@ class RepositoryFormat implements StorageFormat {
 
   private storage(): IdleClosingStorage {
     const access = this.folder.access;
+    // A local folder is written directly, as restic writes a local path (no rclone child, no pipe, renamed into place).
+    const localDir = access.remote.localDir;
+    if (localDir) return new IdleClosingStorage(() => new DirStorage(localDir, access.remote.display), access.remote.display);
     return new IdleClosingStorage(
       () =>
         new RcloneStorage({
