@@ -112,7 +112,18 @@ export class DirStorage implements Storage {
     const tmp = `${target}.${randomBytes(6).toString("hex")}.tmp`;
     const handle = await open(tmp, "wx", 0o600);
     try {
-      for (const part of data instanceof Uint8Array ? [data] : data) await handle.writeFile(part);
+      // writev in batches: a pack of small blobs is thousands of parts, one thread-pool round trip each otherwise.
+      const parts = data instanceof Uint8Array ? [data] : data;
+      for (let at = 0; at < parts.length; at += 512) {
+        const batch = parts.slice(at, at + 512);
+        const total = batch.reduce((n, p) => n + p.length, 0);
+        const { bytesWritten } = await handle.writev(batch as Uint8Array[]);
+        // A short write (rare) continues with the rest, byte-exact.
+        if (bytesWritten < total) {
+          const rest = Buffer.concat(batch as Uint8Array[]).subarray(bytesWritten);
+          for (let off = 0; off < rest.length; ) off += (await handle.write(rest, off, rest.length - off)).bytesWritten;
+        }
+      }
       await handle.sync();
     } catch (err) {
       await handle.close().catch(() => {});
