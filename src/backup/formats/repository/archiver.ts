@@ -11,7 +11,7 @@
 // - A file that vanished or cannot be read is skipped with a warning (as restic does); one that shrank or grew while
 //   being read is stored with the bytes read and its node says so (size = what was stored), never padded.
 import type { BigIntStats } from "node:fs";
-import { closeSync, lstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from "node:fs";
 import { gcPacer } from "../../gc-pacer.js";
 import type { WalkEntry } from "../../tree-walk.js";
 import { ChunkReader } from "./chunker/index.js";
@@ -372,8 +372,10 @@ class Archiver {
     // Synchronous open/read/close: an awaited call per step was a thread-pool round trip each, most of the main
     // thread's idle time on thousands of small files; the worker keeps encoding meanwhile. The loop below yields to
     // the event loop every few milliseconds, so a gateway hosting the backup stays responsive.
-    const fd = openSync(file, "r");
+    // O_NOFOLLOW|O_NONBLOCK: a file replaced by a symlink or a FIFO since lstat is neither followed nor waited on.
+    const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     try {
+      if (!fstatSync(fd).isFile()) throw Object.assign(new Error("no longer a regular file"), { code: "ENXIO" });
       const reader = async (into: Uint8Array) => readSync(fd, into, 0, into.length, null);
       // At most the size lstat gave: a file growing meanwhile is cut there (the node's size and its content agree).
       for await (const chunk of this.chunks.chunks(reader, size)) {
@@ -422,6 +424,6 @@ async function lstatOrUndefined(p: string): Promise<BigIntStats | undefined> {
 
 function isFileError(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException)?.code;
-  return typeof code === "string" && ["ENOENT", "EACCES", "EPERM", "EISDIR", "EIO", "ELOOP", "ENXIO"].includes(code);
+  return typeof code === "string" && ["ENOENT", "EACCES", "EPERM", "EISDIR", "EIO", "ELOOP", "ENXIO", "EAGAIN"].includes(code);
 }
 
