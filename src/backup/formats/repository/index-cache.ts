@@ -11,8 +11,13 @@ export class FileCache {
   private readonly dir: string;
 
   /** `root` is the caller's cache folder; each repository gets its own subfolder by repository ID. */
-  constructor(root: string, repoId: Id, type: "index" | "snapshots" | "tree-packs") {
+  constructor(root: string, repoId: Id, type: "index" | "snapshots" | "tree-packs" | "key-files") {
     this.dir = path.join(root, repoId, type);
+  }
+
+  /** Key files of every repository (opened before the repository ID is known): `<root>/key-files/`. */
+  static keyFiles(root: string): FileCache {
+    return new FileCache(root, "", "key-files");
   }
 
   async get(id: Id): Promise<Buffer | undefined> {

@@ -34,6 +34,12 @@ export interface KeyFile {
   data: string;
 }
 
+/** A local store of key files by ID (content-addressed: get returns only bytes that hash to the ID). */
+export interface KeyFileCache {
+  get(id: Id): Promise<Buffer | undefined>;
+  put(id: Id, bytes: Buffer): Promise<unknown>;
+}
+
 export interface OpenedKey {
   /** Name of the key file that opened (keys/<id>). */
   id: Id;
@@ -124,13 +130,26 @@ export async function loadKeyFile(storage: Storage, id: Id, opts?: CallOptions):
  * Tries every key file (the hinted one first) with the password. Damaged key files are skipped while another key
  * opens; if none opens, the error says so without naming the password.
  */
-export async function searchKey(storage: Storage, password: string, opts: CallOptions & { hint?: Id } = {}): Promise<OpenedKey> {
-  // The key that opened last time, read directly: no listing of keys/ when it still opens (a request less per run).
+export async function searchKey(storage: Storage, password: string, opts: CallOptions & { hint?: Id; cache?: KeyFileCache } = {}): Promise<OpenedKey & { fromCache?: boolean }> {
+  // The key that opened last time, read directly: no listing of keys/ when it still opens (a request less per run),
+  // and from the local copy when there is one (key files are named by their hash: a copy that matches is the file).
   let tried: Id | undefined;
   if (opts.hint && isId(opts.hint)) {
     tried = opts.hint;
     try {
-      return await openKeyFile(await loadKeyFile(storage, opts.hint, opts), opts.hint, password);
+      const cached = await opts.cache?.get(opts.hint);
+      if (cached) {
+        try {
+          return { ...(await openKeyFile(parseKeyFile(cached, opts.hint), opts.hint, password)), fromCache: true };
+        } catch {
+          // a stale copy (another password since): the repository's own file decides below
+        }
+      }
+      const bytes = await storage.load("keys", opts.hint, undefined, opts);
+      if (hashId(bytes) !== opts.hint) throw new IntegrityError(`key file keys/${opts.hint} does not match its name (damaged or tampered)`, `keys/${opts.hint}`);
+      const opened = await openKeyFile(parseKeyFile(bytes, opts.hint), opts.hint, password);
+      await opts.cache?.put(opts.hint, bytes);
+      return opened;
     } catch (err) {
       if (!(err instanceof AuthenticationError || err instanceof IntegrityError || err instanceof NotFoundError)) throw err;
     }
@@ -190,8 +209,9 @@ export async function makeKeyFile(password: string, master: CryptoKey, params: K
 }
 
 /** Stores a new key file for `master` (a first key at init, or a second password later). Returns its ID. */
-export async function addKey(storage: Storage, password: string, master: CryptoKey, opts: CallOptions & { params?: KdfParams } = {}): Promise<Id> {
+export async function addKey(storage: Storage, password: string, master: CryptoKey, opts: CallOptions & { params?: KdfParams; cache?: KeyFileCache } = {}): Promise<Id> {
   const made = await makeKeyFile(password, master, opts.params ?? (await calibrateKdf()));
   await storage.save("keys", made.id, made.bytes, opts);
+  await opts.cache?.put(made.id, made.bytes);
   return made.id;
 }

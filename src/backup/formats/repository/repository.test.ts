@@ -181,4 +181,33 @@ describe("Repository", () => {
     expect(await readdir(packDir)).toEqual([]);
     expect(await readdir(path.join(cacheDir, repo.config.id, "snapshots"))).toEqual([]);
   });
+
+  it("keeps the key file that opened locally: the next open reads no key, and a folder re-initialised since is still opened right", async () => {
+    const cacheDir = await tmp("cache");
+    const { storage, repo } = await fresh();
+    const loads: string[] = [];
+    const counting = Object.assign(Object.create(storage) as RecordingStorage, {
+      load: (type: FileType, name: string, range?: { offset: number; length: number }) => {
+        loads.push(`${type}/${name}`);
+        return storage.load(type, name, range);
+      },
+      list: (type: "keys") => {
+        loads.push(`list ${type}`);
+        return storage.list(type);
+      },
+    });
+    await Repository.open(counting, "pw", { cacheDir, keyHint: repo.keyId }); // downloads the key once, keeps it
+    loads.length = 0;
+    const again = await Repository.open(counting, "pw", { cacheDir, keyHint: repo.keyId });
+    expect(again.config.id).toBe(repo.config.id);
+    expect(loads).toEqual(["config/"]);
+
+    // The folder now holds another repository with the same password: the kept key opens, the config does not
+    // authenticate with it, and the repository's own keys are asked instead.
+    await rm(storage.root, { recursive: true });
+    const other = await Repository.init(storage, "pw", { kdf: KDF });
+    const reopened = await Repository.open(counting, "pw", { cacheDir, keyHint: repo.keyId });
+    expect(reopened.config.id).toBe(other.config.id);
+    expect(reopened.keyId).toBe(other.keyId);
+  });
 });

@@ -129,7 +129,7 @@ export class Repository {
     if (opts.chunkerPolynomial !== undefined) config.chunkerPolynomial = opts.chunkerPolynomial;
     const master = newRandomKey();
     await storage.create(opts);
-    const keyId = await addKey(storage, password, master, { params: opts.kdf, signal: opts.signal });
+    const keyId = await addKey(storage, password, master, { params: opts.kdf, signal: opts.signal, ...(opts.cacheDir ? { cache: FileCache.keyFiles(opts.cacheDir) } : {}) });
     await saveConfig(storage, master, config, opts);
     return new Repository(storage, config, master, keyId, opts);
   }
@@ -137,8 +137,17 @@ export class Repository {
   /** Opens with a password: any key file that opens gives the master key; then the config is read and checked. */
   static async open(storage: Storage, password: string, opts: OpenOptions = {}): Promise<Repository> {
     if (!opts.configKnown && !(await hasConfig(storage, opts))) throw new NotARepositoryError(`there is no restic repository at ${storage.location} (no config file)`);
-    const key = await searchKey(storage, password, { hint: opts.keyHint, signal: opts.signal });
-    const config = await loadConfig(storage, key.master, { keyId: key.id, signal: opts.signal });
+    const cache = opts.cacheDir ? FileCache.keyFiles(opts.cacheDir) : undefined;
+    let key = await searchKey(storage, password, { hint: opts.keyHint, signal: opts.signal, ...(cache ? { cache } : {}) });
+    let config: RepoConfig;
+    try {
+      config = await loadConfig(storage, key.master, { keyId: key.id, signal: opts.signal });
+    } catch (err) {
+      // A locally kept key that does not open this config: the folder holds another repository now. Ask it.
+      if (!(err instanceof IntegrityError) || !key.fromCache) throw err;
+      key = await searchKey(storage, password, { signal: opts.signal });
+      config = await loadConfig(storage, key.master, { keyId: key.id, signal: opts.signal });
+    }
     return new Repository(storage, config, key.master, key.id, opts);
   }
 
