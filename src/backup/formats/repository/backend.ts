@@ -406,7 +406,8 @@ export class RcloneStorage implements Storage {
    * and restic never uses the folder.
    */
   async removeStaged(opts?: CallOptions): Promise<void> {
-    const res = await runRclone(this.opts.bin, {
+    // A missing folder is the usual case; any other failure leaves only small stray files, retried at the next prune.
+    await runRclone(this.opts.bin, {
       args: ["delete", "--rmdirs", this.child(STAGING_FOLDER), ...(this.opts.extraArgs ?? [])],
       configPath: this.opts.configPath,
       env: this.opts.env,
@@ -414,8 +415,6 @@ export class RcloneStorage implements Storage {
       ...(opts?.signal ? { signal: opts.signal } : {}),
       onSpawn: (p) => this.opts.onSpawn?.(p, "move"),
     });
-    // A missing folder is the usual case; any other failure leaves only small stray files, retried at the next prune.
-    void res;
   }
 
   async remove(type: FileType, name: string, opts?: CallOptions): Promise<void> {

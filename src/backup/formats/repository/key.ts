@@ -121,9 +121,17 @@ export async function openKeyFile(file: KeyFile, id: Id, password: string): Prom
 
 /** Loads keys/<id>, checking that its bytes hash to its name (restic's LoadRaw does the same). */
 export async function loadKeyFile(storage: Storage, id: Id, opts?: CallOptions): Promise<KeyFile> {
+  return parseKeyFile((await keyFileBytes(storage, id, opts)).bytes, id);
+}
+
+/** A key file's bytes, checked against its name; from `cache` when it holds it (a copy that matches is the file). */
+async function keyFileBytes(storage: Storage, id: Id, opts?: CallOptions, cache?: KeyFileCache): Promise<{ bytes: Buffer; fromCache: boolean }> {
+  const cached = await cache?.get(id);
+  if (cached) return { bytes: cached, fromCache: true };
   const bytes = await storage.load("keys", id, undefined, opts);
   if (hashId(bytes) !== id) throw new IntegrityError(`key file keys/${id} does not match its name (damaged or tampered)`, `keys/${id}`);
-  return parseKeyFile(bytes, id);
+  await cache?.put(id, bytes);
+  return { bytes, fromCache: false };
 }
 
 /**
@@ -131,25 +139,14 @@ export async function loadKeyFile(storage: Storage, id: Id, opts?: CallOptions):
  * opens; if none opens, the error says so without naming the password.
  */
 export async function searchKey(storage: Storage, password: string, opts: CallOptions & { hint?: Id; cache?: KeyFileCache } = {}): Promise<OpenedKey & { fromCache?: boolean }> {
-  // The key that opened last time, read directly: no listing of keys/ when it still opens (a request less per run),
-  // and from the local copy when there is one (key files are named by their hash: a copy that matches is the file).
+  // The key that opened last time, read directly (from the local copy when there is one): no listing of keys/ when
+  // it still opens.
   let tried: Id | undefined;
   if (opts.hint && isId(opts.hint)) {
     tried = opts.hint;
     try {
-      const cached = await opts.cache?.get(opts.hint);
-      if (cached) {
-        try {
-          return { ...(await openKeyFile(parseKeyFile(cached, opts.hint), opts.hint, password)), fromCache: true };
-        } catch {
-          // a stale copy (another password since): the repository's own file decides below
-        }
-      }
-      const bytes = await storage.load("keys", opts.hint, undefined, opts);
-      if (hashId(bytes) !== opts.hint) throw new IntegrityError(`key file keys/${opts.hint} does not match its name (damaged or tampered)`, `keys/${opts.hint}`);
-      const opened = await openKeyFile(parseKeyFile(bytes, opts.hint), opts.hint, password);
-      await opts.cache?.put(opts.hint, bytes);
-      return opened;
+      const { bytes, fromCache } = await keyFileBytes(storage, opts.hint, opts, opts.cache);
+      return { ...(await openKeyFile(parseKeyFile(bytes, opts.hint), opts.hint, password)), fromCache };
     } catch (err) {
       if (!(err instanceof AuthenticationError || err instanceof IntegrityError || err instanceof NotFoundError)) throw err;
     }
