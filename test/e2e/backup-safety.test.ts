@@ -27,9 +27,11 @@ describe("backup safety (local backend)", () => {
     await server?.stop();
   });
 
-  async function world(extra: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}): Promise<{ w: World; repoDir: string }> {
+  /** `viaRclone`: the same folder through an rclone alias remote (a local folder is otherwise written without rclone). */
+  async function world(extra: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}, viaRclone = false): Promise<{ w: World; repoDir: string }> {
     const prefix = `safe-${randomBytes(3).toString("hex")}`;
-    const w = await makeWorld({ backup: { ...server.block, prefix, encrypt: true, passphrase: "${BACKUP_PASSPHRASE}", include: ["workspace"], ...extra } }, env);
+    const block = viaRclone ? { provider: "custom", custom: { rcloneType: "alias", rcloneOptions: { remote: server.server.rootDir } } } : server.block;
+    const w = await makeWorld({ backup: { ...block, prefix, encrypt: true, passphrase: "${BACKUP_PASSPHRASE}", include: ["workspace"], ...extra } }, env);
     await writeFile(path.join(w.stateDir, ".env"), `BACKUP_PASSPHRASE=${PASS}\n`, { mode: 0o600 });
     return { w, repoDir: path.join(server.server.rootDir, prefix) };
   }
@@ -117,7 +119,8 @@ describe("backup safety (local backend)", () => {
 
   /** Runs `backup now` while scanning every process's argv and environment; returns what leaked where. */
   async function watchBackup(exported: boolean, warmVersionCache: boolean): Promise<string[]> {
-    const { w, repoDir } = await world({}, exported ? { BACKUP_PASSPHRASE: PASS } : {});
+    // Through rclone: the point is what its children see.
+    const { w, repoDir } = await world({}, exported ? { BACKUP_PASSPHRASE: PASS } : {}, true);
     try {
       await randomTree(w.workspace, { files: 12, minSize: 4 << 20, maxSize: 8 << 20, seed: 11 });
       if (warmVersionCache) ok(await w.cli("backup", "list"));

@@ -7,7 +7,7 @@
 import { access, mkdir, readdir } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readTree, startServer, stopAll, type TestServer } from "../helpers/servers.js";
+import { randomTree, readTree, startServer, stopAll, type TestServer } from "../helpers/servers.js";
 import { expectNoRcloneLeft, expectRestoreLatest, type KillPlan, killedRun, killWorld, listOf, ok, seeded, SLOW, stagingLeft } from "./lib/backup-kit.js";
 
 const MARKER = "WORKSPACE-SYNC-RESTORE-INCOMPLETE.txt";
@@ -23,7 +23,7 @@ describe("kill -9 of backup verify and restore", () => {
   });
 
   it("backup verify killed mid-stream (CLI, rclone child): nothing changes, the next verify passes", async () => {
-    const s = await killWorld(local);
+    const s = await killWorld(local, 2, { viaRclone: true });
     try {
       ok(await s.w.cli("backup", "now"));
       const before = await listOf(s.w);
@@ -47,7 +47,7 @@ describe("kill -9 of backup verify and restore", () => {
   });
 
   it("backup restore killed mid-stream and after the stream: no tree that looks complete; the retry succeeds", { timeout: 240_000 }, async () => {
-    const s = await killWorld(local);
+    const s = await killWorld(local, 2, { viaRclone: true });
     const { w } = s;
     try {
       ok(await w.cli("backup", "now"));
@@ -112,6 +112,36 @@ describe("kill -9 of backup verify and restore", () => {
       expect((await readdir(restoreRoot)).filter((n) => !n.startsWith(".")).length).toBe(1);
       expect(await stagingLeft(restoreRoot), "the next restore removed the killed one's staging").toEqual([]);
       expect(out).toMatch(/^restored /m);
+    } finally {
+      await w.cleanup();
+    }
+  });
+
+  it("backup restore from a local folder read directly (no rclone), killed at seeded moments: absent or complete; the retry succeeds", { timeout: 240_000 }, async () => {
+    const s = await killWorld(local);
+    const { w } = s;
+    try {
+      // ~50 MB more of incompressible data, so that the restore lasts long enough to be cut.
+      await randomTree(path.join(w.workspace, "media"), { files: 2, minSize: 25_000_000, maxSize: 25_000_000, seed: 12 });
+      ok(await w.cli("backup", "now"));
+      const expected = await readTree(w.workspace);
+      const rnd = seeded(123);
+      for (let i = 0; i < 4; i++) {
+        const parent = path.join(w.root, `direct-restores-${i}`);
+        const target = path.join(parent, "target");
+        await mkdir(parent, { recursive: true });
+        const delayMs = 100 + Math.floor(rnd() * 900);
+        const { res } = await killedRun(w, ["backup", "restore", "--to", target], { phase: "random", victim: i % 2 ? "tree" : "cli", delayMs });
+        const what = `direct restore killed at +${delayMs} ms: exit ${res.code ?? res.signal}\n${res.stderr}`;
+        const entries = await readdir(target).catch(() => undefined);
+        // A new target appears only complete.
+        if (entries !== undefined) expect(await readTree(path.join(target, "workspace")), what).toEqual(expected);
+        else {
+          ok(await w.cli("backup", "restore", "--to", target), `retry of ${what}`);
+          expect(await readTree(path.join(target, "workspace")), `retry of ${what}`).toEqual(expected);
+        }
+        expect(await stagingLeft(parent), `no staging left beside the target: ${what}`).toEqual([]);
+      }
     } finally {
       await w.cleanup();
     }

@@ -7,7 +7,7 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readTree, startServer, stopAll, type TestServer } from "../helpers/servers.js";
+import { randomTree, readTree, startServer, stopAll, type TestServer } from "../helpers/servers.js";
 import {
   expectNoOrphans,
   expectNoRcloneLeft,
@@ -108,7 +108,7 @@ describe("kill -9 of backup now", () => {
     await stopAll();
   });
 
-  // 14 seeded trials on the local backend: every phase, each victim.
+  // 14 seeded trials on the local backend through rclone (an alias remote): every phase, each victim.
   const LOCAL_TRIALS: Trial[] = [
     { phase: "listing", victim: "cli" },
     { phase: "mid-rcat", victim: "cli" },
@@ -126,8 +126,8 @@ describe("kill -9 of backup now", () => {
     { phase: "random", victim: "tree" },
   ];
 
-  it(`backup now killed at ${LOCAL_TRIALS.length} seeded points (local backend)`, { timeout: 420_000 }, async () => {
-    const s = await killWorld(local);
+  it(`backup now killed at ${LOCAL_TRIALS.length} seeded points (local backend through rclone)`, { timeout: 420_000 }, async () => {
+    const s = await killWorld(local, 2, { viaRclone: true });
     try {
       const digests = new Map<number, Record<string, string>>();
       digests.set(0, await readTree(s.w.workspace));
@@ -139,6 +139,31 @@ describe("kill -9 of backup now", () => {
         log.push(`${await backupTrial(s, trial, i + 1, rnd, digests, i)} [${Date.now() - t0} ms]`);
         if (process.env.FAULTS_DEBUG) console.log(log.at(-1));
       }
+      expect(ok(await s.w.cli("backup", "verify", "--all"))).not.toMatch(/FAILED/);
+    } finally {
+      await s.w.cleanup();
+    }
+  });
+
+  // A local folder is written without rclone: kills while its data object grows, and at seeded moments.
+  const DIRECT_TRIALS: Trial[] = [
+    { phase: "mid-write", victim: "cli" },
+    { phase: "mid-write", victim: "tree" },
+    { phase: "mid-write", victim: "cli" },
+    { phase: "random", victim: "cli" },
+    { phase: "random", victim: "tree" },
+  ];
+
+  it(`backup now killed at ${DIRECT_TRIALS.length} seeded points (local folder, written directly)`, { timeout: 300_000 }, async () => {
+    const s = await killWorld(local);
+    try {
+      // ~50 MB more of incompressible data: the direct write lasts long enough to be cut.
+      await randomTree(path.join(s.w.workspace, "media"), { files: 2, minSize: 25_000_000, maxSize: 25_000_000, seed: 11 });
+      const digests = new Map<number, Record<string, string>>();
+      digests.set(0, await readTree(s.w.workspace));
+      ok(await s.w.cli("backup", "now"));
+      const rnd = seeded(404);
+      for (const [i, trial] of DIRECT_TRIALS.entries()) await backupTrial(s, trial, i + 1, rnd, digests, i);
       expect(ok(await s.w.cli("backup", "verify", "--all"))).not.toMatch(/FAILED/);
     } finally {
       await s.w.cleanup();

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { randomTree, readTree, startServer, stopAll, type ServerKind } from "../helpers/servers.js";
 import { runCli, startCli } from "../support/cli.js";
 import { makeWorld } from "../support/world.js";
-import { childrenOf, expectNoOrphans, expectNoRcloneLeft, expectRestoreLatest, listOf, ok, sleep, waitFor } from "./lib/backup-kit.js";
+import { childrenOf, expectNoOrphans, expectNoRcloneLeft, expectRestoreLatest, listOf, ok, sleep, uploadStarted, waitFor } from "./lib/backup-kit.js";
 
 const PASS = "remote down passphrase 77e1";
 /** Slow enough that the server can be stopped while the data object is still being uploaded. */
@@ -57,6 +57,9 @@ describe.concurrent.each(CASES)("backup while the $kind server goes down", ({ ki
       // The data object's upload is under way: stop the server under it.
       const uploading = await waitFor(() => ended || childrenOf(run.child.pid!).some((pid) => readCmd(pid).includes("rcat")), 60_000, 5);
       expect(uploading && !ended, "the upload started").toBe(true);
+      // sftp writes under the final name: wait for the cut-to-be object's first bytes on the server's disk (the
+      // encryption's key derivation and a loaded machine can hold them back), then let some more go out.
+      if (kind === "sftp") expect(await waitFor(uploadStarted(path.join(server.rootDir, prefix)), 30_000), "bytes on the server").toBe(true);
       await sleep(700);
       expect(ended, "still uploading when the server stops").toBe(false);
       await server.stop();

@@ -63,7 +63,7 @@ describe("Ctrl-C and SIGTERM during a run", () => {
   });
 
   it("backup interrupted by SIGINT mid-upload: exit 130, no snapshot, no leftover after the next backup", { timeout: 120_000 }, async () => {
-    const s = await killWorld(local);
+    const s = await killWorld(local, 2, { viaRclone: true });
     try {
       ok(await s.w.cli("backup", "now"));
       const first = await readTree(s.w.workspace);

@@ -92,42 +92,54 @@ export interface EncryptOptions {
 }
 
 export function createAgeEncryptStream(opts: EncryptOptions): Transform {
+  if (opts.passphrase === undefined && !opts.recipients?.length) throw new Error("age encryption needs a passphrase or at least one recipient");
+  if (opts.passphrase !== undefined && opts.recipients?.length) throw new Error("age: a passphrase cannot be combined with recipients");
   const fileKey = randomBytes(16);
-  const stanzas: Stanza[] = [];
-  if (opts.passphrase !== undefined) stanzas.push(scryptStanza(fileKey, opts.passphrase, opts.scryptWorkFactor));
-  for (const r of opts.recipients ?? []) stanzas.push(x25519Stanza(fileKey, r));
-  if (stanzas.length === 0) throw new Error("age encryption needs a passphrase or at least one recipient");
-  if (opts.passphrase !== undefined && stanzas.length > 1) throw new Error("age: a passphrase cannot be combined with recipients");
+  // Recipient stanzas are made at once (a bad recipient fails here); the scrypt one is derived while data arrives.
+  const made: Stanza[] = (opts.recipients ?? []).map((r) => x25519Stanza(fileKey, r));
+  const ready: Promise<Stanza[]> = opts.passphrase !== undefined ? scryptStanza(fileKey, opts.passphrase, opts.scryptWorkFactor).then((s) => [s]) : Promise.resolve(made);
+  ready.catch(() => {}); // surfaced by the first transform or flush
+  let stanzas: Stanza[] | undefined;
   const nonce = randomBytes(16);
   const key = createSecretKey(hkdf(fileKey, nonce, "payload"));
   const queue = new ByteQueue();
   let counter = 0;
-  let started = false;
-  const start = (t: Transform) => {
-    if (started) return;
-    started = true;
-    t.push(encodeHeader(fileKey, stanzas));
-    t.push(nonce);
+  /** Runs `then` once the header is out (the first call waits for the key derivation). */
+  const started = (t: Transform, cb: TransformCallback, then: () => void) => {
+    if (stanzas) return then();
+    ready.then(
+      (s) => {
+        if (!stanzas) {
+          stanzas = s;
+          t.push(encodeHeader(fileKey, stanzas));
+          t.push(nonce);
+        }
+        then();
+      },
+      (err: unknown) => cb(err as Error),
+    );
   };
   return new Transform({
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      start(this);
-      queue.push(chunk);
-      // Hold back one full chunk: only the end of the input tells whether it is the last. The sealed chunks of one
-      // input piece leave as one buffer: fewer, larger pieces for the hash and the pipe to rclone (measured faster
-      // than pushing each ciphertext and tag on its own).
-      const n = Math.max(0, Math.ceil((queue.length - CHUNK) / CHUNK));
-      if (n > 0) {
-        const out = Buffer.allocUnsafe(n * (CHUNK + TAG));
-        for (let i = 0; i < n; i++) sealInto(key, counter++, false, queue.take(CHUNK), out, i * (CHUNK + TAG));
-        this.push(out);
-      }
-      cb();
+      started(this, cb, () => {
+        queue.push(chunk);
+        // Hold back one full chunk: only the end of the input tells whether it is the last. The sealed chunks of one
+        // input piece leave as one buffer: fewer, larger pieces for the hash and the pipe to rclone (measured faster
+        // than pushing each ciphertext and tag on its own).
+        const n = Math.max(0, Math.ceil((queue.length - CHUNK) / CHUNK));
+        if (n > 0) {
+          const out = Buffer.allocUnsafe(n * (CHUNK + TAG));
+          for (let i = 0; i < n; i++) sealInto(key, counter++, false, queue.take(CHUNK), out, i * (CHUNK + TAG));
+          this.push(out);
+        }
+        cb();
+      });
     },
     flush(cb: TransformCallback) {
-      start(this);
-      this.push(sealChunk(key, counter++, true, queue.take(queue.length)));
-      cb();
+      started(this, cb, () => {
+        this.push(sealChunk(key, counter++, true, queue.take(queue.length)));
+        cb();
+      });
     },
   });
 }

@@ -1,10 +1,13 @@
 // The backup folder as a flat set of objects, for the formats that keep one object per snapshot (archive, legacy):
 // one listing per command shared by every such format, and the small object operations they need. (A restic
-// repository lives in sub-folders of the same folder and lists those itself.)
+// repository lives in sub-folders of the same folder and lists those itself.) A folder on this machine is reached
+// with file-system calls, anything else through rclone (folder-local.ts).
+import path from "node:path";
 import type { RcloneBinary } from "../../rclone/binary.js";
 import { type ListedFile, listFiles } from "../../rclone/listing.js";
 import type { ResolvedRemote } from "../../rclone/remotes.js";
 import { RcloneError, runRclone } from "../../rclone/runner.js";
+import { deleteLocalObject, listLocalObjects, localObjectSize, readLocalObject } from "./folder-local.js";
 
 export interface FolderAccess {
   bin: RcloneBinary;
@@ -28,8 +31,16 @@ export class Folder {
     return this.access.remote;
   }
 
+  /** The folder on this machine, when it is one (read and written without rclone). */
+  private local(name: string): string | undefined {
+    const dir = this.remote.localDir;
+    return dir === undefined ? undefined : path.join(dir, name);
+  }
+
   /** The folder's objects (not its sub-folders), listed once until refresh(). */
   objects(): Promise<Map<string, ListedFile>> {
+    const dir = this.remote.localDir;
+    if (dir !== undefined) this.listed ??= listLocalObjects(dir);
     this.listed ??= listFiles(this.access.bin, this.remote.path(""), {
       configPath: this.remote.configPath,
       env: this.access.env,
@@ -54,6 +65,8 @@ export class Folder {
 
   /** A small object's text (a manifest). */
   async read(name: string, limit: number): Promise<string> {
+    const file = this.local(name);
+    if (file) return readLocalObject(file, limit);
     const res = await runRclone(this.access.bin, {
       args: ["cat", this.remote.path(name)],
       configPath: this.remote.configPath,
@@ -68,6 +81,8 @@ export class Folder {
 
   /** Deletes one object; an object that is already gone counts as deleted. */
   async delete(name: string): Promise<void> {
+    const file = this.local(name);
+    if (file) return deleteLocalObject(file);
     const res = await runRclone(this.access.bin, {
       args: ["deletefile", this.remote.path(name)],
       configPath: this.remote.configPath,
@@ -82,6 +97,8 @@ export class Folder {
 
   /** Size of one object as the remote reports it (undefined when it does not exist). */
   async size(name: string): Promise<number | undefined> {
+    const file = this.local(name);
+    if (file) return localObjectSize(file);
     const res = await runRclone(this.access.bin, {
       args: ["lsjson", "--stat", "--no-mimetype", this.remote.path(name)],
       configPath: this.remote.configPath,

@@ -86,6 +86,7 @@ export type Phase =
   | "retention-data" // retention deletes a snapshot's data object (its manifest already gone)
   | "mid-cat" // verify/restore streams the data object
   | "after-cat" // verify/restore read the whole object; the CLI is finishing (restore: moving into place)
+  | "mid-write" // a folder on this machine written directly (no rclone): the data object already has bytes
   | "random"; // a seeded delay after the start
 
 /** Which process gets SIGKILL: the CLI (its rclone children live on as orphans), one rclone child, or both. */
@@ -156,12 +157,15 @@ export async function killedRun(
       case "after-cat":
         hit = sawCat && !kids.some(dataCat) ? { pid: cli, argv: [] } : undefined;
         break;
+      case "mid-write":
+        hit = opts.bytesOnRemote && (await opts.bytesOnRemote()) ? { pid: cli, argv: ["", "write"] } : undefined;
+        break;
       case "random":
         hit = Date.now() - started >= plan.delayMs ? { pid: cli, argv: [] } : undefined;
         break;
     }
     if (hit) {
-      if (plan.phase === "mid-rcat" || plan.phase === "mid-cat") await sleep(plan.delayMs);
+      if (plan.phase === "mid-rcat" || plan.phase === "mid-cat" || plan.phase === "mid-write") await sleep(plan.delayMs);
       what = hit.argv.slice(1, 3).join(" ");
       target = plan.victim === "cli" || hit.pid === cli ? [cli] : plan.victim === "rclone" ? [hit.pid] : treeOf(cli);
       break;
@@ -251,15 +255,23 @@ export interface KillWorld {
   repoDir: string;
 }
 
-export async function killWorld(server: TestServer, retain = 2): Promise<KillWorld> {
+/**
+ * A world backing up into a fresh folder of `server`. A local folder is written directly by the product (no rclone);
+ * `viaRclone` reaches the same folder through an rclone alias remote instead, for the kill points that are rclone
+ * children (mid-rcat, mid-cat, …).
+ */
+export async function killWorld(server: TestServer, retain = 2, opts: { viaRclone?: boolean } = {}): Promise<KillWorld> {
   const prefix = `kill-${randomBytes(3).toString("hex")}`;
-  const block = server.configBlock as unknown as Record<string, unknown>;
+  const alias = opts.viaRclone && server.kind === "local";
+  const block = alias
+    ? { provider: "custom", custom: { rcloneType: "alias", rcloneOptions: { remote: server.rootDir } } }
+    : (server.configBlock as unknown as Record<string, unknown>);
   const w = await makeWorld({ backup: { ...block, prefix, encrypt: true, passphrase: "${BACKUP_PASSPHRASE}", include: ["workspace"], retain } });
   await writeFile(path.join(w.stateDir, ".env"), `BACKUP_PASSPHRASE=${KILL_PASS}\n`, { mode: 0o600 });
   // ~3.5 MiB stored: long enough at 6 MB/s to be cut mid-upload, small enough for many trials.
   await randomTree(w.workspace, { files: 24, maxSize: 120_000, seed: 17 });
   await randomTree(path.join(w.workspace, "big"), { files: 1, minSize: 2_200_000, maxSize: 2_200_000, seed: 5 });
-  const root = server.remoteRoot.replace(/\/+$/, "");
+  const root = alias ? "" : server.remoteRoot.replace(/\/+$/, "");
   const repo = `cloud-backup:${root ? `${root}/` : ""}${prefix}`;
   return { w, repo, repoDir: path.join(server.rootDir, prefix) };
 }

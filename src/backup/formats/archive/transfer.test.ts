@@ -1,6 +1,7 @@
-// Every failure of the streaming transfer settles it (no hang, no unhandled EPIPE), with the real rclone.
+// Every failure of the streaming transfer settles it (no hang, no unhandled EPIPE), with the real rclone, and the
+// same for a folder on this machine, which is read and written without rclone.
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Readable, Transform, Writable } from "node:stream";
@@ -13,15 +14,23 @@ import { downloadObject, s3ChunkArgs, uploadObject } from "./transfer.js";
 let dir: string;
 let bin: RcloneBinary;
 let remote: ResolvedRemote;
+let local: ResolvedRemote;
 const env = process.env;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "ws-transfer-"));
   bin = await findRclone(undefined, process.env.PATH);
-  remote = resolveRemote({ provider: "local", remoteName: "t", local: { path: path.join(dir, "repo") } }, "", path.join(dir, "rclone.conf"));
+  local = resolveRemote({ provider: "local", remoteName: "t", local: { path: path.join(dir, "repo") } }, "", path.join(dir, "rclone.conf"));
+  remote = throughRclone(local);
   await writeRemoteSections(remote);
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
+
+/** The same folder reached through rclone's local backend (a remote without localDir goes through rclone). */
+function throughRclone(r: ResolvedRemote): ResolvedRemote {
+  const { localDir: _direct, ...rest } = r;
+  return rest;
+}
 
 /** A source of `n` MiB that fails after `failAfter` MiB when given. */
 function source(n: number, failAfter?: number): Readable {
@@ -60,7 +69,7 @@ describe("upload and download", () => {
 
   it("rclone exiting early (unusable destination) fails the upload without EPIPE or hang", async () => {
     await writeFile(path.join(dir, "a-file"), "x");
-    const bad = resolveRemote({ provider: "local", remoteName: "t", local: { path: path.join(dir, "a-file", "below") } }, "", path.join(dir, "rclone.conf"));
+    const bad = throughRclone(resolveRemote({ provider: "local", remoteName: "t", local: { path: path.join(dir, "a-file", "below") } }, "", path.join(dir, "rclone.conf")));
     await expect(uploadObject({ bin, remote: bad, env, name: "x", stages: [source(256)], expectedBytes: 256 << 20 })).rejects.toMatchObject({ name: "RcloneError" });
   });
 
@@ -73,6 +82,7 @@ describe("upload and download", () => {
     });
     const p = uploadObject({ bin, remote, env, name: "killed", stages: [source(200), slow], expectedBytes: 200 << 20, onSpawn: (p) => (pid = p) });
     await new Promise((r) => setTimeout(r, 300));
+    expect(pid, "rclone was started").toBeGreaterThan(0);
     process.kill(pid, "SIGKILL");
     await expect(p).rejects.toThrow(/killed by SIGKILL/);
   });
@@ -89,6 +99,7 @@ describe("upload and download", () => {
     const src = source(4);
     const p = uploadObject({ bin, remote, env, name: "killed-late", stages: [src, slow], expectedBytes: 4 << 20, onSpawn: (p) => (pid = p) });
     await new Promise<void>((r) => src.once("end", () => r()));
+    expect(pid, "rclone was started").toBeGreaterThan(0);
     process.kill(pid, "SIGKILL");
     await expect(p).rejects.toThrow(/killed by SIGKILL/);
   });
@@ -113,5 +124,49 @@ describe("upload and download", () => {
     expect(s3ChunkArgs(s3, 1 << 20)).toEqual(["--s3-chunk-size", "8M"]);
     const [, size] = s3ChunkArgs(s3, 200 * 2 ** 30);
     expect(Number(size!.slice(0, -1)) * 10_000 * 2 ** 20).toBeGreaterThan(200 * 2 ** 30);
+  });
+});
+
+describe("a folder on this machine (no rclone)", () => {
+  it("streams an object both ways with its size and SHA-256, owner-only, without starting rclone", async () => {
+    let spawned = 0;
+    const data = randomBytes(3 << 20);
+    const up = await uploadObject({ bin, remote: local, env, name: "direct", stages: [Readable.from([data])], expectedBytes: 0, onSpawn: () => spawned++ });
+    expect(up).toEqual({ size: data.length, sha256: createHash("sha256").update(data).digest("hex") });
+    const file = path.join(dir, "repo", "direct");
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const down = await downloadObject({ bin, remote: local, env, name: "direct", stages: [], consume: consumeAll, onSpawn: () => spawned++ });
+    expect(down).toEqual({ result: data.length, stored: up });
+    expect(spawned).toBe(0);
+  });
+
+  it("a failing stage fails the upload with that error; a missing object, a failing stage or consumer end the download", async () => {
+    await expect(uploadObject({ bin, remote: local, env, name: "broken", stages: [source(8, 2)], expectedBytes: 0 })).rejects.toThrow("EIO: read error on disk");
+    await expect(downloadObject({ bin, remote: local, env, name: "missing", stages: [], consume: consumeAll })).rejects.toThrow(/reading .*missing failed: it does not exist/);
+    await uploadObject({ bin, remote: local, env, name: "big-local", stages: [source(16)], expectedBytes: 0 });
+    await expect(downloadObject({ bin, remote: local, env, name: "big-local", stages: [createDecompressor("zstd")!], consume: consumeAll })).rejects.toThrow();
+    const quitter = (s: Readable) => new Promise<void>((_, reject) => s.once("data", () => reject(new Error("consumer gave up"))));
+    await expect(downloadObject({ bin, remote: local, env, name: "big-local", stages: [], consume: quitter })).rejects.toThrow("consumer gave up");
+  });
+
+  it("creates the folder on the first upload, as rclone does", async () => {
+    const fresh = resolveRemote({ provider: "local", remoteName: "t", local: { path: path.join(dir, "new", "deeper") } }, "", path.join(dir, "rclone.conf"));
+    await uploadObject({ bin, remote: fresh, env, name: "first", stages: [source(1)], expectedBytes: 0 });
+    expect((await stat(path.join(dir, "new", "deeper", "first"))).size).toBe(1 << 20);
+  });
+
+  it("an unusable folder fails the upload naming the file", async () => {
+    await writeFile(path.join(dir, "b-file"), "x");
+    const bad = resolveRemote({ provider: "local", remoteName: "t", local: { path: path.join(dir, "b-file", "below") } }, "", path.join(dir, "rclone.conf"));
+    await expect(uploadObject({ bin, remote: bad, env, name: "x", stages: [source(1)], expectedBytes: 0 })).rejects.toThrow(/b-file\/below\/x failed: /);
+  });
+
+  it("an abort stops a download in flight", async () => {
+    await uploadObject({ bin, remote: local, env, name: "abortable", stages: [source(32)], expectedBytes: 0 });
+    const stop = new AbortController();
+    const slow = new Transform({ transform: (c, _e, cb) => void setTimeout(() => cb(null, c), 10) });
+    const p = downloadObject({ bin, remote: local, env, name: "abortable", stages: [slow], consume: consumeAll, signal: stop.signal });
+    setTimeout(() => stop.abort(new Error("stopped by the test")), 50);
+    await expect(p).rejects.toThrow("stopped by the test");
   });
 });

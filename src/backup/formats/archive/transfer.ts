@@ -1,11 +1,15 @@
-// Streams between this process and the repository through `rclone rcat` / `rclone cat`. Every stage failure
+// Streams between this process and the repository through `rclone rcat` / `rclone cat`, or, for a folder on this
+// machine, straight to and from the file (folder-local.ts). Every stage failure
 // (a read error, a stage destroyed, rclone exiting early or killed) settles the transfer with the first error that
 // happened — the root cause — and stops the rest: no hang on a stalled pipe, no unhandled EPIPE.
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
 import { PassThrough, type Readable, type Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { RcloneBinary } from "../../../rclone/binary.js";
 import type { ResolvedRemote } from "../../../rclone/remotes.js";
 import { RcloneError, runRclone } from "../../../rclone/runner.js";
+import { localFailure, localReadStream, localWriteStream } from "../folder-local.js";
 import { HashTap } from "./codec.js";
 import { gcPacer } from "../../gc-pacer.js";
 
@@ -58,6 +62,7 @@ function pacedTap(onBytes?: (bytes: number) => void): HashTap {
 export async function uploadObject(
   opts: TransferCommon & { stages: (Readable | Transform)[]; expectedBytes: number; onBytes?: (bytes: number) => void },
 ): Promise<Stored> {
+  if (opts.remote.localDir !== undefined) return uploadLocal(path.join(opts.remote.localDir, opts.name), opts);
   const failure = new FirstError();
   const tap = pacedTap(opts.onBytes);
   const stages = [...opts.stages, tap] as unknown as [Readable, ...Transform[]];
@@ -98,6 +103,7 @@ export async function uploadObject(
 export async function downloadObject<T>(
   opts: TransferCommon & { stages: Transform[]; consume: (plain: Readable) => Promise<T>; onBytes?: (bytes: number) => void },
 ): Promise<{ result: T; stored: Stored }> {
+  if (opts.remote.localDir !== undefined) return downloadLocal(path.join(opts.remote.localDir, opts.name), opts);
   const failure = new FirstError();
   const stop = new AbortController();
   const onOuterAbort = () => stop.abort();
@@ -136,6 +142,54 @@ export async function downloadObject<T>(
     await Promise.all([rclone, piped, consuming]);
   } finally {
     opts.signal?.removeEventListener("abort", onOuterAbort);
+  }
+  if (failure.error) throw failure.error;
+  return { result: result as T, stored: { size: tap.bytes, sha256: tap.digest() } };
+}
+
+/** uploadObject into a folder on this machine: the stages, the tap, the file (flushed before this resolves). */
+async function uploadLocal(file: string, opts: { stages: (Readable | Transform)[]; onBytes?: (bytes: number) => void; signal?: AbortSignal }): Promise<Stored> {
+  const tap = pacedTap(opts.onBytes);
+  // rclone creates the folder on the first upload: so does this (owner-only, like the repository's folders).
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 }).catch((err: unknown) => Promise.reject(localFailure("creating the folder of", file, err)));
+  const out = localWriteStream(file);
+  try {
+    await pipeline([...opts.stages, tap, out] as unknown as [Readable, ...Transform[]], opts.signal ? { signal: opts.signal } : {});
+  } catch (err) {
+    // The file stays as far as it got: a data object without a manifest is a leftover the next run removes.
+    if ((err as { syscall?: string }).syscall) throw localFailure("writing", file, err);
+    throw err;
+  }
+  return { size: tap.bytes, sha256: tap.digest() };
+}
+
+/** downloadObject from a folder on this machine: the file in 1 MiB reads, then the same tap and stages. */
+async function downloadLocal<T>(
+  file: string,
+  opts: { stages: Transform[]; consume: (plain: Readable) => Promise<T>; onBytes?: (bytes: number) => void; signal?: AbortSignal },
+): Promise<{ result: T; stored: Stored }> {
+  const failure = new FirstError();
+  const src = localReadStream(file);
+  const tap = pacedTap(opts.onBytes);
+  const out = new PassThrough({ highWaterMark: MIB });
+  const fail = (err: unknown) => {
+    failure.set((err as { syscall?: string }).syscall === "open" || (err as { syscall?: string }).syscall === "read" ? localFailure("reading", file, err) : err);
+    src.destroy();
+    out.destroy(failure.error);
+  };
+  const onAbort = () => fail(opts.signal?.reason ?? new Error("aborted"));
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  let result: T | undefined;
+  try {
+    await Promise.all([
+      pipeline([src, tap, ...opts.stages, out] as [Readable, ...Transform[]]).catch(fail),
+      opts.consume(out).then(
+        (r) => void (result = r),
+        (err: unknown) => fail(err),
+      ),
+    ]);
+  } finally {
+    opts.signal?.removeEventListener("abort", onAbort);
   }
   if (failure.error) throw failure.error;
   return { result: result as T, stored: { size: tap.bytes, sha256: tap.digest() } };
