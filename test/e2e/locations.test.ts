@@ -3,6 +3,7 @@
 // user's rclone.conf section); a sync folder that contains or sits inside the workspace, and a backup folder inside the
 // workspace, are refused before anything runs; OpenClaw's state inside the workspace never travels; unknown agents,
 // missing workspaces, system folders and targets on a missing parent are refused.
+import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -207,6 +208,21 @@ describe("OpenClaw's state inside the workspace never travels", () => {
     await w.writeConfig({ backup: { provider: "local", local: { path: repo }, encrypt: false, include: ["workspace"] } });
     refused(await w.cli("--workspace", w.stateDir, "backup", "now"), `the workspace ${w.stateDir} is the OpenClaw state dir itself`, '"encrypt": true');
     expect(await names(repo)).toEqual([]);
+  });
+
+  it("backup: workspace above the state dir, include [\"workspace\"] unencrypted: the archive holds the workspace and nothing of the state dir", async () => {
+    const w = await world();
+    const repo = await outside();
+    await seedState(w.stateDir);
+    await writeFile(path.join(w.stateDir, "openclaw.json5.bak"), "{}\n");
+    await writeFile(path.join(w.root, "notes.md"), "n\n");
+    await w.writeConfig({ backup: { provider: "local", local: { path: repo }, encrypt: false, include: ["workspace"], compression: "none" } });
+    ok(await w.cli("--workspace", w.root, "backup", "now"));
+    // What is archived, read with the standard tool: the workspace's own file, no state (credentials, agents,
+    // openclaw.json, the product's rclone.conf and state files).
+    const data = (await names(repo)).find((n) => n.endsWith(".tar"))!;
+    const listed = execFileSync("tar", ["-tf", path.join(repo, data)], { encoding: "utf8" }).split("\n").filter(Boolean);
+    expect(listed.filter((p) => !p.endsWith("/"))).toEqual(["workspace/notes.md"]);
   });
 
   it("backup: the workspace item skips a nested state dir; the state's own items still hold it", async () => {

@@ -4,7 +4,8 @@
 // gives the last committed generation whatever the clocks said. The clock is faked with the engine's test hook
 // WORKSPACE_SYNC_FAKE_NOW (src/backup/clock.ts); rclone and the filesystem keep the real time.
 import { randomBytes } from "node:crypto";
-import { writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { readFile, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomTree, readTree, startServer, stopAll, type TestServer } from "../helpers/servers.js";
@@ -25,13 +26,13 @@ describe("clock skew and retention", () => {
     await stopAll();
   });
 
-  async function world(retain: unknown): Promise<{ w: World; repo: string; config: (retain: unknown) => unknown }> {
+  async function world(retain: unknown): Promise<{ w: World; repo: string; repoDir: string; config: (retain: unknown) => unknown }> {
     const prefix = `clock-${randomBytes(3).toString("hex")}`;
     const config = (r: unknown) => ({ backup: { ...(server.configBlock as object), prefix, encrypt: true, passphrase: "${BACKUP_PASSPHRASE}", include: ["workspace"], retain: r } });
     const w = await makeWorld(config(retain));
     await writeFile(path.join(w.stateDir, ".env"), `BACKUP_PASSPHRASE=${PASS}\n`, { mode: 0o600 });
     await randomTree(w.workspace, { files: 6, maxSize: 20_000, seed: 12 });
-    return { w, repo: `cloud-backup:${server.remoteRoot}/${prefix}`, config };
+    return { w, repo: `cloud-backup:${server.remoteRoot}/${prefix}`, repoDir: path.join(server.rootDir, prefix), config };
   }
 
   /** The CLI with the engine's clock at `clock` (undefined = the real time). */
@@ -95,6 +96,38 @@ describe("clock skew and retention", () => {
       expect((await listOf(w)).snapshots.map((s) => s.name)).toEqual([past]);
       await expectRestoreLatest(w, digests.get(3)!, "a 2001 snapshot committed last");
       await expectNoOrphans(w, repo, await listOf(w), "calendar retention");
+    } finally {
+      await w.cleanup();
+    }
+  });
+
+  it("a leftover named by a writer whose clock was behind stays while its modification time is recent; a foreign one is never removed", { timeout: 120_000 }, async () => {
+    const { w, repoDir } = await world(5);
+    try {
+      ok(await cliAt(w, undefined, "backup", "now"));
+      // Another host sharing this state dir, its clock in 2001, is uploading: its object's name carries 2001, the
+      // folder's listing says it was written just now. Beside it, a user's object of the same shape, never journaled.
+      const behind = "backup-20010304T050607Z-0badc10c.tar.zst.age";
+      const foreign = "backup-20010304T050607Z-f0e1d2c3.tar.zst.age";
+      const foreignBytes = randomBytes(4096);
+      await writeFile(path.join(repoDir, behind), randomBytes(4096));
+      await writeFile(path.join(repoDir, foreign), foreignBytes);
+      const stateFile = path.join(w.stateDir, "workspace-sync", "backup-state.json");
+      const state = JSON.parse(await readFile(stateFile, "utf8")) as { pending: unknown[] };
+      state.pending.push({ key: behind, format: "archive", host: "another-host", pid: 4242, at: new Date().toISOString() });
+      await writeFile(stateFile, JSON.stringify(state), { mode: 0o600 });
+
+      // Real clock, and a clock in 2001 (the name's date is older than either): the upload in progress stays.
+      ok(await cliAt(w, undefined, "backup", "now"), "backup beside an upload in progress");
+      ok(await cliAt(w, PAST, "backup", "now"), "backup in 2001 beside an upload in progress");
+      expect(existsSync(path.join(repoDir, behind)), "an upload in progress is not a leftover, whatever its name says").toBe(true);
+
+      // Once its modification time is older than the backup timeout and the grace period, its writer is gone.
+      const old = new Date(Date.now() - 2 * 24 * 3600_000);
+      await utimes(path.join(repoDir, behind), old, old);
+      ok(await cliAt(w, undefined, "backup", "now"), "backup after the upload was abandoned");
+      expect(existsSync(path.join(repoDir, behind)), "the abandoned upload of this install's journal is removed").toBe(false);
+      expect(await readFile(path.join(repoDir, foreign)), "a foreign object is never touched").toEqual(foreignBytes);
     } finally {
       await w.cleanup();
     }
