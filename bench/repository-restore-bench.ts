@@ -26,7 +26,7 @@ if (process.argv[2] === "--child" || process.argv[2] === "--child-read") {
   const { DirStorage } = await import(path.join(dist, "backup/formats/repository/backend-dir.js"));
   const { RcloneStorage } = await import(path.join(dist, "backup/formats/repository/backend.js"));
   const { openRepositorySnapshot } = await import(path.join(dist, "backup/formats/repository/reader.js"));
-  const { EntryWriter } = await import(path.join(dist, "backup/entry-writer.js"));
+  const { restoreReader } = await import(path.join(dist, "backup/restore/snapshot-source.js"));
   const { findRclone } = await import(path.join(dist, "rclone/binary.js"));
   const storage =
     kind === "dir" ? new DirStorage(repoLocation) : new RcloneStorage({ bin: await findRclone(), configPath: conf, remotePath: repoLocation, env: process.env });
@@ -42,11 +42,9 @@ if (process.argv[2] === "--child" || process.argv[2] === "--child-read") {
     process.exit(0);
   }
   mkdirSync(target!, { recursive: true });
-  const writer = new EntryWriter({ target: target! });
-  const check = await openRepositorySnapshot(repo, snapshot!).entries((e: unknown) => writer.write(e));
-  await writer.finish();
+  const { stats, check } = await restoreReader(openRepositorySnapshot(repo, snapshot!), target!);
   await repo.close();
-  process.stdout.write(JSON.stringify({ files: writer.result.files, bytes: writer.result.bytes, storedBytes: check.storedBytes }));
+  process.stdout.write(JSON.stringify({ files: stats.files, bytes: stats.bytes, storedBytes: check.storedBytes }));
   process.exit(0);
 }
 

@@ -2,17 +2,9 @@
 // verify): a path must stay inside the target (no absolute path, no "..", no NUL), and only files, folders and
 // symlinks are restored (hard links, devices, fifos are refused and reported).
 import type { SnapshotNode, SnapshotReader } from "./formats/format.js";
+import { safeRelative } from "./restore/safe-path.js";
 
-/** Cleans a snapshot path; returns undefined with a reason when it must not be restored. */
-export function safeRelative(p: string): { rel?: string; reason?: string } {
-  if (p.includes("\0")) return { reason: "NUL in path" };
-  if (p.startsWith("/") || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith("\\")) return { reason: "absolute path" };
-  // A backslash separates folders only on Windows; on POSIX it is an ordinary character of a name (restic keeps it).
-  const parts = p.split(process.platform === "win32" ? /[\\/]+/ : /\/+/).filter((s) => s !== "" && s !== ".");
-  if (parts.includes("..")) return { reason: '".." segment' };
-  if (parts.length === 0) return { reason: "empty path" };
-  return { rel: parts.join("/") };
-}
+export { safeRelative };
 
 export type Verdict = { rel: string; refused?: undefined } | { rel?: string; refused: string };
 

@@ -8,13 +8,14 @@ import { productDir } from "../state/paths.js";
 import { BusyFailure, OperationError, UsageError } from "../util/errors.js";
 import { listCatalog, resolveSnapshot } from "./catalog.js";
 import { count, type Counts, isSnapshotRoot, judge, noCounts } from "./entry-rules.js";
-import { EntryWriter } from "./entry-writer.js";
 import type { SnapshotNode, SnapshotSummary } from "./formats/format.js";
 import { openFormats } from "./formats/index.js";
 import { installGroup } from "./groups.js";
 import type { BackupJob } from "./job.js";
 import { unlockFor } from "./keys.js";
 import { createMeter, type ProgressSink } from "./progress.js";
+import { type WriteStats, writeEntries } from "./restore/index.js";
+import { readerSource, toRestoreEntry, WriterStopped } from "./restore/snapshot-source.js";
 import { diffWithLive, type DiffSummary } from "./restore-diff.js";
 import { commitTarget, discardTarget, type PreparedTarget, prepareTarget } from "./restore-target.js";
 import { stampOf } from "./stamp.js";
@@ -176,30 +177,46 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
   const seen: Counts = noCounts(); // every restorable entry of the snapshot, selected or not
   const selected: Counts = noCounts(); // those the --path globs select
   const restored = new Set<string>(); // their paths: what the comparison with live files looks at (not what --force kept)
-  let writer: EntryWriter | undefined;
+  const selectedFiles = new Map<string, number>(); // raw path → size of each selected file (a refusal is counted by it)
+  let written: WriteStats | undefined;
   try {
     prepared = await prepareTarget(target, !!opts.force);
-    const w = (writer = new EntryWriter({ target: prepared.staging, filter: selection.test }));
-    await reader.entries(async (e) => {
-      if (isSnapshotRoot(e)) return;
-      const v = judge(e);
-      if (v.refused === undefined) {
-        count(seen, e);
-        if (selection.test(v.rel)) {
-          count(selected, e);
-          restored.add(v.rel);
+    const { source, done } = readerSource(
+      reader,
+      (e) => {
+        if (isSnapshotRoot(e)) return undefined;
+        const v = judge(e);
+        if (v.rel !== undefined && !selection.test(v.rel)) {
+          if (v.refused === undefined) count(seen, e);
+          return undefined;
         }
-      }
-      await w.write(e);
-      if (e.type === "file") meter.update(bytesRead, w.result.files);
-    }, readOpts);
-    await w.finish();
+        // Refused by the rules every format shares: handed to the writer as such, so refusals keep snapshot order.
+        if (v.refused !== undefined) return { path: e.path, type: "other", mode: 0, size: 0, refused: v.refused };
+        count(seen, e);
+        count(selected, e);
+        restored.add(v.rel);
+        if (e.type === "file") selectedFiles.set(e.path, e.size);
+        return toRestoreEntry(e);
+      },
+      readOpts,
+    );
+    try {
+      written = await writeEntries(source, {
+        target: prepared.staging,
+        ...(job.signal ? { signal: job.signal } : {}),
+        onProgress: (s) => meter.update(bytesRead, s.files),
+      });
+    } catch (err) {
+      // The reader's own failure (damaged data, wrong key, rclone gone) is the cause, not what the writer saw of it.
+      const read = await done.then(() => undefined, (e: unknown) => e);
+      throw read !== undefined && !(read instanceof WriterStopped) ? read : err;
+    }
+    await done;
     meter.finish();
     const unmatched = selection.unmatched();
     if (unmatched.length) throw noMatch(unmatched, snap);
-    await checkRestored(snap, !opts.paths?.length, seen, selected, w, prepared.staging);
+    await checkRestored(snap, !opts.paths?.length, seen, selected, written, selectedFiles, prepared.staging);
   } catch (err) {
-    await writer?.drain();
     if (prepared) await discardTarget(prepared);
     if (err instanceof UsageError || err instanceof BusyFailure) throw err;
     if (isDiskFull(err)) {
@@ -218,9 +235,8 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
     if (prepared.mode === "rename") await discardTarget(prepared);
     throw new OperationError(`the snapshot was read and checked, but moving it into ${target} failed: ${(err as Error).message}`, { cause: err });
   }
-  const result = writer!.result;
   report.target = target;
-  Object.assign(report, { files: result.files, dirs: result.dirs, symlinks: result.symlinks, bytes: result.bytes, refused: result.refused });
+  Object.assign(report, { files: written.files, dirs: written.dirs, symlinks: written.symlinks, bytes: written.bytes, refused: written.refused });
   if (snap.layout.length) report.diff = await diffWithLive(snap.layout, target, job.config.exclude, selection.test, (p) => restored.has(p));
   return report;
 }
@@ -233,12 +249,26 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
  * (Sizes are compared with each entry's own recorded size, not with the manifest's total: a file that shrank while it
  * was archived was padded to its recorded size and counted short in the total, with a warning at backup time.)
  */
-async function checkRestored(snap: SnapshotSummary, whole: boolean, seen: Counts, selected: Counts, writer: EntryWriter, staging: string): Promise<void> {
+async function checkRestored(
+  snap: SnapshotSummary,
+  whole: boolean,
+  seen: Counts,
+  selected: Counts,
+  written: WriteStats,
+  selectedFiles: ReadonlyMap<string, number>,
+  staging: string,
+): Promise<void> {
   if (whole && snap.files !== undefined && seen.files !== snap.files) {
     throw new Error(`snapshot ${snap.name} records ${snap.files} files, but ${seen.files} came out of it (the snapshot does not match its own record)`);
   }
-  const written = writer.result;
-  const refused = writer.refusedCounts;
+  // Files the writer refused (something of the snapshot in their way): counted at their listed size.
+  const refused = { files: 0, bytes: 0 };
+  for (const r of written.refused) {
+    const size = selectedFiles.get(r.path);
+    if (size === undefined) continue;
+    refused.files++;
+    refused.bytes += size;
+  }
   if (written.files + refused.files !== selected.files || written.bytes + refused.bytes !== selected.bytes) {
     throw new Error(
       `snapshot ${snap.name} lists ${selected.files} files (${selected.bytes} bytes) to restore, but ${written.files} (${written.bytes} bytes) were written ` +

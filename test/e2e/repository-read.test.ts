@@ -5,9 +5,9 @@ import { execFileSync } from "node:child_process";
 import { link, mkdir, readdir, readFile, rm, symlink, writeFile, chmod, utimes, cp } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EntryWriter } from "../../src/backup/entry-writer.js";
+import { restoreReader } from "../../src/backup/restore/snapshot-source.js";
 import { judge } from "../../src/backup/entry-rules.js";
-import type { SnapshotEntry, SnapshotNode } from "../../src/backup/formats/format.js";
+import type { SnapshotNode } from "../../src/backup/formats/format.js";
 import { DirStorage } from "../../src/backup/formats/repository/backend-dir.js";
 import { seal } from "../../src/backup/formats/repository/crypto.js";
 import { IntegrityError } from "../../src/backup/formats/repository/errors.js";
@@ -55,10 +55,8 @@ async function makeSource(dir: string): Promise<void> {
 async function restoreOurs(repo: Repository, id: string, target: string, wanted?: (p: string) => boolean) {
   const reader = openRepositorySnapshot(repo, id);
   await mkdir(target, { recursive: true });
-  const writer = new EntryWriter({ target, ...(wanted ? { filter: wanted } : {}) });
-  const check = await reader.entries((e) => writer.write(e), wanted ? { wanted: (n) => judge(n).rel !== undefined && wanted(judge(n).rel!) } : {});
-  await writer.finish();
-  return { check, result: writer.result };
+  const { check, stats } = await restoreReader(reader, target, wanted ? { filter: wanted, wanted: (n) => judge(n).rel !== undefined && wanted(judge(n).rel!) } : {});
+  return { check, result: stats };
 }
 
 const open = () => Repository.open(new DirStorage(repoPath), PASSWORD);
@@ -199,10 +197,8 @@ describe("hostile and damaged repositories", () => {
     const parent = path.join(work, "hostile-restore");
     const target = path.join(parent, "target");
     await mkdir(target, { recursive: true });
-    const writer = new EntryWriter({ target });
-    await openRepositorySnapshot(hostile, id).entries((e: SnapshotEntry) => writer.write(e));
-    await writer.finish();
-    expect(writer.result.refused.map((r) => r.reason).sort()).toEqual(['invalid name "."', 'invalid name ".."', 'invalid name (holds "/")']);
+    const { stats } = await restoreReader(openRepositorySnapshot(hostile, id), target);
+    expect(stats.refused.map((r) => r.reason).sort()).toEqual(['invalid name "."', 'invalid name ".."', 'invalid name (holds "/")']);
     expect(await readdir(target)).toEqual(["ok.txt"]);
     expect((await readdir(parent)).sort()).toEqual(["target"]);
   });

@@ -30,6 +30,11 @@ export interface RestoreEntry {
   /** For type "other": what it is (e.g. "character device"), for the refusal message. */
   kind?: string;
   /**
+   * The source already knows the entry cannot be restored (a name its format flags as hostile, a rule of the caller):
+   * the writer refuses it with this reason, in snapshot order with its own refusals, and writes nothing for it.
+   */
+  refused?: string;
+  /**
    * A file's content, exactly `size` bytes in order. The writer owns each chunk it is given (the source must not
    * reuse the memory). Leaving it unread skips it.
    */

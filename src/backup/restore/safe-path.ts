@@ -1,5 +1,5 @@
 // The first safety rule of a restore: a stored path becomes a clean relative path below the target, or it is
-// refused. The same rules as the archive extractor's `safeRelative` (kept apart while src/backup is restructured).
+// refused. The one implementation: the format-neutral rules (entry-rules.ts) and the writer both use it.
 
 export type SafePath = { rel: string; reason?: undefined } | { rel?: undefined; reason: string };
 
@@ -7,7 +7,8 @@ export type SafePath = { rel: string; reason?: undefined } | { rel?: undefined; 
 export function safeRelative(p: string): SafePath {
   if (p.includes("\0")) return { reason: "NUL in path" };
   if (p.startsWith("/") || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith("\\")) return { reason: "absolute path" };
-  const parts = p.split(/[\\/]+/).filter((s) => s !== "" && s !== ".");
+  // A backslash separates folders only on Windows; on POSIX it is an ordinary character of a name (restic keeps it).
+  const parts = p.split(process.platform === "win32" ? /[\\/]+/ : /\/+/).filter((s) => s !== "" && s !== ".");
   if (parts.includes("..")) return { reason: '".." segment' };
   if (parts.length === 0) return { reason: "empty path" };
   return { rel: parts.join("/") };

@@ -160,6 +160,7 @@ class Writer {
       this.stats.skipped++;
       return undefined;
     }
+    if (entry.refused !== undefined) return this.refuse(entry.path, entry.refused);
     const safe = safeRelative(entry.path);
     if (safe.rel === undefined) return this.refuse(entry.path, safe.reason);
     const rel = safe.rel;

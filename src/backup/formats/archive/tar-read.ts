@@ -1,81 +1,31 @@
-// Reads a tar stream as snapshot entries, one at a time: the parser is held while the visitor handles an entry (and
-// reads its content), and whatever content the visitor left unread is skipped before the next entry. Used for the
-// archive format's snapshots and the older plugin's (both are tar inside).
+// Reads a tar stream as snapshot entries, one at a time: the visitor handles an entry (and reads its content, or
+// not) before the next header is parsed; content left unread is skipped. Used for the archive format's snapshots and
+// the older plugin's (both are tar inside). The parser is the restore writer's own pull parser
+// (src/backup/restore/tar-source.ts: ustar, GNU and pax, strict about checksums and cut streams), which hands file
+// contents out as views of the decoded chunks and reads the stream to its end, so the stored object's SHA-256 sees
+// every byte.
 import type { Readable } from "node:stream";
-import { Parser, type ReadEntry } from "tar";
+import { type RestoreEntry, tarSource } from "../../restore/index.js";
 import type { SnapshotEntry } from "../format.js";
 
-const KINDS: Record<string, SnapshotEntry["type"]> = {
-  File: "file",
-  OldFile: "file",
-  ContiguousFile: "file",
-  Directory: "dir",
-  SymbolicLink: "symlink",
-};
+const NO_CONTENT: AsyncIterable<Uint8Array> = { async *[Symbol.asyncIterator]() {} };
 
-function drain(entry: ReadEntry): Promise<void> {
-  if (entry.emittedEnd) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    entry.on("end", resolve);
-    entry.on("error", reject);
-    entry.resume();
-  });
-}
-
-function toEntry(e: ReadEntry): SnapshotEntry {
-  const type = KINDS[e.type] ?? "other";
+function toEntry(e: RestoreEntry): SnapshotEntry {
+  // A hard link is refused by restore (and not counted), like devices and fifos: "other" with its name.
+  const type = e.type === "hardlink" ? "other" : e.type;
   return {
     path: e.path,
     type,
-    ...(type === "other" ? { kind: e.type } : {}),
-    size: type === "file" ? (e.size ?? 0) : 0,
-    ...(e.mode !== undefined ? { mode: e.mode } : {}),
-    ...(e.mtime ? { mtime: e.mtime } : {}),
-    ...(e.linkpath !== undefined && type === "symlink" ? { linkTarget: e.linkpath } : {}),
-    content: () => e as unknown as AsyncIterable<Uint8Array>,
+    ...(type === "other" ? { kind: e.type === "hardlink" ? "hard link" : (e.kind ?? "special file") } : {}),
+    size: type === "file" ? e.size : 0,
+    mode: e.mode,
+    ...(e.mtime ? { mtime: new Date(e.mtime.sec * 1000 + Math.round(e.mtime.nsec / 1e6)) } : {}),
+    ...(type === "symlink" && e.linkTarget !== undefined ? { linkTarget: e.linkTarget } : {}),
+    content: () => e.content ?? NO_CONTENT,
   };
 }
 
 /** Visits every entry of the tar stream in order; rejects with the first failure (stream, parser or visitor). */
 export async function readTarEntries(stream: Readable, visit: (entry: SnapshotEntry) => Promise<void>): Promise<void> {
-  const parser = new Parser({ strict: true });
-  let queue: Promise<void> = Promise.resolve();
-  let failure: Error | undefined;
-
-  parser.on("entry", (entry: ReadEntry) => {
-    // Entries are handled strictly in order; the source is paused while one is handled.
-    stream.pause();
-    queue = queue
-      .then(async () => {
-        if (failure) return drain(entry);
-        await visit(toEntry(entry));
-        await drain(entry);
-      })
-      .catch((err: Error) => {
-        failure ??= err;
-        // A visitor that failed (disk full, permissions) ends the read: stop reading instead of downloading the rest
-        // of the snapshot for nothing.
-        stream.destroy(failure);
-        return drain(entry).catch(() => {});
-      })
-      .finally(() => stream.resume());
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    parser.on("error", (err: Error) => {
-      failure ??= err;
-    });
-    parser.on("warn", (_code: string, message: string | Error) => {
-      failure ??= new Error(`corrupt archive: ${typeof message === "string" ? message : message.message}`);
-    });
-    stream.on("error", (err) => {
-      failure ??= err;
-      reject(err);
-    });
-    parser.on("end", () => resolve());
-    parser.on("close", () => resolve());
-    stream.pipe(parser);
-  });
-  await queue;
-  if (failure) throw failure;
+  for await (const e of tarSource(stream as AsyncIterable<Buffer>).entries) await visit(toEntry(e));
 }

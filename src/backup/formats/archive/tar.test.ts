@@ -8,16 +8,15 @@ import { pipeline } from "node:stream/promises";
 import { Header, Pax } from "tar";
 import { describe, expect, it } from "vitest";
 import { dedupItems, walkItems } from "../../tree-walk.js";
-import { EntryWriter } from "../../entry-writer.js";
+import { restoreReader } from "../../restore/snapshot-source.js";
 import { readTarEntries } from "./tar-read.js";
 import { createTarPackStream } from "./tar-pack.js";
 
 /** What a restore does with an archive: its tar entries through the format-neutral writer. */
 async function extractTar(stream: Readable, opts: { target: string }) {
-  const writer = new EntryWriter({ target: opts.target });
   await mkdir(opts.target, { recursive: true });
-  await readTarEntries(stream, (e) => writer.write(e));
-  return writer.finish();
+  const { stats } = await restoreReader({ entries: async (visit) => (await readTarEntries(stream, visit), { storedBytes: 0 }) }, opts.target);
+  return stats;
 }
 
 const tmp = () => mkdtemp(path.join(os.tmpdir(), "arch-"));

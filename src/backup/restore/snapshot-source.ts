@@ -1,0 +1,138 @@
+// A format's reader pushes entries to a visitor (SnapshotReader.entries: the next entry comes once the visitor's
+// promise settled); the restore writer pulls them (RestoreSource). This hands each entry over, one at a time: the
+// reader's visit stays pending until the writer asks for the next entry (it is then done with this one's content),
+// and a writer that stops early makes the pending visit fail, so the reader stops reading too.
+import type { ReadCheck, ReadOptions, SnapshotEntry, SnapshotReader } from "../formats/format.js";
+import type { RestoreEntry, RestoreSource, Time } from "./entry.js";
+import { type WriteStats, writeEntries } from "./writer.js";
+
+/** What the reader is told when the writer stopped taking entries (the writer's own error is the one reported). */
+export class WriterStopped extends Error {
+  constructor() {
+    super("the restore writer stopped");
+    this.name = "WriterStopped";
+  }
+}
+
+const toTime = (d: Date): Time => {
+  const ms = d.getTime();
+  const sec = Math.floor(ms / 1000);
+  return { sec, nsec: (ms - sec * 1000) * 1e6 };
+};
+
+/** A Uint8Array as a Buffer over the same memory (the writer owns it from here; readers hand out fresh memory). */
+const asBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
+
+async function* buffers(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+  for await (const c of chunks) yield asBuffer(c);
+}
+
+/** A snapshot entry in the writer's terms (modes default as tar and restic leave them: 0644 files, 0755 folders). */
+export function toRestoreEntry(e: SnapshotEntry): RestoreEntry {
+  return {
+    path: e.path,
+    type: e.type,
+    mode: e.mode ?? (e.type === "dir" ? 0o755 : 0o644),
+    ...(e.mtime ? { mtime: toTime(e.mtime) } : {}),
+    size: e.type === "file" ? e.size : 0,
+    ...(e.linkTarget !== undefined ? { linkTarget: e.linkTarget } : {}),
+    ...(e.kind !== undefined ? { kind: e.kind } : {}),
+    ...(e.problem !== undefined ? { refused: e.problem } : {}),
+    ...(e.type === "file" ? { content: buffers(e.content()) } : {}),
+  };
+}
+
+interface Handed {
+  entry: RestoreEntry;
+  release: () => void;
+  fail: (err: Error) => void;
+}
+
+/**
+ * Runs `reader.entries` and offers what it visits as a pull source. `take` decides per entry: a RestoreEntry for the
+ * writer, or undefined to pass over it (the caller reports it, e.g. a name the format itself flagged as hostile).
+ * `done` settles when the reader is finished: its check, or its failure (WriterStopped when the writer quit first).
+ */
+export function readerSource(
+  reader: SnapshotReader,
+  take: (e: SnapshotEntry) => RestoreEntry | undefined,
+  opts: ReadOptions = {},
+): { source: RestoreSource; done: Promise<ReadCheck> } {
+  let handed: Handed | undefined; // offered to the writer, not taken yet
+  let current: Handed | undefined; // taken: the reader waits until the writer asks for the next one
+  let wake: (() => void) | undefined;
+  let ended = false;
+  let failure: unknown;
+  let stopped = false;
+  const poke = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+
+  const visit = (e: SnapshotEntry) =>
+    new Promise<void>((release, fail) => {
+      if (stopped) return fail(new WriterStopped());
+      const entry = take(e);
+      if (!entry) return release();
+      handed = { entry, release, fail };
+      poke();
+    });
+
+  const done = reader.entries(visit, opts).then(
+    (check) => {
+      ended = true;
+      poke();
+      return check;
+    },
+    (err: unknown) => {
+      ended = true;
+      failure = err;
+      poke();
+      throw err;
+    },
+  );
+  done.catch(() => {}); // the caller awaits it; the generator below rethrows the failure to the writer
+
+  async function* entries(): AsyncGenerator<RestoreEntry> {
+    try {
+      for (;;) {
+        current?.release(); // the writer is done with the previous entry
+        current = undefined;
+        while (!handed && !ended) await new Promise<void>((r) => (wake = r));
+        if (handed) {
+          current = handed;
+          handed = undefined;
+          yield current.entry;
+          continue;
+        }
+        if (failure !== undefined) throw failure;
+        return;
+      }
+    } finally {
+      // The writer stopped (finished, failed or broke off): a reader still waiting on a visit must not wait forever.
+      stopped = true;
+      const waiting = current ?? handed;
+      current = handed = undefined;
+      waiting?.fail(new WriterStopped());
+    }
+  }
+
+  return { source: { entries: entries(), sequential: true }, done };
+}
+
+/**
+ * Restores what `reader` streams into `target` (an empty folder) with the restore writer, no other rule applied:
+ * for tests and benchmarks of a format's read side (the `backup restore` command adds its rules, counts and checks).
+ */
+export async function restoreReader(reader: SnapshotReader, target: string, opts: ReadOptions & { filter?: (rel: string) => boolean } = {}): Promise<{ stats: WriteStats; check: ReadCheck }> {
+  const { source, done } = readerSource(reader, toRestoreEntry, opts);
+  let stats: WriteStats;
+  try {
+    stats = await writeEntries(source, { target, ...(opts.filter ? { filter: opts.filter } : {}) });
+  } catch (err) {
+    const read = await done.then(() => undefined, (e: unknown) => e);
+    throw read !== undefined && !(read instanceof WriterStopped) ? read : err;
+  }
+  return { stats, check: await done };
+}
