@@ -113,7 +113,16 @@ describe("CLI conventions", () => {
       expect(preview.stdout).toContain("notes/b.md");
       const json = JSON.parse((await w.cli("backup", "now", "-q", "--json")).stdout) as { short_id?: string };
       expect(json.short_id).toMatch(/^[0-9a-f]{8}$/);
-      // -v: the rclone commands with their durations, the passphrase nowhere
+      // -v on a local folder: what is written where, without rclone; the passphrase nowhere
+      const direct = await w.cli("backup", "now", "-v");
+      expect(direct.code, direct.stderr).toBe(0);
+      expect(direct.stderr).toMatch(/debug: write: into \S+quiet-backups directly \(a local folder: no rclone\)/);
+      expect(direct.stderr).toMatch(/debug: wrote backup-\S+ \(\d+ bytes\) in \d+\.\ds/);
+      expect(direct.stdout + direct.stderr).not.toContain("a-very-secret-backup-passphrase");
+      // -v through rclone (the same folder behind an alias remote): the rclone commands with their durations
+      await w.writeConfig({
+        backup: { provider: "custom", custom: { rcloneType: "alias", rcloneOptions: { remote: server.server.rootDir } }, prefix: "quiet-backups", encrypt: true, passphrase: "${BACKUP_PASSPHRASE}", include: ["workspace"], retain: 5 },
+      });
       const v = await w.cli("backup", "now", "-v");
       expect(v.code, v.stderr).toBe(0);
       expect(v.stderr).toMatch(/debug: run: rclone \S+ /);
@@ -121,6 +130,7 @@ describe("CLI conventions", () => {
       expect(v.stdout + v.stderr).not.toContain("a-very-secret-backup-passphrase");
       const plain = await w.cli("backup", "now");
       expect(plain.stderr).not.toContain("run: rclone");
+      expect(plain.stderr).not.toContain("debug:");
     } finally {
       await w.cleanup();
     }
