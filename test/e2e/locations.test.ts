@@ -4,7 +4,7 @@
 // workspace, are refused before anything runs; OpenClaw's state inside the workspace never travels; unknown agents,
 // missing workspaces, system folders and targets on a missing parent are refused.
 import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -75,6 +75,24 @@ describe("a backup folder inside the sync folder keeps its snapshots", () => {
     expect((await names(F)).filter((n) => n.startsWith("backup-"))).toEqual(snapshots);
     expect(await exists(path.join(F, ".workspace-sync-trash"))).toBe(false);
     expect(ok(await w.cli("backup", "list"))).toContain(snapshots[0]!.replace(/\.manifest\.json$/, ""));
+  });
+
+  it("reached through a symlink: the backup folder is a link elsewhere that points into the sync folder", async () => {
+    const w = await world((w) => ({
+      sync: { provider: "local", mode: "mirror", remotePath: "", local: { path: path.join(w.root, "F") } },
+      backup: { provider: "local", local: { path: path.join(w.root, "elsewhere", "bk-link") }, ...PLAIN_BACKUP },
+    }));
+    const F = path.join(w.root, "F");
+    await mkdir(path.join(F, "bk"), { recursive: true });
+    await mkdir(path.join(w.root, "elsewhere"));
+    await symlink(path.join(F, "bk"), path.join(w.root, "elsewhere", "bk-link"));
+    await writeFile(path.join(w.workspace, "a.md"), "a\n");
+    ok(await w.cli("backup", "now"));
+    const snapshots = await names(path.join(F, "bk"));
+    expect(snapshots).toHaveLength(2); // data object + manifest, written through the link
+    for (const args of [["sync"], ["sync", "--direction", "push"]]) expect(ok(await w.cli(...args)), args.join(" ")).toMatch(/delete 0 file/);
+    expect(await names(path.join(F, "bk"))).toEqual(snapshots);
+    expect(await exists(path.join(F, ".workspace-sync-trash"))).toBe(false);
   });
 
   it("reached through an rclone alias to a folder below the sync folder, and through the user's own rclone.conf section", async () => {
