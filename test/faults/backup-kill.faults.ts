@@ -98,6 +98,23 @@ async function backupTrial(s: KillWorld, trial: Trial, n: number, rnd: () => num
   return `${label}: ${killed ? "killed" : "ended before the kill"}, exit ${res.code ?? res.signal}, ${fresh.length ? "committed" : "no snapshot"}`;
 }
 
+/**
+ * A committed first generation (and `firstBackups` snapshots of it), then every trial in turn with its checks; at the
+ * end every snapshot left verifies.
+ */
+async function runTrials(s: KillWorld, trials: readonly Trial[], seed: number, firstBackups = 1): Promise<void> {
+  const digests = new Map<number, Record<string, string>>();
+  digests.set(0, await readTree(s.w.workspace));
+  for (let i = 0; i < firstBackups; i++) ok(await s.w.cli("backup", "now"));
+  const rnd = seeded(seed);
+  for (const [i, trial] of trials.entries()) {
+    const t0 = Date.now();
+    const line = await backupTrial(s, trial, i + 1, rnd, digests, i);
+    if (process.env.FAULTS_DEBUG) console.log(`${line} [${Date.now() - t0} ms]`);
+  }
+  expect(ok(await s.w.cli("backup", "verify", "--all"))).not.toMatch(/FAILED/);
+}
+
 describe("kill -9 of backup now", () => {
   let local: TestServer;
   let sftp: TestServer;
@@ -129,17 +146,7 @@ describe("kill -9 of backup now", () => {
   it(`backup now killed at ${LOCAL_TRIALS.length} seeded points (local backend through rclone)`, { timeout: 420_000 }, async () => {
     const s = await killWorld(local, 2, { viaRclone: true });
     try {
-      const digests = new Map<number, Record<string, string>>();
-      digests.set(0, await readTree(s.w.workspace));
-      ok(await s.w.cli("backup", "now"));
-      const rnd = seeded(2026);
-      const log: string[] = [];
-      for (const [i, trial] of LOCAL_TRIALS.entries()) {
-        const t0 = Date.now();
-        log.push(`${await backupTrial(s, trial, i + 1, rnd, digests, i)} [${Date.now() - t0} ms]`);
-        if (process.env.FAULTS_DEBUG) console.log(log.at(-1));
-      }
-      expect(ok(await s.w.cli("backup", "verify", "--all"))).not.toMatch(/FAILED/);
+      await runTrials(s, LOCAL_TRIALS, 2026);
     } finally {
       await s.w.cleanup();
     }
@@ -159,12 +166,7 @@ describe("kill -9 of backup now", () => {
     try {
       // ~50 MB more of incompressible data: the direct write lasts long enough to be cut.
       await randomTree(path.join(s.w.workspace, "media"), { files: 2, minSize: 25_000_000, maxSize: 25_000_000, seed: 11 });
-      const digests = new Map<number, Record<string, string>>();
-      digests.set(0, await readTree(s.w.workspace));
-      ok(await s.w.cli("backup", "now"));
-      const rnd = seeded(404);
-      for (const [i, trial] of DIRECT_TRIALS.entries()) await backupTrial(s, trial, i + 1, rnd, digests, i);
-      expect(ok(await s.w.cli("backup", "verify", "--all"))).not.toMatch(/FAILED/);
+      await runTrials(s, DIRECT_TRIALS, 404);
     } finally {
       await s.w.cleanup();
     }
@@ -180,12 +182,7 @@ describe("kill -9 of backup now", () => {
   it(`backup now killed at ${SFTP_TRIALS.length} seeded points (sftp)`, { timeout: 240_000 }, async () => {
     const s = await killWorld(sftp);
     try {
-      const digests = new Map<number, Record<string, string>>();
-      digests.set(0, await readTree(s.w.workspace));
-      ok(await s.w.cli("backup", "now"));
-      ok(await s.w.cli("backup", "now")); // two snapshots: retention has work from the first trial on
-      const rnd = seeded(7);
-      for (const [i, trial] of SFTP_TRIALS.entries()) await backupTrial(s, trial, i + 1, rnd, digests, i);
+      await runTrials(s, SFTP_TRIALS, 7, 2); // two snapshots: retention has work from the first trial on
     } finally {
       await s.w.cleanup();
     }
