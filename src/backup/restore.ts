@@ -14,8 +14,8 @@ import { installGroup } from "./groups.js";
 import type { BackupJob } from "./job.js";
 import { unlockFor } from "./keys.js";
 import { createMeter, type ProgressSink } from "./progress.js";
-import { type WriteStats, writeEntries } from "./restore/index.js";
-import { readerSource, toRestoreEntry, WriterStopped } from "./restore/snapshot-source.js";
+import type { WriteStats } from "./restore/index.js";
+import { toRestoreEntry, writeFromReader } from "./restore/snapshot-source.js";
 import { diffWithLive, type DiffSummary } from "./restore-diff.js";
 import { commitTarget, discardTarget, type PreparedTarget, prepareTarget } from "./restore-target.js";
 import { stampOf } from "./stamp.js";
@@ -181,7 +181,7 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
   let written: WriteStats | undefined;
   try {
     prepared = await prepareTarget(target, !!opts.force);
-    const { source, done } = readerSource(
+    ({ stats: written } = await writeFromReader(
       reader,
       (e) => {
         if (isSnapshotRoot(e)) return undefined;
@@ -199,19 +199,8 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
         return toRestoreEntry(e);
       },
       readOpts,
-    );
-    try {
-      written = await writeEntries(source, {
-        target: prepared.staging,
-        ...(job.signal ? { signal: job.signal } : {}),
-        onProgress: (s) => meter.update(bytesRead, s.files),
-      });
-    } catch (err) {
-      // The reader's own failure (damaged data, wrong key, rclone gone) is the cause, not what the writer saw of it.
-      const read = await done.then(() => undefined, (e: unknown) => e);
-      throw read !== undefined && !(read instanceof WriterStopped) ? read : err;
-    }
-    await done;
+      { target: prepared.staging, ...(job.signal ? { signal: job.signal } : {}), onProgress: (s) => meter.update(bytesRead, s.files) },
+    ));
     meter.finish();
     const unmatched = selection.unmatched();
     if (unmatched.length) throw noMatch(unmatched, snap);

@@ -4,7 +4,7 @@
 // and a writer that stops early makes the pending visit fail, so the reader stops reading too.
 import type { ReadCheck, ReadOptions, SnapshotEntry, SnapshotReader } from "../formats/format.js";
 import type { RestoreEntry, RestoreSource, Time } from "./entry.js";
-import { type WriteStats, writeEntries } from "./writer.js";
+import { type WriteOptions, type WriteStats, writeEntries } from "./writer.js";
 
 /** What the reader is told when the writer stopped taking entries (the writer's own error is the one reported). */
 export class WriterStopped extends Error {
@@ -122,17 +122,28 @@ export function readerSource(
 }
 
 /**
- * Restores what `reader` streams into `target` (an empty folder) with the restore writer, no other rule applied:
- * for tests and benchmarks of a format's read side (the `backup restore` command adds its rules, counts and checks).
+ * Writes what `reader` streams (each entry as `take` decides) with the restore writer. A failure of the reader (damaged
+ * data, a wrong key, the transport gone) is reported as the cause, not what the writer saw of it (a file cut short).
  */
-export async function restoreReader(reader: SnapshotReader, target: string, opts: ReadOptions & { filter?: (rel: string) => boolean } = {}): Promise<{ stats: WriteStats; check: ReadCheck }> {
-  const { source, done } = readerSource(reader, toRestoreEntry, opts);
+export async function writeFromReader(
+  reader: SnapshotReader,
+  take: (e: SnapshotEntry) => RestoreEntry | undefined,
+  readOpts: ReadOptions,
+  writeOpts: WriteOptions,
+): Promise<{ stats: WriteStats; check: ReadCheck }> {
+  const { source, done } = readerSource(reader, take, readOpts);
   let stats: WriteStats;
   try {
-    stats = await writeEntries(source, { target, ...(opts.filter ? { filter: opts.filter } : {}) });
+    stats = await writeEntries(source, writeOpts);
   } catch (err) {
     const read = await done.then(() => undefined, (e: unknown) => e);
     throw read !== undefined && !(read instanceof WriterStopped) ? read : err;
   }
   return { stats, check: await done };
+}
+
+/** Restores what `reader` streams into `target` with no rule of the command's (tests and benchmarks of a read side). */
+export function restoreReader(reader: SnapshotReader, target: string, opts: ReadOptions & { filter?: (rel: string) => boolean } = {}): Promise<{ stats: WriteStats; check: ReadCheck }> {
+  const { filter, ...readOpts } = opts;
+  return writeFromReader(reader, toRestoreEntry, readOpts, { target, ...(filter ? { filter } : {}) });
 }
