@@ -14,6 +14,12 @@ export class WriterStopped extends Error {
   }
 }
 
+/** The reader stopped because the writer did (a format wraps the reason in its own message, keeping it as the cause). */
+function causedByWriterStop(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) if (e instanceof WriterStopped) return true;
+  return false;
+}
+
 const toTime = (d: Date): Time => {
   const ms = d.getTime();
   const sec = Math.floor(ms / 1000);
@@ -137,7 +143,7 @@ export async function writeFromReader(
     stats = await writeEntries(source, writeOpts);
   } catch (err) {
     const read = await done.then(() => undefined, (e: unknown) => e);
-    throw read !== undefined && !(read instanceof WriterStopped) ? read : err;
+    throw read !== undefined && !causedByWriterStop(read) ? read : err;
   }
   return { stats, check: await done };
 }

@@ -40,6 +40,16 @@ class FirstError {
 const MIB = 1 << 20;
 
 /**
+ * Settled by the first failure: a read stops waiting then. Once a consumer gave up with the whole object already read
+ * (a restore target that filled up at the end), the stage pipeline, every stream destroyed and closed, was seen never
+ * to settle its promise: waiting for it hung the command.
+ */
+class Settle {
+  settle!: () => void;
+  readonly promise = new Promise<void>((resolve) => (this.settle = resolve));
+}
+
+/**
  * S3 multipart uploads of unknown size use fixed parts (at most 10,000): size them from the expected object size
  * so a large snapshot fits (5 MiB parts stop at 48.8 GiB) while a small one keeps rclone's memory low.
  */
@@ -111,12 +121,14 @@ export async function downloadObject<T>(
   const src = new PassThrough({ highWaterMark: MIB });
   const tap = pacedTap(opts.onBytes);
   const out = new PassThrough({ highWaterMark: MIB });
+  const failed = new Settle();
   const fail = (err: unknown) => {
     failure.set(err);
     stop.abort();
     // Both ends: the source may have ended already (rclone done), and a consumer that gave up no longer reads.
     src.destroy(failure.error);
     out.destroy(failure.error);
+    failed.settle();
   };
   const piped = pipeline([src, tap, ...opts.stages, out] as [PassThrough, ...Transform[]]).catch(fail);
   let result: T | undefined;
@@ -139,7 +151,7 @@ export async function downloadObject<T>(
     (err: unknown) => fail(err),
   );
   try {
-    await Promise.all([rclone, piped, consuming]);
+    await Promise.race([Promise.all([rclone, piped, consuming]), failed.promise]);
   } finally {
     opts.signal?.removeEventListener("abort", onOuterAbort);
   }
@@ -172,21 +184,26 @@ async function downloadLocal<T>(
   const src = localReadStream(file);
   const tap = pacedTap(opts.onBytes);
   const out = new PassThrough({ highWaterMark: MIB });
+  const failed = new Settle();
   const fail = (err: unknown) => {
     failure.set((err as { syscall?: string }).syscall === "open" || (err as { syscall?: string }).syscall === "read" ? localFailure("reading", file, err) : err);
     src.destroy();
     out.destroy(failure.error);
+    failed.settle();
   };
   const onAbort = () => fail(opts.signal?.reason ?? new Error("aborted"));
   opts.signal?.addEventListener("abort", onAbort, { once: true });
   let result: T | undefined;
   try {
-    await Promise.all([
-      pipeline([src, tap, ...opts.stages, out] as [Readable, ...Transform[]]).catch(fail),
-      opts.consume(out).then(
-        (r) => void (result = r),
-        (err: unknown) => fail(err),
-      ),
+    await Promise.race([
+      Promise.all([
+        pipeline([src, tap, ...opts.stages, out] as [Readable, ...Transform[]]).catch(fail),
+        opts.consume(out).then(
+          (r) => void (result = r),
+          (err: unknown) => fail(err),
+        ),
+      ]),
+      failed.promise,
     ]);
   } finally {
     opts.signal?.removeEventListener("abort", onAbort);
