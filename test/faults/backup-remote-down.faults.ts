@@ -3,13 +3,13 @@
 // next `backup now` succeeds without manual steps and removes the interrupted upload's leftovers.
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { readdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { randomTree, readTree, startServer, stopAll, type ServerKind } from "../helpers/servers.js";
 import { runCli, startCli } from "../support/cli.js";
 import { makeWorld } from "../support/world.js";
-import { childrenOf, expectNoOrphans, expectNoRcloneLeft, expectRestoreLatest, listOf, ok, sleep, uploadStarted, waitFor } from "./lib/backup-kit.js";
+import { childrenOf, expectNoOrphans, expectNoRcloneLeft, expectRestoreLatest, listOf, ok, sleep, waitFor } from "./lib/backup-kit.js";
 
 const PASS = "remote down passphrase 77e1";
 /** Slow enough that the server can be stopped while the data object is still being uploaded. */
@@ -51,6 +51,8 @@ describe.concurrent.each(CASES)("backup while the $kind server goes down", ({ ki
       tick("first backup");
 
       await writeFile(path.join(w.workspace, "marker.txt"), "generation 2");
+      const repoDir = path.join(server.rootDir, prefix);
+      const existing = new Set(await readdir(repoDir).catch(() => [] as string[]));
       const run = startCli(["backup", "now"], { env: { ...w.env, ...SLOW } });
       let ended = false;
       void run.done.then(() => (ended = true));
@@ -59,7 +61,14 @@ describe.concurrent.each(CASES)("backup while the $kind server goes down", ({ ki
       expect(uploading && !ended, "the upload started").toBe(true);
       // sftp writes under the final name: wait for the cut-to-be object's first bytes on the server's disk (the
       // encryption's key derivation and a loaded machine can hold them back), then let some more go out.
-      if (kind === "sftp") expect(await waitFor(uploadStarted(path.join(server.rootDir, prefix)), 30_000), "bytes on the server").toBe(true);
+      const newBytes = async () => {
+        for (const n of await readdir(repoDir).catch(() => [] as string[])) {
+          if (existing.has(n) || !n.startsWith("backup-") || n.endsWith(".manifest.json")) continue;
+          if (((await stat(path.join(repoDir, n)).catch(() => undefined))?.size ?? 0) > 0) return true;
+        }
+        return false;
+      };
+      if (kind === "sftp") expect(await waitFor(newBytes, 30_000), "bytes of the new object on the server").toBe(true);
       await sleep(700);
       expect(ended, "still uploading when the server stops").toBe(false);
       await server.stop();

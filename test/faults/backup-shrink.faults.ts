@@ -18,7 +18,8 @@ describe("a file that shrinks while it is archived", () => {
   });
 
   it("fails the backup (exit 1, the file named, nothing committed); the next backup commits", async () => {
-    const s = await killWorld(local);
+    // Through rclone (an alias to the local folder), so that its bandwidth limit holds the packer mid-file.
+    const s = await killWorld(local, 2, { viaRclone: true });
     const { w } = s;
     try {
       // 24 MiB of incompressible data at 2 MB/s: the packer is held mid-file by the upload's backpressure.

@@ -2,7 +2,7 @@
 // fires at a named phase of a backup/verify/restore, and the checks every case makes after a fault (listed snapshots
 // verify, `restore latest` is byte-identical to the last committed generation, the next run cleans every leftover).
 import { randomBytes } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { expect } from "vitest";
@@ -278,10 +278,12 @@ export async function killWorld(server: TestServer, retain = 2, opts: { viaRclon
 
 /** True once the data object being uploaded has bytes on the server's disk. */
 export function uploadStarted(repoDir: string): () => Promise<boolean> {
+  // Only an object that was not there yet: the earlier snapshots' data objects have bytes too.
+  const before = new Set(existsSync(repoDir) ? readdirSync(repoDir) : []);
   return async () => {
     const names = await readdir(repoDir).catch(() => [] as string[]);
     for (const n of names) {
-      if (!n.startsWith("backup-") || n.includes(".manifest.json")) continue;
+      if (before.has(n) || !n.startsWith("backup-") || n.includes(".manifest.json")) continue;
       const st = await stat(path.join(repoDir, n)).catch(() => undefined);
       if (st && st.size > 0) return true;
     }
