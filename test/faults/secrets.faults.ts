@@ -89,8 +89,21 @@ async function scanStateDir(w: World, secrets: Record<string, string>, userFiles
   return problems;
 }
 
-/** s3rver with an extra key pair the test chose (lib/s3rver-keyed.mjs). */
+/**
+ * s3rver with an extra key pair the test chose (lib/s3rver-keyed.mjs). A free port can be taken by another server
+ * of the parallel suite before this one listens (EADDRINUSE): then it starts again on another port.
+ */
 async function startKeyedS3(key: string, secretKey: string, buckets: string[]): Promise<{ endpoint: string; proc: ChildProcess }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startKeyedS3Once(key, secretKey, buckets);
+    } catch (err) {
+      if (attempt >= 3 || !/EADDRINUSE/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startKeyedS3Once(key: string, secretKey: string, buckets: string[]): Promise<{ endpoint: string; proc: ChildProcess }> {
   const port = await freePort();
   const dir = await tempDir("s3keyed");
   const proc = spawn(process.execPath, [path.join(HERE, "lib", "s3rver-keyed.mjs"), JSON.stringify({ address: "127.0.0.1", port, directory: dir, buckets })], {
