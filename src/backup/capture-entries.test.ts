@@ -1,5 +1,5 @@
 // Live SQLite (WAL mode, a writer holding uncheckpointed pages) is captured consistently, never copied torn.
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, readdir, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -86,5 +86,33 @@ describe("SQLite capture", () => {
     expect(fp.digest()).toBe(first.fingerprint);
     await writeFile(dir("ws/a.txt"), "changed");
     expect((await scanItems(items)).fingerprint).not.toBe(first.fingerprint);
+  });
+
+  it("hands each entry the walk's own lstat when asked, with the same fingerprint, and none for a captured copy", async () => {
+    await mkdir(dir("ws/sub"), { recursive: true });
+    await writeFile(dir("ws/sub/a.txt"), "a");
+    // Sub-millisecond mtimes: a BigInt lstat's own mtimeMs is whole milliseconds, the fingerprint's is not.
+    await utimes(dir("ws/sub/a.txt"), 1_700_000_000.123456, 1_700_000_000.123456);
+    await utimes(dir("ws/sub"), -1.25, -1.25); // before 1970: the nanoseconds split the other way
+    await symlink("sub/a.txt", dir("ws/link"));
+    const db = new DatabaseSync(dir("ws/s.sqlite"));
+    db.exec("CREATE TABLE t(x);");
+    db.close();
+    const items = sourceItems([source("ws", "workspace", "dir")], []);
+    const plain = await scanItems(items);
+    const fp = new TreeFingerprint();
+    const seen: { archivePath: string; stats: boolean; ino?: bigint; mtimeMs: number }[] = [];
+    await mkdir(dir("tmp"));
+    for await (const e of capturingEntries(items, { transientDir: dir("tmp"), fingerprint: fp, stats: true })) {
+      seen.push({ archivePath: e.archivePath, stats: e.stats !== undefined, ino: e.stats?.ino, mtimeMs: e.mtimeMs });
+      if (e.stats) expect(e.stats.ino).toBe((await lstat(e.absPath, { bigint: true })).ino);
+    }
+    expect(fp.digest()).toBe(plain.fingerprint);
+    const byPath = new Map(seen.map((e) => [e.archivePath, e]));
+    expect(byPath.get("workspace/sub/a.txt")).toMatchObject({ stats: true });
+    expect(byPath.get("workspace/sub/a.txt")!.mtimeMs).toBe((await lstat(dir("ws/sub/a.txt"))).mtimeMs);
+    expect(byPath.get("workspace/sub")!.mtimeMs).toBe((await lstat(dir("ws/sub"))).mtimeMs);
+    expect(byPath.get("workspace/link")).toMatchObject({ stats: true });
+    expect(byPath.get("workspace/s.sqlite")).toMatchObject({ stats: false }); // the copy's, not the live file's
   });
 });

@@ -16,6 +16,8 @@ export interface CaptureOptions {
   onWarning?: (m: string) => void;
   /** Told the archive path of each database captured. */
   onDatabase?: (archivePath: string) => void;
+  /** Hand each entry the walk's lstat (see WalkOptions.stats); a captured copy gets none (it is not the live file). */
+  stats?: boolean;
 }
 
 const COMPANION = /^(.*\.sqlite)-(wal|journal)$/;
@@ -28,7 +30,7 @@ export async function* capturingEntries(items: ArchiveItem[], opts: CaptureOptio
   let n = 0;
   let lastCopy: string | undefined;
   try {
-    for await (const e of walkItems(items, opts.onWarning)) {
+    for await (const e of walkItems(items, { onWarning: opts.onWarning, stats: opts.stats })) {
       if (lastCopy) {
         await removeCopy(lastCopy);
         lastCopy = undefined;
@@ -56,7 +58,8 @@ export async function* capturingEntries(items: ArchiveItem[], opts: CaptureOptio
       captured.add(e.absPath);
       opts.onDatabase?.(e.archivePath);
       lastCopy = copy;
-      yield { ...e, absPath: copy, size: (await lstat(copy)).size };
+      const { stats: _live, ...rest } = e;
+      yield { ...rest, absPath: copy, size: (await lstat(copy)).size };
     }
   } finally {
     if (lastCopy) await removeCopy(lastCopy);

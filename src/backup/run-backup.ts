@@ -145,7 +145,7 @@ export async function runBackup(job: BackupJob, opts: RunBackupOptions): Promise
       items: sources.map((s) => ({ item: s.item, path: s.archivePath, livePath: s.livePath, type: s.type })),
       missingItems,
       missing,
-      entries: capturingEntries(items, { transientDir: runDir, fingerprint, onWarning: warn, onDatabase: (p) => databases.push(p) }),
+      entries: capturingEntries(items, { transientDir: runDir, fingerprint, onWarning: warn, onDatabase: (p) => databases.push(p), stats: formats.writer.wantsStats }),
       estimate,
       sealed: () => ({ fingerprint: fingerprint.digest(), databases, warnings: outcome.warnings }),
       onProgress: (bytes, files) => meter.update(bytes, files),

@@ -1,7 +1,7 @@
 // Walks the backup items (each a folder or a single file) in a deterministic order, never following
 // symlinks, with rclone-style excludes. Items whose root lies inside another item are archived once.
 import { createHash } from "node:crypto";
-import { lstatSync, readdirSync, readlinkSync, type Stats } from "node:fs";
+import { type BigIntStats, lstatSync, readdirSync, readlinkSync, type Stats } from "node:fs";
 import path from "node:path";
 import { makeExcluder } from "../rclone/glob.js";
 
@@ -21,6 +21,14 @@ export interface WalkEntry {
   mode: number;
   mtimeMs: number;
   linkTarget?: string;
+  /** The walk's own lstat of absPath, when the walk was asked for it (`stats: true`). */
+  stats?: BigIntStats;
+}
+
+export interface WalkOptions {
+  onWarning?: (msg: string) => void;
+  /** Hand each entry its lstat (BigInt: nanosecond times, inode), for a consumer that would stat it again. */
+  stats?: boolean;
 }
 
 const inside = (child: string, parent: string) => child !== parent && child.startsWith(parent.endsWith(path.sep) ? parent : parent + path.sep);
@@ -43,29 +51,52 @@ export function dedupItems(items: ArchiveItem[]): ArchiveItem[] {
 }
 
 const YIELD_EVERY = 500;
+const NS = 1_000_000_000n;
+
+/**
+ * mtimeMs exactly as Node computes it for a plain lstat (seconds × 1000 + nanoseconds / 10^6): a BigInt lstat's own
+ * mtimeMs is truncated to whole milliseconds, and the fingerprint that skips unchanged runs must not depend on which
+ * kind of walk made it.
+ */
+function mtimeMsOf(st: Stats | BigIntStats): number {
+  if (typeof st.mtimeMs === "number") return st.mtimeMs;
+  const ns = (st as BigIntStats).mtimeNs;
+  let sec = ns / NS;
+  let nsec = ns % NS;
+  if (nsec < 0n) {
+    sec -= 1n;
+    nsec += NS;
+  }
+  return Number(sec) * 1e3 + Number(nsec) / 1e6;
+}
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-const lstatOrUndefined = (p: string): Stats | undefined => {
+function lstatOrUndefined(p: string, bigint: true): BigIntStats | undefined;
+function lstatOrUndefined(p: string, bigint: boolean): Stats | BigIntStats | undefined;
+function lstatOrUndefined(p: string, bigint: boolean): Stats | BigIntStats | undefined {
   try {
-    return lstatSync(p);
+    return bigint ? lstatSync(p, { bigint: true }) : lstatSync(p);
   } catch {
     return undefined; // vanished
   }
-};
+}
 
 /**
  * Synchronous fs calls on purpose (as in the sync engine's local scan): tens of thousands of small stats are several
  * times faster without a thread-pool round trip each; one folder's worth blocks for well under a millisecond.
  */
-export async function* walkItems(items: ArchiveItem[], onWarning: (msg: string) => void = () => {}): AsyncGenerator<WalkEntry> {
+export async function* walkItems(items: ArchiveItem[], options: WalkOptions | ((msg: string) => void) = {}): AsyncGenerator<WalkEntry> {
+  const opts = typeof options === "function" ? { onWarning: options } : options;
+  const onWarning = opts.onWarning ?? (() => {});
+  const bigint = !!opts.stats;
   let sinceTurn = 0;
   for (const item of dedupItems(items)) {
     const excluder = makeExcluder(item.exclude ?? []);
-    const rootStat = lstatOrUndefined(item.root);
+    const rootStat = lstatOrUndefined(item.root, bigint);
     if (!rootStat) continue;
-    async function* visit(abs: string, rel: string, st: Stats): AsyncGenerator<WalkEntry> {
+    async function* visit(abs: string, rel: string, st: Stats | BigIntStats): AsyncGenerator<WalkEntry> {
       const archivePath = rel ? `${item.name}/${rel}` : item.name;
-      const base = { archivePath, absPath: abs, mode: Number(st.mode) & 0o7777, mtimeMs: Number(st.mtimeMs) };
+      const base = { archivePath, absPath: abs, mode: Number(st.mode) & 0o7777, mtimeMs: mtimeMsOf(st), ...(bigint ? { stats: st as BigIntStats } : {}) };
       if (st.isSymbolicLink()) {
         let linkTarget: string;
         try {
@@ -94,7 +125,7 @@ export async function* walkItems(items: ArchiveItem[], onWarning: (msg: string) 
             sinceTurn = 0;
             await turn();
           }
-          const cst = lstatOrUndefined(childAbs);
+          const cst = lstatOrUndefined(childAbs, bigint);
           if (!cst) continue;
           if (cst.isDirectory() ? excluder.dir(childRel) || excluder.file(childRel) : excluder.file(childRel)) continue;
           yield* visit(childAbs, childRel, cst);

@@ -276,6 +276,11 @@ export interface StorageFormat {
    * reads data only with --read-data. Formats without it (one object per snapshot) are always verified by a full read.
    */
   readonly checksStructure?: boolean;
+  /**
+   * The format builds its records from full lstat results (inode, ctime, nanosecond times): the walk then hands each
+   * entry its own lstat (`WalkEntry.stats`) and the format does not stat every path a second time.
+   */
+  readonly wantsStats?: boolean;
   list(): Promise<FormatListing>;
   /** Stops writers of this format that a killed run of this install left running (before list/cleanup). */
   stopStrayWriters?(): Promise<void>;

@@ -190,6 +190,7 @@ class RepositoryFormat implements StorageFormat {
   readonly name = REPOSITORY;
   readonly writable = true;
   readonly checksStructure = true;
+  readonly wantsStats = true;
   private repo: Promise<Repository | undefined> | undefined;
   private docs = new Map<Id, ListedDoc>();
 
