@@ -281,8 +281,8 @@ class FrameScanner {
 /**
  * Decompresses a stream of one or more zstd frames with one long-lived decompressor (libzstd skips skippable frames):
  * at each frame's end it is flushed with ZSTD_e_end (which fails on a frame cut short) and reset for the next. A fresh
- * decompressor per 1 MiB frame cost its context and a 1 MiB output buffer each, memory V8 sees only as external
- * pressure: on 1 GiB that alone triggered ~150 extra full collections (verify 6.8 s → see docs/performance.md).
+ * decompressor per 1 MiB frame cost a native context and a 1 MiB output buffer each, freed only when the collector
+ * got to their handles.
  */
 export function createZstdFramesDecompressor(): Transform {
   const scanner = new FrameScanner();

@@ -205,13 +205,13 @@ class Archiver {
     }
     const name = utf8(baseOf(entry.archivePath));
     if (entry.type === "dir") {
-      const st = (entry.stats ?? (await lstatOrUndefined(entry.absPath)));
+      const st = entry.stats ?? (await lstatOrUndefined(entry.absPath));
       const node = st && (Number(st.mode) & 0o170000) === 0o040000 ? await nodeFromStats(name, st, undefined, { names: this.names }) : await this.madeUpNode(entry.archivePath);
       await this.openFolder(entry.archivePath, node, false);
       return;
     }
     if (entry.type === "symlink") {
-      const st = (entry.stats ?? (await lstatOrUndefined(entry.absPath)));
+      const st = entry.stats ?? (await lstatOrUndefined(entry.absPath));
       if (!st || (Number(st.mode) & 0o170000) !== 0o120000) return this.skip(`skipped ${entry.absPath}: it changed while the backup ran`);
       const node = await nodeFromStats(name, st, utf8(entry.linkTarget ?? ""), { names: this.names });
       this.top.children.push(node);
@@ -284,7 +284,7 @@ class Archiver {
   }
 
   private async addFile(entry: WalkEntry, name: Uint8Array): Promise<void> {
-    const st = (entry.stats ?? (await lstatOrUndefined(entry.absPath)));
+    const st = entry.stats ?? (await lstatOrUndefined(entry.absPath));
     if (!st) return this.skip(`skipped ${entry.absPath}: it vanished while the backup ran`);
     if (!st.isFile()) return this.skip(`skipped ${entry.absPath}: it is no longer a regular file`);
     const node = await nodeFromStats(name, st, undefined, { names: this.names });
