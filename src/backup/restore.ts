@@ -5,7 +5,7 @@
 import path from "node:path";
 import picomatch from "picomatch";
 import { productDir } from "../state/paths.js";
-import { BusyFailure, OperationError, UsageError } from "../util/errors.js";
+import { BusyFailure, findCause, OperationError, UsageError } from "../util/errors.js";
 import { listCatalog, resolveSnapshot } from "./catalog.js";
 import { count, type Counts, isSnapshotRoot, judge, noCounts } from "./entry-rules.js";
 import type { SnapshotNode, SnapshotSummary } from "./formats/format.js";
@@ -275,11 +275,6 @@ async function checkRestored(
 const DISK_FULL = new Set(["ENOSPC", "EDQUOT"]);
 
 /** The local disk (or quota) is full somewhere in the error's cause chain. */
-function diskFullCode(err: unknown): string | undefined {
-  for (let e = err as (Error & { code?: string; cause?: unknown }) | undefined, depth = 0; e && depth < 8; e = e.cause as typeof e, depth++) {
-    if (e.code && DISK_FULL.has(e.code)) return e.code;
-  }
-  return undefined;
-}
+const diskFullCode = (err: unknown): string | undefined => findCause(err, (e) => !!e.code && DISK_FULL.has(e.code))?.code;
 
 const isDiskFull = (err: unknown) => diskFullCode(err) !== undefined;

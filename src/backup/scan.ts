@@ -36,6 +36,6 @@ export class TreeFingerprint {
 /** Walks the live items once for the fingerprint and the totals (the pre-scan of a scheduled run). */
 export async function scanItems(items: ArchiveItem[], onWarning: (m: string) => void = () => {}): Promise<{ fingerprint: string; files: number; bytes: number }> {
   const fp = new TreeFingerprint();
-  for await (const e of walkItems(items, onWarning)) fp.update(e);
+  for await (const e of walkItems(items, { onWarning })) fp.update(e);
   return { fingerprint: fp.digest(), files: fp.files, bytes: fp.bytes };
 }

@@ -85,8 +85,7 @@ function lstatOrUndefined(p: string, bigint: boolean): Stats | BigIntStats | und
  * Synchronous fs calls on purpose (as in the sync engine's local scan): tens of thousands of small stats are several
  * times faster without a thread-pool round trip each; one folder's worth blocks for well under a millisecond.
  */
-export async function* walkItems(items: ArchiveItem[], options: WalkOptions | ((msg: string) => void) = {}): AsyncGenerator<WalkEntry> {
-  const opts = typeof options === "function" ? { onWarning: options } : options;
+export async function* walkItems(items: ArchiveItem[], opts: WalkOptions = {}): AsyncGenerator<WalkEntry> {
   const onWarning = opts.onWarning ?? (() => {});
   const bigint = !!opts.stats;
   let sinceTurn = 0;

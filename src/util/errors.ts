@@ -47,6 +47,12 @@ export class CancelledRunError extends OperationError {
   }
 }
 
+/** The first error in `err`'s cause chain (itself included, at most 8 deep) that `match` accepts. */
+export function findCause(err: unknown, match: (e: Error & { code?: string }) => boolean): (Error & { code?: string }) | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) if (match(e)) return e;
+  return undefined;
+}
+
 export const isExpected = (err: unknown): err is ExpectedError => err instanceof ExpectedError;
 
 /** Exit code of any error: its own when expected, else 1. */

@@ -2,6 +2,7 @@
 // promise settled); the restore writer pulls them (RestoreSource). This hands each entry over, one at a time: the
 // reader's visit stays pending until the writer asks for the next entry (it is then done with this one's content),
 // and a writer that stops early makes the pending visit fail, so the reader stops reading too.
+import { findCause } from "../../util/errors.js";
 import type { ReadCheck, ReadOptions, SnapshotEntry, SnapshotReader } from "../formats/format.js";
 import type { RestoreEntry, RestoreSource, Time } from "./entry.js";
 import { type WriteOptions, type WriteStats, writeEntries } from "./writer.js";
@@ -15,10 +16,7 @@ export class WriterStopped extends Error {
 }
 
 /** The reader stopped because the writer did (a format wraps the reason in its own message, keeping it as the cause). */
-function causedByWriterStop(err: unknown): boolean {
-  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) if (e instanceof WriterStopped) return true;
-  return false;
-}
+const causedByWriterStop = (err: unknown): boolean => findCause(err, (e) => e instanceof WriterStopped) !== undefined;
 
 const toTime = (d: Date): Time => {
   const ms = d.getTime();
