@@ -48,7 +48,8 @@ export function parseLogLine(line: string): RcloneLogEntry | undefined {
 export function explainError(msg: string): string | undefined {
   if (/LoadCustomCABundleError/.test(msg))
     return "the AWS_CA_BUNDLE environment variable points rclone's S3 backend at a CA bundle it cannot load; unset AWS_CA_BUNDLE for the gateway/CLI (or point it at a valid PEM file)";
-  if (/too_many_requests|rate.?limit|429/i.test(msg))
+  // HTTP status codes only as numbers of their own: a port ("127.0.0.1:42931") or a size must not read as one.
+  if (/too_many_requests|rate.?limit|(?<![\d:.])429(?!\d)/i.test(msg))
     return "the cloud provider is rate-limiting requests; raise `interval`, add excludes, or wait before retrying";
   if (/didn't find section in config file/.test(msg))
     return "the rclone remote is not defined in the rclone config; check `remoteName`/`configPath` or add a provider block";
@@ -61,7 +62,7 @@ export function explainError(msg: string): string | undefined {
     return "the local disk is full (no space left); free space and run again";
   if (/connection refused|no such host|i\/o timeout|network is unreachable/i.test(msg))
     return "the remote could not be reached; check the network and the endpoint";
-  if (/token expired|invalid_grant|unauthorized|401|403|AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch/i.test(msg))
+  if (/token expired|invalid_grant|unauthorized|(?<![\d:.])40[13](?!\d)|AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch/i.test(msg))
     return "the remote refused the credentials; re-run `workspace-sync authorize` or check the keys";
   return undefined;
 }
