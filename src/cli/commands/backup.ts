@@ -19,6 +19,7 @@ import {
   wholeReadNote,
 } from "../../report/backup.js";
 import { OperationError } from "../../util/errors.js";
+import { tuneHeapForStreaming } from "../heap-tuning.js";
 import type { Invocation } from "../invocation.js";
 import { statsReporter } from "../progress.js";
 
@@ -31,6 +32,13 @@ async function backupJob(inv: Invocation, write = false) {
   const agent = inv.globals.agent;
   const opts: BackupJobOptions = { ...(agent ? { agent } : {}), ...(write ? { write } : {}) };
   return (await jobs()).buildBackupJob(await inv.context(), opts);
+}
+
+/** The job of a command that streams a whole snapshot through this process. */
+async function streamingJob(inv: Invocation, write = false) {
+  const job = await backupJob(inv, write);
+  tuneHeapForStreaming(job.config.format);
+  return job;
 }
 
 const REFUSED_LISTED = 50;
@@ -83,7 +91,7 @@ type Flags<T> = T & { json?: boolean };
 const opts = <T>(inv: Invocation) => inv.opts as Flags<T>;
 
 export async function now(inv: Invocation): Promise<void> {
-  const job = await backupJob(inv, true);
+  const job = await streamingJob(inv, true);
   const o = await withProgress("backup", inv, async (onProgress) => (await engine()).runBackup(job, { trigger: "cli", force: true, onProgress }));
   inv.out.result(describeBackup(o), o);
 }
@@ -104,7 +112,7 @@ export async function status(inv: Invocation): Promise<void> {
 
 export async function verify(inv: Invocation): Promise<void> {
   const flags = opts<{ snapshot?: string; all?: boolean; readData?: boolean; subset?: string; identity?: string }>(inv);
-  const job = await backupJob(inv);
+  const job = await streamingJob(inv);
   const e = await engine();
   const subset = flags.subset !== undefined ? e.parseSubset(flags.subset) : undefined;
   const results = await withProgress("verify", inv, async (onProgress) => e.verifySnapshots(job, { ...flags, subset, onProgress }));
@@ -163,14 +171,14 @@ export async function diff(inv: Invocation): Promise<void> {
 
 export async function exportSnapshot(inv: Invocation): Promise<void> {
   const flags = opts<{ snapshot?: string; to?: string; force?: boolean; identity?: string }>(inv);
-  const job = await backupJob(inv);
+  const job = await streamingJob(inv);
   const r = await withProgress("export", inv, async (onProgress) => (await engine()).exportSnapshot(job, { ...flags, ...(onProgress ? { onProgress } : {}) }));
   inv.out.result(formatExport(r), r);
 }
 
 export async function restore(inv: Invocation): Promise<void> {
   const flags = opts<{ snapshot?: string; to?: string; path?: string[]; dryRun?: boolean; force?: boolean; identity?: string }>(inv);
-  const job = await backupJob(inv);
+  const job = await streamingJob(inv);
   const listLimit = flags.json ? undefined : DRY_RUN_LISTED;
   const r = await withProgress("restore", inv, async (onProgress) =>
     (await engine()).restoreSnapshot(job, { ...flags, paths: flags.path, ...(listLimit ? { listLimit } : {}), onProgress }),
