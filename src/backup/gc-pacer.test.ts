@@ -22,7 +22,7 @@ describe("gcPacer", () => {
     expect(heap).toBeGreaterThan(100 * MIB);
     let majors = 0;
     const seen = new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) if ((e.detail as { kind?: number } | undefined)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors++;
+      for (const e of list.getEntries()) if ((e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors++;
     });
     seen.observe({ entryTypes: ["gc"] });
     const pace = gcPacer(8 * MIB, 8 * MIB);
