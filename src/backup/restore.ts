@@ -129,6 +129,7 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
   let totalFiles = snap.files ?? 0;
   const readOpts = {
     signal: job.signal,
+    writesFiles: !opts.dryRun,
     onBytes: (read: number, total: number) => {
       meter.setTotal(total, totalFiles);
       meter.update((bytesRead = read));

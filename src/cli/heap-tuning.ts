@@ -1,5 +1,6 @@
-// The standalone CLI owns its process, so it may tune V8 for the one command it runs; the plugin never does (the
-// gateway's heap is the host's, and large enough not to need it).
+// The standalone CLI owns its process, so it may tune V8 for the one command it runs (main.ts hands this to the
+// commands as ProgramDeps.tuneForStreaming); the plugin never does: its commands and services run in openclaw's own
+// process, whose heap is the host's and large enough not to need it.
 //
 // An archive snapshot streams through a small heap: the CLI's old generation is ~12 MiB (bundle, config schema) and
 // hardly grows, yet V8's rule for a heap that small keeps starting incremental marking again right after each full
@@ -15,7 +16,7 @@ import type { BackupFormat } from "../config/types.js";
 
 const ARCHIVE_STREAM_FLAGS = ["--heap-growing-percent=200"];
 
-/** Called by the backup commands that stream a snapshot (now, verify, restore, export) once the format is known. */
+/** For the backup commands that stream a snapshot (now, verify, restore, export), once the format is known. */
 export function tuneHeapForStreaming(format: BackupFormat): void {
   if (format !== "archive") return;
   for (const flag of ARCHIVE_STREAM_FLAGS) v8.setFlagsFromString(flag);

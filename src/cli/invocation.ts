@@ -2,6 +2,7 @@
 // (loaded on first use), and the output channel that applies -q and --json the same way for every command.
 import type { Command } from "commander";
 import type { AppContext, LocationOptions } from "../app/context.js";
+import type { BackupFormat } from "../config/types.js";
 import type { HostConfigWriter } from "../setup/openclaw-file.js";
 import type { Logger } from "../util/logger.js";
 
@@ -23,6 +24,11 @@ export interface ProgramDeps {
   onFailure?: (err: unknown, cmd: Command) => void;
   /** "workspace-sync" or "openclaw workspace-sync": how hints name the command. */
   displayName: string;
+  /**
+   * The standalone bin only (its process runs one command and exits): tunes V8 for a command that streams a whole
+   * snapshot (cli/heap-tuning.ts). The plugin's commands run in openclaw's own process and leave its V8 alone.
+   */
+  tuneForStreaming?: (format: BackupFormat) => void;
 }
 
 export interface Output {

@@ -2,6 +2,7 @@
 // built from key names and rclone's summarised errors only.
 import { CommanderError } from "commander";
 import { reportFailure } from "./failure.js";
+import { tuneHeapForStreaming } from "./heap-tuning.js";
 import { onInterrupt } from "./interrupt.js";
 import type { GlobalOptions } from "./invocation.js";
 import { buildProgram, toOption } from "./program.js";
@@ -30,6 +31,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     env,
     signal: interrupt.signal,
     displayName: "workspace-sync",
+    tuneForStreaming: tuneHeapForStreaming,
     onFailure: (err, cmd) => {
       failed = reportFailure(err, { verbose: cmd.optsWithGlobals<GlobalOptions>().verbose, cmd });
     },

@@ -186,6 +186,11 @@ export interface ReadOptions {
    * them may count them first (the repository, from its trees) so that progress has a total.
    */
   onTotal?: (files: number, bytes: number) => void;
+  /**
+   * The visitor writes every entry to disk (a restore, not a verify or dry run): its per-file objects outlive the
+   * young generation, so a format that paces the garbage collector collects the old one more often (archive/transfer.ts).
+   */
+  writesFiles?: boolean;
 }
 
 export interface ReadCheck {

@@ -19,7 +19,6 @@ import {
   wholeReadNote,
 } from "../../report/backup.js";
 import { OperationError } from "../../util/errors.js";
-import { tuneHeapForStreaming } from "../heap-tuning.js";
 import type { Invocation } from "../invocation.js";
 import { statsReporter } from "../progress.js";
 
@@ -34,10 +33,10 @@ async function backupJob(inv: Invocation, write = false) {
   return (await jobs()).buildBackupJob(await inv.context(), opts);
 }
 
-/** The job of a command that streams a whole snapshot through this process. */
+/** The job of a command that streams a whole snapshot through this process (the bin tunes V8 for it). */
 async function streamingJob(inv: Invocation, write = false) {
   const job = await backupJob(inv, write);
-  tuneHeapForStreaming(job.config.format);
+  inv.deps.tuneForStreaming?.(job.config.format);
   return job;
 }
 

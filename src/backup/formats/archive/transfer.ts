@@ -61,13 +61,14 @@ export function s3ChunkArgs(remote: ResolvedRemote, expectedBytes: number): stri
 }
 
 /**
- * Reading: a full collection every 8 MiB of stored bytes. The restore writer keeps per-file objects (paths, entries,
- * the slices of the decompressor's 1 MiB output buffers it writes from) alive across minor collections, so part of
- * every buffer dies only in the old generation, which the CLI lets grow (cli/heap-tuning.ts): paced at 64 MiB such
- * garbage took a 1 GiB restore's peak RSS from 136 to 155 MiB, at 16 MiB to 151, at 8 MiB to 141. Writing does not
- * need it (149–150 MiB either way).
+ * A reader that writes every entry to disk (restore: ReadOptions.writesFiles): a full collection every 8 MiB of stored
+ * bytes. The restore writer keeps per-file objects (paths, entries, the slices of the decompressor's 1 MiB output
+ * buffers it writes from) alive across minor collections, so part of every buffer dies only in the old generation,
+ * which the CLI lets grow (cli/heap-tuning.ts): paced at 64 MiB such garbage took a 1 GiB restore's peak RSS from 136
+ * to 155 MiB, at 16 MiB to 151, at 8 MiB to 141. A verify or export keeps 133–137 MiB at 64 MiB, and writing a
+ * snapshot 149–150 MiB either way: both stay at the default (each full collection is ~12 ms: ~1 s per GiB at 8 MiB).
  */
-const READ_MAJOR_EVERY = 8 * MIB;
+export const WRITER_MAJOR_EVERY = 8 * MIB;
 
 /** The hashing tap every stored byte passes, also pacing garbage collection to the stream (see gc-pacer.ts). */
 function pacedTap(onBytes?: (bytes: number) => void, majorEvery?: number): HashTap {
@@ -120,7 +121,7 @@ export async function uploadObject(
  * SHA-256 of the stored bytes); throws the first failure of rclone, a stage or the consumer.
  */
 export async function downloadObject<T>(
-  opts: TransferCommon & { stages: Transform[]; consume: (plain: Readable) => Promise<T>; onBytes?: (bytes: number) => void },
+  opts: TransferCommon & { stages: Transform[]; consume: (plain: Readable) => Promise<T>; onBytes?: (bytes: number) => void; gcMajorEvery?: number },
 ): Promise<{ result: T; stored: Stored }> {
   if (opts.remote.localDir !== undefined) return downloadLocal(path.join(opts.remote.localDir, opts.name), opts);
   const failure = new FirstError();
@@ -128,7 +129,7 @@ export async function downloadObject<T>(
   const onOuterAbort = () => stop.abort();
   opts.signal?.addEventListener("abort", onOuterAbort, { once: true });
   const src = new PassThrough({ highWaterMark: MIB });
-  const tap = pacedTap(opts.onBytes, READ_MAJOR_EVERY);
+  const tap = pacedTap(opts.onBytes, opts.gcMajorEvery);
   const out = new PassThrough({ highWaterMark: MIB });
   const failed = new Settle();
   const fail = (err: unknown) => {
@@ -187,11 +188,11 @@ async function uploadLocal(file: string, opts: { stages: (Readable | Transform)[
 /** downloadObject from a folder on this machine: the file in 1 MiB reads, then the same tap and stages. */
 async function downloadLocal<T>(
   file: string,
-  opts: { stages: Transform[]; consume: (plain: Readable) => Promise<T>; onBytes?: (bytes: number) => void; signal?: AbortSignal },
+  opts: { stages: Transform[]; consume: (plain: Readable) => Promise<T>; onBytes?: (bytes: number) => void; signal?: AbortSignal; gcMajorEvery?: number },
 ): Promise<{ result: T; stored: Stored }> {
   const failure = new FirstError();
   const src = localReadStream(file);
-  const tap = pacedTap(opts.onBytes, READ_MAJOR_EVERY);
+  const tap = pacedTap(opts.onBytes, opts.gcMajorEvery);
   const out = new PassThrough({ highWaterMark: MIB });
   const failed = new Settle();
   const fail = (err: unknown) => {
