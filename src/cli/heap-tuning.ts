@@ -1,6 +1,7 @@
 // The standalone CLI owns its process, so it may tune V8 for the one command it runs (main.ts hands this to the
 // commands as ProgramDeps.tuneForStreaming); the plugin never does: its commands and services run in openclaw's own
-// process, whose heap is the host's and large enough not to need it.
+// process, whose heap is the host's and large enough not to need it. (The bin keeps the young generation small for
+// every backup command itself, before anything is loaded: bin/workspace-sync.js.)
 //
 // An archive snapshot streams through a small heap: the CLI's old generation is ~12 MiB (bundle, config schema) and
 // hardly grows, yet V8's rule for a heap that small keeps starting incremental marking again right after each full
@@ -15,10 +16,7 @@
 import v8 from "node:v8";
 import type { BackupFormat } from "../config/types.js";
 
-const ARCHIVE_STREAM_FLAGS = ["--heap-growing-percent=200"];
-
 /** For the backup commands that stream a snapshot (now, verify, restore, export), once the format is known. */
 export function tuneHeapForStreaming(format: BackupFormat): void {
-  if (format !== "archive") return;
-  for (const flag of ARCHIVE_STREAM_FLAGS) v8.setFlagsFromString(flag);
+  if (format === "archive") v8.setFlagsFromString("--heap-growing-percent=200");
 }
