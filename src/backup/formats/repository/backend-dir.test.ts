@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -32,11 +32,62 @@ describe("DirStorage", () => {
     await mkdir(path.join(root, "index"), { recursive: true });
     await writeFile(path.join(root, "index", `${"ef".repeat(32)}.0a1b2c.tmp`), "half");
     await writeFile(path.join(root, "config.0a1b2c.tmp"), "half");
+    await writeFile(path.join(root, "data", "0a1b2c3d4e5f6a7b.tmp"), "a staged pack");
     expect((await storage.list("data")).map((f) => f.name)).toEqual([pack]);
     expect(await storage.list("index")).toEqual([]);
     await storage.removeStaged();
     expect(await readdir(path.join(root, "data", "cd"))).toEqual([pack]);
+    expect((await readdir(path.join(root, "data"))).filter((n) => n.endsWith(".tmp"))).toEqual([]);
     expect(await readdir(path.join(root, "index"))).toEqual([]);
     expect((await readdir(root)).sort()).toEqual(["data", "index", "keys", "locks", "snapshots"]);
+  });
+
+  it("a staged file is written as it is appended, invisible to listings, and appears under its final name only on commit", async () => {
+    const root = await tmp();
+    const storage = new DirStorage(root);
+    await storage.create();
+    const staged = storage.stage("data")!;
+    const parts = [Buffer.alloc(200_000, 1), Buffer.from("small"), Buffer.alloc(300_000, 2)];
+    for (const p of parts) staged.append(Buffer.from(p));
+    await staged.wait(0);
+    expect(staged.pending).toBe(0);
+    const temps = (await readdir(path.join(root, "data"))).filter((n) => n.endsWith(".tmp"));
+    expect(temps).toHaveLength(1);
+    expect((await stat(path.join(root, "data", temps[0]!))).size).toBe(500_005);
+    expect(await storage.list("data")).toEqual([]);
+    const name = "ab".repeat(32);
+    await staged.commit("data", name);
+    expect((await storage.load("data", name)).equals(Buffer.concat(parts))).toBe(true);
+    expect((await stat(path.join(root, "data", "ab", name))).mode & 0o777).toBe(0o600);
+    expect((await readdir(path.join(root, "data"))).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+    expect(() => staged.append(Buffer.from("late"))).toThrow(/after commit/);
+  });
+
+  it("discard removes a staged file, also while writes are queued", async () => {
+    const root = await tmp();
+    const storage = new DirStorage(root);
+    await storage.create();
+    const staged = storage.stage("data")!;
+    for (let i = 0; i < 20; i++) staged.append(Buffer.alloc(100_000, i));
+    await staged.discard();
+    await staged.discard();
+    expect((await readdir(path.join(root, "data"))).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+  });
+
+  it("a staged write the file system refuses is reported by wait() and commit() as a BackendError; nothing stays", async () => {
+    const root = await tmp();
+    const storage = new DirStorage(root, "local:/backups");
+    await storage.create();
+    // data/ replaced by a file: the staged file cannot be created.
+    await rm(path.join(root, "data"), { recursive: true });
+    await writeFile(path.join(root, "data"), "not a folder");
+    const staged = storage.stage("data")!;
+    staged.append(Buffer.alloc(100_000));
+    const waited = await staged.wait(0).then(() => undefined, (e: unknown) => e);
+    expect(waited).toBeInstanceOf(BackendError);
+    expect((waited as BackendError).message).toMatch(/^writing a pack in local:\/backups failed: /);
+    staged.append(Buffer.alloc(10)); // after a failure: dropped, never written
+    await expect(staged.commit("data", "cd".repeat(32))).rejects.toBeInstanceOf(BackendError);
+    expect((await readdir(root)).filter((n) => n.endsWith(".tmp"))).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@
 // newer versions leave clamping to poly1305.Sum: the same tags either way).
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomFillSync, timingSafeEqual } from "node:crypto";
 import { poly1305 } from "./poly1305.js";
+import { releaseBuffer } from "../../../util/release-buffer.js";
 
 export const NONCE_BYTES = 16;
 export const TAG_BYTES = 16;
@@ -91,7 +92,9 @@ export function seal(key: CryptoKey, plaintext: Uint8Array): Buffer {
   while (allZero(nonce));
   const ct = out.subarray(NONCE_BYTES, NONCE_BYTES + plaintext.length);
   const aes = createCipheriv("aes-256-ctr", objectsOf(key).encrypt, nonce);
-  const n = aes.update(plaintext).copy(ct, 0);
+  const encrypted = aes.update(plaintext);
+  const n = encrypted.copy(ct, 0);
+  releaseBuffer(encrypted);
   aes.final().copy(ct, n);
   poly1305(macKey(key, nonce), ct).copy(out, NONCE_BYTES + plaintext.length);
   return out;

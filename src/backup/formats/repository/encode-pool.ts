@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { CryptoKey } from "./crypto.js";
+import { releaseBuffer } from "../../../util/release-buffer.js";
 import { encodeBlob } from "./pack.js";
 
 export interface EncodedBlob {
@@ -24,7 +25,9 @@ export function inlineEncoder(key: CryptoKey): BlobEncoder {
   return {
     encode: (plain, compress, level) => {
       try {
-        return Promise.resolve(encodeBlob(key, plain, compress, level));
+        const encoded = encodeBlob(key, plain, compress, level);
+        releaseBuffer(plain); // handed over by the caller
+        return Promise.resolve(encoded);
       } catch (err) {
         return Promise.reject(err as Error);
       }

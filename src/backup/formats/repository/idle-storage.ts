@@ -1,7 +1,7 @@
 // A Storage that starts its transport on demand and closes it once idle: the rclone `serve restic` child of a
 // repository lives only while requests are made. A CLI command then ends without an explicit close (no child keeps the
 // process alive), and a long-running gateway holds no idle rclone. The next request starts a new transport.
-import type { ByteRange, CallOptions, FileInfo, FileType, ListableType, Storage } from "./storage.js";
+import type { ByteRange, CallOptions, FileInfo, FileType, ListableType, StagedFile, Storage } from "./storage.js";
 
 export class IdleClosingStorage implements Storage {
   private current: Storage | undefined;
@@ -78,6 +78,18 @@ export class IdleClosingStorage implements Storage {
   }
   remove(type: FileType, name: string, opts?: CallOptions): Promise<void> {
     return this.run((s) => s.remove(type, name, opts));
+  }
+
+  /** Staging needs no transport of its own (a local folder's file): asked of the current one, started if need be. */
+  stage(type: FileType): StagedFile | undefined {
+    this.current ??= this.make();
+    const staged = this.current.stage?.(type);
+    // A transport started only to ask is closed again once idle, as after any request.
+    if (this.active === 0 && !this.timer) {
+      this.timer = setTimeout(() => void this.closeIdle(), this.idleMs);
+      this.timer.unref();
+    }
+    return staged;
   }
 
   removeStaged(opts?: CallOptions): Promise<void> {

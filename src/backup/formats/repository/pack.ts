@@ -7,7 +7,8 @@ import { AuthenticationError, type CryptoKey, EXTENSION, open, seal } from "./cr
 import { zstdCompress, zstdDecompress } from "./compress.js";
 import { IntegrityError } from "./errors.js";
 import { hashId, type Id, ID_BYTES } from "./ids.js";
-import { type CallOptions, repoPath, type Storage } from "./storage.js";
+import { releaseBuffer } from "../../../util/release-buffer.js";
+import { type CallOptions, repoPath, type StagedFile, type Storage } from "./storage.js";
 
 export type BlobType = "data" | "tree";
 
@@ -48,7 +49,12 @@ export function packSizeFromBlobs(blobs: readonly Pick<PackedBlob, "length" | "u
 export function encodeBlob(key: CryptoKey, plaintext: Uint8Array, compress: boolean, level = 3): { sealed: Buffer; uncompressedLength: number } {
   if (compress && plaintext.length > 0 && looksCompressible(plaintext)) {
     const packed = zstdCompress(plaintext, level);
-    if (packed.length < plaintext.length) return { sealed: seal(key, packed), uncompressedLength: plaintext.length };
+    if (packed.length < plaintext.length) {
+      const sealed = seal(key, packed);
+      releaseBuffer(packed);
+      return { sealed, uncompressedLength: plaintext.length };
+    }
+    releaseBuffer(packed);
   }
   return { sealed: seal(key, plaintext), uncompressedLength: 0 };
 }
@@ -139,26 +145,49 @@ export function parseHeader(plain: Buffer, file: string): PackedBlob[] {
   return blobs;
 }
 
-/** Collects encrypted blobs of one type and produces the finished pack file. */
+/** A finished pack: its ID, its bytes (in memory as pieces, or already in a staged file), its blobs and size. */
+export interface FinishedPack {
+  id: Id;
+  /** The file as pieces, to upload without one more copy (empty when staged). */
+  parts: Buffer[];
+  /** The staged file holding the whole pack: commit it under the pack's ID. */
+  staged?: StagedFile;
+  blobs: PackedBlob[];
+  size: number;
+}
+
+/**
+ * Collects encrypted blobs of one type and produces the finished pack file. With a staged file the blobs are written
+ * to it as they come and only their index entries stay in memory; without, the pack is kept in memory until finished.
+ */
 export class PackWriter {
   private readonly chunks: Buffer[] = [];
   readonly blobs: PackedBlob[] = [];
   private bytes = 0;
   private headerBytes = 0;
+  private readonly hash = createHash("sha256");
 
   constructor(
     private readonly key: CryptoKey,
     readonly type: BlobType,
+    /** Where the pack's bytes go while it fills (memory when absent). */
+    readonly staged?: StagedFile,
   ) {}
 
   /** Appends an already encrypted blob (see encodeBlob). */
   add(id: Id, sealed: Buffer, uncompressedLength: number): PackedBlob {
     const blob: PackedBlob = { id, type: this.type, offset: this.bytes, length: sealed.length, uncompressedLength };
-    this.chunks.push(sealed);
+    this.write(sealed);
     this.blobs.push(blob);
     this.bytes += sealed.length;
     this.headerBytes += entrySize(blob);
     return blob;
+  }
+
+  private write(part: Buffer): void {
+    this.hash.update(part);
+    if (this.staged) this.staged.append(part);
+    else this.chunks.push(part);
   }
 
   get count(): number {
@@ -175,17 +204,16 @@ export class PackWriter {
     return this.headerBytes + COMPRESSED_ENTRY_BYTES + EXTENSION + LENGTH_FIELD_BYTES > MAX_HEADER_BYTES;
   }
 
-  /** The complete pack: its ID, the file as pieces (to upload without one more copy), its blobs and size. */
-  finalize(): { id: Id; parts: Buffer[]; blobs: PackedBlob[]; size: number } {
+  /** The complete pack (the ID is the SHA-256 of the whole file, hashed as the blobs came). */
+  finalize(): FinishedPack {
     const header = seal(this.key, encodeHeader(this.blobs));
     const len = Buffer.allocUnsafe(LENGTH_FIELD_BYTES);
     len.writeUInt32LE(header.length, 0);
-    const parts = [...this.chunks, header, len];
-    const h = createHash("sha256");
-    for (const p of parts) h.update(p);
+    this.write(header);
+    this.write(len);
     const size = this.size;
     if (this.bytes + header.length + LENGTH_FIELD_BYTES !== size) throw new Error("pack size does not add up");
-    return { id: h.digest("hex"), parts, blobs: this.blobs, size };
+    return { id: this.hash.digest("hex"), parts: this.chunks, ...(this.staged ? { staged: this.staged } : {}), blobs: this.blobs, size };
   }
 }
 

@@ -9,15 +9,24 @@ import { hashId } from "./ids.js";
 import { Repository, type RepositoryOptions } from "./repository.js";
 import type { FileType } from "./storage.js";
 
+const stagedFiles = async (root: string) => (await readdir(path.join(root, "data"))).filter((n) => n.endsWith(".tmp"));
+
 const KDF = { N: 1024, r: 8, p: 1 };
 const tmp = (p: string) => mkdtemp(path.join(os.tmpdir(), `repo-${p}-`));
 
-/** A local folder that records the order of writes and how many run at once, and can be made to fail. */
+/**
+ * A local folder that records the order of writes and how many run at once, and can be made to fail. It does not stage
+ * (as an rclone transport): every pack goes through save(). `staging` turns the local folder's staged packs back on.
+ */
 class RecordingStorage extends DirStorage {
   log: string[] = [];
   active = 0;
   maxActive = 0;
   failData = false;
+  staging = false;
+  override stage(type: FileType) {
+    return this.staging ? super.stage(type) : undefined;
+  }
   override async save(type: FileType, name: string, data: Uint8Array | readonly Uint8Array[]): Promise<void> {
     if (type === "data" && this.failData) throw new BackendError("disk on fire", false);
     this.active++;
@@ -209,5 +218,54 @@ describe("Repository", () => {
     const reopened = await Repository.open(counting, "pw", { cacheDir, keyHint: repo.keyId });
     expect(reopened.config.id).toBe(other.config.id);
     expect(reopened.keyId).toBe(other.keyId);
+  });
+
+  describe("staged data packs (a local folder)", () => {
+    it("writes each data blob to a staged file as it comes; the flush moves complete packs into place, readable, restic-sized", async () => {
+      const { storage, repo } = await fresh({ packSize: 1 << 20 });
+      storage.staging = true;
+      const blobs = Array.from({ length: 12 }, (_, i) => randomBytes(150_000 + i));
+      for (const b of blobs.slice(0, 3)) await repo.saveBlob("data", b);
+      // Not flushed: the open pack's bytes are on disk under a temporary name, no pack is listed yet.
+      expect(await stagedFiles(storage.root)).toHaveLength(1);
+      expect(await storage.list("data")).toEqual([]);
+      for (const b of blobs.slice(3)) await repo.saveBlob("data", b);
+      await repo.saveBlob("tree", Buffer.from('{"nodes":[]}\n'));
+      const flushed = await repo.flush();
+      expect(flushed.packs).toBeGreaterThanOrEqual(2);
+      expect(await stagedFiles(storage.root)).toEqual([]);
+      // Only tree packs and index files went through save(): the data packs were staged.
+      expect(storage.log.filter((t) => t === "data")).toHaveLength(1);
+      const again = await Repository.open(new DirStorage(storage.root), "pw");
+      await again.loadIndex();
+      for (const b of blobs) expect((await again.loadBlob("data", hashId(b))).equals(b)).toBe(true);
+      for (const f of await storage.list("data")) expect(hashId(await storage.load("data", f.name))).toBe(f.name);
+    });
+
+    it("a staged write the disk refuses fails the run with the file system's reason; no index names the pack, nothing staged stays", async () => {
+      const { storage, repo } = await fresh({ packSize: 256 * 1024 });
+      storage.staging = true;
+      // data/ replaced by a file: no staged pack can be created (what a full or read-only disk does, portably).
+      await rm(path.join(storage.root, "data"), { recursive: true });
+      await writeFile(path.join(storage.root, "data"), "not a folder");
+      const err = await (async () => {
+        for (let i = 0; i < 10; i++) await repo.saveBlob("data", randomBytes(60_000));
+        await repo.flush();
+      })().then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(BackendError);
+      expect((err as Error).message).toMatch(/(writing a pack|storing data\/\S+) in \S+ failed/);
+      expect(storage.log).not.toContain("index");
+      await repo.close();
+    });
+
+    it("close() without a flush (a failed or stopped run) removes the open pack's staged file", async () => {
+      const { storage, repo } = await fresh({ packSize: 4 << 20 });
+      storage.staging = true;
+      for (let i = 0; i < 5; i++) await repo.saveBlob("data", randomBytes(100_000));
+      expect(await stagedFiles(storage.root)).toHaveLength(1);
+      await repo.close();
+      expect(await stagedFiles(storage.root)).toEqual([]);
+      expect(await storage.list("data")).toEqual([]);
+    });
   });
 });

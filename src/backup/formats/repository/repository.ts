@@ -3,7 +3,7 @@
 //
 // Write path: saveBlob() → compress + encrypt → a pack per blob type (data and tree never share a pack) → when a
 // pack reaches the target size it is uploaded while the next one fills (a bounded number in flight, so memory stays
-// near (uploads + 2) × pack size) → flush() uploads the open packs, waits for every upload, then writes the index
+// near (uploads + 2) × pack size; a local folder's data packs are written to a staged file as they fill instead) → flush() uploads the open packs, waits for every upload, then writes the index
 // files naming them. The caller writes the snapshot only after flush(): packs, then index, then snapshot, so a crash
 // leaves at most packs no index names (restic check: a hint; prune removes them).
 //
@@ -75,6 +75,8 @@ interface PendingUpload {
   done: Promise<void>;
 }
 
+/** Bytes of a staged pack queued for the disk before the writer waits. */
+const STAGED_BACKLOG = 8 << 20;
 /** Tree packs bigger than this are read blob by blob (a mixed pack of another tool could be large). */
 const TREE_PACK_MAX = 64 << 20;
 /** Tree packs held in memory at once (the disk cache holds them all). */
@@ -237,18 +239,10 @@ export class Repository {
     const compress = this.version >= 2 && (type === "tree" || this.opts.compression !== "off");
     const { sealed, uncompressedLength } = encodeBlob(this.key, plaintext, compress, COMPRESSION_LEVEL[this.opts.compression ?? "auto"] || 3);
     if (known()) return { id, known: true, storedBytes: 0 };
-    let writer = this.writers.get(type);
-    if (!writer) {
-      writer = new PackWriter(this.key, type);
-      this.writers.set(type, writer);
-    }
-    writer.add(id, sealed, uncompressedLength);
     this.pending.add(`${type}:${id}`);
-    if (writer.size >= this.packSize || writer.headerFull) {
-      this.writers.delete(type);
-      await this.startUpload(writer, opts);
-    }
-    return { id, known: false, storedBytes: sealed.length };
+    const storedBytes = sealed.length; // read now: a staged pack frees the buffer once it is written
+    await this.addToPack(type, id, sealed, uncompressedLength, opts);
+    return { id, known: false, storedBytes };
   }
 
   /** Whether data blobs of this repository are compressed, and at which zstd level (for an outside encoder). */
@@ -269,17 +263,28 @@ export class Repository {
   /** Stores a blob claimed with claimBlob() and encoded elsewhere (compressed and sealed with this key). */
   async saveEncoded(type: BlobType, id: Id, sealed: Buffer, uncompressedLength: number, opts: CallOptions = {}): Promise<SaveBlobResult> {
     this.throwIfFailed();
+    const storedBytes = sealed.length; // read now: a staged pack frees the buffer once it is written
+    await this.addToPack(type, id, sealed, uncompressedLength, opts);
+    return { id, known: false, storedBytes };
+  }
+
+  /** Appends a sealed blob to its type's open pack; a full pack starts uploading (waits while too many are). */
+  private async addToPack(type: BlobType, id: Id, sealed: Buffer, uncompressedLength: number, opts: CallOptions): Promise<void> {
     let writer = this.writers.get(type);
     if (!writer) {
-      writer = new PackWriter(this.key, type);
+      // Data packs are written to a staged file as they fill where the storage can (a local folder): memory then
+      // holds no pack. Tree packs stay in memory: they are small, and the local cache keeps a copy of each.
+      writer = new PackWriter(this.key, type, type === "data" ? this.storage.stage?.("data") : undefined);
       this.writers.set(type, writer);
     }
     writer.add(id, sealed, uncompressedLength);
     if (writer.size >= this.packSize || writer.headerFull) {
       this.writers.delete(type);
       await this.startUpload(writer, opts);
+    } else if (writer.staged && writer.staged.pending > STAGED_BACKLOG) {
+      // The disk is slower than the encoder: wait rather than queue the pack in memory after all.
+      await writer.staged.wait(STAGED_BACKLOG);
     }
-    return { id, known: false, storedBytes: sealed.length };
   }
 
   private throwIfFailed(): void {
@@ -293,7 +298,8 @@ export class Repository {
     const upload: PendingUpload = { done: Promise.resolve() };
     upload.done = (async () => {
       try {
-        await this.storage.save("data", pack.id, pack.parts, opts);
+        if (pack.staged) await pack.staged.commit("data", pack.id, opts);
+        else await this.storage.save("data", pack.id, pack.parts, opts);
         // The next run reads these trees as its parent's: keep them locally now rather than download them then.
         if (writer.type === "tree" && this.treePackCache) await this.treePackCache.put(pack.id, Buffer.concat(pack.parts));
         this.index.addPack(pack.id, pack.blobs);
@@ -492,6 +498,8 @@ export class Repository {
   /** Stops the transport. Unflushed blobs are dropped (nothing names them; the next run writes them again). */
   async close(): Promise<void> {
     await Promise.allSettled([...this.uploads].map((u) => u.done));
+    for (const writer of this.writers.values()) await writer.staged?.discard();
+    this.writers.clear();
     await this.storage.close();
   }
 }

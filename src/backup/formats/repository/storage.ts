@@ -35,9 +35,31 @@ export interface Storage {
   save(type: FileType, name: string, data: Uint8Array | readonly Uint8Array[], opts?: CallOptions): Promise<void>;
   /** Deletes a file; deleting a missing file is not an error. */
   remove(type: FileType, name: string, opts?: CallOptions): Promise<void>;
+  /**
+   * A file written piece by piece while it fills, under a temporary name until commit() (transports that can: a local
+   * folder). Undefined when the transport cannot: the caller then keeps the bytes and save()s them whole.
+   */
+  stage?(type: FileType): StagedFile | undefined;
   /** Removes uploads staged but never moved into place (transports that stage; call only under an exclusive lock). */
   removeStaged?(opts?: CallOptions): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * A file being written (a pack while it fills): bytes are queued and written in order without blocking the caller; a
+ * write failure is reported by the next wait() or commit(). Never visible under a final name before commit().
+ */
+export interface StagedFile {
+  /** Queues bytes at the end of the file. They are handed over: once written, a large buffer's memory is freed. */
+  append(data: Uint8Array): void;
+  /** Bytes queued and not yet written. */
+  readonly pending: number;
+  /** Resolves once at most `maxPending` bytes are still queued; rejects with a write failure. */
+  wait(maxPending: number): Promise<void>;
+  /** Writes what is queued, flushes it to stable storage and moves the file under its final name. */
+  commit(type: FileType, name: string, opts?: CallOptions): Promise<void>;
+  /** Removes the file (a failed or stopped run); harmless after commit() or a second time. */
+  discard(): Promise<void>;
 }
 
 /** The file's path inside the repository as restic lays it out: packs under a two-character prefix folder. */
