@@ -59,7 +59,7 @@ export async function* capturingEntries(items: ArchiveItem[], opts: CaptureOptio
       opts.onDatabase?.(e.archivePath);
       lastCopy = copy;
       const { stats: _live, ...rest } = e;
-      yield { ...rest, absPath: copy, size: (await lstat(copy)).size };
+      yield { ...rest, absPath: copy, size: (await lstat(copy)).size, transient: true };
     }
   } finally {
     if (lastCopy) await removeCopy(lastCopy);

@@ -18,6 +18,7 @@ import { resolveItems } from "./items.js";
 import type { BackupJob } from "./job.js";
 import { journalFor } from "./leftovers.js";
 import { createMeter, type ProgressSink } from "./progress.js";
+import { READ_AHEAD_ENTRIES, type ReadAhead, readAhead } from "./read-ahead.js";
 import { applyRetentionPlan, cleanupPlan, planRetention, removeLeftovers } from "./prune.js";
 import { scanItems, sourceItems, TreeFingerprint } from "./scan.js";
 import { backupLockFile, type BackupRunRecord, readBackupState, transientRoot, updateBackupState } from "./state.js";
@@ -72,6 +73,7 @@ export async function runBackup(job: BackupJob, opts: RunBackupOptions): Promise
     job.log.warn(m);
   };
   let error: Error | undefined;
+  let ahead: ReadAhead | undefined;
   try {
     // Writers a killed run left running are stopped before the folder is looked at.
     await stopOrphans(childrenFile, job.log);
@@ -100,8 +102,18 @@ export async function runBackup(job: BackupJob, opts: RunBackupOptions): Promise
     const settings = settingsKey(job);
     const listed = listCatalog(formats.all);
     listed.catch(() => {}); // awaited just below
-    // `backup now` will write: slow key setup runs while rclone lists.
-    if (opts.force) formats.writer.prepareWrite?.();
+    const fingerprint = new TreeFingerprint();
+    const databases: string[] = [];
+    if (opts.force) {
+      // `backup now` will write: slow key setup runs while rclone lists, and the walk goes ahead meanwhile (listing a
+      // repository waits for its key's scrypt, ~0.25 s in which the main thread would sit idle).
+      formats.writer.prepareWrite?.();
+      await mkdir(runDir, { recursive: true, mode: 0o700 });
+      ahead = readAhead(
+        capturingEntries(items, { transientDir: runDir, fingerprint, onWarning: warn, onDatabase: (p) => databases.push(p), stats: formats.writer.wantsStats }),
+        READ_AHEAD_ENTRIES,
+      );
+    }
     let catalog: Catalog = await listed;
     const plan = await cleanupPlan(runJob, catalog);
     outcome.cleaned = await removeLeftovers(runJob, formats, plan);
@@ -134,8 +146,6 @@ export async function runBackup(job: BackupJob, opts: RunBackupOptions): Promise
 
     const meter = createMeter("backup", 0, 0, opts.onProgress);
     void estimate.then((t) => meter.setTotal(t.bytes, t.files), () => {});
-    const fingerprint = new TreeFingerprint();
-    const databases: string[] = [];
     const draft: SnapshotDraft = {
       time: started,
       host: job.host,
@@ -145,7 +155,9 @@ export async function runBackup(job: BackupJob, opts: RunBackupOptions): Promise
       items: sources.map((s) => ({ item: s.item, path: s.archivePath, livePath: s.livePath, type: s.type })),
       missingItems,
       missing,
-      entries: capturingEntries(items, { transientDir: runDir, fingerprint, onWarning: warn, onDatabase: (p) => databases.push(p), stats: formats.writer.wantsStats }),
+      entries:
+        ahead?.entries ??
+        capturingEntries(items, { transientDir: runDir, fingerprint, onWarning: warn, onDatabase: (p) => databases.push(p), stats: formats.writer.wantsStats }),
       estimate,
       sealed: () => ({ fingerprint: fingerprint.digest(), databases, warnings: outcome.warnings }),
       onProgress: (bytes, files) => meter.update(bytes, files),
@@ -172,6 +184,7 @@ export async function runBackup(job: BackupJob, opts: RunBackupOptions): Promise
     error = explain(err, timeout.signal.aborted, job.config.timeout, outcome.snapshot);
   } finally {
     clearTimeout(timer);
+    await ahead?.cancel().catch(() => {});
     await Promise.all(formats.all.map((f) => f.close?.()));
     await rm(runDir, { recursive: true, force: true }).catch(() => {});
     outcome.durationMs = job.now().getTime() - started.getTime();

@@ -23,6 +23,8 @@ export interface WalkEntry {
   linkTarget?: string;
   /** The walk's own lstat of absPath, when the walk was asked for it (`stats: true`). */
   stats?: BigIntStats;
+  /** absPath is a transient copy (a captured database) removed when the next entry is pulled: read it before that. */
+  transient?: boolean;
 }
 
 export interface WalkOptions {

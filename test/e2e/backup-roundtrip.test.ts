@@ -127,8 +127,9 @@ describe("backup of the whole agent system (local backend)", () => {
     await server?.stop();
   });
 
-  it("captures live SQLite (cron, sessions) consistently and restores the item layout", async () => {
-    const { w } = await backupWorld(server.block, { include: ["workspace", "config", "cron", "sessions", "credentials", "env", "skills"] });
+  // Both formats: the walk reads ahead of the writer, and must never pass a captured copy before it is stored.
+  it.each(["archive", "repository"])("captures live SQLite (cron, sessions) consistently and restores the item layout (%s format)", async (format) => {
+    const { w } = await backupWorld(server.block, { include: ["workspace", "config", "cron", "sessions", "credentials", "env", "skills"], format });
     try {
       await makeTree(w.workspace, { "MEMORY.md": "# memory\n" });
       await makeTree(w.stateDir, { "credentials/whatsapp/default/creds.json": "{}", "agents/main/sessions/s.jsonl": "{}\n" });
