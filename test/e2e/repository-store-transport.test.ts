@@ -1,7 +1,7 @@
 // The repository through `rclone serve restic --stdio` on real remotes (local, sftp, S3 via s3rver): what we write
 // passes `restic -r rclone:REMOTE:PATH check --read-data` and restores; a killed rclone child is replaced and the
 // run completes; no secret reaches rclone's argv or environment.
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { RcloneStorage, STAGING_FOLDER, type RcloneStorageOptions } from "../../src/backup/formats/repository/backend.js";
@@ -16,16 +16,17 @@ import { restic } from "../support/restic-oracle.js";
 const PASSWORD = "transport password";
 const FAST_KDF = { N: 1024, r: 8, p: 1 };
 
-async function setup(kind: ServerKind, sub = "repo") {
+async function setup(kind: ServerKind, sub = "repo", spool = false) {
   const server: TestServer = await startServer(kind);
   const conf = path.join(await tempDir("rclone-conf"), "rclone.conf");
   await writeRcloneConf(conf, { remote: server.rcloneSection });
   const remotePath = server.remotePath(sub);
   const pids: number[] = [];
   const bin = await findRclone();
+  const spoolDir = spool ? path.join(await tempDir("spool"), "spool") : undefined;
   const connect = (over: Partial<RcloneStorageOptions> = {}) =>
-    new RcloneStorage({ bin, configPath: conf, remotePath, env: rcloneEnv(), onSpawn: (p, role) => role === "session" && pids.push(p), backoffMs: 100, ...over });
-  return { server, bin, conf, remotePath, storage: connect(), connect, pids, resticRepo: `rclone:${remotePath}`, resticEnv: { RCLONE_CONFIG: conf } };
+    new RcloneStorage({ bin, configPath: conf, remotePath, env: rcloneEnv(), onSpawn: (p, role) => role === "session" && pids.push(p), backoffMs: 100, ...(spoolDir ? { spoolDir } : {}), ...over });
+  return { server, bin, conf, remotePath, storage: connect(), connect, pids, spoolDir, resticRepo: `rclone:${remotePath}`, resticEnv: { RCLONE_CONFIG: conf } };
 }
 
 function treeJson(name: string, content: string[], size: number): string {
@@ -44,8 +45,8 @@ async function backupOneFile(repo: Repository, data: Buffer, piece = 400_000): P
 describe.each(["local", "sftp", "s3"] as const)("repository over rclone serve restic --stdio: %s", (kind) => {
   afterAll(() => stopAll());
 
-  it("writes a repository restic opens through rclone (check --read-data, restore), and reads it back", async () => {
-    const t = await setup(kind);
+  it.each([false, true])("writes a repository restic opens through rclone (check --read-data, restore), and reads it back (packs spooled to a file: %s)", async (spool) => {
+    const t = await setup(kind, "repo", spool);
     const data = randomBytesSeeded(2_500_000, 3);
     const repo = await Repository.init(t.storage, PASSWORD, { kdf: FAST_KDF, packSize: 1 << 20 });
     const snap = await backupOneFile(repo, data);
@@ -55,6 +56,8 @@ describe.each(["local", "sftp", "s3"] as const)("repository over rclone serve re
     const target = await tempDir("restore");
     await restic(["restore", snap, "--target", target], opts);
     expect((await readFile(path.join(target, "file.bin"))).equals(data)).toBe(true);
+    // Spooled packs were uploaded from their file, which is gone once uploaded.
+    if (t.spoolDir) expect(await readdir(t.spoolDir)).toEqual([]);
     if (kind === "local") {
       // rclone 1.60 writes files in place: the snapshot, index, key and config went through the staging folder
       // (left empty) and were moved into place, so a killed writer never leaves a truncated one.
@@ -80,8 +83,8 @@ describe.each(["local", "sftp", "s3"] as const)("repository over rclone serve re
 describe("rclone session faults and secrets", () => {
   afterAll(() => stopAll());
 
-  it("recovers from an rclone child killed mid-session: uploads are retried whole on a new session", async () => {
-    const t = await setup("local");
+  it.each([false, true])("recovers from an rclone child killed mid-session: uploads are retried whole on a new session (packs spooled: %s)", async (spool) => {
+    const t = await setup("local", "repo", spool);
     const repo = await Repository.init(t.storage, PASSWORD, { kdf: FAST_KDF, packSize: 1 << 20, uploads: 3 });
     const data = randomBytesSeeded(12_000_000, 9);
     let killed = false;
@@ -98,8 +101,22 @@ describe("rclone session faults and secrets", () => {
     await repo.saveUnpacked("snapshots", JSON.stringify({ time: new Date().toISOString(), tree: tree.id, paths: ["/t"], hostname: "h" }));
     expect(t.storage.spawned).toBeGreaterThanOrEqual(2);
     await repo.close();
+    if (t.spoolDir) expect(await readdir(t.spoolDir)).toEqual([]);
     const opts = { repo: t.resticRepo, password: PASSWORD, env: t.resticEnv };
     expect((await restic(["check", "--read-data"], opts)).stdout).toContain("no errors were found");
+  });
+
+  it("a spool folder that cannot be written fails the run naming it; no index names a pack; restic checks the rest clean", async () => {
+    const t = await setup("local", "repo", true);
+    // The spool folder is a file: no pack can be written there (what a full or read-only disk does, portably).
+    await writeFile(t.spoolDir!, "not a folder");
+    const repo = await Repository.init(t.storage, PASSWORD, { kdf: FAST_KDF, packSize: 1 << 20 });
+    const err = await backupOneFile(repo, randomBytesSeeded(2_500_000, 4)).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect((err as Error).message).toContain(`the local spool folder ${t.spoolDir} failed`);
+    await repo.close();
+    expect(await readdir(path.join(t.server.rootDir, "repo", "index"))).toEqual([]);
+    expect((await restic(["check"], { repo: t.resticRepo, password: PASSWORD, env: t.resticEnv })).code).toBe(0);
   });
 
   it("fails at once with rclone's own explanation for an unknown remote (a dead server: repository-store-kill.faults.ts)", async () => {

@@ -15,6 +15,7 @@ import { expectNoRcloneLeft, killedRun, type KillPlan, listOf, ok, seeded, SLOW 
 const PASS = "repository kill passphrase 9e1d";
 const stagedPacks = async (repoDir: string) => (await readdir(path.join(repoDir, "data"))).filter((n) => n.endsWith(".tmp"));
 const TRIALS = Number(process.env.REPO_KILL_TRIALS ?? 10);
+const SPOOL_TRIALS = Number(process.env.REPO_KILL_TRIALS ?? 4);
 
 describe("repository backup under kill -9", () => {
   afterAll(() => stopAll());
@@ -66,6 +67,42 @@ describe("repository backup under kill -9", () => {
     expect((await restic(["check", "--read-data"], { repo: repoDir, password: PASS, timeoutMs: 300_000 })).code).toBe(0);
     await w.cleanup();
   }, 1_800_000);
+});
+
+describe("repository backup over sftp (packs spooled on this disk) under kill -9", () => {
+  afterAll(() => stopAll());
+
+  it("leaves a sound repository; the next run works and clears what the killed one spooled", async () => {
+    const server = await startServer("sftp");
+    const prefix = `repo-spool-kill-${randomBytes(3).toString("hex")}`;
+    const block = server.configBlock as unknown as Record<string, unknown>;
+    const w = await makeWorld({ backup: { ...block, prefix, encrypt: true, passphrase: "${BACKUP_PASSPHRASE}", include: ["workspace"], retain: 3, format: "repository" } });
+    await writeFile(path.join(w.stateDir, ".env"), `BACKUP_PASSPHRASE=${PASS}\n`, { mode: 0o600 });
+    await randomTree(w.workspace, { files: 20, maxSize: 200_000, seed: 29 });
+    const repoDir = path.join(server.rootDir, prefix);
+    const spool = path.join(w.stateDir, "workspace-sync", "backup-tmp", "spool");
+    const rnd = seeded(99);
+    ok(await w.cli("backup", "now", "-q"), "first backup");
+    let spooledLeft = 0;
+    for (let n = 0; n < SPOOL_TRIALS; n++) {
+      await randomTree(path.join(w.workspace, `gen-${n}`), { files: 3, minSize: 1_500_000, maxSize: 4_000_000, seed: 300 + n });
+      const delayMs = 300 + Math.floor(rnd() * 2500);
+      const label = `trial ${n}: kill the tree after ${delayMs} ms`;
+      await killedRun(w, ["backup", "now"], { phase: "random", victim: "tree", delayMs }, { env: SLOW });
+      await expectNoRcloneLeft(w, 30_000);
+      spooledLeft += (await readdir(spool).catch(() => [] as string[])).length;
+      const check = await restic(["--no-lock", "check", "--read-data"], { repo: repoDir, password: PASS, check: false, timeoutMs: 300_000 });
+      expect(check.code, `${label}: restic check after the kill\n${check.stdout}\n${check.stderr}`).toBe(0);
+      const next = await w.cli("backup", "now", "--json");
+      expect(next.code, `${label}: the next run\n${next.stderr}`).toBe(0);
+      expect(await readdir(spool).catch(() => [] as string[]), `${label}: the next run cleared the spool folder`).toEqual([]);
+      const target = path.join(w.root, `restore-${n}`);
+      ok(await w.cli("backup", "restore", "--to", target, "-q"), `${label}: restore latest`);
+      expect(await readTree(path.join(target, "workspace")), `${label}: restore latest is byte-identical`).toEqual(await readTree(w.workspace));
+    }
+    console.log(`spooled packs left by the killed runs: ${spooledLeft}`);
+    await w.cleanup();
+  }, 900_000);
 });
 
 describe("repository prune under kill -9", () => {

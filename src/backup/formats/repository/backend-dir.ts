@@ -6,10 +6,10 @@
 // pack is complete — restic's own listing, like ours, skips files there. Failures of the file system (disk
 // full, permissions) are BackendErrors naming the file.
 import { randomBytes } from "node:crypto";
-import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { releaseBuffer } from "../../../util/release-buffer.js";
 import { BackendError } from "./errors.js";
+import { FileStage, writeAll } from "./file-stage.js";
 import type { ByteRange, CallOptions, FileInfo, FileType, ListableType, StagedFile, Storage } from "./storage.js";
 import { notFound, repoPath } from "./storage.js";
 
@@ -138,7 +138,13 @@ export class DirStorage implements Storage {
 
   stage(_type: FileType): StagedFile | undefined {
     const tmp = path.join(this.root, "data", `${randomBytes(8).toString("hex")}.tmp`);
-    return new DirStagedFile(tmp, (what, step) => this.fs(what, step), (tmpFile, type, name) => this.moveIntoPlace(tmpFile, this.file(type, name)));
+    return new FileStage(tmp, (what, step) => this.fs(what, step), (file, handle, type, name) =>
+      this.fs(`storing ${repoPath(type, name)}`, async () => {
+        await handle.sync();
+        await handle.close();
+        await this.moveIntoPlace(file, this.file(type, name));
+      }),
+    );
   }
 
   remove(type: FileType, name: string): Promise<void> {
@@ -155,113 +161,4 @@ export class DirStorage implements Storage {
   }
 
   async close(): Promise<void> {}
-}
-
-/** Writes every part, in batches of writev (thousands of small blobs would be a thread-pool round trip each). */
-async function writeAll(handle: FileHandle, parts: readonly Uint8Array[]): Promise<void> {
-  for (let at = 0; at < parts.length; at += 512) {
-    const batch = parts.slice(at, at + 512) as Uint8Array[];
-    const total = batch.reduce((n, p) => n + p.length, 0);
-    const { bytesWritten } = await handle.writev(batch);
-    // A short write (rare) continues with the rest, byte-exact.
-    if (bytesWritten < total) {
-      const rest = Buffer.concat(batch).subarray(bytesWritten);
-      for (let off = 0; off < rest.length; ) off += (await handle.write(rest, off, rest.length - off)).bytesWritten;
-    }
-  }
-}
-
-/**
- * A pack written while it fills. Appends queue up and one loop writes them in order (whatever queued meanwhile goes
- * in one writev); the file is created on the first write. The first failure stops the writing and is reported by
- * wait() and commit(); the temporary file is then removed by discard() (or by the next prune after a crash).
- */
-class DirStagedFile implements StagedFile {
-  private handle: FileHandle | undefined;
-  private queue: Uint8Array[] = [];
-  private queued = 0;
-  private writing: Promise<void> | undefined;
-  private failure: Error | undefined;
-  private done = false;
-  private readonly waiters: Array<() => void> = [];
-
-  constructor(
-    private readonly tmp: string,
-    private readonly fs: <T>(what: string, step: () => Promise<T>) => Promise<T>,
-    private readonly moveIntoPlace: (tmp: string, type: FileType, name: string) => Promise<void>,
-  ) {}
-
-  get pending(): number {
-    return this.queued;
-  }
-
-  append(data: Uint8Array): void {
-    if (this.done) throw new Error("append to a staged file after commit or discard");
-    if (this.failure) return;
-    this.queue.push(data);
-    this.queued += data.length;
-    this.writing ??= this.pump();
-  }
-
-  private async pump(): Promise<void> {
-    try {
-      await this.fs("writing a pack", async () => {
-        this.handle ??= await open(this.tmp, "wx", 0o600);
-        while (this.queue.length > 0) {
-          const batch = this.queue;
-          this.queue = [];
-          await writeAll(this.handle, batch);
-          for (const b of batch) {
-            this.queued -= b.length;
-            releaseBuffer(b); // handed over by append(): its memory goes now, not at a later collection
-          }
-          this.wake();
-        }
-      });
-    } catch (err) {
-      this.failure ??= err as Error;
-      this.queue = [];
-      this.queued = 0;
-    } finally {
-      // An append that came after the loop's last look (while this promise settled) starts the next round.
-      this.writing = this.queue.length > 0 && !this.failure ? this.pump() : undefined;
-      this.wake();
-    }
-  }
-
-  private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
-  }
-
-  async wait(maxPending: number): Promise<void> {
-    while (this.queued > maxPending && !this.failure) await new Promise<void>((resolve) => this.waiters.push(resolve));
-    if (this.failure) throw this.failure;
-  }
-
-  async commit(type: FileType, name: string): Promise<void> {
-    try {
-      await this.wait(0);
-      this.done = true;
-      await this.fs(`storing ${repoPath(type, name)}`, async () => {
-        this.handle ??= await open(this.tmp, "wx", 0o600);
-        await this.handle.sync();
-        await this.handle.close();
-        this.handle = undefined;
-        await this.moveIntoPlace(this.tmp, type, name);
-      });
-    } catch (err) {
-      await this.discard();
-      throw err;
-    }
-  }
-
-  async discard(): Promise<void> {
-    this.done = true;
-    this.queue = [];
-    this.queued = 0;
-    while (this.writing) await this.writing.catch(() => {});
-    await this.handle?.close().catch(() => {});
-    this.handle = undefined;
-    await rm(this.tmp, { force: true }).catch(() => {});
-  }
 }

@@ -20,7 +20,10 @@ import { randomBytes } from "node:crypto";
 import { runRclone, summarizeFailure, type RunResult } from "../../../rclone/runner.js";
 import { atLeast } from "../../../rclone/version.js";
 import { BackendError } from "./errors.js";
-import type { ByteRange, CallOptions, FileInfo, FileType, ListableType, Storage } from "./storage.js";
+import { mkdir, open, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import { FileStage } from "./file-stage.js";
+import type { ByteRange, CallOptions, FileInfo, FileType, ListableType, StagedFile, Storage } from "./storage.js";
 import { notFound } from "./storage.js";
 
 export interface RcloneStorageOptions {
@@ -50,7 +53,20 @@ export interface RcloneStorageOptions {
    * is older than 1.63, which has no partial-file uploads).
    */
   stagedSaves?: boolean;
+  /**
+   * A folder on this machine where data packs are written while they fill and uploaded from once complete (as
+   * restic does with its temporary files): memory then holds no pack. Without it, packs are kept in memory.
+   */
+  spoolDir?: string;
 }
+
+/** A request body read from a file on this machine (a spooled pack), again for each attempt. */
+interface FileBody {
+  file: string;
+  size: number;
+}
+type Body = readonly Uint8Array[] | FileBody;
+const bodySize = (b: Body) => ("file" in b ? b.size : b.reduce((n, p) => n + p.length, 0));
 
 /** Folder beside restic's own (which restic never lists) for uploads not yet moved into place. */
 export const STAGING_FOLDER = "openclaw-staging";
@@ -203,7 +219,7 @@ export class RcloneStorage implements Storage {
   }
 
   /** One HTTP/2 exchange on the current session. Failures of the session or the stream are transient. */
-  private async exchange(method: string, path: string, opts: { headers?: Record<string, string>; body?: readonly Uint8Array[]; signal?: AbortSignal }): Promise<Response> {
+  private async exchange(method: string, path: string, opts: { headers?: Record<string, string>; body?: Body; signal?: AbortSignal }): Promise<Response> {
     await this.slots.take();
     try {
       const session = await this.getSession();
@@ -221,7 +237,7 @@ export class RcloneStorage implements Storage {
         if (opts.signal?.aborted) return onAbort();
         opts.signal?.addEventListener("abort", onAbort, { once: true });
         try {
-          const size = opts.body?.reduce((n, p) => n + p.length, 0);
+          const size = opts.body ? bodySize(opts.body) : undefined;
           stream = session.h2.request(
             { ":method": method, ":path": path, ...(size !== undefined ? { "content-length": String(size) } : {}), ...opts.headers },
             { endStream: opts.body === undefined },
@@ -253,7 +269,7 @@ export class RcloneStorage implements Storage {
         stream.on("close", () => {
           if (status === 0 || stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) setImmediate(() => lost("the connection to rclone was lost"));
         });
-        if (opts.body) void writeBody(stream, opts.body);
+        if (opts.body) void ("file" in opts.body ? writeFileBody(stream, opts.body) : writeBody(stream, opts.body)).catch((err: Error) => stream.destroy(err));
       });
     } finally {
       this.slots.give();
@@ -289,7 +305,7 @@ export class RcloneStorage implements Storage {
   }
 
   /** An exchange whose status must be one of `accept`; 5xx and 429 count as transient. */
-  private call(what: string, method: string, path: string, opts: { headers?: Record<string, string>; body?: readonly Uint8Array[]; signal?: AbortSignal } = {}, accept: number[] = [200]): Promise<Response> {
+  private call(what: string, method: string, path: string, opts: { headers?: Record<string, string>; body?: Body; signal?: AbortSignal } = {}, accept: number[] = [200]): Promise<Response> {
     return this.retrying(async () => {
       const res = await this.exchange(method, path, opts);
       if (accept.includes(res.status)) return res;
@@ -366,8 +382,38 @@ export class RcloneStorage implements Storage {
     return res.body;
   }
 
-  async save(type: FileType, name: string, data: Uint8Array | readonly Uint8Array[], opts?: CallOptions): Promise<void> {
-    const body = data instanceof Uint8Array ? [data] : data;
+  /**
+   * A data pack written to a file in the spool folder while it fills, uploaded from there once complete (each
+   * attempt reads the file again) and then removed. Undefined without a spool folder: the pack stays in memory.
+   */
+  stage(type: FileType): StagedFile | undefined {
+    const spool = this.opts.spoolDir;
+    if (!spool || type !== "data") return undefined;
+    const file = path.join(spool, `${randomBytes(8).toString("hex")}.pack`);
+    const fs = async <T>(what: string, step: () => Promise<T>): Promise<T> => {
+      try {
+        await mkdir(spool, { recursive: true, mode: 0o700 });
+        return await step();
+      } catch (err) {
+        if (err instanceof BackendError) throw err;
+        const e = err as NodeJS.ErrnoException;
+        const why = e.code === "ENOSPC" ? "the disk is full" : e.code === "EACCES" || e.code === "EPERM" ? "permission denied" : e.message;
+        throw new BackendError(`${what} in the local spool folder ${spool} failed: ${why} (packs for ${this.location} are written there before they are uploaded)`, false, undefined, { cause: err });
+      }
+    };
+    return new FileStage(file, fs, async (written, handle, t, n, opts) => {
+      await handle.close();
+      const { size } = await stat(written);
+      await this.saveBody(t, n, { file: written, size }, opts);
+      await rm(written, { force: true });
+    });
+  }
+
+  save(type: FileType, name: string, data: Uint8Array | readonly Uint8Array[], opts?: CallOptions): Promise<void> {
+    return this.saveBody(type, name, data instanceof Uint8Array ? [data] : data, opts);
+  }
+
+  private async saveBody(type: FileType, name: string, body: Body, opts?: CallOptions): Promise<void> {
     const final = urlPath(type, name);
     if (!(this.opts.stagedSaves ?? !atLeast(this.opts.bin.version, 1, 63)) || !STAGED_TYPES.has(type)) {
       await this.call(`storing ${type}/${name}`, "POST", final, { body, signal: opts?.signal });
@@ -448,6 +494,35 @@ export class RcloneStorage implements Storage {
 
 /** Writes in pieces of at most 256 KiB: one big write makes Node's HTTP/2 layer crawl (~10× slower). */
 const WRITE_PIECE = 256 * 1024;
+
+/** Streams a file as the body, a piece at a time, waiting for the stream to drain (memory: a few pieces). */
+async function writeFileBody(stream: ClientHttp2Stream, body: FileBody): Promise<void> {
+  const handle = await open(body.file, "r");
+  try {
+    for (let at = 0; at < body.size && !stream.destroyed; ) {
+      const piece = Buffer.allocUnsafe(Math.min(WRITE_PIECE, body.size - at));
+      const { bytesRead } = await handle.read(piece, 0, piece.length, at);
+      if (bytesRead === 0) throw new Error(`${body.file} is shorter than ${body.size} bytes`);
+      at += bytesRead;
+      if (!stream.write(bytesRead === piece.length ? piece : piece.subarray(0, bytesRead))) await drained(stream);
+    }
+  } finally {
+    await handle.close();
+  }
+  if (!stream.destroyed) stream.end();
+}
+
+function drained(stream: ClientHttp2Stream): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      stream.off("drain", done);
+      stream.off("close", done);
+      resolve();
+    };
+    stream.on("drain", done);
+    stream.on("close", done);
+  });
+}
 
 async function writeBody(stream: ClientHttp2Stream, whole: readonly Uint8Array[]): Promise<void> {
   const parts = whole.flatMap((p) => (p.length <= WRITE_PIECE ? [p] : Array.from({ length: Math.ceil(p.length / WRITE_PIECE) }, (_, i) => p.subarray(i * WRITE_PIECE, (i + 1) * WRITE_PIECE))));

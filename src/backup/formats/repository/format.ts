@@ -27,6 +27,7 @@ import { decodeSnapshot, encodeSnapshot, type SnapshotDoc } from "./snapshot-doc
 import os from "node:os";
 import path from "node:path";
 import { productDir } from "../../../state/paths.js";
+import { transientRoot } from "../../state.js";
 import { archiveEntries } from "./archiver.js";
 import { goTimeFromNs } from "./go-time.js";
 import { repositoryPassword } from "./password.js";
@@ -218,6 +219,9 @@ class RepositoryFormat implements StorageFormat {
           // HEAD of a missing file as found, and the repository's existence checks would lie.
           ...(access.remote.backendType === "s3" ? { extraArgs: ["--s3-no-head"] } : {}),
           ...(access.onSpawn ? { onSpawn: access.onSpawn } : {}),
+          // Data packs fill a file here and are uploaded from it (not held in memory); a killed run's are removed
+          // when the next backup starts (it holds the backup lock, as prune does).
+          spoolDir: path.join(transientRoot(this.job.stateDir), "spool"),
         }),
       access.remote.display,
     );

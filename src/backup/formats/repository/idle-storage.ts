@@ -80,16 +80,27 @@ export class IdleClosingStorage implements Storage {
     return this.run((s) => s.remove(type, name, opts));
   }
 
-  /** Staging needs no transport of its own (a local folder's file): asked of the current one, started if need be. */
+  /**
+   * A staged file of the current transport, which stays open until the file is committed or discarded (an rclone
+   * remote uploads the file on commit, through the very session that staged it).
+   */
   stage(type: FileType): StagedFile | undefined {
+    const release = this.hold();
     this.current ??= this.make();
-    const staged = this.current.stage?.(type);
-    // A transport started only to ask is closed again once idle, as after any request.
-    if (this.active === 0 && !this.timer) {
-      this.timer = setTimeout(() => void this.closeIdle(), this.idleMs);
-      this.timer.unref();
+    const inner = this.current.stage?.(type);
+    if (!inner) {
+      release();
+      return undefined;
     }
-    return staged;
+    return {
+      append: (data) => inner.append(data),
+      get pending() {
+        return inner.pending;
+      },
+      wait: (maxPending) => inner.wait(maxPending),
+      commit: (t, name, opts) => inner.commit(t, name, opts).finally(release),
+      discard: () => inner.discard().finally(release),
+    };
   }
 
   removeStaged(opts?: CallOptions): Promise<void> {
