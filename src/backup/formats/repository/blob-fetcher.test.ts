@@ -29,6 +29,7 @@ function fixture(packs: Buffer[][], opts: { delayMs?: number } = {}) {
     ids.push(list);
   }
   const reads: { pack: string; range: ByteRange }[] = [];
+  const handedOut: Buffer[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
   const storage = {
@@ -40,10 +41,13 @@ function fixture(packs: Buffer[][], opts: { delayMs?: number } = {}) {
       await new Promise((r) => setTimeout(r, opts.delayMs ?? 1));
       inFlight--;
       const f = files.get(name)!;
-      return range ? f.subarray(range.offset, range.offset + range.length) : f;
+      // A new buffer, as a real transport hands out (the fetcher frees it once decoded).
+      const out = Buffer.from(range ? f.subarray(range.offset, range.offset + range.length) : f);
+      handedOut.push(out);
+      return out;
     },
   } as unknown as Storage;
-  return { source: { storage, key, index }, ids, reads, files, maxInFlight: () => maxInFlight };
+  return { source: { storage, key, index }, ids, reads, files, handedOut, maxInFlight: () => maxInFlight };
 }
 
 /** Incompressible bytes whose first byte is n. */
@@ -65,6 +69,36 @@ describe("BlobFetcher", () => {
     }
     expect(got).toEqual([1, 2, 3, 4]);
     expect(f.reads).toHaveLength(1);
+    expect(fetcher.queued).toBe(0);
+  });
+
+  it("frees a read's memory as soon as the last blob of it is decoded or given up (not at a later collection)", async () => {
+    const f = fixture([[blob(1, 100_000), blob(2, 100_000), blob(3, 100_000)]]);
+    const fetcher = new BlobFetcher(f.source);
+    const tickets = f.ids[0]!.map((id) => fetcher.push("data", id));
+    expect((await tickets[0]!.take())[0]).toBe(1);
+    tickets[0]!.release();
+    expect(f.reads).toHaveLength(1);
+    const read = f.handedOut[0]!;
+    expect((read.buffer as ArrayBuffer).detached).toBe(false); // two more blobs are views of it
+    expect((await tickets[1]!.take())[0]).toBe(2);
+    tickets[1]!.release();
+    tickets[2]!.release(); // given up without being taken
+    expect((read.buffer as ArrayBuffer).detached).toBe(true);
+    expect(fetcher.queued).toBe(0);
+  });
+
+  it("a blob pushed again after its only ticket took it (before that one is released) is read again, not lost", async () => {
+    const f = fixture([[blob(7, 5000)]]);
+    const fetcher = new BlobFetcher(f.source);
+    const first = fetcher.push("data", f.ids[0]![0]!);
+    expect((await first.take())[0]).toBe(7);
+    // The same content in a file the tree walk reaches while the first file is still being written.
+    const second = fetcher.push("data", f.ids[0]![0]!);
+    first.release();
+    expect((await second.take())[0]).toBe(7);
+    second.release();
+    expect(f.reads).toHaveLength(2);
     expect(fetcher.queued).toBe(0);
   });
 

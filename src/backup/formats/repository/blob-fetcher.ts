@@ -16,6 +16,7 @@ import type { BlobLocation, MasterIndex } from "./index.js";
 import { type BlobType, decodeBlob } from "./pack.js";
 import type { CallOptions, Storage } from "./storage.js";
 import type { BlobDecoder } from "./decode-pool.js";
+import { releaseBuffer } from "../../../util/release-buffer.js";
 
 export interface FetcherOptions {
   /** Stored bytes fetched ahead of the consumer (default 32 MiB). */
@@ -58,6 +59,8 @@ interface Slot {
   decoded?: Promise<Buffer>;
   /** Decoded plaintext, kept only while another ticket still shares the slot. */
   plain?: Buffer;
+  /** The read `sealed` is a view of, shared with the other blobs of that read. */
+  read?: SharedRead;
   error?: Error;
   waiters: (() => void)[];
   /** Someone waits for it: fetch regardless of the window. */
@@ -66,6 +69,20 @@ interface Slot {
   admitted: boolean;
   prev?: Slot;
   next?: Slot;
+}
+
+/** One read's buffer and how many blobs still hold a view of it: freed at once when the last one is decoded. */
+interface SharedRead {
+  buf: Buffer;
+  holders: number;
+}
+
+/** Lets go of a blob's stored bytes (decoded or no longer wanted); the last view of a read frees the read's memory. */
+function dropSealed(slot: Slot): void {
+  slot.sealed = undefined;
+  const read = slot.read;
+  slot.read = undefined;
+  if (read && --read.holders === 0) releaseBuffer(read.buf);
 }
 
 export interface BlobSource {
@@ -225,6 +242,13 @@ export class BlobFetcher {
       await new Promise<void>((resolve) => slot.waiters.push(resolve));
     }
     if (slot.plain) return slot.plain;
+    if (slot.state === "ready" && !slot.sealed && !slot.decoded && slot.loc && !this.stopped) {
+      // Taken already by a ticket that was alone then (its bytes let go), and pushed again before that ticket was
+      // released (the same content in a file planned meanwhile): read it once more.
+      const again = await this.readAlone(slot.loc).catch((err: Error) => this.otherCopy(slot, err));
+      if (slot.refs > 1) slot.plain = again;
+      return again;
+    }
     if (slot.state === "failed" || (!slot.sealed && !slot.decoded) || !slot.loc) throw slot.error ?? this.stopped ?? new Error(`blob ${slot.id} could not be read`);
     let plain: Buffer;
     try {
@@ -234,7 +258,7 @@ export class BlobFetcher {
       if (slot.decoded && !(err instanceof IntegrityError) && !this.stopped) plain = await this.readAlone(slot.loc);
       else plain = await this.otherCopy(slot, err as Error);
     }
-    slot.sealed = undefined;
+    dropSealed(slot);
     slot.decoded = undefined;
     if (slot.refs > 1) slot.plain = plain;
     return plain;
@@ -267,7 +291,8 @@ export class BlobFetcher {
       this.unqueue(slot);
       slot.state = "failed"; // never read now; stale queue entries skip it
     }
-    slot.sealed = slot.plain = undefined;
+    dropSealed(slot);
+    slot.plain = undefined;
     slot.decoded = undefined;
     this.fill();
     this.schedule();
@@ -371,6 +396,8 @@ export class BlobFetcher {
         this.pump();
         return;
       }
+      // The read's buffer is ours alone (storage.load hands out a new one): freed as soon as no blob needs it.
+      const shared: SharedRead | undefined = buf && gapless ? { buf, holders: 0 } : undefined;
       for (const s of slots) {
         if (s.state !== "reading") continue;
         if (err || !buf || buf.length !== end - offset) {
@@ -380,10 +407,15 @@ export class BlobFetcher {
           s.state = "ready";
           const view = buf.subarray(s.loc!.offset - offset, s.loc!.offset - offset + s.loc!.length);
           // A read with gaps is copied out of: a view would keep the gap bytes alive while any blob of it is held.
-          s.sealed = gapless ? view : Buffer.from(view);
+          s.sealed = shared ? view : Buffer.from(view);
+          if (shared) {
+            s.read = shared;
+            shared.holders++;
+          }
         }
         for (const w of s.waiters.splice(0)) w();
       }
+      if (buf && (!shared || shared.holders === 0)) releaseBuffer(buf);
       this.pump();
     };
     this.source.storage.load("data", packId, { offset, length: end - offset }, this.callOpts()).then(

@@ -29,7 +29,7 @@ export interface Storage {
   list(type: ListableType, opts?: CallOptions): Promise<FileInfo[]>;
   /** Size of the file, or undefined when it does not exist. */
   stat(type: FileType, name: string, opts?: CallOptions): Promise<number | undefined>;
-  /** The whole file, or `range` of it; NotFoundError when it does not exist. */
+  /** The whole file, or `range` of it, in a new buffer the caller owns; NotFoundError when it does not exist. */
   load(type: FileType, name: string, range?: ByteRange, opts?: CallOptions): Promise<Buffer>;
   /** Stores a complete file under its final name (never a partial file under that name). */
   save(type: FileType, name: string, data: Uint8Array | readonly Uint8Array[], opts?: CallOptions): Promise<void>;
