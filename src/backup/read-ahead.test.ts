@@ -77,6 +77,20 @@ describe("readAhead", () => {
     expect(seen.pulled).toBe(21);
   });
 
+  it("a consumer that stops among the entries read ahead (a failed write) closes the source", async () => {
+    const { gen, seen } = source(50);
+    const ahead = readAhead(gen, 10);
+    await settle();
+    await expect(
+      (async () => {
+        for await (const e of ahead.entries) if (e.archivePath === "f3") throw new Error("the write failed");
+      })(),
+    ).rejects.toThrow(/write failed/);
+    expect(seen.closed).toBe(true);
+    expect(seen.pulled).toBe(10);
+    await ahead.cancel();
+  });
+
   it("the entries can be consumed once", async () => {
     const ahead = readAhead(source(3).gen, 10);
     await collect(ahead.entries);

@@ -51,16 +51,23 @@ export function readAhead(source: AsyncIterable<WalkEntry>, maxEntries: number):
     consuming = true;
     // The source's next() in flight finishes first: an async iterator is never pulled twice at once.
     await filling;
-    for (let i = 0; i < held.length; i++) {
-      const e = held[i]!;
-      held[i] = undefined as unknown as WalkEntry; // let each entry go once handed out
-      yield e;
+    let delegated = false;
+    try {
+      for (let i = 0; i < held.length; i++) {
+        const e = held[i]!;
+        held[i] = undefined as unknown as WalkEntry; // let each entry go once handed out
+        yield e;
+      }
+      held.length = 0;
+      // A walk failure surfaces where the consumer would have met it, after the entries before it.
+      if (failure) throw failure.error;
+      if (exhausted) return;
+      delegated = true;
+      yield* { [Symbol.asyncIterator]: () => it };
+    } finally {
+      // A consumer that stopped among the entries read ahead closes the source too (yield* does it afterwards).
+      if (!delegated && !exhausted && !failure) await it.return?.(undefined);
     }
-    held.length = 0;
-    // A walk failure surfaces where the consumer would have met it, after the entries before it.
-    if (failure) throw failure.error;
-    if (exhausted) return;
-    yield* { [Symbol.asyncIterator]: () => it };
   }
 
   return {

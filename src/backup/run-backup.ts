@@ -104,15 +104,13 @@ export async function runBackup(job: BackupJob, opts: RunBackupOptions): Promise
     listed.catch(() => {}); // awaited just below
     const fingerprint = new TreeFingerprint();
     const databases: string[] = [];
+    const walk = () => capturingEntries(items, { transientDir: runDir, fingerprint, onWarning: warn, onDatabase: (p) => databases.push(p), stats: formats.writer.wantsStats });
     if (opts.force) {
       // `backup now` will write: slow key setup runs while rclone lists, and the walk goes ahead meanwhile (listing a
       // repository waits for its key's scrypt, ~0.25 s in which the main thread would sit idle).
       formats.writer.prepareWrite?.();
       await mkdir(runDir, { recursive: true, mode: 0o700 });
-      ahead = readAhead(
-        capturingEntries(items, { transientDir: runDir, fingerprint, onWarning: warn, onDatabase: (p) => databases.push(p), stats: formats.writer.wantsStats }),
-        READ_AHEAD_ENTRIES,
-      );
+      ahead = readAhead(walk(), READ_AHEAD_ENTRIES);
     }
     let catalog: Catalog = await listed;
     const plan = await cleanupPlan(runJob, catalog);
@@ -155,9 +153,7 @@ export async function runBackup(job: BackupJob, opts: RunBackupOptions): Promise
       items: sources.map((s) => ({ item: s.item, path: s.archivePath, livePath: s.livePath, type: s.type })),
       missingItems,
       missing,
-      entries:
-        ahead?.entries ??
-        capturingEntries(items, { transientDir: runDir, fingerprint, onWarning: warn, onDatabase: (p) => databases.push(p), stats: formats.writer.wantsStats }),
+      entries: ahead?.entries ?? walk(),
       estimate,
       sealed: () => ({ fingerprint: fingerprint.digest(), databases, warnings: outcome.warnings }),
       onProgress: (bytes, files) => meter.update(bytes, files),

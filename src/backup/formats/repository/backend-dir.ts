@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { BackendError } from "./errors.js";
-import { FileStage, writeAll } from "./file-stage.js";
+import { FileStage, fileSystemReason, writeAll } from "./file-stage.js";
 import type { ByteRange, CallOptions, FileInfo, FileType, ListableType, StagedFile, Storage } from "./storage.js";
 import { notFound, repoPath } from "./storage.js";
 
@@ -32,9 +32,9 @@ export class DirStorage implements Storage {
       return await step();
     } catch (err) {
       if (err instanceof BackendError) throw err;
-      const e = err as NodeJS.ErrnoException;
-      const why = e.code === "ENOSPC" ? "the disk is full" : e.code === "EACCES" || e.code === "EPERM" ? "permission denied" : e.message;
-      throw new BackendError(`${what} in ${this.location} failed: ${why}${e.code && !why.includes(e.code) ? ` (${e.code})` : ""}`, false, undefined, { cause: err });
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = fileSystemReason(err);
+      throw new BackendError(`${what} in ${this.location} failed: ${why}${code && !why.includes(code) ? ` (${code})` : ""}`, false, undefined, { cause: err });
     }
   }
 

@@ -22,7 +22,7 @@ import { atLeast } from "../../../rclone/version.js";
 import { BackendError } from "./errors.js";
 import { mkdir, open, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { FileStage } from "./file-stage.js";
+import { FileStage, fileSystemReason } from "./file-stage.js";
 import type { ByteRange, CallOptions, FileInfo, FileType, ListableType, StagedFile, Storage } from "./storage.js";
 import { notFound } from "./storage.js";
 
@@ -396,9 +396,7 @@ export class RcloneStorage implements Storage {
         return await step();
       } catch (err) {
         if (err instanceof BackendError) throw err;
-        const e = err as NodeJS.ErrnoException;
-        const why = e.code === "ENOSPC" ? "the disk is full" : e.code === "EACCES" || e.code === "EPERM" ? "permission denied" : e.message;
-        throw new BackendError(`${what} in the local spool folder ${spool} failed: ${why} (packs for ${this.location} are written there before they are uploaded)`, false, undefined, { cause: err });
+        throw new BackendError(`${what} in the local spool folder ${spool} failed: ${fileSystemReason(err)} (packs for ${this.location} are written there before they are uploaded)`, false, undefined, { cause: err });
       }
     };
     return new FileStage(file, fs, async (written, handle, t, n, opts) => {
@@ -528,17 +526,7 @@ async function writeBody(stream: ClientHttp2Stream, whole: readonly Uint8Array[]
   const parts = whole.flatMap((p) => (p.length <= WRITE_PIECE ? [p] : Array.from({ length: Math.ceil(p.length / WRITE_PIECE) }, (_, i) => p.subarray(i * WRITE_PIECE, (i + 1) * WRITE_PIECE))));
   for (const part of parts) {
     if (stream.destroyed) return;
-    if (!stream.write(part)) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          stream.off("drain", done);
-          stream.off("close", done);
-          resolve();
-        };
-        stream.on("drain", done);
-        stream.on("close", done);
-      });
-    }
+    if (!stream.write(part)) await drained(stream);
   }
   if (!stream.destroyed) stream.end();
 }

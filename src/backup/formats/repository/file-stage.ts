@@ -7,6 +7,12 @@ import { type FileHandle, open, rm } from "node:fs/promises";
 import { releaseBuffer } from "../../../util/release-buffer.js";
 import type { CallOptions, FileType, StagedFile } from "./storage.js";
 
+/** What a file-system failure means for the user (disk full, permission denied), else the system's own message. */
+export function fileSystemReason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return e.code === "ENOSPC" ? "the disk is full" : e.code === "EACCES" || e.code === "EPERM" ? "permission denied" : e.message;
+}
+
 /** Runs a file-system step, turning its failure into the transport's error (naming what failed where). */
 export type FsStep = <T>(what: string, step: () => Promise<T>) => Promise<T>;
 /** The transport's last step: the written file (its handle still open) becomes `type/name`; it closes the handle. */

@@ -3,7 +3,8 @@
 //
 // Write path: saveBlob() → compress + encrypt → a pack per blob type (data and tree never share a pack) → when a
 // pack reaches the target size it is uploaded while the next one fills (a bounded number in flight, so memory stays
-// near (uploads + 2) × pack size; a local folder's data packs are written to a staged file as they fill instead) → flush() uploads the open packs, waits for every upload, then writes the index
+// near (uploads + 2) × pack size; data packs fill a staged file instead where the storage has one: a local folder,
+// an rclone remote's spool folder) → flush() uploads the open packs, waits for every upload, then writes the index
 // files naming them. The caller writes the snapshot only after flush(): packs, then index, then snapshot, so a crash
 // leaves at most packs no index names (restic check: a hint; prune removes them).
 //
@@ -272,8 +273,9 @@ export class Repository {
   private async addToPack(type: BlobType, id: Id, sealed: Buffer, uncompressedLength: number, opts: CallOptions): Promise<void> {
     let writer = this.writers.get(type);
     if (!writer) {
-      // Data packs are written to a staged file as they fill where the storage can (a local folder): memory then
-      // holds no pack. Tree packs stay in memory: they are small, and the local cache keeps a copy of each.
+      // Data packs are written to a staged file as they fill where the storage can (a local folder, an rclone
+      // remote's spool folder): memory then holds no pack. Tree packs stay in memory: they are small, and the local
+      // cache keeps a copy of each.
       writer = new PackWriter(this.key, type, type === "data" ? this.storage.stage?.("data") : undefined);
       this.writers.set(type, writer);
     }
