@@ -15,13 +15,18 @@ class CountingStorage extends DirStorage {
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A repository folder behind an idle-closing wrapper that closes after 20 ms idle; the close count starts at 0. */
+async function idleFolder(): Promise<IdleClosingStorage> {
+  const root = await mkdtemp(path.join(os.tmpdir(), "idle-"));
+  const inner = new CountingStorage(root);
+  await inner.create();
+  CountingStorage.closed = 0;
+  return new IdleClosingStorage(() => inner, root, 20);
+}
+
 describe("IdleClosingStorage", () => {
   it("keeps the transport that staged a file open until the file is committed, then closes it once idle", async () => {
-    const root = await mkdtemp(path.join(os.tmpdir(), "idle-"));
-    const inner = new CountingStorage(root);
-    await inner.create();
-    CountingStorage.closed = 0;
-    const storage = new IdleClosingStorage(() => inner, root, 20);
+    const storage = await idleFolder();
     const staged = storage.stage("data")!;
     staged.append(Buffer.from("pack bytes"));
     await pause(80);
@@ -33,11 +38,7 @@ describe("IdleClosingStorage", () => {
   });
 
   it("a discarded staged file lets the transport close too (and discarding twice is harmless)", async () => {
-    const root = await mkdtemp(path.join(os.tmpdir(), "idle-"));
-    const inner = new CountingStorage(root);
-    await inner.create();
-    CountingStorage.closed = 0;
-    const storage = new IdleClosingStorage(() => inner, root, 20);
+    const storage = await idleFolder();
     const staged = storage.stage("data")!;
     await pause(60);
     expect(CountingStorage.closed).toBe(0);

@@ -241,9 +241,7 @@ export class Repository {
     const { sealed, uncompressedLength } = encodeBlob(this.key, plaintext, compress, COMPRESSION_LEVEL[this.opts.compression ?? "auto"] || 3);
     if (known()) return { id, known: true, storedBytes: 0 };
     this.pending.add(`${type}:${id}`);
-    const storedBytes = sealed.length; // read now: a staged pack frees the buffer once it is written
-    await this.addToPack(type, id, sealed, uncompressedLength, opts);
-    return { id, known: false, storedBytes };
+    return { id, known: false, storedBytes: await this.addToPack(type, id, sealed, uncompressedLength, opts) };
   }
 
   /** Whether data blobs of this repository are compressed, and at which zstd level (for an outside encoder). */
@@ -264,13 +262,15 @@ export class Repository {
   /** Stores a blob claimed with claimBlob() and encoded elsewhere (compressed and sealed with this key). */
   async saveEncoded(type: BlobType, id: Id, sealed: Buffer, uncompressedLength: number, opts: CallOptions = {}): Promise<SaveBlobResult> {
     this.throwIfFailed();
-    const storedBytes = sealed.length; // read now: a staged pack frees the buffer once it is written
-    await this.addToPack(type, id, sealed, uncompressedLength, opts);
-    return { id, known: false, storedBytes };
+    return { id, known: false, storedBytes: await this.addToPack(type, id, sealed, uncompressedLength, opts) };
   }
 
-  /** Appends a sealed blob to its type's open pack; a full pack starts uploading (waits while too many are). */
-  private async addToPack(type: BlobType, id: Id, sealed: Buffer, uncompressedLength: number, opts: CallOptions): Promise<void> {
+  /**
+   * Appends a sealed blob to its type's open pack; a full pack starts uploading (waits while too many are). Returns the
+   * bytes it adds, read before anything awaits: a staged pack frees the buffer once it is written.
+   */
+  private async addToPack(type: BlobType, id: Id, sealed: Buffer, uncompressedLength: number, opts: CallOptions): Promise<number> {
+    const storedBytes = sealed.length;
     let writer = this.writers.get(type);
     if (!writer) {
       // Data packs are written to a staged file as they fill where the storage can (a local folder, an rclone
@@ -287,6 +287,7 @@ export class Repository {
       // The disk is slower than the encoder: wait rather than queue the pack in memory after all.
       await writer.staged.wait(STAGED_BACKLOG);
     }
+    return storedBytes;
   }
 
   private throwIfFailed(): void {
