@@ -16,7 +16,7 @@ import { unlockFor } from "./keys.js";
 import { createMeter, type ProgressSink } from "./progress.js";
 import type { WriteStats } from "./restore/index.js";
 import { toRestoreEntry, writeFromReader } from "./restore/snapshot-source.js";
-import { diffWithLive, type DiffSummary } from "./restore-diff.js";
+import { compareWithLive, type DiffSummary, type LiveSignatures, liveSignatures, signatureOf } from "./restore-diff.js";
 import { commitTarget, discardTarget, type PreparedTarget, prepareTarget } from "./restore-target.js";
 import { stampOf } from "./stamp.js";
 import { walkItems } from "./tree-walk.js";
@@ -94,10 +94,20 @@ function noMatch(globs: string[], s: SnapshotSummary): UsageError {
   );
 }
 
-/** Counts regular files and their bytes under a folder (what a restore really left on disk). */
-async function onDisk(root: string): Promise<{ files: number; bytes: number }> {
-  const out = { files: 0, bytes: 0 };
+interface OnDisk {
+  files: number;
+  bytes: number;
+  /** Each file's and symlink's signature by snapshot path (restore-diff.ts), when asked for. */
+  signatures?: Map<string, string>;
+}
+
+/** Counts regular files and their bytes under a folder (what a restore really left on disk), in the same walk noting
+ *  what the comparison with the live locations needs. */
+async function onDisk(root: string, withSignatures: boolean): Promise<OnDisk> {
+  const out: OnDisk = { files: 0, bytes: 0, ...(withSignatures ? { signatures: new Map<string, string>() } : {}) };
   for await (const e of walkItems([{ name: "r", root }])) {
+    if (e.type === "dir") continue;
+    out.signatures?.set(e.archivePath.slice(2), signatureOf(e)); // "r/<snapshot path>"
     if (e.type !== "file") continue;
     out.files++;
     out.bytes += e.size;
@@ -180,8 +190,13 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
   const restored = new Set<string>(); // their paths: what the comparison with live files looks at (not what --force kept)
   const selectedFiles = new Map<string, number>(); // raw path → size of each selected file (a refusal is counted by it)
   let written: WriteStats | undefined;
+  let disk: OnDisk | undefined;
+  // The live side of the comparison is walked while the restore runs (see restore-diff.ts); its failure only costs
+  // the comparison.
+  let live: Promise<LiveSignatures | undefined> | undefined;
   try {
     prepared = await prepareTarget(target, !!opts.force);
+    if (snap.layout.length) live = liveSignatures(snap.layout, job.config.exclude, [prepared.staging]).catch(() => undefined);
     ({ stats: written } = await writeFromReader(
       reader,
       (e) => {
@@ -205,8 +220,9 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
     meter.finish();
     const unmatched = selection.unmatched();
     if (unmatched.length) throw noMatch(unmatched, snap);
-    await checkRestored(snap, !opts.paths?.length, seen, selected, written, selectedFiles, prepared.staging);
+    disk = await checkRestored(snap, !opts.paths?.length, seen, selected, written, selectedFiles, prepared.staging, live !== undefined);
   } catch (err) {
+    await live; // its walk must not run on beside a failed restore's cleanup
     if (prepared) await discardTarget(prepared);
     if (err instanceof UsageError || err instanceof BusyFailure) throw err;
     if (isDiskFull(err)) {
@@ -227,7 +243,10 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
   }
   report.target = target;
   Object.assign(report, { files: written.files, dirs: written.dirs, symlinks: written.symlinks, bytes: written.bytes, refused: written.refused });
-  if (snap.layout.length) report.diff = await diffWithLive(snap.layout, target, job.config.exclude, selection.test, (p) => restored.has(p));
+  const liveSigs = await live;
+  if (liveSigs && disk.signatures) {
+    report.diff = compareWithLive(snap.layout, disk.signatures, liveSigs, job.config.exclude, selection.test, (p) => restored.has(p));
+  }
   return report;
 }
 
@@ -235,7 +254,8 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
  * After the read, before the result becomes visible, three checks that fail the restore loudly:
  * - the snapshot held as many files as its own record says (a whole restore; the manifest's count for an archive);
  * - every selected file was written at the size the snapshot lists for it, or refused and reported;
- * - the staging folder holds exactly those files and bytes (checked on disk, independently of the writer).
+ * - the staging folder holds exactly those files and bytes (checked on disk, independently of the writer; the walk
+ *   that checks it also notes the signatures the comparison with the live locations needs, returned).
  * (Sizes are compared with each entry's own recorded size, not with the manifest's total: a file that shrank while it
  * was archived was padded to its recorded size and counted short in the total, with a warning at backup time.)
  */
@@ -247,7 +267,8 @@ async function checkRestored(
   written: WriteStats,
   selectedFiles: ReadonlyMap<string, number>,
   staging: string,
-): Promise<void> {
+  withSignatures: boolean,
+): Promise<OnDisk> {
   if (whole && snap.files !== undefined && seen.files !== snap.files) {
     throw new Error(`snapshot ${snap.name} records ${snap.files} files, but ${seen.files} came out of it (the snapshot does not match its own record)`);
   }
@@ -265,12 +286,13 @@ async function checkRestored(
         `and ${refused.files} refused`,
     );
   }
-  const disk = await onDisk(staging);
+  const disk = await onDisk(staging, withSignatures);
   if (disk.files !== written.files || disk.bytes !== written.bytes) {
     throw new Error(
       `the restored copy holds ${disk.files} files (${disk.bytes} bytes) where ${written.files} files (${written.bytes} bytes) of snapshot ${snap.name} were written`,
     );
   }
+  return disk;
 }
 
 const DISK_FULL = new Set(["ENOSPC", "EDQUOT"]);

@@ -2,7 +2,7 @@
 // every loopback backend, and a foreign file in the backup folder is never listed, pruned or restored.
 // Plus, on the local backend: the full item map with live SQLite, retention, prune --dry-run, skip-unchanged.
 import { randomBytes } from "node:crypto";
-import { lutimes, mkdir, readdir, readFile, utimes, writeFile } from "node:fs/promises";
+import { lutimes, mkdir, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -164,6 +164,39 @@ describe("backup of the whole agent system (local backend)", () => {
         stateDb.close();
         agentDb.close();
       }
+    } finally {
+      await w.cleanup();
+    }
+  });
+
+  // The comparison's live side is walked while the restore runs, its restored side in the walk that checks the copy.
+  it.each(["archive", "repository"])("restore says how the snapshot differs from the live workspace (%s format)", async (format) => {
+    const { w } = await backupWorld(server.block, { format, exclude: ["cache/**", "*.tmp"] });
+    try {
+      await makeTree(w.workspace, {
+        "same.md": "same\n",
+        "edited.md": "before\n",
+        "deleted.md": "gone soon\n",
+        "dir/kept.txt": "kept\n",
+        "link": { symlink: "same.md" },
+      });
+      await utimes(path.join(w.workspace, "edited.md"), T, T);
+      ok(await w.cli("backup", "now"));
+      await writeFile(path.join(w.workspace, "edited.md"), "after, longer\n");
+      await writeFile(path.join(w.workspace, "added.md"), "new\n");
+      await makeTree(w.workspace, { "cache/big.bin": "excluded\n", "scratch.tmp": "excluded\n" });
+      await rm(path.join(w.workspace, "deleted.md"));
+      const to = path.join(w.root, "restored-diff");
+      const report = JSON.parse(ok(await w.cli("backup", "restore", "--to", to, "--json"))) as { diff: { same: number; changed: string[]; onlyInSnapshot: string[]; onlyLive: string[] } };
+      expect(report.diff).toEqual({
+        same: 3, // same.md, dir/kept.txt, link
+        changed: ["workspace/edited.md"],
+        onlyInSnapshot: ["workspace/deleted.md"],
+        onlyLive: ["workspace/added.md"],
+      });
+      // --path: live files outside the selection are not "only live".
+      const some = JSON.parse(ok(await w.cli("backup", "restore", "--to", path.join(w.root, "restored-some"), "--path", "workspace/dir", "--json"))) as typeof report;
+      expect(some.diff).toEqual({ same: 1, changed: [], onlyInSnapshot: [], onlyLive: [] });
     } finally {
       await w.cleanup();
     }
