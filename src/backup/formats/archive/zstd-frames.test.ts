@@ -72,6 +72,41 @@ describe("parallel zstd frames", () => {
     await expect(through(bad, createZstdFramesDecompressor())).rejects.toThrow();
   });
 
+  // Frames are decoded on several lanes at once; what comes out must stay in stream order, and a huge frame behind
+  // small ones (or small ones behind a huge one) must neither reorder nor pile up output for a slow reader.
+  it.each([1, 2, 3])("keeps frame order and bounded memory with %d lane(s), whatever the frames' sizes", async (lanes) => {
+    const before = mixed(300_000);
+    const after = mixed(200_000);
+    const zeros = Buffer.alloc(48 << 20);
+    const packed = Buffer.concat([
+      await through(before, createParallelZstdCompressor(small)),
+      zlib.zstdCompressSync(zeros),
+      await through(after, createParallelZstdCompressor(small)),
+      zlib.zstdCompressSync(zeros.subarray(0, 1 << 20)),
+    ]);
+    const parts: Buffer[] = [];
+    let peak = 0;
+    const decoder = createZstdFramesDecompressor({ lanes });
+    await pipeline(
+      pieces(packed),
+      decoder,
+      new Writable({
+        highWaterMark: 1 << 20,
+        write(c: Buffer, _e, cb) {
+          parts.push(c);
+          peak = Math.max(peak, decoder.readableLength);
+          setImmediate(cb);
+        },
+      }),
+    );
+    const out = Buffer.concat(parts);
+    expect(out.length).toBe(before.length + zeros.length + after.length + (1 << 20));
+    expect(out.subarray(0, before.length).equals(before)).toBe(true);
+    expect(out.subarray(before.length, before.length + zeros.length).equals(zeros)).toBe(true);
+    expect(out.subarray(before.length + zeros.length, before.length + zeros.length + after.length).equals(after)).toBe(true);
+    expect(peak).toBeLessThan(8 << 20);
+  });
+
   it("keeps memory bounded when a tiny input expands hugely for a slow reader", async () => {
     await run("bash", ["-c", `head -c ${256 << 20} /dev/zero | zstd -q -c > '${path.join(dir, "zeros.zst")}'`]);
     const packed = await readFile(path.join(dir, "zeros.zst")); // 256 MiB of zeros in a few KiB
