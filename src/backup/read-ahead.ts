@@ -13,7 +13,7 @@ export interface ReadAhead {
   cancel(): Promise<void>;
 }
 
-/** Entries held at most (~0.7 KB each with their lstat): about what the walk reads in a key derivation's time. */
+/** Entries held at most (~0.5 KB each with their compact lstat, tree-walk.ts EntryStats): about what the walk reads in a key derivation's time. */
 export const READ_AHEAD_ENTRIES = 20_000;
 
 /** Yields to timers and I/O (the key derivation's callback, the lock's writes) after this long of walking. */

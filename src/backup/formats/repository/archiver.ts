@@ -10,10 +10,9 @@
 //   blobs the index still has, is not read again (restic's `changed` test); its content list comes from the parent.
 // - A file that vanished or cannot be read is skipped with a warning (as restic does); one that shrank or grew while
 //   being read is stored with the bytes read and its node says so (size = what was stored), never padded.
-import type { BigIntStats } from "node:fs";
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from "node:fs";
 import { gcPacer } from "../../gc-pacer.js";
-import type { WalkEntry } from "../../tree-walk.js";
+import { type EntryStats, entryStats, isFolder, isRegularFile, type WalkEntry } from "../../tree-walk.js";
 import { ChunkReader } from "./chunker/index.js";
 import { type BlobEncoder, inlineEncoder, workerEncoder } from "./encode-pool.js";
 import { AccountNames, nodeFromStats } from "./fs-node.js";
@@ -206,13 +205,13 @@ class Archiver {
     const name = utf8(baseOf(entry.archivePath));
     if (entry.type === "dir") {
       const st = entry.stats ?? (await lstatOrUndefined(entry.absPath));
-      const node = st && (Number(st.mode) & 0o170000) === 0o040000 ? await nodeFromStats(name, st, undefined, { names: this.names }) : await this.madeUpNode(entry.archivePath);
+      const node = st && isFolder(st) ? await nodeFromStats(name, st, undefined, { names: this.names }) : await this.madeUpNode(entry.archivePath);
       await this.openFolder(entry.archivePath, node, false);
       return;
     }
     if (entry.type === "symlink") {
       const st = entry.stats ?? (await lstatOrUndefined(entry.absPath));
-      if (!st || (Number(st.mode) & 0o170000) !== 0o120000) return this.skip(`skipped ${entry.absPath}: it changed while the backup ran`);
+      if (!st || (st.mode & 0o170000) !== 0o120000) return this.skip(`skipped ${entry.absPath}: it changed while the backup ran`);
       const node = await nodeFromStats(name, st, utf8(entry.linkTarget ?? ""), { names: this.names });
       this.top.children.push(node);
       this.stats.symlinks++;
@@ -231,7 +230,7 @@ class Archiver {
     const name = utf8(baseOf(snapshotPath));
     const live = this.opts.liveDirFor?.(snapshotPath);
     const st = live ? await lstatOrUndefined(live) : undefined;
-    if (st && st.isDirectory()) return nodeFromStats(name, st, undefined, { names: this.names });
+    if (st && isFolder(st)) return nodeFromStats(name, st, undefined, { names: this.names });
     // A fixed time, not the run's: an unchanged snapshot then has the same tree IDs as its parent.
     const t = goTimeFromNs(0n);
     return { name, type: "dir", mode: (GoMode.dir | 0o755) >>> 0, mtime: t, atime: t, ctime: t, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, content: null };
@@ -286,10 +285,10 @@ class Archiver {
   private async addFile(entry: WalkEntry, name: Uint8Array): Promise<void> {
     const st = entry.stats ?? (await lstatOrUndefined(entry.absPath));
     if (!st) return this.skip(`skipped ${entry.absPath}: it vanished while the backup ran`);
-    if (!st.isFile()) return this.skip(`skipped ${entry.absPath}: it is no longer a regular file`);
+    if (!isRegularFile(st)) return this.skip(`skipped ${entry.absPath}: it is no longer a regular file`);
     const node = await nodeFromStats(name, st, undefined, { names: this.names });
     const previous = this.top.previous ? findNode((await this.top.previous()) ?? [], name) : undefined;
-    const size = Number(st.size);
+    const size = st.size;
     if (previous && !this.opts.force && !fileChanged(previous, node) && previous.content && previous.content.every((id) => this.repo.hasBlob("data", id))) {
       node.content = previous.content;
       this.top.children.push(node);
@@ -414,9 +413,10 @@ function lazy<T>(fn: () => Promise<T>): () => Promise<T> {
  * Synchronous on purpose (as the walk's own lstat): one stat is a few microseconds, while an awaited one waits for a
  * thread-pool round trip — for thousands of unchanged files, most of an incremental run.
  */
-async function lstatOrUndefined(p: string): Promise<BigIntStats | undefined> {
+async function lstatOrUndefined(p: string): Promise<EntryStats | undefined> {
   try {
-    return lstatSync(p, { bigint: true, throwIfNoEntry: false });
+    const st = lstatSync(p, { bigint: true, throwIfNoEntry: false });
+    return st && entryStats(st);
   } catch {
     return undefined;
   }

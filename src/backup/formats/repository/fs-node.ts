@@ -7,7 +7,7 @@
 // system.posix_acl_*), the tree written here differs from restic's, so its tree ID differs (that tree is stored
 // once more instead of deduplicated; never invalid) and a restore does not bring the xattrs back. Items without
 // xattrs, the normal case in an agent workspace, give the same bytes as restic.
-import type { BigIntStats } from "node:fs";
+import { type EntryStats, entryStats } from "../../tree-walk.js";
 import { lstat, readFile, readlink } from "node:fs/promises";
 import path from "node:path";
 import { goTimeFromNs } from "./go-time.js";
@@ -143,14 +143,14 @@ export class UnsupportedFileTypeError extends Error {
  * The node for already-read stats. `linkTarget` is required for a symlink. File nodes get `content: []`; the
  * archiver fills in the blob IDs (and dir nodes their subtree).
  */
-export async function nodeFromStats(name: Uint8Array, st: BigIntStats, linkTarget: Uint8Array | undefined, options: FsNodeOptions = {}): Promise<Node> {
-  const stMode = Number(st.mode);
+export async function nodeFromStats(name: Uint8Array, st: EntryStats, linkTarget: Uint8Array | undefined, options: FsNodeOptions = {}): Promise<Node> {
+  const stMode = st.mode;
   const type = nodeTypeOf(stMode);
   if (!type) throw new UnsupportedFileTypeError(Buffer.from(name));
   const zone = options.zone ?? "local";
   const names = options.names ?? defaultNames;
-  const uid = Number(st.uid);
-  const gid = Number(st.gid);
+  const uid = st.uid;
+  const gid = st.gid;
   const mtime = goTimeFromNs(st.mtimeNs, zone);
   const node: Node = {
     name,
@@ -171,18 +171,18 @@ export async function nodeFromStats(name: Uint8Array, st: BigIntStats, linkTarge
   if (st.dev !== 0n) node.deviceId = st.dev;
   switch (type) {
     case "file":
-      node.size = st.size;
-      node.links = st.nlink;
+      node.size = BigInt(st.size);
+      node.links = BigInt(st.nlink);
       break;
     case "symlink":
       if (!linkTarget) throw new Error("nodeFromStats: a symlink needs its target");
       node.linkTarget = linkTarget;
-      node.links = st.nlink;
+      node.links = BigInt(st.nlink);
       break;
     case "dev":
     case "chardev":
       node.device = st.rdev;
-      node.links = st.nlink;
+      node.links = BigInt(st.nlink);
       break;
   }
   for (const k of ["size", "links", "device"] as const) if (node[k] === 0n) delete node[k];
@@ -193,8 +193,8 @@ const defaultNames = new AccountNames();
 
 /** lstat (never following a symlink) + readlink: the node for a path; the name is the path's last component's bytes. */
 export async function nodeFromPath(file: string | Buffer, options: FsNodeOptions = {}): Promise<Node> {
-  const st = await lstat(file, { bigint: true });
-  const linkTarget = (Number(st.mode) & S_IFMT) === S_IFLNK ? new Uint8Array(await readlink(file, { encoding: "buffer" })) : undefined;
+  const st = entryStats(await lstat(file, { bigint: true }));
+  const linkTarget = (st.mode & S_IFMT) === S_IFLNK ? new Uint8Array(await readlink(file, { encoding: "buffer" })) : undefined;
   return nodeFromStats(baseNameBytes(file), st, linkTarget, options);
 }
 
