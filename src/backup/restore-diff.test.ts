@@ -43,6 +43,10 @@ describe("restore-diff", () => {
     expect(sigs.get(layout[0]!)!.has("workspace/cache/c.bin")).toBe(true);
   });
 
+  it("stops walking when told (a restore that failed does not wait for the live side)", async () => {
+    await expect(liveSignatures(layout, [], [], AbortSignal.abort())).rejects.toThrow();
+  });
+
   it("sorts the restored copy into same, changed, only in the snapshot and only live", async () => {
     const liveSigs = await liveSignatures(layout, ["cache/**"]);
     const lsig = (await import("node:fs")).lstatSync(path.join(live, "ln"));

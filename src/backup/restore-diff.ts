@@ -41,9 +41,14 @@ const isUnder = (p: string, dir: string) => p === dir || p.startsWith(dir.endsWi
  * Walks the live locations of `layout` (with the config's excludes). Entries under `skip` (the restore's staging
  * folder, should it lie inside a live location) are left out, so the picture does not depend on how far the restore
  * got while the walk ran. Restoring with --force into a live location compares the snapshot with what was there
- * before the restore wrote.
+ * before the restore wrote. `signal` stops the walk (a restore that failed or was cancelled does not wait for it).
  */
-export async function liveSignatures(layout: readonly LayoutItem[], exclude: readonly string[], skip: readonly string[] = []): Promise<LiveSignatures> {
+export async function liveSignatures(
+  layout: readonly LayoutItem[],
+  exclude: readonly string[],
+  skip: readonly string[] = [],
+  signal?: AbortSignal,
+): Promise<LiveSignatures> {
   const out: LiveSignatures = new Map();
   const excl = [...exclude, ...NOT_BACKED_UP];
   const skipped = skip.map((s) => path.resolve(s));
@@ -52,6 +57,7 @@ export async function liveSignatures(layout: readonly LayoutItem[], exclude: rea
     out.set(item, sigs);
     const itemExclude = item.item === "extensions" ? [...excl, "node_modules/**"] : excl;
     for await (const e of walkItems([{ name: item.path, root: item.livePath, exclude: itemExclude }])) {
+      signal?.throwIfAborted();
       if (e.type === "dir" || skipped.some((s) => isUnder(e.absPath, s))) continue;
       sigs.set(e.archivePath, signatureOf(e));
     }

@@ -194,9 +194,11 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
   // The live side of the comparison is walked while the restore runs (see restore-diff.ts); its failure only costs
   // the comparison.
   let live: Promise<LiveSignatures | undefined> | undefined;
+  const stopLive = new AbortController();
   try {
     prepared = await prepareTarget(target, !!opts.force);
-    if (snap.layout.length) live = liveSignatures(snap.layout, job.config.exclude, [prepared.staging]).catch(() => undefined);
+    const liveSignal = job.signal ? AbortSignal.any([job.signal, stopLive.signal]) : stopLive.signal;
+    if (snap.layout.length) live = liveSignatures(snap.layout, job.config.exclude, [prepared.staging], liveSignal).catch(() => undefined);
     ({ stats: written } = await writeFromReader(
       reader,
       (e) => {
@@ -222,6 +224,7 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
     if (unmatched.length) throw noMatch(unmatched, snap);
     disk = await checkRestored(snap, !opts.paths?.length, seen, selected, written, selectedFiles, prepared.staging, live !== undefined);
   } catch (err) {
+    stopLive.abort();
     await live; // its walk must not run on beside a failed restore's cleanup
     if (prepared) await discardTarget(prepared);
     if (err instanceof UsageError || err instanceof BusyFailure) throw err;
