@@ -240,6 +240,7 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
   try {
     await commitTarget(prepared);
   } catch (err) {
+    stopLive.abort();
     // A merge cut short keeps its marker (the target is not complete); a new target stays absent.
     if (prepared.mode === "rename") await discardTarget(prepared);
     throw new OperationError(`the snapshot was read and checked, but moving it into ${target} failed: ${(err as Error).message}`, { cause: err });
