@@ -10,9 +10,9 @@
 //   blobs the index still has, is not read again (restic's `changed` test); its content list comes from the parent.
 // - A file that vanished or cannot be read is skipped with a warning (as restic does); one that shrank or grew while
 //   being read is stored with the bytes read and its node says so (size = what was stored), never padded.
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { gcPacer } from "../../gc-pacer.js";
-import { type EntryStats, entryStats, isFolder, isRegularFile, type WalkEntry } from "../../tree-walk.js";
+import { entryStatsOf, isFolder, isRegularFile, isSymlink, type WalkEntry } from "../../tree-walk.js";
 import { ChunkReader } from "./chunker/index.js";
 import { type BlobEncoder, inlineEncoder, workerEncoder } from "./encode-pool.js";
 import { AccountNames, nodeFromStats } from "./fs-node.js";
@@ -204,14 +204,14 @@ class Archiver {
     }
     const name = utf8(baseOf(entry.archivePath));
     if (entry.type === "dir") {
-      const st = entry.stats ?? (await lstatOrUndefined(entry.absPath));
+      const st = entry.stats ?? entryStatsOf(entry.absPath);
       const node = st && isFolder(st) ? await nodeFromStats(name, st, undefined, { names: this.names }) : await this.madeUpNode(entry.archivePath);
       await this.openFolder(entry.archivePath, node, false);
       return;
     }
     if (entry.type === "symlink") {
-      const st = entry.stats ?? (await lstatOrUndefined(entry.absPath));
-      if (!st || (st.mode & 0o170000) !== 0o120000) return this.skip(`skipped ${entry.absPath}: it changed while the backup ran`);
+      const st = entry.stats ?? entryStatsOf(entry.absPath);
+      if (!st || !isSymlink(st)) return this.skip(`skipped ${entry.absPath}: it changed while the backup ran`);
       const node = await nodeFromStats(name, st, utf8(entry.linkTarget ?? ""), { names: this.names });
       this.top.children.push(node);
       this.stats.symlinks++;
@@ -229,7 +229,7 @@ class Archiver {
   private async madeUpNode(snapshotPath: string): Promise<Node> {
     const name = utf8(baseOf(snapshotPath));
     const live = this.opts.liveDirFor?.(snapshotPath);
-    const st = live ? await lstatOrUndefined(live) : undefined;
+    const st = live ? entryStatsOf(live) : undefined;
     if (st && isFolder(st)) return nodeFromStats(name, st, undefined, { names: this.names });
     // A fixed time, not the run's: an unchanged snapshot then has the same tree IDs as its parent.
     const t = goTimeFromNs(0n);
@@ -283,7 +283,7 @@ class Archiver {
   }
 
   private async addFile(entry: WalkEntry, name: Uint8Array): Promise<void> {
-    const st = entry.stats ?? (await lstatOrUndefined(entry.absPath));
+    const st = entry.stats ?? entryStatsOf(entry.absPath);
     if (!st) return this.skip(`skipped ${entry.absPath}: it vanished while the backup ran`);
     if (!isRegularFile(st)) return this.skip(`skipped ${entry.absPath}: it is no longer a regular file`);
     const node = await nodeFromStats(name, st, undefined, { names: this.names });
@@ -407,19 +407,6 @@ const ENCODES_IN_FLIGHT = 2;
 function lazy<T>(fn: () => Promise<T>): () => Promise<T> {
   let p: Promise<T> | undefined;
   return () => (p ??= fn());
-}
-
-/**
- * Synchronous on purpose (as the walk's own lstat): one stat is a few microseconds, while an awaited one waits for a
- * thread-pool round trip — for thousands of unchanged files, most of an incremental run.
- */
-async function lstatOrUndefined(p: string): Promise<EntryStats | undefined> {
-  try {
-    const st = lstatSync(p, { bigint: true, throwIfNoEntry: false });
-    return st && entryStats(st);
-  } catch {
-    return undefined;
-  }
 }
 
 function isFileError(err: unknown): boolean {

@@ -7,7 +7,7 @@
 // system.posix_acl_*), the tree written here differs from restic's, so its tree ID differs (that tree is stored
 // once more instead of deduplicated; never invalid) and a restore does not bring the xattrs back. Items without
 // xattrs, the normal case in an agent workspace, give the same bytes as restic.
-import { type EntryStats, entryStats } from "../../tree-walk.js";
+import { type EntryStats, entryStats, isSymlink } from "../../tree-walk.js";
 import { lstat, readFile, readlink } from "node:fs/promises";
 import path from "node:path";
 import { goTimeFromNs } from "./go-time.js";
@@ -194,7 +194,7 @@ const defaultNames = new AccountNames();
 /** lstat (never following a symlink) + readlink: the node for a path; the name is the path's last component's bytes. */
 export async function nodeFromPath(file: string | Buffer, options: FsNodeOptions = {}): Promise<Node> {
   const st = entryStats(await lstat(file, { bigint: true }));
-  const linkTarget = (st.mode & S_IFMT) === S_IFLNK ? new Uint8Array(await readlink(file, { encoding: "buffer" })) : undefined;
+  const linkTarget = isSymlink(st) ? new Uint8Array(await readlink(file, { encoding: "buffer" })) : undefined;
   return nodeFromStats(baseNameBytes(file), st, linkTarget, options);
 }
 
