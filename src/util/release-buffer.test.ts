@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { releaseBuffer } from "./release-buffer.js";
+import { createDecipheriv } from "node:crypto";
+import { freeHandedOver, handOver, releaseBuffer, releaseOwnBuffer } from "./release-buffer.js";
 
 describe("releaseBuffer", () => {
   it("frees a large buffer's memory at once (arrayBuffers drops without a collection)", () => {
@@ -25,5 +26,41 @@ describe("releaseBuffer", () => {
     const a = Buffer.alloc(1 << 20);
     releaseBuffer(a);
     expect(() => releaseBuffer(a)).not.toThrow();
+  });
+});
+
+describe("releaseOwnBuffer", () => {
+  it("frees a small buffer with memory of its own (a cipher's output) at once", () => {
+    const d = createDecipheriv("aes-256-ctr", Buffer.alloc(32), Buffer.alloc(16));
+    const out = d.update(Buffer.alloc(1000));
+    expect(out.buffer.byteLength).toBe(1000); // its own memory, not a slice of the pool
+    releaseOwnBuffer(out);
+    expect(out.length).toBe(0);
+  });
+
+  it("cannot free Node's shared pool: a pooled slice and its neighbours stay intact", () => {
+    const a = Buffer.allocUnsafe(100).fill(5);
+    const b = Buffer.allocUnsafe(100).fill(6);
+    expect(a.buffer).toBe(b.buffer);
+    releaseOwnBuffer(a);
+    expect([a.length, a[0], b[0]]).toEqual([100, 5, 6]);
+  });
+});
+
+describe("handOver / freeHandedOver", () => {
+  it("frees what its producer handed over, once, and nothing else", () => {
+    const given = handOver(Buffer.alloc(2000, 1));
+    const kept = Buffer.alloc(2000, 2);
+    freeHandedOver(given);
+    freeHandedOver(kept);
+    expect([given.length, kept.length]).toEqual([0, 2000]);
+    expect(() => freeHandedOver(given)).not.toThrow(); // a second call is harmless
+  });
+
+  it("a pooled slice handed over by mistake is left intact (the pool cannot be detached)", () => {
+    const a = handOver(Buffer.from("abc"));
+    const b = Buffer.from("def");
+    freeHandedOver(a);
+    expect([a.toString(), b.toString()]).toEqual(["abc", "def"]);
   });
 });

@@ -1,8 +1,8 @@
-// Frees a large buffer's memory now instead of at some later garbage collection. Node allocates the memory behind a
-// Buffer outside V8's heap and returns it only when the collector finds the Buffer dead; a stream that drops a 1 MiB
-// buffer per chunk leaves tens of MiB waiting for that (and glibc keeps much of it afterwards). Detaching the
-// ArrayBuffer (`transfer(0)`) releases its memory at once.
-
+// Frees a buffer's memory now instead of at some later garbage collection. Node allocates the memory behind a Buffer
+// outside V8's heap and returns it only when the collector finds the Buffer dead; a stream that drops a buffer per
+// chunk leaves tens of MiB waiting for that (and glibc keeps much of it afterwards). Detaching the ArrayBuffer
+// (`transfer(0)`) releases its memory at once. (Node's shared pool, which small Buffers slice, cannot be detached:
+// Node 24 refuses, and these functions then leave it to the collector.)
 
 /**
  * Frees the memory of `buf`'s whole ArrayBuffer now. Only for a buffer the caller owns alone (nothing else holds it or
@@ -11,10 +11,43 @@
 export function releaseBuffer(buf: Uint8Array): void {
   const ab = buf.buffer;
   // Up to Buffer.poolSize (64 KiB in Node 24) the memory may be Node's shared pool, which other Buffers slice.
-  if (!(ab instanceof ArrayBuffer) || ab.byteLength <= Buffer.poolSize || ab.detached) return;
+  if (!(ab instanceof ArrayBuffer) || ab.byteLength <= Buffer.poolSize) return;
+  detach(ab);
+}
+
+/**
+ * releaseBuffer for any size, for a buffer the caller knows has memory of its own: a cipher's or zlib's output made
+ * with its own ArrayBuffer (see zstdDecompress), never a slice of something else. Thousands of small files each drop
+ * such buffers; left to the collector they pile up between its full collections.
+ */
+export function releaseOwnBuffer(buf: Uint8Array): void {
+  const ab = buf.buffer;
+  if (ab instanceof ArrayBuffer) detach(ab);
+}
+
+const handedOver = new WeakSet<ArrayBuffer>();
+
+/**
+ * A producer hands `buf` to one consumer for good: `buf` is the only view of memory of its own, which nothing else
+ * will read. The consumer may then free it as soon as it is done (freeHandedOver). Returns `buf`.
+ */
+export function handOver<T extends Uint8Array>(buf: T): T {
+  if (buf.buffer instanceof ArrayBuffer && buf.byteOffset === 0 && buf.byteLength > 0) handedOver.add(buf.buffer);
+  return buf;
+}
+
+/** The consumer is done with `buf`: frees its memory now if its producer handed it over, else leaves it be. */
+export function freeHandedOver(buf: Uint8Array): void {
+  const ab = buf.buffer;
+  if (!(ab instanceof ArrayBuffer) || !handedOver.delete(ab)) return;
+  detach(ab);
+}
+
+function detach(ab: ArrayBuffer): void {
+  if (ab.detached) return;
   try {
     ab.transfer(0);
   } catch {
-    // memory an embedder or Node marked untransferable: the collector frees it as before
+    // memory an embedder or Node marked untransferable (Node's pool): the collector frees it as before
   }
 }

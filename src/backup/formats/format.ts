@@ -188,7 +188,9 @@ export interface ReadOptions {
   onTotal?: (files: number, bytes: number) => void;
   /**
    * The visitor writes every entry to disk (a restore, not a verify or dry run): its per-file objects outlive the
-   * young generation, so a format that paces the garbage collector collects the old one more often (archive/transfer.ts).
+   * young generation, so a format that paces the garbage collector collects the old one more often (archive/transfer.ts);
+   * and it frees the chunks a source hands over once written, so a source that hands its chunks over may collect
+   * less often (repository/reader.ts).
    */
   writesFiles?: boolean;
 }

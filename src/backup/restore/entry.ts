@@ -36,7 +36,8 @@ export interface RestoreEntry {
   refused?: string;
   /**
    * A file's content, exactly `size` bytes in order. The writer owns each chunk it is given (the source must not
-   * reuse the memory). Leaving it unread skips it.
+   * reuse the memory); a chunk the source marked with handOver (util/release-buffer.ts) is freed as soon as it is
+   * written. Leaving it unread skips it.
    */
   content?: AsyncIterable<Buffer>;
 }

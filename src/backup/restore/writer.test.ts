@@ -7,6 +7,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RestoreEntry, RestoreSource, Time } from "./entry.js";
 import { writeEntries, type WriteStats } from "./writer.js";
+import { handOver } from "../../util/release-buffer.js";
 
 let root: string;
 let target: string;
@@ -68,6 +69,43 @@ async function tree(dirPath: string): Promise<string[]> {
 }
 
 describe("restore writer", () => {
+  it("frees each chunk its source handed over once it is written (small files, large ones, several chunks), and nothing else", async () => {
+    // A copy with memory of its own (Buffer.alloc never slices the pool), as a decoded blob.
+    const owned = (data: Buffer) => {
+      const own = Buffer.alloc(data.length);
+      data.copy(own);
+      return handOver(own);
+    };
+    const small = randomBytes(5000);
+    const parts = [randomBytes(3000), randomBytes(2000)];
+    const large = [randomBytes(300_000), randomBytes(200_000)];
+    const given = [owned(small), ...parts.map(owned), ...large.map(owned)];
+    const kept = Buffer.from(randomBytes(4000)); // not handed over: the writer leaves it alone
+    const keptCopy = Buffer.from(kept);
+    const entry = (p: string, bufs: Buffer[]): RestoreEntry => ({
+      path: p,
+      type: "file",
+      mode: 0o644,
+      mtime: T,
+      size: bufs.reduce((n, b) => n + b.length, 0),
+      content: (async function* () {
+        yield* bufs;
+      })(),
+    });
+    const stats = await writeEntries(
+      source([dir("ws"), entry("ws/small", [given[0]!]), entry("ws/two", [given[1]!, given[2]!]), entry("ws/large", [given[3]!, given[4]!]), entry("ws/kept", [kept])]),
+      { target, smallFileBytes: 64 * 1024 },
+    );
+    expect(stats).toMatchObject({ files: 4, bytes: 5000 + 5000 + 500_000 + 4000, refused: [] });
+    expect(given.map((b) => b.length)).toEqual([0, 0, 0, 0, 0]);
+    expect(kept.equals(keptCopy)).toBe(true);
+    const ws = path.join(target, "ws");
+    expect((await readFile(path.join(ws, "small"))).equals(small)).toBe(true);
+    expect((await readFile(path.join(ws, "two"))).equals(Buffer.concat(parts))).toBe(true);
+    expect((await readFile(path.join(ws, "large"))).equals(Buffer.concat(large))).toBe(true);
+    expect((await readFile(path.join(ws, "kept"))).equals(keptCopy)).toBe(true);
+  });
+
   it("writes small and large files, folders, symlinks, hard links, empty files with their modes and times", async () => {
     const big = randomBytes(3 * 1024 * 1024 + 17);
     const stats = await writeEntries(

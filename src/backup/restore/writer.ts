@@ -37,6 +37,7 @@ import path from "node:path";
 import type { Refusal, RestoreEntry, RestoreSource, Time } from "./entry.js";
 import { toSeconds } from "./entry.js";
 import { isRootItself, safeRelative } from "./safe-path.js";
+import { freeHandedOver } from "../../util/release-buffer.js";
 
 export interface WriteOptions {
   /** The folder to fill (created when absent). It must be empty: the writer's picture of the disk starts empty. */
@@ -312,6 +313,7 @@ class Writer {
         return this.onEntryError(entry, err);
       }
       this.stats.bytes += data.length;
+      freeHandedOver(data);
     } else {
       let fd: number;
       try {
@@ -333,12 +335,13 @@ class Writer {
     try {
       for await (const chunk of entry.content ?? []) {
         if (position + chunk.length > entry.size) throw tooLong(rel, entry.size);
-        const written = pwrite(fd, chunk, position);
+        const length = chunk.length;
+        const written = pwrite(fd, chunk, position).then(() => freeHandedOver(chunk));
         written.catch(() => {}); // awaited below; a failure must not surface as unhandled before that
         inFlight.push(written);
-        position += chunk.length;
+        position += length;
         if (inFlight.length >= WRITES_IN_FLIGHT) await inFlight.shift();
-        this.stats.bytes += chunk.length;
+        this.stats.bytes += length;
         this.opts.onProgress?.(this.stats);
       }
       await Promise.all(inFlight.splice(0));
@@ -417,7 +420,10 @@ async function readWhole(entry: RestoreEntry, rel: string): Promise<Buffer> {
     parts.push(chunk);
   }
   if (length !== entry.size) throw tooShort(rel, length, entry.size);
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts, length);
+  if (parts.length === 1) return parts[0]!;
+  const whole = Buffer.concat(parts, length);
+  for (const part of parts) freeHandedOver(part);
+  return whole;
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { freeHandedOver } from "../../../util/release-buffer.js";
 import { BlobFetcher } from "./blob-fetcher.js";
 import { newRandomKey } from "./crypto.js";
 import { IntegrityError } from "./errors.js";
@@ -100,6 +101,27 @@ describe("BlobFetcher", () => {
     second.release();
     expect(f.reads).toHaveLength(2);
     expect(fetcher.queued).toBe(0);
+  });
+
+  it("hands a blob taken alone over to its taker (it may free it), but never one that another ticket shares", async () => {
+    const f = fixture([[blob(1, 3000), blob(2, 200_000), blob(3, 3000)]]);
+    const fetcher = new BlobFetcher(f.source);
+    const [small, large, shared] = f.ids[0]!.map((id) => fetcher.push("data", id));
+    const sharedAgain = fetcher.push("data", f.ids[0]![2]!);
+    for (const t of [small!, large!]) {
+      const plain = await t.take();
+      const size = plain.length;
+      freeHandedOver(plain); // what the restore writer does once the bytes are on disk
+      expect([size, plain.length]).toEqual([size, 0]); // its memory went at once, whatever its size
+      t.release();
+    }
+    const a = await shared!.take();
+    freeHandedOver(a);
+    expect(a.length).toBe(3000); // the other ticket still gets these very bytes
+    const b = await sharedAgain.take();
+    expect(b).toBe(a);
+    expect(b[0]).toBe(3);
+    for (const t of [shared!, sharedAgain]) t.release();
   });
 
   it("keeps reads within the window and several in flight, never more than asked", async () => {

@@ -16,7 +16,7 @@ import type { BlobLocation, MasterIndex } from "./index.js";
 import { type BlobType, decodeBlob } from "./pack.js";
 import type { CallOptions, Storage } from "./storage.js";
 import type { BlobDecoder } from "./decode-pool.js";
-import { releaseBuffer } from "../../../util/release-buffer.js";
+import { handOver, releaseBuffer } from "../../../util/release-buffer.js";
 
 export interface FetcherOptions {
   /** Stored bytes fetched ahead of the consumer (default 32 MiB). */
@@ -246,8 +246,7 @@ export class BlobFetcher {
       // Taken already by a ticket that was alone then (its bytes let go), and pushed again before that ticket was
       // released (the same content in a file planned meanwhile): read it once more.
       const again = await this.readAlone(slot.loc).catch((err: Error) => this.otherCopy(slot, err));
-      if (slot.refs > 1) slot.plain = again;
-      return again;
+      return this.handOut(slot, again);
     }
     if (slot.state === "failed" || (!slot.sealed && !slot.decoded) || !slot.loc) throw slot.error ?? this.stopped ?? new Error(`blob ${slot.id} could not be read`);
     let plain: Buffer;
@@ -260,7 +259,16 @@ export class BlobFetcher {
     }
     dropSealed(slot);
     slot.decoded = undefined;
+    return this.handOut(slot, plain);
+  }
+
+  /**
+   * Kept for the other tickets of a shared slot; else it is this ticket's alone (a blob queued again later is read
+   * again), so its taker may free it once written (release-buffer.ts handOver: decoded blobs have memory of their own).
+   */
+  private handOut(slot: Slot, plain: Buffer): Buffer {
     if (slot.refs > 1) slot.plain = plain;
+    else handOver(plain);
     return plain;
   }
 

@@ -13,9 +13,13 @@ export function zstdCompress(data: Uint8Array, level = 3): Buffer {
 
 /**
  * Decompresses one or more frames; throws when the output would exceed `maxBytes`. `exact`: the output is known to be
- * `maxBytes` long (a blob's uncompressed length), so it is produced in one buffer of that size instead of 16 KiB
- * pieces concatenated at the end (a third less CPU, and no garbage for the allocator to keep).
+ * `maxBytes` long (a blob's uncompressed length), so it is produced in one buffer instead of 16 KiB pieces
+ * concatenated at the end (a third less CPU, and no garbage for the allocator to keep). That buffer has memory of its
+ * own, so its taker may free it at once (release-buffer.ts): one byte larger than the output (zlib allocates a second,
+ * unused buffer whenever the first ends full) and never under half of Buffer.poolSize (smaller ones would be slices
+ * of Node's shared pool).
  */
 export function zstdDecompress(data: Uint8Array, maxBytes: number, exact = false): Buffer {
-  return zlib.zstdDecompressSync(data, { maxOutputLength: Math.max(1, maxBytes), ...(exact ? { chunkSize: Math.max(64, maxBytes) } : {}) });
+  const chunkSize = Math.max(maxBytes + 1, Buffer.poolSize >>> 1);
+  return zlib.zstdDecompressSync(data, { maxOutputLength: Math.max(1, maxBytes), ...(exact ? { chunkSize } : {}) });
 }

@@ -7,7 +7,7 @@ import { AuthenticationError, type CryptoKey, EXTENSION, open, seal } from "./cr
 import { zstdCompress, zstdDecompress } from "./compress.js";
 import { IntegrityError } from "./errors.js";
 import { hashId, type Id, ID_BYTES } from "./ids.js";
-import { releaseBuffer } from "../../../util/release-buffer.js";
+import { releaseBuffer, releaseOwnBuffer } from "../../../util/release-buffer.js";
 import { type CallOptions, repoPath, type StagedFile, type Storage } from "./storage.js";
 
 export type BlobType = "data" | "tree";
@@ -78,27 +78,32 @@ export function looksCompressible(plaintext: Uint8Array): boolean {
   return zstdCompress(sample, 1).length < sample.length * 0.97;
 }
 
-/** Decrypts, decompresses and checks one blob's bytes against its ID; errors name the blob and its pack. */
+/**
+ * Decrypts, decompresses and checks one blob's bytes against its ID; errors name the blob and its pack. The result
+ * has memory of its own (the cipher's or zstd's output, nothing else views it): its taker may free it when done.
+ */
 export function decodeBlob(key: CryptoKey, blob: PackedBlob, sealed: Uint8Array, packId: Id): Buffer {
-  const where = `${blob.type} blob ${blob.id} in pack ${repoPath("data", packId)}`;
-  const file = repoPath("data", packId);
-  if (sealed.length !== blob.length) throw new IntegrityError(`${where}: read ${sealed.length} bytes, the index says ${blob.length}`, file);
+  const where = () => `${blob.type} blob ${blob.id} in pack ${repoPath("data", packId)}`;
+  const file = () => repoPath("data", packId);
+  if (sealed.length !== blob.length) throw new IntegrityError(`${where()}: read ${sealed.length} bytes, the index says ${blob.length}`, file());
   let plain: Buffer;
   try {
     plain = open(key, sealed);
   } catch (err) {
-    if (err instanceof AuthenticationError) throw new IntegrityError(`${where} fails authentication (damaged or tampered)`, file);
+    if (err instanceof AuthenticationError) throw new IntegrityError(`${where()} fails authentication (damaged or tampered)`, file());
     throw err;
   }
   if (blob.uncompressedLength !== 0) {
+    const compressed = plain;
     try {
-      plain = zstdDecompress(plain, blob.uncompressedLength, true);
+      plain = zstdDecompress(compressed, blob.uncompressedLength, true);
     } catch (err) {
-      throw new IntegrityError(`${where} does not decompress to ${blob.uncompressedLength} bytes: ${(err as Error).message}`, file);
+      throw new IntegrityError(`${where()} does not decompress to ${blob.uncompressedLength} bytes: ${(err as Error).message}`, file());
     }
-    if (plain.length !== blob.uncompressedLength) throw new IntegrityError(`${where} decompresses to ${plain.length} bytes, the index says ${blob.uncompressedLength}`, file);
+    releaseOwnBuffer(compressed); // the cipher's output, read only here
+    if (plain.length !== blob.uncompressedLength) throw new IntegrityError(`${where()} decompresses to ${plain.length} bytes, the index says ${blob.uncompressedLength}`, file());
   }
-  if (hashId(plain) !== blob.id) throw new IntegrityError(`${where} does not hash to its ID (damaged or tampered)`, file);
+  if (hashId(plain) !== blob.id) throw new IntegrityError(`${where()} does not hash to its ID (damaged or tampered)`, file());
   return plain;
 }
 

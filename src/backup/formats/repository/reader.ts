@@ -283,10 +283,14 @@ export function openRepositorySnapshot(repo: Repository, snapshotId: Id, opts: R
       const aheadBytes = opts.aheadBytes ?? 8 << 20;
       let stored = 0;
       let delivered = 0;
-      // Every read and every decoded blob is a fresh Buffer outside V8's heap: collect them while young (gc-pacer.ts).
-      // Blobs held in the read-ahead window outlive minor collections, so a full one runs every 24 MiB (counted as
-      // bytes read plus bytes handed out): measured on 1 GiB, peak RSS ~150 MiB instead of ~175 MiB at 64 MiB.
-      const pace = gcPacer(8 << 20, 24 << 20);
+      // Every read and every decoded blob is a fresh Buffer outside V8's heap. Each read's buffer is freed when its
+      // last blob is decoded (blob-fetcher.ts); a restore's writer also frees each decoded blob once written
+      // (handOver), so little is left for the collector: a minor collection every 32 MiB, a full one every 128 MiB
+      // (counted as bytes read plus bytes handed out). Other readers (verify, export) keep their blobs to the
+      // collector, which must run often to hold memory: every 8 and 24 MiB. Measured on 1 GiB (docs/performance.md):
+      // a restore at 8/24 MiB without the frees 8.2–9.5 s, 153–157 MiB; with them at 32/128 MiB 6.8–7.6 s, 133–140 MiB
+      // (at 32/128 without them 186–226 MiB).
+      const pace = ro.writesFiles ? gcPacer(32 << 20, 128 << 20) : gcPacer(8 << 20, 24 << 20);
       // Without a worker, blobs are decoded when taken (lazily: the window holds the smaller stored form).
       const decoder = opts.decodeOnWorker ? workerDecoder(repo.key) : undefined;
       const data = new BlobFetcher(repo, {
