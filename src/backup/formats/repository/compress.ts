@@ -4,11 +4,21 @@ import zlib from "node:zlib";
 
 const C = zlib.constants;
 
+/**
+ * One frame in one buffer of its own (room for zstd's worst case, never a slice of Node's pool): no 16 KiB pieces
+ * concatenated, and its taker can free it as soon as it is sealed.
+ */
 export function zstdCompress(data: Uint8Array, level = 3): Buffer {
   return zlib.zstdCompressSync(data, {
+    chunkSize: Math.max(compressBound(data.length) + 1, Buffer.poolSize >>> 1),
     pledgedSrcSize: data.length,
     params: { [C.ZSTD_c_compressionLevel]: level, [C.ZSTD_c_checksumFlag]: 0, [C.ZSTD_c_windowLog]: 19 },
   });
+}
+
+/** ZSTD_COMPRESSBOUND: the largest frame zstd makes of `n` bytes. */
+function compressBound(n: number): number {
+  return n + (n >>> 8) + (n < 128 << 10 ? ((128 << 10) - n) >>> 11 : 0);
 }
 
 /**

@@ -4,7 +4,7 @@
 // newer versions leave clamping to poly1305.Sum: the same tags either way).
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomFillSync, timingSafeEqual } from "node:crypto";
 import { poly1305 } from "./poly1305.js";
-import { releaseBuffer } from "../../../util/release-buffer.js";
+import { releaseOwnBuffer } from "../../../util/release-buffer.js";
 
 export const NONCE_BYTES = 16;
 export const TAG_BYTES = 16;
@@ -83,10 +83,13 @@ function checkKey(key: CryptoKey): void {
   if (!keyIsValid(key)) throw new Error("invalid key: an all-zero key is refused");
 }
 
-/** Encrypts and authenticates: nonce || AES-256-CTR(plaintext) || Poly1305-AES(ciphertext). */
+/**
+ * Encrypts and authenticates: nonce || AES-256-CTR(plaintext) || Poly1305-AES(ciphertext). The result has memory of
+ * its own (never a slice of Node's pool): a worker can transfer it without a copy, and its taker can free it at once.
+ */
 export function seal(key: CryptoKey, plaintext: Uint8Array): Buffer {
   checkKey(key);
-  const out = Buffer.allocUnsafe(plaintext.length + EXTENSION);
+  const out = Buffer.allocUnsafeSlow(plaintext.length + EXTENSION);
   const nonce = out.subarray(0, NONCE_BYTES);
   do randomFillSync(nonce);
   while (allZero(nonce));
@@ -94,7 +97,7 @@ export function seal(key: CryptoKey, plaintext: Uint8Array): Buffer {
   const aes = createCipheriv("aes-256-ctr", objectsOf(key).encrypt, nonce);
   const encrypted = aes.update(plaintext);
   const n = encrypted.copy(ct, 0);
-  releaseBuffer(encrypted);
+  releaseOwnBuffer(encrypted); // the cipher's output, copied into place
   aes.final().copy(ct, n);
   poly1305(macKey(key, nonce), ct).copy(out, NONCE_BYTES + plaintext.length);
   return out;

@@ -8,6 +8,7 @@ import { newRandomKey, open } from "./crypto.js";
 import { IntegrityError } from "./errors.js";
 import { hashId } from "./ids.js";
 import { releaseOwnBuffer } from "../../../util/release-buffer.js";
+import { zstdCompress, zstdDecompress } from "./compress.js";
 import { decodeBlob, encodeBlob, looksCompressible, packSizeFromBlobs, PackWriter, readPackHeader } from "./pack.js";
 
 const key = newRandomKey();
@@ -66,6 +67,18 @@ describe("packs", () => {
     }
     expect(p.blobs.map((b) => b.uncompressedLength > 0)).toEqual([true, false, true]);
     expect(pooled.toString()).toBe("a neighbour in Node's shared pool");
+  });
+
+  it("an encoded blob and its compressed form have memory of their own (sent to a worker and back without a copy, freed at once)", () => {
+    for (const plain of [Buffer.from("tiny text, compressible? ".repeat(4)), Buffer.from("z".repeat(200)), randomBytes(300)]) {
+      const { sealed } = encodeBlob(key, plain, true);
+      expect(sealed.byteOffset).toBe(0);
+      expect(sealed.buffer.byteLength).toBe(sealed.length); // transferable as it is
+      const packed = zstdCompress(plain);
+      expect(zstdDecompress(packed, plain.length).equals(plain)).toBe(true);
+      releaseOwnBuffer(packed);
+      expect(packed.length).toBe(0); // not a slice of Node's pool
+    }
   });
 
   it("skips the zstd attempt for big incompressible blobs, compresses big compressible ones", () => {

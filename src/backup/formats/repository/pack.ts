@@ -7,7 +7,7 @@ import { AuthenticationError, type CryptoKey, EXTENSION, open, seal } from "./cr
 import { zstdCompress, zstdDecompress } from "./compress.js";
 import { IntegrityError } from "./errors.js";
 import { hashId, type Id, ID_BYTES } from "./ids.js";
-import { releaseBuffer, releaseOwnBuffer } from "../../../util/release-buffer.js";
+import { releaseOwnBuffer } from "../../../util/release-buffer.js";
 import { type CallOptions, repoPath, type StagedFile, type Storage } from "./storage.js";
 
 export type BlobType = "data" | "tree";
@@ -51,10 +51,10 @@ export function encodeBlob(key: CryptoKey, plaintext: Uint8Array, compress: bool
     const packed = zstdCompress(plaintext, level);
     if (packed.length < plaintext.length) {
       const sealed = seal(key, packed);
-      releaseBuffer(packed);
+      releaseOwnBuffer(packed);
       return { sealed, uncompressedLength: plaintext.length };
     }
-    releaseBuffer(packed);
+    releaseOwnBuffer(packed);
   }
   return { sealed: seal(key, plaintext), uncompressedLength: 0 };
 }

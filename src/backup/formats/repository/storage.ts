@@ -50,7 +50,7 @@ export interface Storage {
  * write failure is reported by the next wait() or commit(). Never visible under a final name before commit().
  */
 export interface StagedFile {
-  /** Queues bytes at the end of the file. They are handed over: once written, a large buffer's memory is freed. */
+  /** Queues bytes at the end of the file. They are handed over: once written, their memory is freed (release-buffer.ts). */
   append(data: Uint8Array): void;
   /** Bytes queued and not yet written. */
   readonly pending: number;
