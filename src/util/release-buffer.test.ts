@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createDecipheriv } from "node:crypto";
-import { freeHandedOver, handOver, releaseBuffer, releaseOwnBuffer } from "./release-buffer.js";
+import { claimHandedOver, freeHandedOver, handOver, releaseBuffer, releaseOwnBuffer } from "./release-buffer.js";
 
 describe("releaseBuffer", () => {
   it("frees a large buffer's memory at once (arrayBuffers drops without a collection)", () => {
@@ -55,6 +55,15 @@ describe("handOver / freeHandedOver", () => {
     freeHandedOver(kept);
     expect([given.length, kept.length]).toEqual([0, 2000]);
     expect(() => freeHandedOver(given)).not.toThrow(); // a second call is harmless
+  });
+
+  it("a view of a handed-over buffer frees nothing (a later stage's slice cannot free what another still reads)", () => {
+    const given = handOver(Buffer.alloc(3000, 4));
+    const view = given.subarray(0, 1000);
+    freeHandedOver(view);
+    expect([claimHandedOver(view), view.length, given.length]).toEqual([false, 1000, 3000]);
+    expect(claimHandedOver(given)).toBe(true); // the producer's own object is still the one to take over
+    expect(claimHandedOver(given)).toBe(false);
   });
 
   it("a pooled slice handed over by mistake is left intact (the pool cannot be detached)", () => {

@@ -25,22 +25,27 @@ export function releaseOwnBuffer(buf: Uint8Array): void {
   if (ab instanceof ArrayBuffer) detach(ab);
 }
 
-const handedOver = new WeakSet<ArrayBuffer>();
+// The very Buffer objects handed over, not their memory: a view of one (a slice a later stage cut from it) is another
+// object and frees nothing, so no stage can free memory another still reads.
+const handedOver = new WeakSet<Uint8Array>();
 
 /**
  * A producer hands `buf` to one consumer for good: `buf` is the only view of memory of its own, which nothing else
  * will read. The consumer may then free it as soon as it is done (freeHandedOver). Returns `buf`.
  */
 export function handOver<T extends Uint8Array>(buf: T): T {
-  if (buf.buffer instanceof ArrayBuffer && buf.byteOffset === 0 && buf.byteLength > 0) handedOver.add(buf.buffer);
+  if (buf.buffer instanceof ArrayBuffer && buf.byteOffset === 0 && buf.byteLength > 0) handedOver.add(buf);
   return buf;
+}
+
+/** Takes over `buf` if its producer handed it over (true: the caller now frees it, with releaseOwnBuffer, when done). */
+export function claimHandedOver(buf: Uint8Array): boolean {
+  return handedOver.delete(buf);
 }
 
 /** The consumer is done with `buf`: frees its memory now if its producer handed it over, else leaves it be. */
 export function freeHandedOver(buf: Uint8Array): void {
-  const ab = buf.buffer;
-  if (!(ab instanceof ArrayBuffer) || !handedOver.delete(ab)) return;
-  detach(ab);
+  if (handedOver.delete(buf) && buf.buffer instanceof ArrayBuffer) detach(buf.buffer);
 }
 
 function detach(ab: ArrayBuffer): void {

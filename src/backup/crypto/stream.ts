@@ -3,6 +3,7 @@
 // buffers (one chunk held back to tell the final chunk apart), fit for multi-GB snapshots.
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomBytes } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
+import { handOver } from "../../util/release-buffer.js";
 import { corrupt, truncated } from "./errors.js";
 import { encodeHeader, hkdf, parseHeader, scryptStanza, type Stanza, type Unlock, unwrapFileKey, x25519Stanza } from "./header.js";
 
@@ -169,7 +170,8 @@ export function createAgeDecryptStream(unlock: Unlock): Transform {
           const plain = openChunk(key!, counter, false, queue.take(CHUNK + TAG));
           if (!plain) throw corrupt();
           counter++;
-          this.push(plain);
+          // The cipher's output, read by no one else: the next stage may free it once consumed (release-buffer.ts).
+          this.push(handOver(plain));
         }
         cb();
       } catch (err) {

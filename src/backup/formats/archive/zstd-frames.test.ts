@@ -10,6 +10,7 @@ import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { handOver } from "../../../util/release-buffer.js";
 import { createParallelZstdCompressor, createZstdFramesDecompressor } from "./zstd-frames.js";
 
 const run = promisify(execFile);
@@ -105,6 +106,23 @@ describe("parallel zstd frames", () => {
     expect(out.subarray(before.length, before.length + zeros.length).equals(zeros)).toBe(true);
     expect(out.subarray(before.length + zeros.length, before.length + zeros.length + after.length).equals(after)).toBe(true);
     expect(peak).toBeLessThan(8 << 20);
+  });
+
+  it.each([1, 2])("frees each input chunk handed over once its lanes took it in, and no other (%d lane(s))", async (lanes) => {
+    const data = mixed(700_000);
+    const packed = await through(data, createParallelZstdCompressor(small));
+    // 64 KiB chunks with memory of their own, as the decrypting stage hands them on; every third one is not handed over.
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < packed.length; i += 65_536) {
+      const own = Buffer.alloc(Math.min(65_536, packed.length - i));
+      packed.copy(own, 0, i);
+      chunks.push(chunks.length % 3 === 2 ? own : handOver(own));
+    }
+    const sizes = chunks.map((c) => c.length);
+    const out: Buffer[] = [];
+    await pipeline(Readable.from(chunks), createZstdFramesDecompressor({ lanes }), new Writable({ write: (c: Buffer, _e, cb) => void (out.push(c), cb()) }));
+    expect(Buffer.concat(out).equals(data)).toBe(true);
+    expect(chunks.map((c) => c.length)).toEqual(sizes.map((n, i) => (i % 3 === 2 ? n : 0)));
   });
 
   it("keeps memory bounded when a tiny input expands hugely for a slow reader", async () => {

@@ -6,6 +6,7 @@ import os from "node:os";
 import { Transform, type TransformCallback } from "node:stream";
 import zlib from "node:zlib";
 import type { BufferPool } from "./buffer-pool.js";
+import { claimHandedOver, releaseOwnBuffer } from "../../../util/release-buffer.js";
 
 const MIB = 1 << 20;
 
@@ -334,13 +335,27 @@ export function createZstdFramesDecompressor(opts: { lanes?: number } = {}): Tra
 
   const t = new Transform({
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      // A chunk handed over (the decrypted stream's) is freed once the lanes have taken in all of it: only after
+      // every write of it succeeded, as a failed lane's native side may still be reading it.
+      const own = claimHandedOver(chunk);
+      let unwritten = 1;
+      let writeFailed = false;
+      const written = (err?: Error | null) => {
+        if (err) writeFailed = true;
+        if (--unwritten === 0 && own && !writeFailed) releaseOwnBuffer(chunk);
+      };
       void (async () => {
         for (const seg of scanner.segments(chunk)) {
           if (!current) current = await startFrame();
           const z = current.lane.z;
           // A huge frame: wait until its lane has taken in what is queued, instead of queueing the whole stream.
-          if (z.writableLength > QUEUED_INPUT) await settled((done) => z.write(seg.bytes, done));
-          else if (seg.bytes.length) z.write(seg.bytes);
+          if (z.writableLength > QUEUED_INPUT) {
+            unwritten++;
+            await settled((done) => z.write(seg.bytes, (err) => (written(err), done(err))));
+          } else if (seg.bytes.length) {
+            unwritten++;
+            z.write(seg.bytes, written);
+          }
           if (seg.frameEnd) {
             const frame = current;
             current = undefined;
@@ -351,7 +366,10 @@ export function createZstdFramesDecompressor(opts: { lanes?: number } = {}): Tra
             });
           }
         }
-      })().then(() => cb(), (err: Error) => cb(err));
+      })().then(
+        () => (written(), cb()),
+        (err: Error) => (written(err), cb(err)),
+      );
     },
     flush(cb: TransformCallback) {
       if (!scanner.atBoundary) return cb(new ZstdFrameError("the zstd data is truncated (it ends inside a frame)"));
