@@ -5,6 +5,7 @@ import { parentPort } from "node:worker_threads";
 import type { CryptoKey } from "./crypto.js";
 import { gcPacer } from "../../gc-pacer.js";
 import { decodeBlob, type PackedBlob } from "./pack.js";
+import { releaseOwnBuffer } from "../../../util/release-buffer.js";
 
 interface Init {
   kind: "key";
@@ -24,12 +25,19 @@ let key: CryptoKey | undefined;
 const pace = gcPacer(8 << 20, 24 << 20);
 let decoded = 0;
 
-/** A plaintext in an ArrayBuffer of its own (transferable without taking anything else along). */
-function own(b: Buffer): ArrayBuffer {
-  if (b.byteOffset === 0 && b.buffer.byteLength === b.length && b.buffer instanceof ArrayBuffer) return b.buffer;
-  const copy = new Uint8Array(b.length);
-  copy.set(b);
-  return copy.buffer;
+/** Sends a plaintext to the main thread: its own memory moves there (decodeBlob makes it so), else a copy does. */
+function send(ticket: number, plain: Buffer): void {
+  if (plain.byteOffset === 0 && plain.buffer instanceof ArrayBuffer) {
+    try {
+      parentPort!.postMessage({ ticket, plain: plain.buffer, length: plain.length }, [plain.buffer]);
+      return;
+    } catch {
+      // memory that cannot move (Node's pool): copied below
+    }
+  }
+  const copy = new Uint8Array(plain.length);
+  copy.set(plain);
+  parentPort!.postMessage({ ticket, plain: copy.buffer, length: plain.length }, [copy.buffer]);
 }
 
 parentPort?.on("message", (msg: Init | Job) => {
@@ -42,13 +50,13 @@ parentPort?.on("message", (msg: Init | Job) => {
     try {
       const sealed = bytes.subarray(blob.offset - msg.offset, blob.offset - msg.offset + blob.length);
       const plain = decodeBlob(key!, blob, sealed, msg.packId);
-      const out = own(plain);
-      parentPort!.postMessage({ ticket, plain: out, length: plain.length }, [out]);
       decoded += plain.length + blob.length;
+      send(ticket, plain);
       pace(decoded);
     } catch (err) {
       const e = err as Error & { file?: string };
       parentPort!.postMessage({ ticket, error: e.message, file: e.file, integrity: e.name === "IntegrityError" });
     }
   }
+  releaseOwnBuffer(bytes); // the read, transferred here: every blob of it is decoded
 });
