@@ -16,7 +16,7 @@ export interface EncodedBlob {
 }
 
 export interface BlobEncoder {
-  /** Encodes a plaintext the caller hands over (it must not use `plain` afterwards). */
+  /** Encodes a plaintext the caller hands over in a buffer of its own (freed once encoded: not to be used afterwards). */
   encode(plain: Uint8Array, compress: boolean, level: number): Promise<EncodedBlob>;
   close(): void;
 }

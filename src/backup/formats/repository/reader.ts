@@ -288,8 +288,8 @@ export function openRepositorySnapshot(repo: Repository, snapshotId: Id, opts: R
       // (handOver), so little is left for the collector: a minor collection every 32 MiB, a full one every 128 MiB
       // (counted as bytes read plus bytes handed out). Other readers (verify, export) keep their blobs to the
       // collector, which must run often to hold memory: every 8 and 24 MiB. Measured on 1 GiB (docs/performance.md):
-      // a restore at 8/24 MiB without the frees 8.2–9.5 s, 153–157 MiB; with them at 32/128 MiB 6.8–7.6 s, 133–140 MiB
-      // (at 32/128 without them 186–226 MiB).
+      // a restore at 8/24 MiB without the frees 8.1–8.5 s, 153–157 MiB; with them at 32/128 MiB 7.0–7.1 s,
+      // 134–136 MiB (fewer collections without the frees: 177–189 MiB).
       const pace = ro.writesFiles ? gcPacer(32 << 20, 128 << 20) : gcPacer(8 << 20, 24 << 20);
       // Without a worker, blobs are decoded when taken (lazily: the window holds the smaller stored form).
       const decoder = opts.decodeOnWorker ? workerDecoder(repo.key) : undefined;
