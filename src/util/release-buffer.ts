@@ -5,22 +5,12 @@
 // Node 24 refuses, and these functions then leave it to the collector.)
 
 /**
- * Frees the memory of `buf`'s whole ArrayBuffer now. Only for a buffer the caller owns alone (nothing else holds it or
- * a view of it): every view of it reads as empty afterwards. Small buffers and shared memory are left to the collector.
+ * Frees the memory of `buf`'s whole ArrayBuffer now, whatever its size. Only for a buffer the caller owns alone
+ * (nothing else holds it or a view of it: a cipher's or zlib's output, a read the storage handed out, a plaintext
+ * transferred to a worker): every view of it reads as empty afterwards. Thousands of small files each drop such
+ * buffers; left to the collector they pile up between its full collections.
  */
 export function releaseBuffer(buf: Uint8Array): void {
-  const ab = buf.buffer;
-  // Up to Buffer.poolSize (64 KiB in Node 24) the memory may be Node's shared pool, which other Buffers slice.
-  if (!(ab instanceof ArrayBuffer) || ab.byteLength <= Buffer.poolSize) return;
-  detach(ab);
-}
-
-/**
- * releaseBuffer for any size, for a buffer the caller knows has memory of its own: a cipher's or zlib's output made
- * with its own ArrayBuffer (see zstdDecompress), never a slice of something else. Thousands of small files each drop
- * such buffers; left to the collector they pile up between its full collections.
- */
-export function releaseOwnBuffer(buf: Uint8Array): void {
   const ab = buf.buffer;
   if (ab instanceof ArrayBuffer) detach(ab);
 }
@@ -38,7 +28,7 @@ export function handOver<T extends Uint8Array>(buf: T): T {
   return buf;
 }
 
-/** Takes over `buf` if its producer handed it over (true: the caller now frees it, with releaseOwnBuffer, when done). */
+/** Takes over `buf` if its producer handed it over (true: the caller now frees it, with releaseBuffer, when done). */
 export function claimHandedOver(buf: Uint8Array): boolean {
   return handedOver.delete(buf);
 }

@@ -6,7 +6,7 @@ import os from "node:os";
 import { Transform, type TransformCallback } from "node:stream";
 import zlib from "node:zlib";
 import type { BufferPool } from "./buffer-pool.js";
-import { claimHandedOver, releaseOwnBuffer } from "../../../util/release-buffer.js";
+import { claimHandedOver, releaseBuffer } from "../../../util/release-buffer.js";
 
 const MIB = 1 << 20;
 
@@ -342,7 +342,7 @@ export function createZstdFramesDecompressor(opts: { lanes?: number } = {}): Tra
       let writeFailed = false;
       const written = (err?: Error | null) => {
         if (err) writeFailed = true;
-        if (--unwritten === 0 && own && !writeFailed) releaseOwnBuffer(chunk);
+        if (--unwritten === 0 && own && !writeFailed) releaseBuffer(chunk);
       };
       void (async () => {
         for (const seg of scanner.segments(chunk)) {

@@ -23,7 +23,7 @@ import { type Id, isId } from "./ids.js";
 import { MasterIndex, type PackEntry, parseIndex } from "./index.js";
 import type { Node } from "./node.js";
 import { decodeBlob, type PackedBlob, packSizeFromBlobs, parseHeader } from "./pack.js";
-import { releaseOwnBuffer } from "../../../util/release-buffer.js";
+import { releaseBuffer } from "../../../util/release-buffer.js";
 import { nameProblem } from "./reader.js";
 import type { Repository } from "./repository.js";
 import { decodeSnapshot } from "./snapshot-doc.js";
@@ -430,7 +430,7 @@ export async function checkPack(repo: Repository, id: Id, indexBlobs: readonly P
       continue;
     }
     try {
-      releaseOwnBuffer(decodeBlob(repo.key, b, bytes.subarray(b.offset, b.offset + b.length), id)); // checked, not kept
+      releaseBuffer(decodeBlob(repo.key, b, bytes.subarray(b.offset, b.offset + b.length), id)); // checked, not kept
     } catch (err) {
       problems.push(`blob ${b.id}: ${(err as Error).message.replace(` in pack ${file}`, "")}`);
     }

@@ -4,7 +4,7 @@
 // newer versions leave clamping to poly1305.Sum: the same tags either way).
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomFillSync, timingSafeEqual } from "node:crypto";
 import { poly1305 } from "./poly1305.js";
-import { releaseOwnBuffer } from "../../../util/release-buffer.js";
+import { releaseBuffer } from "../../../util/release-buffer.js";
 
 export const NONCE_BYTES = 16;
 export const TAG_BYTES = 16;
@@ -97,7 +97,7 @@ export function seal(key: CryptoKey, plaintext: Uint8Array): Buffer {
   const aes = createCipheriv("aes-256-ctr", objectsOf(key).encrypt, nonce);
   const encrypted = aes.update(plaintext);
   const n = encrypted.copy(ct, 0);
-  releaseOwnBuffer(encrypted); // the cipher's output, copied into place
+  releaseBuffer(encrypted); // the cipher's output, copied into place
   aes.final().copy(ct, n);
   poly1305(macKey(key, nonce), ct).copy(out, NONCE_BYTES + plaintext.length);
   return out;

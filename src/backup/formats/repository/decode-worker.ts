@@ -5,7 +5,7 @@ import { parentPort } from "node:worker_threads";
 import type { CryptoKey } from "./crypto.js";
 import { gcPacer } from "../../gc-pacer.js";
 import { decodeBlob, type PackedBlob } from "./pack.js";
-import { releaseOwnBuffer } from "../../../util/release-buffer.js";
+import { releaseBuffer } from "../../../util/release-buffer.js";
 
 interface Init {
   kind: "key";
@@ -58,5 +58,5 @@ parentPort?.on("message", (msg: Init | Job) => {
       parentPort!.postMessage({ ticket, error: e.message, file: e.file, integrity: e.name === "IntegrityError" });
     }
   }
-  releaseOwnBuffer(bytes); // the read, transferred here: every blob of it is decoded
+  releaseBuffer(bytes); // the read, transferred here: every blob of it is decoded
 });

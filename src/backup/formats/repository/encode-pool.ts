@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { CryptoKey } from "./crypto.js";
-import { releaseOwnBuffer } from "../../../util/release-buffer.js";
+import { releaseBuffer } from "../../../util/release-buffer.js";
 import { encodeBlob } from "./pack.js";
 
 export interface EncodedBlob {
@@ -26,7 +26,7 @@ export function inlineEncoder(key: CryptoKey): BlobEncoder {
     encode: (plain, compress, level) => {
       try {
         const encoded = encodeBlob(key, plain, compress, level);
-        releaseOwnBuffer(plain); // handed over by the caller, in a buffer of its own
+        releaseBuffer(plain); // handed over by the caller, in a buffer of its own
         return Promise.resolve(encoded);
       } catch (err) {
         return Promise.reject(err as Error);

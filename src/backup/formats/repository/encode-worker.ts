@@ -3,7 +3,7 @@
 import { parentPort } from "node:worker_threads";
 import { gcPacer } from "../../gc-pacer.js";
 import type { CryptoKey } from "./crypto.js";
-import { releaseOwnBuffer } from "../../../util/release-buffer.js";
+import { releaseBuffer } from "../../../util/release-buffer.js";
 import { encodeBlob } from "./pack.js";
 
 interface Init {
@@ -33,10 +33,10 @@ parentPort?.on("message", (msg: Init | Job) => {
     const { sealed, uncompressedLength } = encodeBlob(key!, new Uint8Array(msg.plain, 0, msg.length), msg.compress, msg.level);
     // The plaintext (and a sealed blob copied below) are freed now, not at this thread's next collection. (A sealed
     // blob has memory of its own, crypto.ts seal: it goes to the main thread as it is.)
-    releaseOwnBuffer(new Uint8Array(msg.plain));
+    releaseBuffer(new Uint8Array(msg.plain));
     const owned = sealed.byteOffset === 0 && sealed.buffer.byteLength === sealed.length && sealed.buffer instanceof ArrayBuffer;
     const out = owned ? (sealed.buffer as ArrayBuffer) : new Uint8Array(sealed).buffer;
-    if (!owned) releaseOwnBuffer(sealed);
+    if (!owned) releaseBuffer(sealed);
     parentPort!.postMessage({ ticket: msg.ticket, sealed: out, length: sealed.length, uncompressedLength }, [out]);
     encoded += msg.length;
     pace(encoded);

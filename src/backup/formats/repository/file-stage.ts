@@ -4,7 +4,7 @@
 // the transport's own last step (a local folder: sync and rename into place; an rclone remote: upload it). A buffer
 // appended is handed over: once written, its memory is freed at once (release-buffer.ts).
 import { type FileHandle, open, rm } from "node:fs/promises";
-import { releaseOwnBuffer } from "../../../util/release-buffer.js";
+import { releaseBuffer } from "../../../util/release-buffer.js";
 import type { CallOptions, FileType, StagedFile } from "./storage.js";
 
 /** What a file-system failure means for the user (disk full, permission denied), else the system's own message. */
@@ -56,7 +56,7 @@ export class FileStage implements StagedFile {
           await writeAll(this.handle, batch);
           for (const b of batch) {
             this.queued -= b.length;
-            releaseOwnBuffer(b); // handed over by append(): its memory goes now, not at a later collection
+            releaseBuffer(b); // handed over by append(): its memory goes now, not at a later collection
           }
           this.wake();
         }

@@ -7,7 +7,7 @@ import { DirStorage } from "./backend-dir.js";
 import { newRandomKey, open } from "./crypto.js";
 import { IntegrityError } from "./errors.js";
 import { hashId } from "./ids.js";
-import { releaseOwnBuffer } from "../../../util/release-buffer.js";
+import { releaseBuffer } from "../../../util/release-buffer.js";
 import { zstdCompress, zstdDecompress } from "./compress.js";
 import { decodeBlob, encodeBlob, looksCompressible, packSizeFromBlobs, PackWriter, readPackHeader } from "./pack.js";
 
@@ -62,7 +62,7 @@ describe("packs", () => {
       const plain = decodeBlob(key, b, sealed, p.id);
       expect(plain.equals(blobs[i]!)).toBe(true);
       expect(plain.buffer.byteLength).toBeGreaterThanOrEqual(plain.length);
-      releaseOwnBuffer(plain);
+      releaseBuffer(plain);
       expect(plain.length).toBe(0); // a slice of Node's pool could not be freed (and would take its neighbours with it)
     }
     expect(p.blobs.map((b) => b.uncompressedLength > 0)).toEqual([true, false, true]);
@@ -76,7 +76,7 @@ describe("packs", () => {
       expect(sealed.buffer.byteLength).toBe(sealed.length); // transferable as it is
       const packed = zstdCompress(plain);
       expect(zstdDecompress(packed, plain.length).equals(plain)).toBe(true);
-      releaseOwnBuffer(packed);
+      releaseBuffer(packed);
       expect(packed.length).toBe(0); // not a slice of Node's pool
     }
   });

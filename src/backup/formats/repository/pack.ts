@@ -7,7 +7,7 @@ import { AuthenticationError, type CryptoKey, EXTENSION, open, seal } from "./cr
 import { zstdCompress, zstdDecompress } from "./compress.js";
 import { IntegrityError } from "./errors.js";
 import { hashId, type Id, ID_BYTES } from "./ids.js";
-import { releaseOwnBuffer } from "../../../util/release-buffer.js";
+import { releaseBuffer } from "../../../util/release-buffer.js";
 import { type CallOptions, repoPath, type StagedFile, type Storage } from "./storage.js";
 
 export type BlobType = "data" | "tree";
@@ -51,10 +51,10 @@ export function encodeBlob(key: CryptoKey, plaintext: Uint8Array, compress: bool
     const packed = zstdCompress(plaintext, level);
     if (packed.length < plaintext.length) {
       const sealed = seal(key, packed);
-      releaseOwnBuffer(packed);
+      releaseBuffer(packed);
       return { sealed, uncompressedLength: plaintext.length };
     }
-    releaseOwnBuffer(packed);
+    releaseBuffer(packed);
   }
   return { sealed: seal(key, plaintext), uncompressedLength: 0 };
 }
@@ -100,7 +100,7 @@ export function decodeBlob(key: CryptoKey, blob: PackedBlob, sealed: Uint8Array,
     } catch (err) {
       throw new IntegrityError(`${where()} does not decompress to ${blob.uncompressedLength} bytes: ${(err as Error).message}`, file());
     }
-    releaseOwnBuffer(compressed); // the cipher's output, read only here
+    releaseBuffer(compressed); // the cipher's output, read only here
     if (plain.length !== blob.uncompressedLength) throw new IntegrityError(`${where()} decompresses to ${plain.length} bytes, the index says ${blob.uncompressedLength}`, file());
   }
   if (hashId(plain) !== blob.id) throw new IntegrityError(`${where()} does not hash to its ID (damaged or tampered)`, file());
