@@ -2,7 +2,7 @@
 // repository passes `restic check --read-data`, restic restores the snapshot byte for byte, and an incremental run
 // reads only what changed.
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -117,5 +117,50 @@ describe("archiveEntries", () => {
     expect(ls).toContain("/state/b.txt");
     expect(ls).not.toContain("/state/more");
     expect(ls).toContain("/workspace/empty-dir");
+  });
+
+  it("gives an incremental run the trees a full run gives, taking unchanged folders' trees from the parent", async () => {
+    const dir = await mkdtemp(path.join(work, "incremental-"));
+    const src = path.join(dir, "src");
+    await makeTree(src);
+    await mkdir(path.join(src, "many"));
+    for (let i = 0; i < 300; i++) await writeFile(path.join(src, "many", `f${String(i).padStart(3, "0")}.md`), `note ${i}\n`);
+    const repoDir = path.join(dir, "repo");
+    const repo = await Repository.init(new DirStorage(repoDir), "pw", { kdf: { N: 1024, r: 8, p: 1 } });
+    // The walk's own lstat, as a backup hands it: the archiver's fast path for unchanged files needs it.
+    const walk = () => walkItems([{ name: "workspace", root: src }], { stats: true });
+    const first = await archiveEntries(repo, { entries: walk() });
+    await snapshot(repo, first.tree, [src]); // flushed: the next run reads its parent's trees
+
+    // Metadata only (mode), time only, content, one file added, one removed: each in a different folder.
+    await chmod(path.join(src, "notes/a.md"), 0o600);
+    await utimes(path.join(src, "notes/deep/b.txt"), new Date("2023-05-06T07:08:09.123Z"), new Date("2023-05-06T07:08:09.123Z"));
+    await writeFile(path.join(src, "many/f150.md"), "note 150, edited\n");
+    await writeFile(path.join(src, "many/new.md"), "new\n");
+    await rm(path.join(src, "empty.txt"));
+    const second = await archiveEntries(repo, { entries: walk(), parentTree: first.tree });
+    await snapshot(repo, second.tree, [src]);
+    const full = await archiveEntries(repo, { entries: walk(), force: true });
+    expect(second.tree).toBe(full.tree);
+    expect(second.stats.filesChanged).toBe(3); // a.md (mode → ctime), b.txt (mtime), f150.md
+    expect(second.stats.filesNew).toBe(1);
+    expect(second.stats.filesUnmodified).toBe(second.stats.files - 4);
+    expect(second.stats.dirsUnmodified).toBe(1); // empty-dir; every other folder holds a change
+    expect(second.stats.bytesRead).toBe("note 150, edited\n".length + "new\n".length + "# A\n".length * 1000 + 1);
+
+    const third = await archiveEntries(repo, { entries: walk(), parentTree: second.tree });
+    expect(third.tree).toBe(second.tree);
+    expect(third.stats.dirsUnmodified).toBe(third.stats.dirs);
+    expect(third.stats.filesUnmodified).toBe(third.stats.files);
+    expect(third.stats.bytesRead).toBe(0);
+    const id = await snapshot(repo, third.tree, [src]);
+    await repo.close();
+
+    const env = { RESTIC_REPOSITORY: repoDir, RESTIC_PASSWORD: "pw" };
+    await restic.run(["check", "--read-data"], { env });
+    const out = path.join(dir, "out");
+    await restic.run(["restore", id, "--target", out], { env });
+    expect(await readFile(path.join(out, "workspace/many/f150.md"), "utf8")).toBe("note 150, edited\n");
+    expect(await readFile(path.join(out, "workspace/many/f299.md"), "utf8")).toBe("note 299\n");
   });
 });

@@ -15,12 +15,12 @@ import { gcPacer } from "../../gc-pacer.js";
 import { entryStatsOf, isFolder, isRegularFile, isSymlink, type WalkEntry } from "../../tree-walk.js";
 import { ChunkReader } from "./chunker/index.js";
 import { type BlobEncoder, inlineEncoder, workerEncoder } from "./encode-pool.js";
-import { AccountNames, nodeFromStats } from "./fs-node.js";
-import { goTimeFromNs, goTimeToNs } from "./go-time.js";
+import { AccountNames, nodeFromStats, nodeFromStatsSync } from "./fs-node.js";
+import { type GoTime, goTimeFromNs } from "./go-time.js";
 import { hashId, type Id } from "./ids.js";
-import { GoMode, type Node } from "./node.js";
+import { GoMode, type Node, sameNode } from "./node.js";
 import type { Repository } from "./repository.js";
-import { decodeTree, encodeTree, findNode, treeId } from "./tree.js";
+import { decodeTree, encodeTree, findNode, sortNodes, treeId } from "./tree.js";
 
 export interface ArchiveOptions {
   entries: AsyncIterable<WalkEntry>;
@@ -78,6 +78,8 @@ interface Frame {
   previous: (() => Promise<Node[] | undefined>) | undefined;
   /** The parent snapshot's subtree ID of this folder (to count it unchanged). */
   previousTree: Id | undefined;
+  /** `previous`'s nodes once loaded (undefined before, or when the parent's tree cannot be read). */
+  previousNodes?: Node[] | undefined;
   /** Not visited by the walk (a folder above the items): a later item may enter it again. */
   madeUp: boolean;
 }
@@ -92,11 +94,14 @@ export function fileChanged(previous: Node, current: Node): boolean {
   return (
     previous.type !== "file" ||
     (previous.size ?? 0n) !== (current.size ?? 0n) ||
-    goTimeToNs(previous.mtime) !== goTimeToNs(current.mtime) ||
-    goTimeToNs(previous.ctime) !== goTimeToNs(current.ctime) ||
+    !sameInstant(previous.mtime, current.mtime) ||
+    !sameInstant(previous.ctime, current.ctime) ||
     (previous.inode ?? 0n) !== (current.inode ?? 0n)
   );
 }
+
+/** Equal instants whatever the zone (both are normalized: nsec within 0..999999999). */
+const sameInstant = (a: GoTime, b: GoTime) => a.sec === b.sec && a.nsec === b.nsec;
 
 export async function archiveEntries(repo: Repository, opts: ArchiveOptions): Promise<ArchiveResult> {
   return new Archiver(repo, opts).run();
@@ -125,7 +130,8 @@ class Archiver {
   /** Children of folders the walk may enter twice (made-up folders above several items), kept when they close. */
   private readonly closedMadeUp = new Map<string, Node[]>();
   private readonly names: AccountNames;
-  private readonly chunks: ChunkReader;
+  /** Made on the first file that is read: an unchanged run never builds the chunker's tables. */
+  private chunkReader: ChunkReader | undefined;
   private readonly warn: (m: string) => void;
   /** Every blob leaves a few short-lived buffers (compressed, sealed) outside V8's heap: collect them as we go. */
   private readonly pace = gcPacer(8 << 20, 48 << 20);
@@ -140,7 +146,6 @@ class Archiver {
     private readonly opts: ArchiveOptions,
   ) {
     this.names = opts.names ?? new AccountNames();
-    this.chunks = new ChunkReader(repo.config.chunkerPolynomial);
     this.warn = opts.warn ?? (() => {});
   }
 
@@ -155,22 +160,17 @@ class Archiver {
 
   private async archive(): Promise<ArchiveResult> {
     const rootPrevious = this.opts.parentTree;
-    this.stack.push({
-      path: "",
-      node: undefined,
-      children: [],
-      previous: rootPrevious ? lazy(() => this.loadTree(rootPrevious)) : undefined,
-      previousTree: rootPrevious,
-      madeUp: true,
-    });
+    this.pushFrame({ path: "", node: undefined, children: [], previousTree: rootPrevious, madeUp: true });
+    await this.names.load();
     for await (const entry of this.opts.entries) {
       this.opts.signal?.throwIfAborted();
-      await this.add(entry);
+      // Most entries of an incremental run are unchanged files in the open folder: taken without an await.
+      if (entry.type !== "file" || !this.addUnchanged(entry)) await this.add(entry);
     }
     while (this.stack.length > 1) await this.close();
     await this.encoded();
     const root = this.stack.pop()!;
-    const tree = await this.saveTree(root);
+    const tree = this.unchangedTree(root) ?? (await this.saveTree(root));
     return { tree, stats: this.stats };
   }
 
@@ -247,19 +247,33 @@ class Archiver {
     }
     const previousNode = parent.previous ? findNode((await parent.previous()) ?? [], node.name) : undefined;
     const previousTree = previousNode?.type === "dir" && previousNode.subtree ? previousNode.subtree : undefined;
-    this.stack.push({
-      path: snapshotPath,
-      node,
-      children: earlier ?? [],
-      previous: previousTree ? lazy(() => this.loadTree(previousTree)) : undefined,
-      previousTree,
-      madeUp,
-    });
+    this.pushFrame({ path: snapshotPath, node, children: earlier ?? [], previousTree, madeUp });
+  }
+
+  /** Opens a folder; its parent-snapshot tree is loaded on first use and kept on the frame. */
+  private pushFrame(frame: Omit<Frame, "previous">): void {
+    const id = frame.previousTree;
+    const opened: Frame = { ...frame, previous: undefined };
+    if (id) opened.previous = lazy(async () => (opened.previousNodes = await this.loadTree(id)));
+    this.stack.push(opened);
+  }
+
+  /**
+   * The parent's tree ID when the folder's nodes equal the parent tree's, node for node: its encoding would give the
+   * parent's bytes again (for an unchanged folder, the common case, this skips encoding and hashing its tree). Any
+   * difference, or a parent tree not loaded or no longer indexed, leaves it to saveTree.
+   */
+  private unchangedTree(frame: Frame): Id | undefined {
+    const before = frame.previousNodes;
+    if (!before || !frame.previousTree || before.length !== frame.children.length || this.opts.force) return undefined;
+    const now = sortNodes(frame.children);
+    for (let i = 0; i < now.length; i++) if (!sameNode(now[i]!, before[i]!)) return undefined;
+    return this.repo.hasBlob("tree", frame.previousTree) ? frame.previousTree : undefined;
   }
 
   private async close(): Promise<void> {
     const frame = this.stack.pop()!;
-    const id = await this.saveTree(frame);
+    const id = this.unchangedTree(frame) ?? (await this.saveTree(frame));
     const node = { ...frame.node!, subtree: id };
     this.top.children.push(node);
     this.stats.dirs++;
@@ -282,11 +296,37 @@ class Archiver {
     return id;
   }
 
+  /**
+   * An unchanged file of the innermost open folder whose parent tree is loaded: its node takes the parent's content.
+   * False when anything else applies (another folder, no parent node, changed, a blob gone): `add` decides then.
+   */
+  private addUnchanged(entry: WalkEntry): boolean {
+    const frame = this.top;
+    const before = frame.previousNodes;
+    if (!before || this.opts.force || parentOf(entry.archivePath) !== frame.path) return false;
+    const st = entry.stats;
+    if (!st || !isRegularFile(st)) return false;
+    const name = utf8(baseOf(entry.archivePath));
+    const previous = findNode(before, name);
+    if (!previous?.content) return false;
+    const node = nodeFromStatsSync(name, st, undefined, this.names);
+    if (fileChanged(previous, node) || !previous.content.every((id) => this.repo.hasBlob("data", id))) return false;
+    node.content = previous.content;
+    // The parent's node itself when nothing differs: the new one dies young, where a folder's worth of new nodes
+    // would outlive the collector's young generation and be copied twice on their way to the old one.
+    frame.children.push(sameNode(node, previous) ? previous : node);
+    this.stats.files++;
+    this.stats.filesUnmodified++;
+    this.stats.bytes += st.size;
+    this.progress(st.size);
+    return true;
+  }
+
   private async addFile(entry: WalkEntry, name: Uint8Array): Promise<void> {
     const st = entry.stats ?? entryStatsOf(entry.absPath);
     if (!st) return this.skip(`skipped ${entry.absPath}: it vanished while the backup ran`);
     if (!isRegularFile(st)) return this.skip(`skipped ${entry.absPath}: it is no longer a regular file`);
-    const node = await nodeFromStats(name, st, undefined, { names: this.names });
+    const node = nodeFromStatsSync(name, st, undefined, this.names);
     const previous = this.top.previous ? findNode((await this.top.previous()) ?? [], name) : undefined;
     const size = st.size;
     if (previous && !this.opts.force && !fileChanged(previous, node) && previous.content && previous.content.every((id) => this.repo.hasBlob("data", id))) {
@@ -377,7 +417,8 @@ class Archiver {
       if (!fstatSync(fd).isFile()) throw Object.assign(new Error("no longer a regular file"), { code: "ENXIO" });
       const reader = async (into: Uint8Array) => readSync(fd, into, 0, into.length, null);
       // At most the size lstat gave: a file growing meanwhile is cut there (the node's size and its content agree).
-      for await (const chunk of this.chunks.chunks(reader, size)) {
+      this.chunkReader ??= new ChunkReader(this.repo.config.chunkerPolynomial);
+      for await (const chunk of this.chunkReader.chunks(reader, size)) {
         this.opts.signal?.throwIfAborted();
         const id = hashId(chunk);
         content.push(id);

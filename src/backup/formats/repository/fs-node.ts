@@ -94,12 +94,27 @@ export class AccountNames {
   ) {}
 
   async user(uid: number): Promise<string> {
-    this.users ??= await readIdFile(this.passwdPath, 2);
-    return this.users.get(uid) ?? "";
+    return (await this.load()).userOf(uid);
   }
 
   async group(gid: number): Promise<string> {
+    return (await this.load()).groupOf(gid);
+  }
+
+  /** Reads both files (once); afterwards userOf/groupOf answer without waiting. */
+  async load(): Promise<this> {
+    this.users ??= await readIdFile(this.passwdPath, 2);
     this.groups ??= await readIdFile(this.groupPath, 2);
+    return this;
+  }
+
+  userOf(uid: number): string {
+    if (!this.users) throw new Error("AccountNames.userOf before load()");
+    return this.users.get(uid) ?? "";
+  }
+
+  groupOf(gid: number): string {
+    if (!this.groups) throw new Error("AccountNames.groupOf before load()");
     return this.groups.get(gid) ?? "";
   }
 }
@@ -144,13 +159,19 @@ export class UnsupportedFileTypeError extends Error {
  * archiver fills in the blob IDs (and dir nodes their subtree).
  */
 export async function nodeFromStats(name: Uint8Array, st: EntryStats, linkTarget: Uint8Array | undefined, options: FsNodeOptions = {}): Promise<Node> {
+  const names = await (options.names ?? defaultNames).load();
+  return nodeFromStatsSync(name, st, linkTarget, names, options);
+}
+
+/**
+ * nodeFromStats with the owner names already loaded: no await per node, which counts for the archiver's tens of
+ * thousands of unchanged files. Zero sizes, link counts and devices are left out (as Go's omitempty does).
+ */
+export function nodeFromStatsSync(name: Uint8Array, st: EntryStats, linkTarget: Uint8Array | undefined, names: AccountNames, options: FsNodeOptions = {}): Node {
   const stMode = st.mode;
   const type = nodeTypeOf(stMode);
   if (!type) throw new UnsupportedFileTypeError(Buffer.from(name));
   const zone = options.zone ?? "local";
-  const names = options.names ?? defaultNames;
-  const uid = st.uid;
-  const gid = st.gid;
   const mtime = goTimeFromNs(st.mtimeNs, zone);
   const node: Node = {
     name,
@@ -159,33 +180,32 @@ export async function nodeFromStats(name: Uint8Array, st: EntryStats, linkTarget
     mtime,
     atime: options.withAtime ? goTimeFromNs(st.atimeNs, zone) : mtime,
     ctime: goTimeFromNs(st.ctimeNs, zone),
-    uid,
-    gid,
+    uid: st.uid,
+    gid: st.gid,
     content: type === "file" ? [] : null,
   };
-  const user = await names.user(uid);
-  const group = await names.group(gid);
+  const user = names.userOf(st.uid);
+  const group = names.groupOf(st.gid);
   if (user) node.user = user;
   if (group) node.group = group;
   if (st.ino !== 0n) node.inode = st.ino;
   if (st.dev !== 0n) node.deviceId = st.dev;
   switch (type) {
     case "file":
-      node.size = BigInt(st.size);
-      node.links = BigInt(st.nlink);
+      if (st.size !== 0) node.size = BigInt(st.size);
+      if (st.nlink !== 0) node.links = BigInt(st.nlink);
       break;
     case "symlink":
       if (!linkTarget) throw new Error("nodeFromStats: a symlink needs its target");
       node.linkTarget = linkTarget;
-      node.links = BigInt(st.nlink);
+      if (st.nlink !== 0) node.links = BigInt(st.nlink);
       break;
     case "dev":
     case "chardev":
-      node.device = st.rdev;
-      node.links = BigInt(st.nlink);
+      if (st.rdev !== 0n) node.device = st.rdev;
+      if (st.nlink !== 0) node.links = BigInt(st.nlink);
       break;
   }
-  for (const k of ["size", "links", "device"] as const) if (node[k] === 0n) delete node[k];
   return node;
 }
 

@@ -109,62 +109,56 @@ export class GoTimeError extends Error {
   }
 }
 
+/** The number in `count` decimal digits at `from`, or -1 when one of them is not a digit. */
+function digitsAt(text: string, from: number, count: number): number {
+  let v = 0;
+  for (let i = from; i < from + count; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (!(c >= 0 && c <= 9)) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
 /** Go's time.Parse(time.RFC3339, s) as time.Time.UnmarshalJSON uses it (fraction optional, up to 9 digits). */
 export function parseRfc3339(text: string): GoTime {
-  // Hand-written (no regex, no arrays): trees hold three times per node.
-  const fail = () => new GoTimeError(text);
+  // Hand-written, without regex, arrays or closures: trees hold three times per node.
   const n = text.length;
-  if (n < 20) throw fail();
-  const digits = (from: number, count: number): number => {
-    let v = 0;
-    for (let i = from; i < from + count; i++) {
-      const c = text.charCodeAt(i) - 48;
-      if (c < 0 || c > 9) throw fail();
-      v = v * 10 + c;
-    }
-    return v;
-  };
-  const at = (i: number, ch: string) => {
-    if (text[i] !== ch) throw fail();
-  };
-  const y = digits(0, 4);
-  at(4, "-");
-  const mo = digits(5, 2);
-  at(7, "-");
-  const d = digits(8, 2);
-  at(10, "T");
-  const h = digits(11, 2);
-  at(13, ":");
-  const mi = digits(14, 2);
-  at(16, ":");
-  const s = digits(17, 2);
+  if (n < 20) throw new GoTimeError(text);
+  const y = digitsAt(text, 0, 4);
+  const mo = digitsAt(text, 5, 2);
+  const d = digitsAt(text, 8, 2);
+  const h = digitsAt(text, 11, 2);
+  const mi = digitsAt(text, 14, 2);
+  const s = digitsAt(text, 17, 2);
+  if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || s < 0) throw new GoTimeError(text);
+  if (text[4] !== "-" || text[7] !== "-" || text[10] !== "T" || text[13] !== ":" || text[16] !== ":") throw new GoTimeError(text);
   let i = 19;
   let nsec = 0;
   if (text[i] === ".") {
     let k = 0;
     i++;
     while (i < n && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) {
-      if (++k > 9) throw fail();
+      if (++k > 9) throw new GoTimeError(text);
       nsec = nsec * 10 + (text.charCodeAt(i) - 48);
       i++;
     }
-    if (k === 0) throw fail();
+    if (k === 0) throw new GoTimeError(text);
     for (; k < 9; k++) nsec *= 10;
   }
   let offset = 0;
   if (text[i] === "Z" && i + 1 === n) {
     offset = 0;
   } else if ((text[i] === "+" || text[i] === "-") && i + 6 === n) {
-    const oh = digits(i + 1, 2);
-    at(i + 3, ":");
-    const om = digits(i + 4, 2);
-    if (oh > 23 || om > 59) throw fail();
+    const oh = digitsAt(text, i + 1, 2);
+    const om = digitsAt(text, i + 4, 2);
+    if (oh < 0 || om < 0 || text[i + 3] !== ":" || oh > 23 || om > 59) throw new GoTimeError(text);
     offset = (text[i] === "-" ? -1 : 1) * (oh * 3600 + om * 60);
   } else {
-    throw fail();
+    throw new GoTimeError(text);
   }
   const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
   const dim = mo === 2 ? (leap ? 29 : 28) : mo === 4 || mo === 6 || mo === 9 || mo === 11 ? 30 : 31;
-  if (mo < 1 || mo > 12 || d < 1 || d > dim || h > 23 || mi > 59 || s > 59) throw fail();
+  if (mo < 1 || mo > 12 || d < 1 || d > dim || h > 23 || mi > 59 || s > 59) throw new GoTimeError(text);
   return { sec: daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset, nsec, offset };
 }

@@ -186,23 +186,53 @@ export class MasterIndex {
     return new Set(this.packIds);
   }
 
-  private *matches(type: BlobType, id: Id): Generator<number> {
-    const key = Buffer.from(id, "hex");
-    if (key.length !== ID_BYTES) return;
-    const code = TYPE_CODE[type];
+  /** Scratch space for the ID being looked up (a lookup runs per file of every backup: no allocation each). */
+  private readonly key = Buffer.alloc(ID_BYTES);
+
+  /** The first entry at or after `slot` (in probe order) holding the ID in `key` with that type code, or -1. */
+  private probe(code: number, slot: number): number {
     const mask = this.table.length - 1;
-    let slot = key.readUInt32LE(0) & mask;
+    const key = this.key;
+    const ids = this.ids;
     for (;;) {
-      const v = this.table[slot]!;
-      if (v === 0) return;
+      const v = this.table[slot & mask]!;
+      if (v === 0) return -1;
       const e = v - 1;
-      if (this.types[e] === code && key.equals(this.ids.subarray(e * ID_BYTES, (e + 1) * ID_BYTES))) yield e;
-      slot = (slot + 1) & mask;
+      if (this.types[e] === code) {
+        const at = e * ID_BYTES;
+        let i = 0;
+        while (i < ID_BYTES && ids[at + i] === key[i]) i++;
+        if (i === ID_BYTES) return slot;
+      }
+      slot++;
     }
   }
 
+  /** Puts the ID's bytes in `key`; false when it is not 64 hex digits (then nothing matches). */
+  private setKey(id: Id): boolean {
+    return id.length === ID_BYTES * 2 && this.key.write(id, "hex") === ID_BYTES;
+  }
+
+  private *matches(type: BlobType, id: Id): Generator<number> {
+    if (!this.setKey(id)) return;
+    const key = Buffer.from(this.key); // the scratch key may be reused while this generator is suspended
+    const code = TYPE_CODE[type];
+    for (let slot = this.probe(code, key.readUInt32LE(0)); slot >= 0; ) {
+      yield this.table[slot & (this.table.length - 1)]! - 1;
+      key.copy(this.key);
+      slot = this.probe(code, slot + 1);
+    }
+  }
+
+  /** The first stored copy's entry, or -1. */
+  private first(type: BlobType, id: Id): number {
+    if (!this.setKey(id)) return -1;
+    const slot = this.probe(TYPE_CODE[type], this.key.readUInt32LE(0));
+    return slot < 0 ? -1 : this.table[slot & (this.table.length - 1)]! - 1;
+  }
+
   has(type: BlobType, id: Id): boolean {
-    return !this.matches(type, id).next().done;
+    return this.first(type, id) >= 0;
   }
 
   private location(e: number): BlobLocation {
@@ -223,9 +253,8 @@ export class MasterIndex {
 
   /** Plaintext size of a blob, if indexed. */
   plaintextSize(type: BlobType, id: Id): number | undefined {
-    const first = this.matches(type, id).next();
-    if (first.done) return undefined;
-    const e = first.value;
+    const e = this.first(type, id);
+    if (e < 0) return undefined;
     return this.meta[e * 4 + 3]! || this.meta[e * 4 + 2]! - 32;
   }
 

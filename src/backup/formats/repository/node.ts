@@ -140,92 +140,174 @@ export function encodeNode(node: Node): string {
   return `{${parts.join(",")}}`;
 }
 
+/**
+ * Whether two nodes encode to the same bytes, decided without encoding them (equal fields; a time equal in instant
+ * and offset). Extended and generic attributes are never compared: a node that has any counts as different, which
+ * only costs an encoding.
+ */
+export function sameNode(a: Node, b: Node): boolean {
+  if (a === b) return true;
+  return (
+    a.type === b.type &&
+    a.mode >>> 0 === b.mode >>> 0 &&
+    a.uid >>> 0 === b.uid >>> 0 &&
+    a.gid >>> 0 === b.gid >>> 0 &&
+    sameTime(a.mtime, b.mtime) &&
+    sameTime(a.atime, b.atime) &&
+    sameTime(a.ctime, b.ctime) &&
+    (a.user || "") === (b.user || "") &&
+    (a.group || "") === (b.group || "") &&
+    (a.inode ?? 0n) === (b.inode ?? 0n) &&
+    (a.deviceId ?? 0n) === (b.deviceId ?? 0n) &&
+    (a.size ?? 0n) === (b.size ?? 0n) &&
+    (a.links ?? 0n) === (b.links ?? 0n) &&
+    (a.device ?? 0n) === (b.device ?? 0n) &&
+    (a.subtree || "") === (b.subtree || "") &&
+    (a.error || "") === (b.error || "") &&
+    !a.extendedAttributes?.length &&
+    !b.extendedAttributes?.length &&
+    !hasKeys(a.genericAttributes) &&
+    !hasKeys(b.genericAttributes) &&
+    sameBytes(a.name, b.name) &&
+    sameBytes(a.linkTarget ?? EMPTY, b.linkTarget ?? EMPTY) &&
+    sameContent(a.content, b.content)
+  );
+}
+
+const EMPTY = new Uint8Array(0);
+const sameTime = (x: GoTime, y: GoTime) => x === y || (x.sec === y.sec && x.nsec === y.nsec && x.offset === y.offset);
+const sameBytes = (x: Uint8Array, y: Uint8Array) => x === y || (x.length === y.length && Buffer.compare(x, y) === 0);
+const hasKeys = (o: Record<string, unknown> | undefined) => o !== undefined && Object.keys(o).length > 0;
+
+function sameContent(x: readonly string[] | null, y: readonly string[] | null): boolean {
+  if (x === y) return true;
+  if (x === null || y === null || x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
 const ID = /^[0-9a-fA-F]{64}$/;
 const KNOWN_FIELDS: ReadonlySet<string> = new Set(FIELD_ORDER);
+
+type Field = (typeof FIELD_ORDER)[number];
+type Fields = Readonly<Record<string, unknown>>;
+const UINT64_END = 1n << 64n;
+
+/**
+ * The object's values under restic's field names: Go matches a key exactly first, then case-insensitively. Only an
+ * object with a key that is not a field name needs the second (a tree written by restic never does).
+ */
+function goFields(obj: Record<string, unknown>): Fields {
+  for (const k in obj) {
+    if (KNOWN_FIELDS.has(k)) continue;
+    const byLower = new Map<string, string>();
+    for (const key of Object.keys(obj)) if (!byLower.has(key.toLowerCase())) byLower.set(key.toLowerCase(), key);
+    const fields: Record<string, unknown> = {};
+    for (const f of FIELD_ORDER) {
+      const key = Object.hasOwn(obj, f) ? f : byLower.get(f);
+      if (key !== undefined) fields[f] = obj[key];
+    }
+    return fields;
+  }
+  return obj;
+}
+
+const where = (f: Fields) => `node ${JSON.stringify(typeof f.name === "string" ? f.name : "?")}`;
+
+function str(f: Fields, field: Field): string | undefined {
+  const v = f[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "string") throw new NodeDecodeError(`${where(f)}: ${field} is not a string`);
+  return v;
+}
+
+function uint32(f: Fields, field: Field): number {
+  const v = f[field];
+  if (v === undefined || v === null) return 0;
+  if (typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 0xffffffff) return v;
+  throw new NodeDecodeError(`${where(f)}: ${field} is not a uint32`);
+}
+
+/** A uint64 field, or undefined when absent or zero (the node leaves zeros out). */
+function uint64(f: Fields, field: Field): bigint | undefined {
+  const v = f[field];
+  if (v === undefined || v === null || v === 0) return undefined;
+  const big = typeof v === "bigint" ? v : typeof v === "number" && Number.isInteger(v) ? BigInt(v) : undefined;
+  if (big === undefined || big < 0n || big >= UINT64_END) throw new NodeDecodeError(`${where(f)}: ${field} is not a uint64`);
+  return big === 0n ? undefined : big;
+}
+
+function time(f: Fields, field: "mtime" | "atime" | "ctime"): GoTime {
+  const v = str(f, field);
+  return v === undefined ? GO_ZERO_TIME : parseRfc3339(v);
+}
+
+function blobId(f: Fields, v: unknown, field: string): string {
+  if (typeof v !== "string" || !ID.test(v)) throw new NodeDecodeError(`${where(f)}: ${field} has an invalid ID`);
+  return v.toLowerCase();
+}
 
 /** Decodes one node object (already parsed with parseGoJson) as restic's Node.UnmarshalJSON does. */
 export function decodeNode(raw: unknown): Node {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new NodeDecodeError("tree node is not a JSON object");
-  const obj = raw as Record<string, unknown>;
-  // Go matches keys exactly first, then case-insensitively; only a key that is not a field name needs the second.
-  let byLower: Map<string, string> | undefined;
-  for (const k in obj) {
-    if (!KNOWN_FIELDS.has(k)) {
-      byLower = new Map();
-      for (const key of Object.keys(obj)) if (!byLower.has(key.toLowerCase())) byLower.set(key.toLowerCase(), key);
-      break;
-    }
-  }
-  const get = (field: (typeof FIELD_ORDER)[number]): unknown => {
-    if (Object.hasOwn(obj, field)) return obj[field];
-    const k = byLower?.get(field);
-    return k === undefined ? undefined : obj[k];
-  };
-  const where = () => `node ${JSON.stringify(typeof obj.name === "string" ? obj.name : "?")}`;
-  const str = (field: (typeof FIELD_ORDER)[number]): string | undefined => {
-    const v = get(field);
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== "string") throw new NodeDecodeError(`${where()}: ${field} is not a string`);
-    return v;
-  };
-  const uint = (field: (typeof FIELD_ORDER)[number], bits: 32 | 64): bigint | undefined => {
-    const v = get(field);
-    if (v === undefined || v === null) return undefined;
-    const big = typeof v === "bigint" ? v : typeof v === "number" && Number.isInteger(v) ? BigInt(v) : undefined;
-    if (big === undefined || big < 0n || big >= 1n << BigInt(bits)) throw new NodeDecodeError(`${where()}: ${field} is not a uint${bits}`);
-    return big;
-  };
-  const time = (field: "mtime" | "atime" | "ctime"): GoTime => {
-    const v = str(field);
-    return v === undefined ? GO_ZERO_TIME : parseRfc3339(v);
-  };
-  const id = (v: unknown, field: string): string => {
-    if (typeof v !== "string" || !ID.test(v)) throw new NodeDecodeError(`${where()}: ${field} has an invalid ID`);
-    return v.toLowerCase();
-  };
-
-  const quotedName = str("name") ?? "";
+  const f = goFields(raw as Record<string, unknown>);
+  const mtime = time(f, "mtime");
+  // Trees carry atime = mtime (restic's default): one parse, one object, as a node made from lstat has.
+  const atime = f.atime === f.mtime && f.atime !== undefined ? mtime : time(f, "atime");
   const node: Node = {
-    name: goUnquote(quotedName),
-    type: str("type") ?? "",
-    mode: Number(uint("mode", 32) ?? 0n),
-    mtime: time("mtime"),
-    atime: time("atime"),
-    ctime: time("ctime"),
-    uid: Number(uint("uid", 32) ?? 0n),
-    gid: Number(uint("gid", 32) ?? 0n),
+    name: goUnquote(str(f, "name") ?? ""),
+    type: str(f, "type") ?? "",
+    mode: uint32(f, "mode"),
+    mtime,
+    atime,
+    ctime: time(f, "ctime"),
+    uid: uint32(f, "uid"),
+    gid: uint32(f, "gid"),
     content: null,
   };
-  const optional = { user: str("user"), group: str("group"), error: str("error") };
-  if (optional.user) node.user = optional.user;
-  if (optional.group) node.group = optional.group;
-  const numbers = { inode: uint("inode", 64), deviceId: uint("device_id", 64), size: uint("size", 64), links: uint("links", 64), device: uint("device", 64) };
-  for (const [k, v] of Object.entries(numbers)) if (v !== undefined && v !== 0n) (node as unknown as Record<string, bigint>)[k] = v;
+  const user = str(f, "user");
+  const group = str(f, "group");
+  const error = str(f, "error");
+  if (user) node.user = user;
+  if (group) node.group = group;
+  const inode = uint64(f, "inode");
+  const deviceId = uint64(f, "device_id");
+  const size = uint64(f, "size");
+  const links = uint64(f, "links");
+  const device = uint64(f, "device");
+  if (inode !== undefined) node.inode = inode;
+  if (deviceId !== undefined) node.deviceId = deviceId;
+  if (size !== undefined) node.size = size;
+  if (links !== undefined) node.links = links;
+  if (device !== undefined) node.device = device;
 
-  const raw64 = str("linktarget_raw");
-  const target = str("linktarget");
+  const raw64 = str(f, "linktarget_raw");
+  const target = str(f, "linktarget");
   if (raw64 !== undefined) node.linkTarget = new Uint8Array(Buffer.from(raw64, "base64"));
   else if (target) node.linkTarget = new Uint8Array(Buffer.from(target, "utf8"));
 
-  const xattrs = get("extended_attributes");
+  const xattrs = f.extended_attributes;
   if (Array.isArray(xattrs) && xattrs.length > 0) {
     node.extendedAttributes = xattrs.map((a) => {
       const e = (a ?? {}) as Record<string, unknown>;
       const value = e.value ?? e.Value;
-      if (value !== null && value !== undefined && typeof value !== "string") throw new NodeDecodeError(`${where()}: extended attribute value is not base64`);
+      if (value !== null && value !== undefined && typeof value !== "string") throw new NodeDecodeError(`${where(f)}: extended attribute value is not base64`);
       return { name: typeof (e.name ?? e.Name) === "string" ? String(e.name ?? e.Name) : "", value: typeof value === "string" ? new Uint8Array(Buffer.from(value, "base64")) : null };
     });
   } else if (xattrs !== undefined && xattrs !== null && !Array.isArray(xattrs)) {
-    throw new NodeDecodeError(`${where()}: extended_attributes is not an array`);
+    throw new NodeDecodeError(`${where(f)}: extended_attributes is not an array`);
   }
-  const generic = get("generic_attributes");
+  const generic = f.generic_attributes;
   if (generic && typeof generic === "object" && !Array.isArray(generic) && Object.keys(generic).length > 0) node.genericAttributes = generic as Record<string, unknown>;
 
-  const content = get("content");
-  if (Array.isArray(content)) node.content = content.map((c) => id(c, "content"));
-  else if (content !== undefined && content !== null) throw new NodeDecodeError(`${where()}: content is not an array`);
-  const subtree = get("subtree");
-  if (subtree !== undefined && subtree !== null) node.subtree = id(subtree, "subtree");
-  if (optional.error) node.error = optional.error;
+  const content = f.content;
+  if (Array.isArray(content)) {
+    const ids: string[] = new Array(content.length);
+    for (let i = 0; i < content.length; i++) ids[i] = blobId(f, content[i], "content");
+    node.content = ids;
+  } else if (content !== undefined && content !== null) throw new NodeDecodeError(`${where(f)}: content is not an array`);
+  const subtree = f.subtree;
+  if (subtree !== undefined && subtree !== null) node.subtree = blobId(f, subtree, "subtree");
+  if (error) node.error = error;
   return node;
 }
