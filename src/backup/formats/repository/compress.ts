@@ -33,3 +33,40 @@ export function zstdDecompress(data: Uint8Array, maxBytes: number, exact = false
   const chunkSize = Math.max(maxBytes + 1, Buffer.poolSize >>> 1);
   return zlib.zstdDecompressSync(data, { maxOutputLength: Math.max(1, maxBytes), ...(exact ? { chunkSize } : {}) });
 }
+
+/**
+ * Decompresses a document of unknown length (at most `maxBytes`). The size its frame header declares only sizes the
+ * first output buffer (one buffer instead of 16 KiB pieces joined, for a MiBs-long index file): a missing or wrong
+ * size, or frames that follow, still decode whole.
+ */
+export function zstdDecompressDocument(data: Uint8Array, maxBytes: number): Buffer {
+  const declared = zstdFrameContentSize(data);
+  const hint = declared !== undefined && declared < Math.min(maxBytes, MAX_SIZE_HINT) ? { chunkSize: Math.max(declared + 1, Buffer.poolSize >>> 1) } : {};
+  return zlib.zstdDecompressSync(data, { maxOutputLength: Math.max(1, maxBytes), ...hint });
+}
+
+/** A header's size is believed for the first buffer up to this (restic keeps index files below ~8 MiB). */
+const MAX_SIZE_HINT = 64 << 20;
+
+const FCS_BYTES = [0, 2, 4, 8];
+const DICT_ID_BYTES = [0, 1, 2, 4];
+
+/**
+ * The content size a zstd frame's header declares (restic's and this encoder's frames carry it), or undefined: not a
+ * zstd frame, or no size in its header. A header can lie: decode with the size as a cap, not as a promise.
+ */
+export function zstdFrameContentSize(frame: Uint8Array): number | undefined {
+  if (frame.length < 6 || frame[0] !== 0x28 || frame[1] !== 0xb5 || frame[2] !== 0x2f || frame[3] !== 0xfd) return undefined;
+  const descriptor = frame[4]!;
+  const singleSegment = (descriptor >> 5) & 1;
+  const flag = descriptor >> 6;
+  const size = flag === 0 ? singleSegment : FCS_BYTES[flag]!;
+  const at = 5 + (singleSegment ? 0 : 1) + DICT_ID_BYTES[descriptor & 3]!;
+  if (size === 0 || at + size > frame.length) return undefined;
+  const b = Buffer.from(frame.buffer, frame.byteOffset + at, size);
+  if (size === 1) return b[0];
+  if (size === 2) return b.readUInt16LE(0) + 256;
+  if (size === 4) return b.readUInt32LE(0);
+  const n = b.readBigUInt64LE(0);
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : undefined;
+}

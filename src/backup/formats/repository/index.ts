@@ -83,7 +83,8 @@ const TYPE_NAME: BlobType[] = ["data", "tree"];
 
 /** Every blob of the repository: membership tests for dedup, locations for reads, pack sizes for check/prune. */
 export class MasterIndex {
-  private ids = new Uint8Array(0);
+  /** A Buffer for its hex write/read at an offset: no view made per blob. */
+  private ids = Buffer.alloc(0);
   /** Per entry: pack number, offset, length, uncompressed length. */
   private meta = new Uint32Array(0);
   private types = new Uint8Array(0);
@@ -112,7 +113,7 @@ export class MasterIndex {
     const need = this.count + extra;
     if (need > this.types.length) {
       const cap = Math.max(need, Math.ceil(this.types.length * 1.5), 1024);
-      const ids = new Uint8Array(cap * ID_BYTES);
+      const ids = Buffer.alloc(cap * ID_BYTES);
       ids.set(this.ids);
       const meta = new Uint32Array(cap * 4);
       meta.set(this.meta);
@@ -133,7 +134,7 @@ export class MasterIndex {
   /** Drops the spare capacity growth left (call after loading: ~49 bytes per blob plus the hash table remain). */
   trim(): void {
     if (this.types.length === this.count) return;
-    this.ids = this.ids.slice(0, this.count * ID_BYTES);
+    this.ids = Buffer.from(this.ids.subarray(0, this.count * ID_BYTES)); // a copy: Buffer's slice() would be a view
     this.meta = this.meta.slice(0, this.count * 4);
     this.types = this.types.slice(0, this.count);
   }
@@ -164,7 +165,7 @@ export class MasterIndex {
     this.ensureCapacity(blobs.length);
     for (const b of blobs) {
       const e = this.count++;
-      Buffer.from(this.ids.buffer, this.ids.byteOffset + e * ID_BYTES, ID_BYTES).write(b.id, "hex");
+      this.ids.write(b.id, e * ID_BYTES, ID_BYTES, "hex");
       this.meta[e * 4] = pack;
       this.meta[e * 4 + 1] = b.offset;
       this.meta[e * 4 + 2] = b.length;
@@ -237,7 +238,7 @@ export class MasterIndex {
 
   private location(e: number): BlobLocation {
     return {
-      id: Buffer.from(this.ids.buffer, this.ids.byteOffset + e * ID_BYTES, ID_BYTES).toString("hex"),
+      id: this.ids.toString("hex", e * ID_BYTES, (e + 1) * ID_BYTES),
       type: TYPE_NAME[this.types[e]!]!,
       packId: this.packIds[this.meta[e * 4]!]!,
       offset: this.meta[e * 4 + 1]!,

@@ -7,6 +7,7 @@ import { DirStorage } from "./backend-dir.js";
 import { newRandomKey, open, seal } from "./crypto.js";
 import { IntegrityError } from "./errors.js";
 import { hashId } from "./ids.js";
+import { zstdCompress, zstdFrameContentSize } from "./compress.js";
 import { decodeUnpacked, encodeUnpacked, loadUnpacked, saveUnpacked } from "./unpacked.js";
 
 describe("unpacked files", () => {
@@ -21,6 +22,33 @@ describe("unpacked files", () => {
     expect(plain.subarray(1, 5).toString("hex")).toBe("28b52ffd");
     expect(zlib.zstdDecompressSync(plain.subarray(1)).toString()).toBe(doc);
     expect(decodeUnpacked(key, 2, "index", id, bytes).toString()).toBe(doc);
+  });
+
+  it("decodes a frame in the size its header declares, decodes whole when there is none, refuses a false one", () => {
+    const sealed = (body: Buffer) => {
+      const bytes = seal(key, Buffer.concat([Buffer.of(2), body]));
+      return { id: hashId(bytes), bytes };
+    };
+    for (const size of [0, 1, 255, 256, 300, 65_791, 65_792, 1 << 20]) {
+      const text = Buffer.alloc(size, "a");
+      const frame = zstdCompress(text);
+      expect(zstdFrameContentSize(frame), `size ${size}`).toBe(size);
+      const { id, bytes } = sealed(frame);
+      expect(decodeUnpacked(key, 2, "index", id, bytes).equals(text)).toBe(true);
+    }
+    expect(zstdFrameContentSize(Buffer.from("{}"))).toBeUndefined();
+    // A frame without a size in its header.
+    const unsized = zlib.zstdCompressSync(Buffer.from(doc), { params: { [zlib.constants.ZSTD_c_contentSizeFlag]: 0 } });
+    expect(zstdFrameContentSize(unsized)).toBeUndefined();
+    const plain = sealed(unsized);
+    expect(decodeUnpacked(key, 2, "index", plain.id, plain.bytes).toString()).toBe(doc);
+    // A header that claims less than the frame holds is a damaged frame: zstd refuses it, named as before.
+    const lying = Buffer.from(zstdCompress(Buffer.from(doc.repeat(20))));
+    expect(lying[4]! >> 6).toBe(1); // a 2-byte size field (256..65791) right after the descriptor (single segment)
+    lying.writeUInt16LE(10, 5);
+    expect(zstdFrameContentSize(lying)).toBe(266);
+    const { id, bytes } = sealed(lying);
+    expect(() => decodeUnpacked(key, 2, "index", id, bytes)).toThrow(/index\/[0-9a-f]{64} does not decompress/);
   });
 
   it("reads plain JSON in v2 and raw JSON in v1; refuses other version bytes", () => {

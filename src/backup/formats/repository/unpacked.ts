@@ -3,7 +3,7 @@
 // byte of `{` or `[` means plain JSON (restic internal/repository/repository.go: compressUnpacked /
 // decompressUnpacked). Format v1 stores the JSON as is.
 import { AuthenticationError, type CryptoKey, open, seal } from "./crypto.js";
-import { zstdCompress, zstdDecompress } from "./compress.js";
+import { zstdCompress, zstdDecompressDocument } from "./compress.js";
 import { IntegrityError } from "./errors.js";
 import { hashId, type Id } from "./ids.js";
 import type { CallOptions, FileType, Storage } from "./storage.js";
@@ -37,7 +37,7 @@ export function decodeUnpacked(key: CryptoKey, repoVersion: number, type: Unpack
   if (first === 0x7b || first === 0x5b) return plain; // "{" or "[": plain JSON
   if (first !== VERSION_ZSTD) throw new IntegrityError(`${file} has an unsupported encoding (version byte ${first})`, file);
   try {
-    return zstdDecompress(plain.subarray(1), MAX_DOCUMENT_BYTES);
+    return zstdDecompressDocument(plain.subarray(1), MAX_DOCUMENT_BYTES);
   } catch (err) {
     throw new IntegrityError(`${file} does not decompress: ${(err as Error).message}`, file);
   }
