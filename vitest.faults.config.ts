@@ -8,6 +8,7 @@ export default defineConfig({
     include: ["test/faults/**/*.faults.ts"],
     testTimeout: 180_000,
     hookTimeout: 120_000,
+    globalSetup: ["test/support/temp-root.ts"],
     pool: "forks",
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
   },

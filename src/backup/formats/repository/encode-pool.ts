@@ -45,28 +45,70 @@ function workerFile(): string | undefined {
   return undefined;
 }
 
-/** One worker thread (unref'd: it never keeps the process alive); should it die, the rest is encoded inline. */
-export function workerEncoder(key: CryptoKey): BlobEncoder {
-  const file = process.env.WORKSPACE_SYNC_ENCODE_INLINE ? undefined : workerFile();
+/** New data encoded inline before the worker starts: a run with a few changed files never pays for a thread. */
+export const WORKER_AFTER_BYTES = 8 << 20;
+
+/** Where blobs are encoded now: on this thread (before the threshold, or without a worker), starting one, or on it. */
+export type EncoderMode = "inline" | "starting" | "thread";
+
+export interface StagedEncoder extends BlobEncoder {
+  mode(): EncoderMode;
+}
+
+/**
+ * Encodes inline until `startAfter` bytes went through, then on a worker thread (workerThread). A few changed files
+ * cost ~0.1 s less this way (a thread, its modules); a first backup loses the worker's help for its first 8 MiB.
+ */
+export function workerEncoder(key: CryptoKey, startAfter = WORKER_AFTER_BYTES, file = process.env.WORKSPACE_SYNC_ENCODE_INLINE ? undefined : workerFile()): StagedEncoder {
   const inline = inlineEncoder(key);
-  if (!file) return inline;
+  let seen = 0;
+  let thread: StagedEncoder | undefined;
+  return {
+    encode(plain, compress, level) {
+      if (!thread) {
+        seen += plain.length;
+        if (seen <= startAfter) return inline.encode(plain, compress, level);
+        thread = workerThread(key, file);
+      }
+      return thread.encode(plain, compress, level);
+    },
+    mode: () => (thread ? thread.mode() : "inline"),
+    close() {
+      thread?.close();
+    },
+  };
+}
+
+/**
+ * One worker thread (unref'd: it never keeps the process alive); should it die, the rest is encoded inline. Until it
+ * has started (~0.1 s: a thread, its modules) blobs are encoded inline too, so nothing waits for it.
+ */
+function workerThread(key: CryptoKey, file: string | undefined): StagedEncoder {
+  const inline = inlineEncoder(key);
+  const alone: StagedEncoder = { ...inline, mode: () => "inline" };
+  if (!file) return alone;
   let worker: Worker;
   try {
     worker = new Worker(file);
   } catch {
-    return inline;
+    return alone;
   }
   worker.unref();
   const waiting = new Map<number, { resolve: (b: EncodedBlob) => void; reject: (e: Error) => void }>();
   let next = 0;
   let broken = false;
+  let ready = false;
   // What the worker held fails the run (its plaintexts went with it); later blobs are encoded here.
   const failAll = (err?: Error) => {
     broken = true;
     for (const w of waiting.values()) w.reject(new Error(`the blob encoder stopped${err ? `: ${err.message}` : ""}`));
     waiting.clear();
   };
-  worker.on("message", (m: { ticket: number; sealed?: ArrayBuffer; length?: number; uncompressedLength?: number; error?: string }) => {
+  worker.on("message", (m: { ready?: true; ticket: number; sealed?: ArrayBuffer; length?: number; uncompressedLength?: number; error?: string }) => {
+    if (m.ready) {
+      ready = true;
+      return;
+    }
     const w = waiting.get(m.ticket);
     if (!w) return;
     waiting.delete(m.ticket);
@@ -78,7 +120,7 @@ export function workerEncoder(key: CryptoKey): BlobEncoder {
   worker.postMessage({ kind: "key", key: { encrypt: key.encrypt, macK: key.macK, macR: key.macR } });
   return {
     encode(plain, compress, level) {
-      if (broken) return inline.encode(plain, compress, level);
+      if (broken || !ready) return inline.encode(plain, compress, level);
       const own = plain.byteOffset === 0 && plain.buffer.byteLength === plain.length && plain.buffer instanceof ArrayBuffer ? plain.buffer : new Uint8Array(plain).buffer;
       const ticket = next++;
       return new Promise<EncodedBlob>((resolve, reject) => {
@@ -86,6 +128,7 @@ export function workerEncoder(key: CryptoKey): BlobEncoder {
         worker.postMessage({ kind: "encode", ticket, plain: own, length: plain.length, compress, level }, [own]);
       });
     },
+    mode: () => (broken ? "inline" : ready ? "thread" : "starting"),
     close() {
       broken = true;
       void worker.terminate();

@@ -27,6 +27,7 @@ let encoded = 0;
 parentPort?.on("message", (msg: Init | Job) => {
   if (msg.kind === "key") {
     key = { encrypt: Buffer.from(msg.key.encrypt), macK: Buffer.from(msg.key.macK), macR: Buffer.from(msg.key.macR) };
+    parentPort!.postMessage({ ready: true }); // loaded, with the key: blobs go here from now on
     return;
   }
   try {

@@ -1,0 +1,49 @@
+// The staged encoder: inline for the first bytes of a run (a few changed files never start a thread), then on a
+// worker thread once it has started; the sealed blobs decode to their plaintext whichever side made them. The worker
+// is the built one (dist/): `npm test` builds first.
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { newRandomKey } from "./crypto.js";
+import { workerEncoder } from "./encode-pool.js";
+import { hashId } from "./ids.js";
+import { decodeBlob } from "./pack.js";
+
+const WORKER = path.resolve("dist/backup/formats/repository/encode-worker.js");
+
+describe("workerEncoder", () => {
+  it("encodes inline up to its threshold, then on the thread once it is up, the same blobs either way", async () => {
+    expect(existsSync(WORKER), "build first (npm test does)").toBe(true);
+    const key = newRandomKey();
+    const encoder = workerEncoder(key, 1 << 20, WORKER);
+    const roundTrip = async (plain: Buffer) => {
+      const id = hashId(plain);
+      // encode() takes the buffer over (a worker gets it transferred): hand it a copy.
+      const { sealed, uncompressedLength } = await encoder.encode(Buffer.from(plain), true, 3);
+      const blob = { id, type: "data" as const, offset: 0, length: sealed.length, uncompressedLength };
+      expect(decodeBlob(key, blob, sealed, "00".repeat(32)).equals(plain)).toBe(true);
+    };
+    const text = (i: number) => Buffer.alloc(64 << 10, `line ${i}\n`); // compressible
+    for (let i = 0; i < 16; i++) await roundTrip(i % 2 ? randomBytes(64 << 10) : text(i));
+    expect(encoder.mode()).toBe("inline"); // 1 MiB so far: no thread yet
+    await roundTrip(text(16));
+    expect(["starting", "thread"]).toContain(encoder.mode());
+    const deadline = Date.now() + 10_000;
+    while (encoder.mode() !== "thread" && Date.now() < deadline) {
+      await roundTrip(text(17)); // encoded inline while the thread starts
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(encoder.mode()).toBe("thread");
+    await Promise.all(Array.from({ length: 12 }, (_, i) => roundTrip(i % 3 ? text(100 + i) : randomBytes(200 << 10))));
+    encoder.close();
+    expect(encoder.mode()).toBe("inline");
+  });
+
+  it("stays on the calling thread when no worker file is there", async () => {
+    const encoder = workerEncoder(newRandomKey(), 0, undefined);
+    await encoder.encode(Buffer.from("x".repeat(1000)), true, 3);
+    expect(encoder.mode()).toBe("inline");
+    encoder.close();
+  });
+});
