@@ -303,22 +303,28 @@ class Archiver {
   private addUnchanged(entry: WalkEntry): boolean {
     const frame = this.top;
     const before = frame.previousNodes;
-    if (!before || this.opts.force || parentOf(entry.archivePath) !== frame.path) return false;
+    if (!before || parentOf(entry.archivePath) !== frame.path) return false;
     const st = entry.stats;
     if (!st || !isRegularFile(st)) return false;
     const name = utf8(baseOf(entry.archivePath));
     const previous = findNode(before, name);
-    if (!previous?.content) return false;
-    const node = nodeFromStatsSync(name, st, undefined, this.names);
-    if (fileChanged(previous, node) || !previous.content.every((id) => this.repo.hasBlob("data", id))) return false;
+    return previous !== undefined && this.takeUnchanged(previous, nodeFromStatsSync(name, st, undefined, this.names), st.size);
+  }
+
+  /**
+   * Takes a file from the parent snapshot when restic's `changed` test finds nothing and the index still has its
+   * blobs: its node gets the parent's content list. False when it must be read.
+   */
+  private takeUnchanged(previous: Node, node: Node, size: number): boolean {
+    if (this.opts.force || !previous.content || fileChanged(previous, node) || !previous.content.every((id) => this.repo.hasBlob("data", id))) return false;
     node.content = previous.content;
     // The parent's node itself when nothing differs: the new one dies young, where a folder's worth of new nodes
     // would outlive the collector's young generation and be copied twice on their way to the old one.
-    frame.children.push(sameNode(node, previous) ? previous : node);
+    this.top.children.push(sameNode(node, previous) ? previous : node);
     this.stats.files++;
     this.stats.filesUnmodified++;
-    this.stats.bytes += st.size;
-    this.progress(st.size);
+    this.stats.bytes += size;
+    this.progress(size);
     return true;
   }
 
@@ -329,15 +335,7 @@ class Archiver {
     const node = nodeFromStatsSync(name, st, undefined, this.names);
     const previous = this.top.previous ? findNode((await this.top.previous()) ?? [], name) : undefined;
     const size = st.size;
-    if (previous && !this.opts.force && !fileChanged(previous, node) && previous.content && previous.content.every((id) => this.repo.hasBlob("data", id))) {
-      node.content = previous.content;
-      this.top.children.push(node);
-      this.stats.files++;
-      this.stats.filesUnmodified++;
-      this.stats.bytes += size;
-      this.progress(size);
-      return;
-    }
+    if (previous && this.takeUnchanged(previous, node, size)) return;
     let content: Id[];
     let read: number;
     try {

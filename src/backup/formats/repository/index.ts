@@ -190,7 +190,7 @@ export class MasterIndex {
   /** Scratch space for the ID being looked up (a lookup runs per file of every backup: no allocation each). */
   private readonly key = Buffer.alloc(ID_BYTES);
 
-  /** The first entry at or after `slot` (in probe order) holding the ID in `key` with that type code, or -1. */
+  /** The first slot at or after `slot` (in probe order) whose entry holds the ID in `key` with that type code, or -1. */
   private probe(code: number, slot: number): number {
     const mask = this.table.length - 1;
     const key = this.key;
@@ -214,22 +214,15 @@ export class MasterIndex {
     return id.length === ID_BYTES * 2 && this.key.write(id, "hex") === ID_BYTES;
   }
 
-  private *matches(type: BlobType, id: Id): Generator<number> {
-    if (!this.setKey(id)) return;
-    const key = Buffer.from(this.key); // the scratch key may be reused while this generator is suspended
-    const code = TYPE_CODE[type];
-    for (let slot = this.probe(code, key.readUInt32LE(0)); slot >= 0; ) {
-      yield this.table[slot & (this.table.length - 1)]! - 1;
-      key.copy(this.key);
-      slot = this.probe(code, slot + 1);
-    }
+  private entryAt(slot: number): number {
+    return this.table[slot & (this.table.length - 1)]! - 1;
   }
 
   /** The first stored copy's entry, or -1. */
   private first(type: BlobType, id: Id): number {
     if (!this.setKey(id)) return -1;
     const slot = this.probe(TYPE_CODE[type], this.key.readUInt32LE(0));
-    return slot < 0 ? -1 : this.table[slot & (this.table.length - 1)]! - 1;
+    return slot < 0 ? -1 : this.entryAt(slot);
   }
 
   has(type: BlobType, id: Id): boolean {
@@ -249,7 +242,11 @@ export class MasterIndex {
 
   /** Every stored copy of the blob (usually one). */
   lookup(type: BlobType, id: Id): BlobLocation[] {
-    return [...this.matches(type, id)].map((e) => this.location(e));
+    const copies: BlobLocation[] = [];
+    if (!this.setKey(id)) return copies;
+    const code = TYPE_CODE[type];
+    for (let slot = this.probe(code, this.key.readUInt32LE(0)); slot >= 0; slot = this.probe(code, slot + 1)) copies.push(this.location(this.entryAt(slot)));
+    return copies;
   }
 
   /** Plaintext size of a blob, if indexed. */
