@@ -16,7 +16,9 @@ import type { CheckOptions, CheckReport, Committed, FormatListing, Leftover, Sna
 import type { Folder } from "../folder.js";
 import { RcloneStorage } from "./backend.js";
 import { DirStorage } from "./backend-dir.js";
-import { keyHint, rememberKey } from "./key-hints.js";
+import { keyHint, keyHintSync, rememberKey } from "./key-hints.js";
+import { FileCache } from "./index-cache.js";
+import { deriveUserKeyAhead, dropUserKeyAhead, parseKeyFile } from "./key.js";
 import { checkRepository } from "./checker.js";
 import { WrongPasswordError } from "./errors.js";
 import { type Id, isId } from "./ids.js";
@@ -242,6 +244,7 @@ class RepositoryFormat implements StorageFormat {
   private async repository(create = false, identities?: string[]): Promise<Repository | undefined> {
     if (this.repo && create && (await this.repo.catch(() => undefined)) === undefined) this.repo = undefined; // listed before it existed
     this.repo ??= (async () => {
+      this.deriveKeyAhead();
       const objects = await this.folder.objects();
       const exists = objects.has("config");
       if (!exists && !create) return undefined;
@@ -276,7 +279,30 @@ class RepositoryFormat implements StorageFormat {
     pending.catch(() => {
       if (this.repo === pending) this.repo = undefined;
     });
+    // A key derived ahead that the opening did not take (another key opened, or none was needed) is not kept.
+    void pending.finally(dropUserKeyAhead).catch(() => {});
     return pending;
+  }
+
+  /**
+   * With a passphrase and the key that opened here last time kept locally, its scrypt starts now, on the thread pool,
+   * while rclone starts and lists the folder (~70 ms of a short run) — searchKey takes it over when that key still
+   * opens. Anything missing or odd: nothing is started, and the opening derives as always.
+   */
+  private deriveKeyAhead(): void {
+    const password = this.job.config.passphrase;
+    if (!password) return;
+    try {
+      // Synchronous reads of two small files: an awaited read would wait behind the walk that starts next.
+      const { cacheDir } = this.repoOptions();
+      const hint = keyHintSync(cacheDir, this.job.remote.path(""));
+      const bytes = hint && FileCache.keyFiles(cacheDir).getSync(hint);
+      if (!hint || !bytes) return;
+      const file = parseKeyFile(bytes, hint);
+      deriveUserKeyAhead(password, Buffer.from(file.salt, "base64"), { N: file.N, r: file.r, p: file.p });
+    } catch {
+      // the opening reads the key file again and reports what is wrong with it
+    }
   }
 
   async list(): Promise<FormatListing> {

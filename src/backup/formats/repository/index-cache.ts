@@ -3,6 +3,7 @@
 // (encrypted, named by their SHA-256), folders 0700 and files 0600; a cached file whose bytes no longer hash to its
 // name is dropped and fetched again. Files the repository no longer lists are removed from the cache.
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { hashId, type Id, isId } from "./ids.js";
@@ -29,6 +30,16 @@ export class FileCache {
       // not cached
     }
     return undefined;
+  }
+
+  /** A cached file that still hashes to its name, read synchronously (a small file, needed before anything else). */
+  getSync(id: Id): Buffer | undefined {
+    try {
+      const bytes = readFileSync(path.join(this.dir, id));
+      return hashId(bytes) === id ? bytes : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /**

@@ -9,7 +9,7 @@ import { hasConfig, loadConfig } from "./config.js";
 import { newRandomKey } from "./crypto.js";
 import { NotARepositoryError, WrongPasswordError } from "./errors.js";
 import { hashId } from "./ids.js";
-import { addKey, calibrateKdf, checkKdfParams, DEFAULT_KDF, deriveUserKey, goTimeUtc, loadKeyFile, makeKeyFile, searchKey } from "./key.js";
+import { addKey, calibrateKdf, checkKdfParams, DEFAULT_KDF, deriveUserKey, deriveUserKeyAhead, dropUserKeyAhead, goTimeUtc, loadKeyFile, makeKeyFile, searchKey } from "./key.js";
 
 const tmp = (p: string) => mkdtemp(path.join(os.tmpdir(), `repo-${p}-`));
 const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as Error);
@@ -57,6 +57,33 @@ describe("key files", () => {
     expect(cal.r).toBe(8);
     expect(cal.N).toBeLessThanOrEqual(32768);
     expect(cal.p).toBeGreaterThanOrEqual(1);
+  });
+
+  it("takes over a derivation started ahead only for the same password, salt and parameters", async () => {
+    const storage = new DirStorage(await tmp("ahead"));
+    const master = newRandomKey();
+    const id = await addKey(storage, "right", master, { params: { N: 1024, r: 8, p: 1 } });
+    const file = await loadKeyFile(storage, id);
+    const salt = Buffer.from(file.salt, "base64");
+    const params = { N: file.N, r: file.r, p: file.p };
+
+    deriveUserKeyAhead("right", salt, params);
+    const taken = deriveUserKey("right", salt, params);
+    expect(deriveUserKey("right", salt, params)).not.toBe(taken); // taken over once, then derived afresh
+    expect(await taken).toEqual(await deriveUserKey("right", salt, params));
+    expect((await searchKey(storage, "right", { hint: id })).master).toEqual(master);
+
+    // Another password, salt or parameters never get the key derived ahead: a wrong password stays wrong.
+    deriveUserKeyAhead("right", salt, params);
+    expect(await deriveUserKey("wrong", salt, params)).not.toEqual(await deriveUserKey("right", salt, params));
+    deriveUserKeyAhead("right", salt, params);
+    expect(await failure(searchKey(storage, "wrong", { hint: id }))).toBeInstanceOf(WrongPasswordError);
+    dropUserKeyAhead();
+
+    // A derivation ahead that fails (parameters restic refuses) fails nobody; the opening reports it itself.
+    deriveUserKeyAhead("right", salt, { N: 1000, r: 8, p: 1 });
+    expect((await failure(deriveUserKey("right", salt, { N: 1000, r: 8, p: 1 })))?.message).toMatch(/power of two/);
+    dropUserKeyAhead();
   });
 
   it("formats times as Go's RFC3339Nano", () => {

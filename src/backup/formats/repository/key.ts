@@ -1,7 +1,7 @@
 // Key files (keys/<sha256 of the file>): plain JSON holding the master key encrypted with a key derived from a
 // password by scrypt (restic internal/repository/key.go, internal/crypto/kdf.go). A repository can have several; any
 // one opens it. Passwords never appear in errors.
-import { scrypt as scryptCb, randomBytes, type ScryptOptions } from "node:crypto";
+import { createHash, scrypt as scryptCb, randomBytes, type ScryptOptions } from "node:crypto";
 import os from "node:os";
 import { AuthenticationError, type CryptoKey, keyFromKdfOutput, masterKeyFromJson, masterKeyToJson, open, seal } from "./crypto.js";
 import { IntegrityError, NotARepositoryError, NotFoundError, WrongPasswordError } from "./errors.js";
@@ -63,11 +63,49 @@ function scrypt(password: string, salt: Buffer, params: KdfParams): Promise<Buff
   return new Promise((resolve, reject) => scryptCb(password, salt, KDF_BYTES, opts, (err, key) => (err ? reject(err) : resolve(key))));
 }
 
-/** The user key a password gives for this key file's salt and parameters. */
-export async function deriveUserKey(password: string, salt: Buffer, params: KdfParams): Promise<CryptoKey> {
+/** The user key a password gives for this key file's salt and parameters (the one derived ahead, when it matches). */
+export function deriveUserKey(password: string, salt: Buffer, params: KdfParams): Promise<CryptoKey> {
+  const tag = ahead && kdfTag(password, salt, params);
+  if (ahead && ahead.tag === tag) {
+    const { key } = ahead;
+    ahead = undefined;
+    return key;
+  }
+  return computeUserKey(password, salt, params);
+}
+
+async function computeUserKey(password: string, salt: Buffer, params: KdfParams): Promise<CryptoKey> {
   if (salt.length !== SALT_BYTES) throw new Error(`the scrypt salt is ${salt.length} bytes; restic requires ${SALT_BYTES}`);
   checkKdfParams(params);
   return keyFromKdfOutput(await scrypt(password, salt, params));
+}
+
+/**
+ * One derivation started ahead of need (deriveUserKeyAhead), found again by a digest of what it was derived from (the
+ * password itself is not kept here).
+ */
+let ahead: { tag: string; key: Promise<CryptoKey> } | undefined;
+
+function kdfTag(password: string, salt: Buffer, params: KdfParams): string {
+  return createHash("sha256").update(password).update("\0").update(salt).update(`\0${params.N},${params.r},${params.p}`).digest("hex");
+}
+
+/**
+ * Starts deriving the user key for a key file before it is needed: the scrypt (~0.3 s on the thread pool) of the key
+ * that opened last time runs while the repository's folder is listed, instead of after. The next deriveUserKey with the
+ * same password, salt and parameters takes it over; one that differs derives its own.
+ */
+export function deriveUserKeyAhead(password: string, salt: Buffer, params: KdfParams): void {
+  const tag = kdfTag(password, salt, params);
+  if (ahead?.tag === tag) return;
+  const key = computeUserKey(password, salt, params);
+  key.catch(() => {}); // a derivation nobody takes over fails nobody (deriveUserKey derives again and reports)
+  ahead = { tag, key };
+}
+
+/** Forgets a derivation ahead that was not taken over (the user key should not outlive the opening it was for). */
+export function dropUserKeyAhead(): void {
+  ahead = undefined;
 }
 
 let calibrated: Promise<KdfParams> | undefined;
