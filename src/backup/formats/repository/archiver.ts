@@ -370,7 +370,7 @@ class Archiver {
     if (this.encodeFailure) throw this.encodeFailure;
     const { compress, level } = this.repo.encoding("data");
     const length = chunk.length;
-    this.encoderCache ??= this.opts.encodeOnWorker === false ? inlineEncoder(this.repo.key) : workerEncoder(this.repo.key);
+    this.encoderCache ??= this.opts.encodeOnWorker === false ? inlineEncoder(this.repo.key) : workerEncoder(this.repo.key, undefined, undefined, this.repo.created);
     const job: Promise<void> = this.encoderCache
       .encode(new Uint8Array(chunk), compress, level)
       .then((e) => this.repo.saveEncoded("data", id, e.sealed, e.uncompressedLength, this.call()))

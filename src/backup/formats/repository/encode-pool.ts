@@ -58,16 +58,28 @@ export interface StagedEncoder extends BlobEncoder {
 /**
  * Encodes inline until `startAfter` bytes went through, then on a worker thread (workerThread). A few changed files
  * cost ~0.1 s less this way (a thread, its modules); a first backup loses the worker's help for its first 8 MiB.
+ * `notBefore`: no thread before it settles (a repository being created: its key's scrypt holds 32 MiB meanwhile, and
+ * a thread's isolate on top of that was the run's peak memory).
  */
-export function workerEncoder(key: CryptoKey, startAfter = WORKER_AFTER_BYTES, file = process.env.WORKSPACE_SYNC_ENCODE_INLINE ? undefined : workerFile()): StagedEncoder {
+export function workerEncoder(
+  key: CryptoKey,
+  startAfter = WORKER_AFTER_BYTES,
+  file = process.env.WORKSPACE_SYNC_ENCODE_INLINE ? undefined : workerFile(),
+  notBefore?: Promise<unknown>,
+): StagedEncoder {
   const inline = inlineEncoder(key);
   let seen = 0;
   let thread: StagedEncoder | undefined;
+  let allowed = !notBefore;
+  void notBefore?.then(
+    () => (allowed = true),
+    () => (allowed = true),
+  );
   return {
     encode(plain, compress, level) {
       if (!thread) {
         seen += plain.length;
-        if (seen <= startAfter) return inline.encode(plain, compress, level);
+        if (seen <= startAfter || !allowed) return inline.encode(plain, compress, level);
         thread = workerThread(key, file);
       }
       return thread.encode(plain, compress, level);

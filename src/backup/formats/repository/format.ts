@@ -269,10 +269,17 @@ class RepositoryFormat implements StorageFormat {
       } finally {
         release();
       }
-      const repo = await Repository.init(storage, password, this.repoOptions());
-      await rememberKey(this.repoOptions().cacheDir, this.job.remote.path(""), repo.keyId);
-      this.folder.refresh();
-      this.job.log.info(`created a restic repository (format version 2) at ${this.job.remote.display}`);
+      // The run goes on while the key file and config are written (calibrating the key takes ~1 s); everything it
+      // writes waits for them.
+      const repo = await Repository.initAhead(storage, password, this.repoOptions());
+      void repo.created.then(
+        async () => {
+          await rememberKey(this.repoOptions().cacheDir, this.job.remote.path(""), repo.keyId);
+          this.folder.refresh();
+          this.job.log.info(`created a restic repository (format version 2) at ${this.job.remote.display}`);
+        },
+        () => {},
+      );
       return repo;
     })();
     const pending = this.repo;
@@ -351,9 +358,17 @@ class RepositoryFormat implements StorageFormat {
 
   private async writeLocked(repo: Repository, draft: SnapshotDraft): Promise<Committed> {
     const signal = draft.signal;
-    const lock = await repo.lock({ exclusive: false, confirmLater: true, signal, onRefreshError: (e) => draft.warn(`refreshing the repository lock failed: ${e.message}`) });
+    // The lock is taken while the files are already read and chunked (a repository this run creates can only hold it
+    // once its key file and config are stored, ~1 s later); nothing is stored before the lock is there.
+    const locking = repo.lock({ exclusive: false, confirmLater: true, signal, onRefreshError: (e) => draft.warn(`refreshing the repository lock failed: ${e.message}`) });
+    const endHold = repo.holdWrites(locking);
+    const lost = new AbortController();
+    locking.then(
+      (l) => (l.signal.aborted ? lost.abort(l.signal.reason) : l.signal.addEventListener("abort", () => lost.abort(l.signal.reason), { once: true })),
+      (err: unknown) => lost.abort(err),
+    );
     try {
-      const both = AbortSignal.any([signal, lock.signal]);
+      const both = AbortSignal.any([signal, lost.signal]);
       await ensureIndex(repo, both);
       const parent = draft.parent && isId(draft.parent.id) ? await this.parentTree(repo, draft.parent.id, draft.warn) : undefined;
       const archived = await archiveEntries(repo, {
@@ -365,6 +380,7 @@ class RepositoryFormat implements StorageFormat {
         warn: draft.warn,
       });
       // The lock's second look for a conflicting (exclusive) lock ran while the files were read.
+      const lock = await locking;
       await lock.confirmed;
       // Packs and their index first: the snapshot file, written last, is what makes the snapshot exist.
       await repo.flush({ signal: both });
@@ -413,8 +429,15 @@ class RepositoryFormat implements StorageFormat {
       const listed: ListedDoc = { id, doc, product };
       this.docs.set(id, listed);
       return { snapshot: summarizeSnapshot(listed), files: stats.files, bytes: stats.bytes, storedBytes: stats.dataAddedPacked };
+    } catch (err) {
+      // A lock that could not be taken (another tool's exclusive lock) stopped the run: say that, not "aborted".
+      throw (await locking.then(
+        () => undefined,
+        (lockErr: unknown) => lockErr,
+      )) ?? err;
     } finally {
-      await lock.release().catch(() => {});
+      endHold();
+      await (await locking.catch(() => undefined))?.release().catch(() => {});
     }
   }
 

@@ -55,6 +55,49 @@ describe("Repository", () => {
     await expect(Repository.open(new DirStorage(await tmp("empty")), "pw")).rejects.toBeInstanceOf(NotARepositoryError);
   });
 
+  it("initAhead: usable at once; key file and config stored first, the lock next, packs and index after it", async () => {
+    const root = await tmp("ahead");
+    const storage = new RecordingStorage(root);
+    // Parameters slow enough (~50 ms) that the blobs below are saved while the key is still being derived.
+    const repo = await Repository.initAhead(storage, "pw", { kdf: { N: 16384, r: 8, p: 1 }, packSize: 256 * 1024 });
+    expect(storage.log).toEqual([]);
+    expect(repo.keyId).toBe("");
+    const locking = repo.lock({ exclusive: false, confirmLater: true });
+    const endHold = repo.holdWrites(locking);
+    const blobs = Array.from({ length: 12 }, () => randomBytes(50_000));
+    for (const b of blobs) await repo.saveBlob("data", b);
+    const lock = await locking;
+    await lock.confirmed;
+    await repo.flush();
+    endHold();
+    await lock.release();
+    await repo.created;
+    expect(storage.log.slice(0, 3)).toEqual(["keys", "config", "locks"]);
+    expect(storage.log.filter((t) => t === "data").length).toBeGreaterThanOrEqual(2);
+    expect(storage.log.at(-1)).toBe("index");
+    expect(repo.keyId).toMatch(/^[0-9a-f]{64}$/);
+    expect(await readdir(path.join(root, "keys"))).toEqual([repo.keyId]);
+    // An ordinary repository from then on: it opens with the password and holds every blob.
+    const again = await Repository.open(new DirStorage(root), "pw");
+    expect(again.config.id).toBe(repo.config.id);
+    await again.loadIndex();
+    expect(Buffer.compare(await again.loadBlob("data", hashId(blobs[7]!)), blobs[7]!)).toBe(0);
+    await repo.close();
+  });
+
+  it("initAhead: a key that cannot be made fails every write with that error and stores nothing", async () => {
+    const root = await tmp("ahead-fail");
+    const storage = new RecordingStorage(root);
+    const repo = await Repository.initAhead(storage, "pw", { kdf: { N: 1000, r: 8, p: 1 } });
+    await expect(repo.created).rejects.toThrow(/power of two/);
+    await expect(repo.lock({ exclusive: false })).rejects.toThrow(/power of two/);
+    await repo.saveBlob("data", randomBytes(1000)).catch(() => {});
+    await expect(repo.flush()).rejects.toThrow(/power of two/);
+    await repo.close();
+    expect(storage.log).toEqual([]);
+    await expect(Repository.open(new DirStorage(root), "pw")).rejects.toBeInstanceOf(NotARepositoryError);
+  });
+
   it("keeps data and tree blobs in separate packs, closes packs at the target size, bounds uploads in flight", async () => {
     const { storage, repo } = await fresh({ packSize: 256 * 1024, uploads: 2 });
     for (let i = 0; i < 40; i++) await repo.saveBlob("data", randomBytes(50_000));

@@ -11,6 +11,7 @@
 // Read path: loadIndex() (index files through the local cache), loadBlob() (one ranged read per blob, verified, with
 // a small cache), loadUnpacked()/snapshots.
 import type { BlobType, PackedBlob } from "./pack.js";
+import { GatedStorage } from "./gated-storage.js";
 import { decodeBlob, DEFAULT_PACK_SIZE, encodeBlob, PackWriter, readPackHeader } from "./pack.js";
 import { hasConfig, loadConfig, newConfig, type RepoConfig, saveConfig } from "./config.js";
 import { type CryptoKey, newRandomKey } from "./crypto.js";
@@ -18,7 +19,7 @@ import { IntegrityError, NotARepositoryError } from "./errors.js";
 import { hashId, type Id, isId } from "./ids.js";
 import { encodeIndex, INDEX_MAX_BLOBS, MasterIndex, type PackEntry, parseIndex } from "./index.js";
 import { FileCache } from "./index-cache.js";
-import { addKey, type KdfParams, searchKey } from "./key.js";
+import { addKey, calibrateKdf, type KdfParams, searchKey } from "./key.js";
 import { type AcquireOptions, RepositoryLock } from "./lock.js";
 import type { CallOptions, FileInfo, Storage } from "./storage.js";
 import { decodeUnpacked, encodeUnpacked, parseDocument, type UnpackedType } from "./unpacked.js";
@@ -108,15 +109,19 @@ export class Repository {
   private readonly treePacksLoading = new Map<Id, Promise<Buffer | undefined>>();
   private readonly indexMaxBlobs: number;
 
+  /** The transport, behind the gates that order this repository's writes (gated-storage.ts). */
+  readonly storage: GatedStorage;
+
   private constructor(
-    readonly storage: Storage,
+    storage: Storage,
     readonly config: RepoConfig,
     /** The master key (never logged). */
     readonly key: CryptoKey,
-    /** The key file that opened the repository. */
-    readonly keyId: Id,
+    /** The key file that opened the repository (or made it: set once initAhead has written it). */
+    private keyFileId: Id,
     private readonly opts: RepositoryOptions,
   ) {
+    this.storage = storage instanceof GatedStorage ? storage : new GatedStorage(storage);
     this.packSize = opts.packSize ?? DEFAULT_PACK_SIZE;
     this.maxUploads = Math.max(1, opts.uploads ?? 2);
     this.indexMaxBlobs = opts.indexMaxBlobs ?? INDEX_MAX_BLOBS;
@@ -137,6 +142,33 @@ export class Repository {
     return new Repository(storage, config, master, keyId, opts);
   }
 
+  /**
+   * init for a run that goes on writing: returns at once with the master key and config in memory, while the folders,
+   * the key file (restic's KDF calibration and the key's scrypt, ~1 s on the thread pool) and then the config
+   * are written in the background — the run's reading, chunking and encoding start at once. Every other write (lock,
+   * pack, index, snapshot) waits for both (gated-storage.ts), so the remote never holds a lock or a pack outside a
+   * repository; `created` says when they are stored, or why they could not be (then every write fails with that).
+   */
+  static async initAhead(storage: Storage, password: string, opts: InitOptions = {}): Promise<Repository> {
+    if (await hasConfig(storage, opts)) throw new NotARepositoryError(`a repository already exists at ${storage.location}: open it instead of creating one`);
+    const config = newConfig(2);
+    if (opts.chunkerPolynomial !== undefined) config.chunkerPolynomial = opts.chunkerPolynomial;
+    const master = newRandomKey();
+    let stored!: (done: Promise<void>) => void;
+    const gated = new GatedStorage(storage, new Promise<void>((resolve) => (stored = resolve)));
+    const repo = new Repository(gated, config, master, "", opts);
+    repo.created = (async () => {
+      // The calibration (restic's: as many scrypt runs as fit in 500 ms) runs while the folders are laid out.
+      if (!opts.kdf) calibrateKdf().catch(() => {});
+      await storage.create(opts);
+      repo.keyFileId = await addKey(storage, password, master, { params: opts.kdf, signal: opts.signal, ...(opts.cacheDir ? { cache: FileCache.keyFiles(opts.cacheDir) } : {}) });
+      await saveConfig(storage, master, config, opts);
+    })();
+    repo.created.catch(() => {}); // the run's writes report it
+    stored(repo.created);
+    return repo;
+  }
+
   /** Opens with a password: any key file that opens gives the master key; then the config is read and checked. */
   static async open(storage: Storage, password: string, opts: OpenOptions = {}): Promise<Repository> {
     if (!opts.configKnown && !(await hasConfig(storage, opts))) throw new NotARepositoryError(`there is no restic repository at ${storage.location} (no config file)`);
@@ -152,6 +184,25 @@ export class Repository {
       config = await loadConfig(storage, key.master, { keyId: key.id, signal: opts.signal });
     }
     return new Repository(storage, config, key.master, key.id, opts);
+  }
+
+  /** The key file that opened the repository, or made it ("" until initAhead has written that one). */
+  get keyId(): Id {
+    return this.keyFileId;
+  }
+
+  /**
+   * Settles once the repository itself (key file and config) is stored: at once for an opened one; for one made by
+   * initAhead when those writes are done, or rejects with the reason they failed.
+   */
+  created: Promise<void> = Promise.resolve();
+
+  /**
+   * Writes other than lock files wait for `until` as well, until the returned function is called: a backup reads and
+   * chunks while its lock is taken, and stores nothing before the lock is there.
+   */
+  holdWrites(until: Promise<unknown>): () => void {
+    return this.storage.hold(until);
   }
 
   get version(): number {
@@ -500,6 +551,8 @@ export class Repository {
 
   /** Stops the transport. Unflushed blobs are dropped (nothing names them; the next run writes them again). */
   async close(): Promise<void> {
+    // A repository made by initAhead is finished even when the run is not (else its key file would be left alone).
+    await this.created.catch(() => {});
     await Promise.allSettled([...this.uploads].map((u) => u.done));
     for (const writer of this.writers.values()) await writer.staged?.discard();
     this.writers.clear();
