@@ -16,6 +16,7 @@ const PASS = "repository kill passphrase 9e1d";
 const stagedPacks = async (repoDir: string) => (await readdir(path.join(repoDir, "data"))).filter((n) => n.endsWith(".tmp"));
 const TRIALS = Number(process.env.REPO_KILL_TRIALS ?? 10);
 const SPOOL_TRIALS = Number(process.env.REPO_KILL_TRIALS ?? 4);
+const FIRST_TRIALS = Number(process.env.REPO_KILL_TRIALS ?? 6);
 
 describe("repository backup under kill -9", () => {
   afterAll(() => stopAll());
@@ -67,6 +68,56 @@ describe("repository backup under kill -9", () => {
     expect((await restic(["check", "--read-data"], { repo: repoDir, password: PASS, timeoutMs: 300_000 })).code).toBe(0);
     await w.cleanup();
   }, 1_800_000);
+});
+
+describe("first repository backup (the repository being made) under kill -9", () => {
+  afterAll(() => stopAll());
+
+  // A new repository is used before it is stored: the run reads and encodes while the key file and config are
+  // written (Repository.initAhead), and everything else waits for them. A kill in those first seconds must leave
+  // either nothing restic would call a repository part (no lock, index, snapshot or pack outside one) or a repository
+  // restic checks clean; the next run makes or finishes it without a manual step.
+  it(`leaves no repository part outside a repository, and the next run works (${FIRST_TRIALS} seeded kills)`, async () => {
+    const server = await startServer("local");
+    const rnd = seeded(777);
+    for (let n = 0; n < FIRST_TRIALS; n++) {
+      const prefix = `repo-first-kill-${n}-${randomBytes(3).toString("hex")}`;
+      const block = server.configBlock as unknown as Record<string, unknown>;
+      const w = await makeWorld({ backup: { ...block, prefix, encrypt: true, passphrase: "${BACKUP_PASSPHRASE}", include: ["workspace"], retain: 3, format: "repository" } });
+      await writeFile(path.join(w.stateDir, ".env"), `BACKUP_PASSPHRASE=${PASS}\n`, { mode: 0o600 });
+      await randomTree(w.workspace, { files: 30, minSize: 200_000, maxSize: 1_500_000, seed: 300 + n });
+      const repoDir = path.join(server.rootDir, prefix);
+      const victim: KillPlan["victim"] = rnd() < 0.5 ? "cli" : "tree";
+      const delayMs = 100 + Math.floor(rnd() * 1900);
+      const label = `first-backup trial ${n}: kill ${victim} after ${delayMs} ms`;
+      await killedRun(w, ["backup", "now"], { phase: "random", victim, delayMs });
+      await expectNoRcloneLeft(w, 30_000);
+      const names = async (sub: string) => readdir(path.join(repoDir, sub)).catch(() => [] as string[]);
+      const dataFiles = async () => {
+        const out: string[] = [];
+        for (const d of await names("data")) out.push(...(d.endsWith(".tmp") ? [d] : await names(path.join("data", d))));
+        return out;
+      };
+      const made = (await names(".")).includes("config");
+      console.log(`${label}: ${made ? "repository stored" : "no config yet"}, ${(await dataFiles()).length} data file(s), ${(await names("keys")).length} key(s)`);
+      if (!made) {
+        for (const sub of ["locks", "index", "snapshots"]) expect(await names(sub), `${label}: ${sub}/ without a config`).toEqual([]);
+        expect((await dataFiles()).filter((f) => !f.endsWith(".tmp")), `${label}: packs without a config`).toEqual([]);
+        expect((await names("keys")).length, label).toBeLessThanOrEqual(1);
+      } else {
+        const check = await restic(["--no-lock", "check", "--read-data"], { repo: repoDir, password: PASS, check: false, timeoutMs: 300_000 });
+        expect(check.code, `${label}: restic check after the kill\n${check.stdout}\n${check.stderr}`).toBe(0);
+      }
+      const next = await w.cli("backup", "now", "--json");
+      expect(next.code, `${label}: the next run\n${next.stderr}`).toBe(0);
+      const final = await restic(["check", "--read-data"], { repo: repoDir, password: PASS, check: false, timeoutMs: 300_000 });
+      expect(final.code, `${label}: restic check after the next run\n${final.stdout}\n${final.stderr}`).toBe(0);
+      const target = path.join(w.root, "restore");
+      ok(await w.cli("backup", "restore", "--to", target, "-q"), `${label}: restore latest`);
+      expect(await readTree(path.join(target, "workspace")), `${label}: restore latest is byte-identical`).toEqual(await readTree(w.workspace));
+      await w.cleanup();
+    }
+  }, 1_200_000);
 });
 
 describe("repository backup over sftp (packs spooled on this disk) under kill -9", () => {
