@@ -1,5 +1,6 @@
 // zstd as restic v2 uses it (klauspost/compress EncodeAll: level "default" ≈ zstd 3, no checksum, 512 KiB window,
-// one frame with the content size). Any conforming frame decodes; decoding is capped at the size the caller expects.
+// one frame with the content size). Any conforming frame decodes, and several frames in a row decode whole (as
+// restic's DecodeAll reads them, skippable frames left out); decoding is capped at the size the caller expects.
 import zlib from "node:zlib";
 
 const C = zlib.constants;
@@ -31,7 +32,9 @@ function compressBound(n: number): number {
  */
 export function zstdDecompress(data: Uint8Array, maxBytes: number, exact = false): Buffer {
   const chunkSize = Math.max(maxBytes + 1, Buffer.poolSize >>> 1);
-  return zlib.zstdDecompressSync(data, { maxOutputLength: Math.max(1, maxBytes), ...(exact ? { chunkSize } : {}) });
+  const out = zlib.zstdDecompressSync(data, { maxOutputLength: Math.max(1, maxBytes), ...(exact ? { chunkSize } : {}) });
+  // Short of the size expected: the input may hold more than one frame (Node decodes the first only).
+  return exact && out.length < maxBytes ? (decodeFrames(data, maxBytes) ?? out) : out;
 }
 
 /**
@@ -40,9 +43,70 @@ export function zstdDecompress(data: Uint8Array, maxBytes: number, exact = false
  * size, or frames that follow, still decode whole.
  */
 export function zstdDecompressDocument(data: Uint8Array, maxBytes: number): Buffer {
+  if (zstdFrameLength(data, 0) !== data.length) {
+    const all = decodeFrames(data, maxBytes);
+    if (all) return all;
+  }
   const declared = zstdFrameContentSize(data);
   const hint = declared !== undefined && declared < Math.min(maxBytes, MAX_SIZE_HINT) ? { chunkSize: Math.max(declared + 1, Buffer.poolSize >>> 1) } : {};
   return zlib.zstdDecompressSync(data, { maxOutputLength: Math.max(1, maxBytes), ...hint });
+}
+
+/**
+ * Every frame of `data` decoded and joined, as restic's decoder (klauspost DecodeAll) reads a blob or a document:
+ * Node's zstd stops after the first frame, and returns nothing for a leading skippable frame. Undefined when `data` is
+ * not a sequence of whole frames (then the single-frame decoding reports what is wrong, as before).
+ */
+function decodeFrames(data: Uint8Array, maxBytes: number): Buffer | undefined {
+  const parts: Buffer[] = [];
+  let total = 0;
+  for (let at = 0; at < data.length; ) {
+    const length = zstdFrameLength(data, at);
+    if (length === undefined) return undefined;
+    if (!isSkippable(data, at)) {
+      const part = zlib.zstdDecompressSync(data.subarray(at, at + length), { maxOutputLength: Math.max(1, maxBytes - total) });
+      parts.push(part);
+      total += part.length;
+    }
+    at += length;
+  }
+  // One buffer with memory of its own (never a slice of Node's pool): its taker may free it (release-buffer.ts).
+  const out = Buffer.allocUnsafeSlow(total);
+  let at = 0;
+  for (const part of parts) at += part.copy(out, at);
+  return out;
+}
+
+const ZSTD_MAGIC = 0xfd2fb528;
+const isSkippable = (data: Uint8Array, at: number) => data.length >= at + 4 && (Buffer.from(data.buffer, data.byteOffset + at, 4).readUInt32LE(0) & 0xfffffff0) === 0x184d2a50;
+
+/**
+ * The stored length of the frame starting at `at` (zstd's ZSTD_findFrameCompressedSize: header, blocks, checksum; a
+ * skippable frame: 8 bytes + its declared size), or undefined when no whole frame starts there.
+ */
+export function zstdFrameLength(data: Uint8Array, at: number): number | undefined {
+  if (data.length < at + 8) return undefined;
+  const view = Buffer.from(data.buffer, data.byteOffset, data.length);
+  const magic = view.readUInt32LE(at);
+  if ((magic & 0xfffffff0) === 0x184d2a50) {
+    const end = at + 8 + view.readUInt32LE(at + 4);
+    return end <= data.length ? end - at : undefined;
+  }
+  if (magic !== ZSTD_MAGIC) return undefined;
+  const descriptor = view[at + 4]!;
+  const singleSegment = (descriptor >> 5) & 1;
+  const flag = descriptor >> 6;
+  let pos = at + 5 + (singleSegment ? 0 : 1) + DICT_ID_BYTES[descriptor & 3]! + (flag === 0 ? singleSegment : FCS_BYTES[flag]!);
+  for (;;) {
+    if (pos + 3 > data.length) return undefined;
+    const header = view[pos]! | (view[pos + 1]! << 8) | (view[pos + 2]! << 16);
+    const type = (header >> 1) & 3;
+    if (type === 3) return undefined; // reserved
+    pos += 3 + (type === 1 ? 1 : header >>> 3);
+    if (header & 1) break; // the last block
+  }
+  if (descriptor & 4) pos += 4; // content checksum
+  return pos <= data.length ? pos - at : undefined;
 }
 
 /** A header's size is believed for the first buffer up to this (restic keeps index files below ~8 MiB). */

@@ -1,0 +1,75 @@
+// zstd input of several frames decodes whole, as restic's decoder (klauspost DecodeAll) reads it: Node's zstd alone
+// stops after the first frame and gives nothing for a leading skippable frame. The zstd command-line tool (which
+// writes checksummed frames) makes some of the inputs.
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import zlib from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { newRandomKey, seal } from "./crypto.js";
+import { IntegrityError } from "./errors.js";
+import { hashId } from "./ids.js";
+import { zstdCompress, zstdDecompress, zstdDecompressDocument, zstdFrameLength } from "./compress.js";
+import { decodeBlob } from "./pack.js";
+
+const text = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => `line ${i} of a document\n`).join("").slice(0, n));
+const skippable = (payload: Buffer) => {
+  const head = Buffer.alloc(8);
+  head.writeUInt32LE(0x184d2a5e, 0);
+  head.writeUInt32LE(payload.length, 4);
+  return Buffer.concat([head, payload]);
+};
+
+describe("zstd frames", () => {
+  it("measures whole frames: raw, RLE and compressed blocks, several blocks, checksums, skippable frames", () => {
+    const inputs = [Buffer.alloc(0), Buffer.alloc(300_000), randomBytes(300_000), text(1_000_000), text(10)];
+    for (const input of inputs) {
+      const ours = zstdCompress(input);
+      expect(zstdFrameLength(ours, 0), `${input.length} bytes`).toBe(ours.length);
+      const checked = zlib.zstdCompressSync(input, { params: { [zlib.constants.ZSTD_c_checksumFlag]: 1, [zlib.constants.ZSTD_c_contentSizeFlag]: 0 } });
+      expect(zstdFrameLength(checked, 0), `${input.length} bytes, checksum`).toBe(checked.length);
+      expect(zstdFrameLength(checked.subarray(0, checked.length - 1), 0)).toBeUndefined();
+    }
+    const skip = skippable(Buffer.from("metadata"));
+    expect(zstdFrameLength(Buffer.concat([Buffer.alloc(3), skip]), 3)).toBe(skip.length);
+    expect(zstdFrameLength(Buffer.from('{"not":"zstd"}'), 0)).toBeUndefined();
+  });
+
+  it("decodes every frame of a document and of a blob, skippable frames left out", () => {
+    const a = text(70_000);
+    const b = randomBytes(200_000);
+    const c = text(5);
+    const frames = Buffer.concat([skippable(Buffer.from("x")), zstdCompress(a), zstdCompress(b), skippable(Buffer.alloc(0)), zstdCompress(c)]);
+    const whole = Buffer.concat([a, b, c]);
+    expect(zlib.zstdDecompressSync(frames).length).toBe(0); // what Node alone gives
+    expect(zstdDecompressDocument(frames, 1 << 20).equals(whole)).toBe(true);
+    expect(zstdDecompress(frames, whole.length, true).equals(whole)).toBe(true);
+    // A single frame takes the one-pass path as before; a cap still holds across frames.
+    expect(zstdDecompressDocument(zstdCompress(a), 1 << 20).equals(a)).toBe(true);
+    expect(() => zstdDecompressDocument(frames, 100_000)).toThrow();
+  });
+
+  it("reads what the zstd tool writes: two files compressed one after the other into one stream", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "zstd-frames-"));
+    const one = text(50_000);
+    const two = text(123_456);
+    writeFileSync(path.join(dir, "one"), one);
+    writeFileSync(path.join(dir, "two"), two);
+    const stream = execFileSync("zstd", ["-q", "-c", path.join(dir, "one"), path.join(dir, "two")], { maxBuffer: 1 << 24 });
+    expect(zstdFrameLength(stream, 0)).toBeLessThan(stream.length);
+    expect(zstdDecompressDocument(stream, 1 << 20).equals(Buffer.concat([one, two]))).toBe(true);
+  });
+
+  it("a blob stored as two frames verifies and decodes; a truncated second frame is reported as damaged", () => {
+    const key = newRandomKey();
+    const plain = Buffer.concat([text(40_000), randomBytes(30_000)]);
+    const two = Buffer.concat([zstdCompress(plain.subarray(0, 40_000)), zstdCompress(plain.subarray(40_000))]);
+    const sealed = seal(key, two);
+    const blob = { type: "data" as const, id: hashId(plain), offset: 0, length: sealed.length, uncompressedLength: plain.length };
+    expect(decodeBlob(key, blob, sealed, "a".repeat(64)).equals(plain)).toBe(true);
+    const cut = seal(key, two.subarray(0, two.length - 10));
+    expect(() => decodeBlob(key, { ...blob, length: cut.length }, cut, "a".repeat(64))).toThrow(IntegrityError);
+  });
+});
