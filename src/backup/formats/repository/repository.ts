@@ -132,14 +132,9 @@ export class Repository {
 
   /** Like `restic init --repository-version 2`: folders, a key for `password`, then the config. */
   static async init(storage: Storage, password: string, opts: InitOptions = {}): Promise<Repository> {
-    if (await hasConfig(storage, opts)) throw new NotARepositoryError(`a repository already exists at ${storage.location}: open it instead of creating one`);
-    const config = newConfig(2);
-    if (opts.chunkerPolynomial !== undefined) config.chunkerPolynomial = opts.chunkerPolynomial;
-    const master = newRandomKey();
-    await storage.create(opts);
-    const keyId = await addKey(storage, password, master, { params: opts.kdf, signal: opts.signal, ...(opts.cacheDir ? { cache: FileCache.keyFiles(opts.cacheDir) } : {}) });
-    await saveConfig(storage, master, config, opts);
-    return new Repository(storage, config, master, keyId, opts);
+    const repo = await Repository.initAhead(storage, password, opts);
+    await repo.created;
+    return repo;
   }
 
   /**
