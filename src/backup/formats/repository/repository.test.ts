@@ -7,6 +7,8 @@ import { DirStorage } from "./backend-dir.js";
 import { BackendError, NotARepositoryError } from "./errors.js";
 import { hashId } from "./ids.js";
 import { Repository, type RepositoryOptions } from "./repository.js";
+import { addKey } from "./key.js";
+import { newRandomKey } from "./crypto.js";
 import type { FileType } from "./storage.js";
 
 const stagedFiles = async (root: string) => (await readdir(path.join(root, "data"))).filter((n) => n.endsWith(".tmp"));
@@ -83,6 +85,26 @@ describe("Repository", () => {
     await again.loadIndex();
     expect(Buffer.compare(await again.loadBlob("data", hashId(blobs[7]!)), blobs[7]!)).toBe(0);
     await repo.close();
+  });
+
+  it("init: key files an interrupted init left in an otherwise empty folder are removed; beside data they are kept", async () => {
+    const root = await tmp("orphan-key");
+    const storage = new DirStorage(root);
+    await storage.create();
+    const orphan = await addKey(storage, "pw", newRandomKey(), { params: KDF });
+    const repo = await Repository.init(storage, "pw", { kdf: KDF });
+    expect(await readdir(path.join(root, "keys"))).toEqual([repo.keyId]);
+    expect(repo.keyId).not.toBe(orphan);
+
+    // A folder whose config is gone but whose packs are there: its keys are that data's only way to its master key.
+    const damaged = await tmp("no-config");
+    const first = await Repository.init(new DirStorage(damaged), "pw", { kdf: KDF });
+    await first.saveBlob("data", randomBytes(1000));
+    await first.flush();
+    await first.close();
+    await rm(path.join(damaged, "config"));
+    const again = await Repository.init(new DirStorage(damaged), "pw", { kdf: KDF });
+    expect((await readdir(path.join(damaged, "keys"))).sort()).toEqual([first.keyId, again.keyId].sort());
   });
 
   it("initAhead: a key that cannot be made fails every write with that error and stores nothing", async () => {

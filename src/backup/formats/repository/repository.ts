@@ -156,6 +156,7 @@ export class Repository {
       // The calibration (restic's: as many scrypt runs as fit in 500 ms) runs while the folders are laid out.
       if (!opts.kdf) calibrateKdf().catch(() => {});
       await storage.create(opts);
+      await removeOrphanKeys(storage, opts);
       repo.keyFileId = await addKey(storage, password, master, { params: opts.kdf, signal: opts.signal, ...(opts.cacheDir ? { cache: FileCache.keyFiles(opts.cacheDir) } : {}) });
       await saveConfig(storage, master, config, opts);
     })();
@@ -553,6 +554,19 @@ export class Repository {
     this.writers.clear();
     await this.storage.close();
   }
+}
+
+/**
+ * Key files an interrupted init left behind (killed between its key file and its config) in a folder that holds
+ * nothing else: they open with the same password but belong to no repository, and restic, which tries key files in
+ * listing order, would open one of them and then fail on the new config. With any pack, index or snapshot present they
+ * are kept (the only way left to that data's master key).
+ */
+async function removeOrphanKeys(storage: Storage, opts: CallOptions): Promise<void> {
+  const keys = (await storage.list("keys", opts)).map((f) => f.name).filter(isId);
+  if (keys.length === 0) return;
+  for (const type of ["data", "index", "snapshots"] as const) if ((await storage.list(type, opts)).some((f) => isId(f.name))) return;
+  for (const id of keys) await storage.remove("keys", id, opts);
 }
 
 async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
