@@ -78,7 +78,9 @@ function decodeFrames(data: Uint8Array, maxBytes: number): Buffer | undefined {
 }
 
 const ZSTD_MAGIC = 0xfd2fb528;
-const isSkippable = (data: Uint8Array, at: number) => data.length >= at + 4 && (Buffer.from(data.buffer, data.byteOffset + at, 4).readUInt32LE(0) & 0xfffffff0) === 0x184d2a50;
+/** Skippable frames have 16 magic numbers, 0x184D2A50–5F. */
+const skippableMagic = (magic: number) => (magic & 0xfffffff0) === 0x184d2a50;
+const isSkippable = (data: Uint8Array, at: number) => skippableMagic(Buffer.from(data.buffer, data.byteOffset + at, 4).readUInt32LE(0));
 
 /**
  * The stored length of the frame starting at `at` (zstd's ZSTD_findFrameCompressedSize: header, blocks, checksum; a
@@ -88,7 +90,7 @@ export function zstdFrameLength(data: Uint8Array, at: number): number | undefine
   if (data.length < at + 8) return undefined;
   const view = Buffer.from(data.buffer, data.byteOffset, data.length);
   const magic = view.readUInt32LE(at);
-  if ((magic & 0xfffffff0) === 0x184d2a50) {
+  if (skippableMagic(magic)) {
     const end = at + 8 + view.readUInt32LE(at + 4);
     return end <= data.length ? end - at : undefined;
   }
