@@ -11,5 +11,6 @@ export { restoreSnapshot, type RestoreOptions, type RestoreReport } from "./rest
 export { pruneRepository, type PruneReport } from "./prune.js";
 export { listSnapshots, type ListOptions, type SnapshotList } from "./list.js";
 export { backupStatus, type BackupStatus } from "./status.js";
+export { hasCommittedSnapshot } from "./state.js";
 export type { BackupJob, BackupTarget } from "./job.js";
 export type { Progress, ProgressSink } from "./progress.js";

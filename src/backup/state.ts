@@ -87,6 +87,11 @@ export async function readBackupState(stateDir: string): Promise<BackupState> {
   return { ...s, pending: normalizePending(s.pending), errors: s.errors ?? [] };
 }
 
+/** Whether this install has committed a snapshot before: its next backup is likely incremental (cli/heap-tuning.ts). */
+export async function hasCommittedSnapshot(stateDir: string): Promise<boolean> {
+  return !!(await readBackupState(stateDir)).lastSuccess?.snapshot;
+}
+
 export async function updateBackupState(stateDir: string, change: (s: BackupState) => void): Promise<BackupState> {
   return updateJson<BackupState>(backupStateFile(stateDir), { ...EMPTY, pending: [], errors: [] }, (s) => {
     s.pending = normalizePending(s.pending);

@@ -2,9 +2,9 @@
 // (loaded on first use), and the output channel that applies -q and --json the same way for every command.
 import type { Command } from "commander";
 import type { AppContext, LocationOptions } from "../app/context.js";
-import type { BackupFormat } from "../config/types.js";
 import type { HostConfigWriter } from "../setup/openclaw-file.js";
 import type { Logger } from "../util/logger.js";
+import type { StreamingRun } from "./heap-tuning.js";
 
 /** The global options (cli/spec.ts GLOBAL_OPTIONS), the same on both surfaces. */
 export interface GlobalOptions extends LocationOptions {
@@ -28,7 +28,7 @@ export interface ProgramDeps {
    * The standalone bin only (its process runs one command and exits): tunes V8 for a command that streams a whole
    * snapshot (cli/heap-tuning.ts). The plugin's commands run in openclaw's own process and leave its V8 alone.
    */
-  tuneForStreaming?: (format: BackupFormat) => void;
+  tuneForStreaming?: (run: StreamingRun) => void;
 }
 
 export interface Output {

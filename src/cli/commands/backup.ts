@@ -36,7 +36,9 @@ async function backupJob(inv: Invocation, write = false) {
 /** The job of a command that streams a whole snapshot through this process (the bin tunes V8 for it). */
 async function streamingJob(inv: Invocation, write = false) {
   const job = await backupJob(inv, write);
-  inv.deps.tuneForStreaming?.(job.config.format);
+  const tune = inv.deps.tuneForStreaming;
+  // A backup after an earlier one (write) mostly walks and takes files from its parent: tuned apart from a first one.
+  if (tune) tune({ format: job.config.format, incremental: write && (await (await engine()).hasCommittedSnapshot(job.stateDir)) });
   return job;
 }
 

@@ -1,0 +1,43 @@
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** Runs a script in a fresh Node with the bin's young generation (1 MiB, not growing), importing heap-tuning.ts. */
+function run(script: string): string {
+  const url = new URL("file://" + path.join(here, "heap-tuning.ts")).href;
+  const code = `import v8 from "node:v8";
+v8.setFlagsFromString("--semi-space-growth-factor=1");
+const { growYoungGeneration, tuneHeapForStreaming } = await import(${JSON.stringify(url)});
+const young = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size;
+const keep = [];
+async function survive(n) { for (let i = 0; i < n; i++) { keep.push({ i, s: "entry " + i }); if (i % 500 === 0) await new Promise((r) => setImmediate(r)); } }
+${script}`;
+  return execFileSync(process.execPath, ["--input-type=module", "-e", code], { encoding: "utf8" }).trim();
+}
+
+describe("heap tuning of the standalone CLI", () => {
+  it("grows the young generation once for an incremental backup, then holds it", () => {
+    const out = run(`const start = young();
+growYoungGeneration(4);
+await survive(400000);
+console.log(JSON.stringify({ start, end: young() }));`);
+    const { start, end } = JSON.parse(out) as { start: number; end: number };
+    // The space's size counts the committed semi-spaces: at most two of the start's size before the growth, four
+    // times that after it, sixteen times after a second growth.
+    expect(end).toBeGreaterThan(start * 2);
+    expect(end).toBeLessThanOrEqual(start * 8);
+  });
+
+  it("leaves the young generation alone for a first backup, a restore or a verify", () => {
+    const out = run(`const start = young();
+tuneHeapForStreaming({ format: "repository" });
+tuneHeapForStreaming({ format: "repository", incremental: false });
+await survive(200000);
+console.log(JSON.stringify({ start, end: young() }));`);
+    const { start, end } = JSON.parse(out) as { start: number; end: number };
+    expect(end).toBeLessThanOrEqual(start * 2);
+  });
+});
