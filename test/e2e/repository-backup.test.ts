@@ -260,3 +260,43 @@ describe("two installs and restic share one repository", () => {
     }
   }, 300_000);
 });
+
+describe("retention while another install's backup runs", () => {
+  it("forgets under the run's own shared lock: another backup's lock does not keep the old snapshot", async () => {
+    const server = await backend("local").start();
+    try {
+      const prefix = `repo-retain-${randomBytes(3).toString("hex")}`;
+      const repoDir = path.join(server.server.rootDir, prefix);
+      const w = await makeWorld({ backup: { ...server.block, prefix, encrypt: true, passphrase: "${BACKUP_PASSPHRASE}", include: ["workspace"], retain: 1, format: "repository" } });
+      await writeFile(path.join(w.stateDir, ".env"), `BACKUP_PASSPHRASE=${PASS}\n`, { mode: 0o600 });
+      await fillWorkspace(w.workspace);
+      const first = JSON.parse(ok(await w.cli("backup", "now", "--json"))) as Outcome;
+
+      // Another writer (as a second install's backup would) holds a shared lock for the whole next run.
+      const { Repository } = await import("../../src/backup/formats/repository/repository.js");
+      const { DirStorage } = await import("../../src/backup/formats/repository/backend-dir.js");
+      const other = await Repository.open(new DirStorage(repoDir), PASS);
+      const otherLock = await other.lock({ exclusive: false });
+      try {
+        await writeFile(path.join(w.workspace, "later.md"), "later\n");
+        const res = await w.cli("backup", "now", "--json");
+        const second = JSON.parse(ok(res)) as Outcome & { pruned?: string[]; warnings?: string[] };
+        expect(res.stderr).not.toMatch(/kept for now|locked/);
+        expect(second.pruned).toEqual([first.id]);
+        const list = JSON.parse(ok(await w.cli("backup", "list", "--json"))) as { snapshots: { id: string }[] };
+        expect(list.snapshots.map((s) => s.id)).toEqual([second.id]);
+        // The run left no lock of its own: only the other writer's remains.
+        const { readdir } = await import("node:fs/promises");
+        expect(await readdir(path.join(repoDir, "locks"))).toEqual([otherLock.id]);
+      } finally {
+        await otherLock.release();
+        await other.close();
+      }
+      expect(await (await import("node:fs/promises")).readdir(path.join(repoDir, "locks"))).toEqual([]);
+      await restic(["check", "--read-data"], { repo: repoDir, password: PASS });
+      await w.cleanup();
+    } finally {
+      await server.stop();
+    }
+  }, 300_000);
+});
