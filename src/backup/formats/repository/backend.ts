@@ -13,7 +13,7 @@
 //   the final name. restic check fails on a truncated snapshot or index, so those (and keys, config) are uploaded to
 //   a staging folder restic ignores and moved into place by `rclone moveto` (a rename, or a server-side copy on
 //   object stores, where a PUT is atomic anyway). A truncated pack is only an unreferenced file (prune removes it).
-import http2, { type ClientHttp2Session, type ClientHttp2Stream } from "node:http2";
+import type { ClientHttp2Session, ClientHttp2Stream } from "node:http2";
 import { Duplex, PassThrough } from "node:stream";
 import type { RcloneBinary } from "../../../rclone/binary.js";
 import { randomBytes } from "node:crypto";
@@ -25,6 +25,9 @@ import path from "node:path";
 import { FileStage, fileSystemReason } from "./file-stage.js";
 import type { ByteRange, CallOptions, FileInfo, FileType, ListableType, StagedFile, Storage } from "./storage.js";
 import { notFound } from "./storage.js";
+
+/** node:http2 (with net and tls, ~24 ms to load) only once a session starts: a local-folder repository never needs it. */
+const http2 = () => process.getBuiltinModule("node:http2");
 
 export interface RcloneStorageOptions {
   bin: RcloneBinary;
@@ -181,7 +184,7 @@ export class RcloneStorage implements Storage {
     const socket = Duplex.from({ readable: fromChild, writable: toChild });
     socket.on("error", () => {});
     // Receive windows of 64 KiB (the HTTP/2 default) cap downloads over the pipe; packs are up to 16 MiB+.
-    const h2 = http2.connect("http://localhost", { createConnection: () => socket as never, settings: { initialWindowSize: RECEIVE_WINDOW } });
+    const h2 = http2().connect("http://localhost", { createConnection: () => socket as never, settings: { initialWindowSize: RECEIVE_WINDOW } });
     h2.on("connect", () => h2.setLocalWindowSize(RECEIVE_WINDOW * 4));
     session = { h2, stop, exited, dead: false, answered: false, startupFailed: false, toChild };
     const die = (why: string) => {
@@ -230,7 +233,7 @@ export class RcloneStorage implements Storage {
           reject(err);
         };
         const onAbort = () => {
-          stream?.close(http2.constants.NGHTTP2_CANCEL);
+          stream?.close(http2().constants.NGHTTP2_CANCEL);
           fail(new BackendError(`${method} ${path} on ${this.location} was cancelled`, false, undefined, { cause: opts.signal?.reason }));
         };
         const cleanup = () => opts.signal?.removeEventListener("abort", onAbort);
@@ -248,7 +251,7 @@ export class RcloneStorage implements Storage {
         let status = 0;
         const chunks: Buffer[] = [];
         stream.setTimeout(this.opts.idleTimeoutMs ?? 120_000, () => {
-          stream.close(http2.constants.NGHTTP2_CANCEL);
+          stream.close(http2().constants.NGHTTP2_CANCEL);
           fail(new BackendError(`${method} ${path} on ${this.location} timed out (no progress for ${Math.round((this.opts.idleTimeoutMs ?? 120_000) / 1000)} s)`, true));
         });
         stream.on("response", (headers) => {
@@ -267,7 +270,7 @@ export class RcloneStorage implements Storage {
         });
         stream.on("error", (err) => lost(`failed: ${err.message}`, err));
         stream.on("close", () => {
-          if (status === 0 || stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) setImmediate(() => lost("the connection to rclone was lost"));
+          if (status === 0 || stream.rstCode !== http2().constants.NGHTTP2_NO_ERROR) setImmediate(() => lost("the connection to rclone was lost"));
         });
         if (opts.body) void ("file" in opts.body ? writeFileBody(stream, opts.body) : writeBody(stream, opts.body)).catch((err: Error) => stream.destroy(err));
       });
@@ -348,7 +351,7 @@ export class RcloneStorage implements Storage {
         }
         let answered = false;
         stream.setTimeout(this.opts.idleTimeoutMs ?? 120_000, () => {
-          stream.close(http2.constants.NGHTTP2_CANCEL);
+          stream.close(http2().constants.NGHTTP2_CANCEL);
           reject(new BackendError(`HEAD ${path} on ${this.location} timed out`, true));
         });
         stream.on("response", (headers) => {
