@@ -43,6 +43,11 @@ export interface VerifyResult {
   readData?: boolean;
   /** Non-critical findings of the format (restic check's hints). */
   hints?: string[];
+  /**
+   * Removed after this verify listed it (a forget, or another run's retention, which a backup runs under its shared
+   * lock): there is nothing left to check, and nothing is damaged. Counted as ok for the exit code.
+   */
+  forgotten?: boolean;
 }
 
 /** "10%", "2.5%", "0.1" → a fraction in (0, 1]; a usage error otherwise. */
@@ -97,6 +102,7 @@ export async function verifySnapshots(job: BackupJob, opts: VerifyOptions): Prom
       for (const s of snapshots) {
         const r = report.results.find((x) => x.snapshot.id === s.id && x.snapshot.name === s.name);
         if (!r) results.push({ ...base(s), ok: false, error: report.problems.join("; ") || "the format did not check this snapshot" });
+        else if (r.gone) results.push({ ...base(s), ok: true, forgotten: true, ...hints });
         else if (!r.ok) results.push({ ...base(s), ok: false, error: r.error ?? report.problems.join("; "), ...hints });
         else results.push({ ...base(s), ok: true, ...(r.found ?? {}), ...(r.storedBytes !== undefined ? { storedBytes: r.storedBytes } : {}), ...(r.digest ? { sha256: r.digest } : {}), ...hints });
       }

@@ -34,6 +34,9 @@ describe("backup reports", () => {
       "(1 object(s) named like snapshots but not written by this install: left alone)",
     ]);
     expect(formatVerify([{ snapshot: "s", short_id: "0123abcd", legacy: false, ok: false, error: "boom" }])).toEqual(["FAILED s [0123abcd]: boom"]);
+    expect(formatVerify([{ snapshot: "s", short_id: "0123abcd", legacy: false, ok: true, forgotten: true }])).toEqual([
+      "gone s [0123abcd]: forgotten after this verify listed it (a forget or another run's retention): nothing to check",
+    ]);
     expect(formatPrune({ dryRun: true, keep: [{ name: "k", id: "ab".repeat(32), short_id: "abababab", reasons: ["newest"] }], remove: ["r"], leftovers: [], waiting: [], foreign: [], data: [], errors: [] })).toEqual([
       "retention would remove 1 snapshot(s): r; keeping 1 (this install's group only)",
       "  keep abababab k (newest)",

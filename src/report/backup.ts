@@ -74,6 +74,7 @@ export function formatStatus(s: BackupStatus): string[] {
 export function formatVerify(results: VerifyResult[]): string[] {
   const lines = results.map((r) => {
     if (!r.ok) return `FAILED ${r.snapshot}${r.short_id ? ` [${r.short_id}]` : ""}: ${r.error}`;
+    if (r.forgotten) return `gone ${r.snapshot}${r.short_id ? ` [${r.short_id}]` : ""}: forgotten after this verify listed it (a forget or another run's retention): nothing to check`;
     const what = r.readData === false ? "structure ok (index, packs, trees; --read-data reads the data back)" : `${formatBytes(r.bytes ?? 0)} in ${formatBytes(r.storedBytes ?? 0)} stored`;
     return `ok ${r.snapshot}${r.short_id ? ` [${r.short_id}]` : ""}${r.legacy ? " (legacy)" : ""}: ${r.files ?? 0} files, ${what}${r.sha256 ? `, sha256 ${r.sha256}` : ""}`;
   });

@@ -240,6 +240,8 @@ export interface CheckResult {
   found?: { files: number; dirs: number; symlinks: number; bytes: number };
   storedBytes?: number;
   digest?: string;
+  /** The snapshot was removed (a forget, another run's retention) after it was listed: nothing left to check. */
+  gone?: boolean;
 }
 
 export interface CheckReport {

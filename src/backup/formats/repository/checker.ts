@@ -18,7 +18,7 @@
 import { createHash, randomInt } from "node:crypto";
 import { AuthenticationError, open } from "./crypto.js";
 import { BlobFetcher, type Ticket } from "./blob-fetcher.js";
-import { IntegrityError } from "./errors.js";
+import { IntegrityError, NotFoundError } from "./errors.js";
 import { type Id, isId } from "./ids.js";
 import { MasterIndex, type PackEntry, parseIndex } from "./index.js";
 import type { Node } from "./node.js";
@@ -44,6 +44,11 @@ export interface SnapshotCheck {
   errors: string[];
   /** What its trees hold (counted as a restore would: every occurrence). */
   found: { files: number; dirs: number; symlinks: number; bytes: number };
+  /**
+   * The snapshot file is gone: removed after the caller listed it (a forget, or a backup's retention, which runs
+   * under that backup's shared lock beside this check's). Nothing of it is left to check; not a finding.
+   */
+  gone?: boolean;
 }
 
 export interface RepositoryCheckOptions {
@@ -252,7 +257,7 @@ export async function checkRepository(repo: Repository, opts: RepositoryCheckOpt
     for (const id of wanted) {
       const none = { files: 0, dirs: 0, symlinks: 0, bytes: 0 };
       if (!listed.has(id)) {
-        snapshots.push({ id, ok: false, errors: [`snapshots/${id} does not exist`], found: none });
+        snapshots.push({ id, ok: false, gone: true, errors: [`snapshots/${id} does not exist`], found: none });
         continue;
       }
       let tree: Id;
@@ -260,6 +265,10 @@ export async function checkRepository(repo: Repository, opts: RepositoryCheckOpt
         tree = decodeSnapshot(await repo.loadUnpacked("snapshots", id, { ...call, fresh: true })).tree;
       } catch (err) {
         if (opts.signal?.aborted) throw err;
+        if (err instanceof NotFoundError) {
+          snapshots.push({ id, ok: false, gone: true, errors: [`snapshots/${id} does not exist`], found: none });
+          continue;
+        }
         const msg = `snapshots/${id} cannot be loaded: ${(err as Error).message}`;
         errors.push({ file: `snapshots/${id}`, message: msg });
         snapshots.push({ id, ok: false, errors: [msg], found: none });

@@ -160,6 +160,7 @@ export async function checkForFormat(repo: Repository, opts: CheckOptions): Prom
   const results = opts.snapshots.map((s) => {
     const r = report.snapshots.find((x) => x.id === s.id);
     if (!r) return { snapshot: s, ok: false, error: "not checked" };
+    if (r.gone) return { snapshot: s, ok: false, gone: true, error: r.errors.join("; ") };
     return r.ok ? { snapshot: s, ok: true, found: r.found } : { snapshot: s, ok: false, error: r.errors.join("; ") };
   });
   const owned = new Set(report.snapshots.flatMap((s) => s.errors));
@@ -511,10 +512,11 @@ class RepositoryFormat implements StorageFormat {
       const held = this.takeWriteLock();
       if (held) {
         // Retention right after this run's backup: under the backup's shared lock, still held. What restic's forget
-        // gets from its exclusive lock holds here too: no prune or check (both exclusive, restic's or ours) can start
-        // while the lock exists, so nothing is deleted from under a snapshot being forgotten; a backup running
-        // meanwhile only adds, and one that took a forgotten snapshot as its parent keeps its data by referencing it.
-        // This saves a second lock (its file, restic's 200 ms wait and a listing) on every run.
+        // gets from its exclusive lock holds here too: no prune (ours or restic's) or restic check can start while
+        // the lock exists, so nothing is deleted from under a snapshot being forgotten; a backup running meanwhile
+        // only adds, and one that took a forgotten snapshot as its parent keeps its data by referencing it; a verify
+        // (shared) that listed a forgotten snapshot reports it gone (checker.ts). This saves a second lock (its
+        // file, restic's 200 ms wait and a listing) on every run.
         try {
           held.signal.throwIfAborted();
           await remove(await this.opened());
