@@ -164,3 +164,91 @@ describe("archiveEntries", () => {
     expect(await readFile(path.join(out, "workspace/many/f299.md"), "utf8")).toBe("note 299\n");
   });
 });
+
+describe("archiveEntries with the parent's folder records", () => {
+  it("gives the trees and counts a run without them gives, and reads no parent tree for unchanged folders", async () => {
+    const dir = await mkdtemp(path.join(work, "records-"));
+    const src = path.join(dir, "src");
+    await makeTree(src);
+    await mkdir(path.join(src, "many/sub"), { recursive: true });
+    for (let i = 0; i < 200; i++) await writeFile(path.join(src, "many", `f${String(i).padStart(3, "0")}.md`), `note ${i}\n`);
+    await writeFile(path.join(src, "many/sub/s.md"), "s\n");
+    await mkdir(path.join(src, "gone-dir"));
+    await writeFile(path.join(src, "gone-dir/x"), "x");
+    const repo = await Repository.init(new DirStorage(path.join(dir, "repo")), "pw", { kdf: { N: 1024, r: 8, p: 1 } });
+    let treeLoads = 0;
+    const loadBlob = repo.loadBlob.bind(repo);
+    repo.loadBlob = ((type, id, opts) => {
+      if (type === "tree") treeLoads++;
+      return loadBlob(type, id, opts);
+    }) as typeof repo.loadBlob;
+    const walk = () => walkItems([{ name: "workspace", root: src }], { stats: true });
+    const first = await archiveEntries(repo, { entries: walk() });
+    await snapshot(repo, first.tree, [src]);
+    expect([...first.folders.keys()].sort()).toEqual(["workspace", "workspace/empty-dir", "workspace/gone-dir", "workspace/many", "workspace/many/sub", "workspace/notes", "workspace/notes/deep"]);
+    expect([...first.folders.values()].every((r) => r.digest)).toBe(true);
+
+    // Unchanged: every folder keeps its recorded tree; not one tree of the parent is read.
+    treeLoads = 0;
+    const same = await archiveEntries(repo, { entries: walk(), parentTree: first.tree, parentFolders: first.folders });
+    expect(same.tree).toBe(first.tree);
+    expect(treeLoads).toBe(1); // the root's (a made-up folder above the items): nothing below it
+    expect(same.stats).toMatchObject({ files: first.stats.files, filesUnmodified: first.stats.files, bytesRead: 0, dirsUnmodified: same.stats.dirs });
+    expect(same.folders).toEqual(first.folders);
+
+    // Changes in some folders; the others must still be kept from their records.
+    await chmod(path.join(src, "notes/a.md"), 0o600);
+    await utimes(path.join(src, "notes/deep/b.txt"), new Date("2023-05-06T07:08:09.123Z"), new Date("2023-05-06T07:08:09.123Z"));
+    await writeFile(path.join(src, "many/f150.md"), "note 150, edited\n");
+    await chmod(path.join(src, "empty-dir"), 0o700); // a folder's own mode: its parent's record must see it
+    await rm(path.join(src, "link"));
+    await symlink("notes/deep/b.txt", path.join(src, "link"));
+    await rm(path.join(src, "gone-dir"), { recursive: true });
+    await mkdir(path.join(src, "new-dir"));
+    await writeFile(path.join(src, "new-dir/n.md"), "n\n");
+    const withRecords = await archiveEntries(repo, { entries: walk(), parentTree: same.tree, parentFolders: same.folders });
+    const without = await archiveEntries(repo, { entries: walk(), parentTree: same.tree });
+    const full = await archiveEntries(repo, { entries: walk(), force: true });
+    expect(withRecords.tree).toBe(full.tree);
+    expect(without.tree).toBe(full.tree);
+    const { dataBlobs: _a, treeBlobs: _b, dataAdded: _c, dataAddedPacked: _d, ...counts } = withRecords.stats;
+    const { dataBlobs: _e, treeBlobs: _f, dataAdded: _g, dataAddedPacked: _h, ...countsWithout } = without.stats;
+    expect(counts).toEqual(countsWithout);
+    expect(withRecords.folders).toEqual(without.folders);
+    expect(withRecords.folders.get("workspace/many/sub")).toEqual(same.folders.get("workspace/many/sub"));
+    await snapshot(repo, withRecords.tree, [src]);
+
+    // Only a file's mode (and so its ctime) in a folder where nothing else changed.
+    await chmod(path.join(src, "many/sub/s.md"), 0o640);
+    const modeOnly = await archiveEntries(repo, { entries: walk(), parentTree: withRecords.tree, parentFolders: withRecords.folders });
+    expect(modeOnly.tree).toBe((await archiveEntries(repo, { entries: walk(), force: true })).tree);
+    expect(modeOnly.stats.filesChanged).toBe(1);
+    await snapshot(repo, modeOnly.tree, [src]);
+
+    // A time zone change shows in every node's times (offsets): no record may hide it.
+    const tz = process.env.TZ;
+    process.env.TZ = "Asia/Kolkata";
+    try {
+      const shifted = await archiveEntries(repo, { entries: walk(), parentTree: modeOnly.tree, parentFolders: modeOnly.folders });
+      const shiftedFull = await archiveEntries(repo, { entries: walk(), force: true });
+      expect(shifted.tree).toBe(shiftedFull.tree);
+      expect(shifted.tree).not.toBe(modeOnly.tree);
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
+
+    // A record whose tree the index no longer has is not trusted.
+    const fake = new Map(modeOnly.folders);
+    fake.set("workspace/many/sub", { ...fake.get("workspace/many/sub")!, tree: "0".repeat(64) });
+    const guarded = await archiveEntries(repo, { entries: walk(), parentTree: modeOnly.tree, parentFolders: fake });
+    expect(guarded.tree).toBe(modeOnly.tree);
+    const id = await snapshot(repo, modeOnly.tree, [src]);
+    await repo.close();
+    const env = { RESTIC_REPOSITORY: path.join(dir, "repo"), RESTIC_PASSWORD: "pw" };
+    await restic.run(["check", "--read-data"], { env });
+    const out = path.join(dir, "out");
+    await restic.run(["restore", id, "--target", out], { env });
+    expect(await readFile(path.join(out, "workspace/many/f150.md"), "utf8")).toBe("note 150, edited\n");
+  });
+});

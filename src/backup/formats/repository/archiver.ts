@@ -8,6 +8,8 @@
 //   polynomial) and so the same blob IDs as restic's backup.
 // - Incremental: a file whose type, size, mtime, ctime and inode equal its node in the parent snapshot, and whose
 //   blobs the index still has, is not read again (restic's `changed` test); its content list comes from the parent.
+//   With the parent's folder records (folder-records.ts) a folder whose children's node keys digest to its record
+//   keeps the recorded tree, and the parent's tree for it is not even read.
 // - A file that vanished or cannot be read is skipped with a warning (as restic does); one that shrank or grew while
 //   being read is stored with the bytes read and its node says so (size = what was stored), never padded.
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
@@ -17,8 +19,10 @@ import { ChunkReader } from "./chunker/index.js";
 import { type BlobEncoder, inlineEncoder, workerEncoder } from "./encode-pool.js";
 import { AccountNames, nodeFromStats, nodeFromStatsSync } from "./fs-node.js";
 import { type GoTime, goTimeFromNs } from "./go-time.js";
+import { createHash } from "node:crypto";
+import type { FolderRecord, FolderRecords } from "./folder-records.js";
 import { hashId, type Id } from "./ids.js";
-import { GoMode, type Node, sameNode } from "./node.js";
+import { GoMode, type Node, nodeKey, sameNode } from "./node.js";
 import type { Repository } from "./repository.js";
 import { decodeTree, encodeTree, findNode, sortNodes, treeId } from "./tree.js";
 
@@ -26,6 +30,11 @@ export interface ArchiveOptions {
   entries: AsyncIterable<WalkEntry>;
   /** Root tree of the parent snapshot: unchanged files take their content from it. */
   parentTree?: Id;
+  /**
+   * The parent snapshot's folder records (folder-records.ts): a folder whose children's digest equals its record
+   * keeps the recorded tree, and the parent's tree for it is never read.
+   */
+  parentFolders?: FolderRecords;
   /** The live folder behind a snapshot folder the walk does not visit itself (for its node's metadata). */
   liveDirFor?: (snapshotPath: string) => string | undefined;
   signal?: AbortSignal;
@@ -66,6 +75,8 @@ export interface ArchiveStats {
 export interface ArchiveResult {
   tree: Id;
   stats: ArchiveStats;
+  /** This snapshot's folder records, for the next run (every folder the walk visited). */
+  folders: Map<string, FolderRecord>;
 }
 
 interface Frame {
@@ -82,6 +93,17 @@ interface Frame {
   previousNodes?: Node[] | undefined;
   /** Not visited by the walk (a folder above the items): a later item may enter it again. */
   madeUp: boolean;
+  /** Node keys of the children so far, in the walk's order: the folder's digest. */
+  keys: string[];
+  /** False once a child was skipped, stored differently from its lstat, or has no key: no digest is recorded. */
+  clean: boolean;
+  /** The parent snapshot's record of this folder, when the folder may still equal it (with `held`). */
+  record?: FolderRecord;
+  /**
+   * Files held back while the folder may equal its record: their nodes from lstat, no content yet. At the close
+   * the digest decides: the recorded tree, or the parent's tree read and each file taken or read as usual.
+   */
+  held?: { file: string; node: Node; size: number }[];
 }
 
 const utf8 = (s: string) => new Uint8Array(Buffer.from(s, "utf8"));
@@ -160,7 +182,7 @@ class Archiver {
 
   private async archive(): Promise<ArchiveResult> {
     const rootPrevious = this.opts.parentTree;
-    this.pushFrame({ path: "", node: undefined, children: [], previousTree: rootPrevious, madeUp: true });
+    this.pushFrame({ path: "", node: undefined, children: [], previousTree: rootPrevious, madeUp: true, keys: [], clean: true });
     await this.names.load();
     for await (const entry of this.opts.entries) {
       this.opts.signal?.throwIfAborted();
@@ -171,8 +193,11 @@ class Archiver {
     await this.encoded();
     const root = this.stack.pop()!;
     const tree = this.unchangedTree(root) ?? (await this.saveTree(root));
-    return { tree, stats: this.stats };
+    return { tree, stats: this.stats, folders: this.folders };
   }
+
+  /** Records of the folders closed so far. */
+  private readonly folders = new Map<string, FolderRecord>();
 
   private async loadTree(id: Id): Promise<Node[] | undefined> {
     try {
@@ -214,14 +239,23 @@ class Archiver {
       if (!st || !isSymlink(st)) return this.skip(`skipped ${entry.absPath}: it changed while the backup ran`);
       const node = await nodeFromStats(name, st, utf8(entry.linkTarget ?? ""), { names: this.names });
       this.top.children.push(node);
+      this.keyed(this.top, node);
       this.stats.symlinks++;
       return;
     }
     await this.addFile(entry, name);
   }
 
+  /** Counts a child into its folder's digest. */
+  private keyed(frame: Frame, node: Node): void {
+    const key = nodeKey(node);
+    if (key === undefined) frame.clean = false;
+    else frame.keys.push(key);
+  }
+
   private skip(message: string): void {
     this.stats.skipped++;
+    this.top.clean = false;
     this.warn(message);
   }
 
@@ -245,9 +279,11 @@ class Archiver {
       const at = parent.children.findIndex((c) => Buffer.compare(c.name, node.name) === 0);
       if (at >= 0) parent.children.splice(at, 1);
     }
-    const previousNode = parent.previous ? findNode((await parent.previous()) ?? [], node.name) : undefined;
-    const previousTree = previousNode?.type === "dir" && previousNode.subtree ? previousNode.subtree : undefined;
-    this.pushFrame({ path: snapshotPath, node, children: earlier ?? [], previousTree, madeUp });
+    // A parent that may still equal its record has not read its parent-snapshot tree: the record names the subtree.
+    const recorded = parent.held ? this.opts.parentFolders?.get(snapshotPath)?.tree : undefined;
+    const previousNode = !parent.held && parent.previous ? findNode((await parent.previous()) ?? [], node.name) : undefined;
+    const previousTree = parent.held ? recorded : previousNode?.type === "dir" && previousNode.subtree ? previousNode.subtree : undefined;
+    this.pushFrame({ path: snapshotPath, node, children: earlier ?? [], previousTree, madeUp, keys: [], clean: true });
   }
 
   /** Opens a folder; its parent-snapshot tree is loaded on first use and kept on the frame. */
@@ -255,6 +291,12 @@ class Archiver {
     const id = frame.previousTree;
     const opened: Frame = { ...frame, previous: undefined };
     if (id) opened.previous = lazy(async () => (opened.previousNodes = await this.loadTree(id)));
+    // A folder the parent snapshot recorded with this very tree: its files wait for the digest (see Frame.held).
+    const record = id && !frame.madeUp && !this.opts.force ? this.opts.parentFolders?.get(frame.path) : undefined;
+    if (record?.digest && record.tree === id) {
+      opened.record = record;
+      opened.held = [];
+    }
     this.stack.push(opened);
   }
 
@@ -272,10 +314,23 @@ class Archiver {
   }
 
   private async close(): Promise<void> {
-    const frame = this.stack.pop()!;
-    const id = this.unchangedTree(frame) ?? (await this.saveTree(frame));
+    const frame = this.top;
+    const digest = frame.clean ? createHash("sha256").update(frame.keys.join("\n")).digest("hex") : undefined;
+    let id: Id | undefined;
+    if (frame.held) {
+      if (digest !== undefined && digest === frame.record!.digest && this.repo.hasBlob("tree", frame.record!.tree)) {
+        id = frame.record!.tree;
+        for (const h of frame.held) this.countUnchanged(h.size);
+      } else {
+        await this.takeHeld(frame);
+      }
+    }
+    this.stack.pop();
+    id ??= this.unchangedTree(frame) ?? (await this.saveTree(frame));
+    if (!frame.madeUp) this.folders.set(frame.path, digest !== undefined && frame.clean ? { tree: id, digest } : { tree: id });
     const node = { ...frame.node!, subtree: id };
     this.top.children.push(node);
+    this.keyed(this.top, node);
     this.stats.dirs++;
     if (!frame.previousTree) this.stats.dirsNew++;
     else if (frame.previousTree === id) this.stats.dirsUnmodified++;
@@ -303,12 +358,32 @@ class Archiver {
   private addUnchanged(entry: WalkEntry): boolean {
     const frame = this.top;
     const before = frame.previousNodes;
-    if (!before || parentOf(entry.archivePath) !== frame.path) return false;
+    if ((!before && !frame.held) || parentOf(entry.archivePath) !== frame.path) return false;
     const st = entry.stats;
     if (!st || !isRegularFile(st)) return false;
     const name = utf8(baseOf(entry.archivePath));
-    const previous = findNode(before, name);
-    return previous !== undefined && this.takeUnchanged(previous, nodeFromStatsSync(name, st, undefined, this.names), st.size);
+    const node = nodeFromStatsSync(name, st, undefined, this.names);
+    if (frame.held) {
+      this.keyed(frame, node);
+      frame.held.push({ file: entry.absPath, node, size: st.size });
+      return true;
+    }
+    const previous = findNode(before!, name);
+    if (previous === undefined || !this.takeUnchanged(previous, node, st.size)) return false;
+    this.keyed(frame, node);
+    return true;
+  }
+
+  /** The folder differs from its record: its parent-snapshot tree is read and each held file taken or read. */
+  private async takeHeld(frame: Frame): Promise<void> {
+    const held = frame.held!;
+    frame.held = undefined;
+    const before = (await frame.previous?.()) ?? [];
+    for (const { file, node, size } of held) {
+      const previous = findNode(before, node.name);
+      if (previous && this.takeUnchanged(previous, node, size)) continue;
+      await this.readInto(file, node, size, previous);
+    }
   }
 
   /**
@@ -321,11 +396,15 @@ class Archiver {
     // The parent's node itself when nothing differs: the new one dies young, where a folder's worth of new nodes
     // would outlive the collector's young generation and be copied twice on their way to the old one.
     this.top.children.push(sameNode(node, previous) ? previous : node);
+    this.countUnchanged(size);
+    return true;
+  }
+
+  private countUnchanged(size: number): void {
     this.stats.files++;
     this.stats.filesUnmodified++;
     this.stats.bytes += size;
     this.progress(size);
-    return true;
   }
 
   private async addFile(entry: WalkEntry, name: Uint8Array): Promise<void> {
@@ -333,19 +412,28 @@ class Archiver {
     if (!st) return this.skip(`skipped ${entry.absPath}: it vanished while the backup ran`);
     if (!isRegularFile(st)) return this.skip(`skipped ${entry.absPath}: it is no longer a regular file`);
     const node = nodeFromStatsSync(name, st, undefined, this.names);
+    this.keyed(this.top, node);
+    // A folder holding files for its record: this one joins them (the digest decides for all at the close).
+    if (this.top.held) return void this.top.held.push({ file: entry.absPath, node, size: st.size });
     const previous = this.top.previous ? findNode((await this.top.previous()) ?? [], name) : undefined;
     const size = st.size;
     if (previous && this.takeUnchanged(previous, node, size)) return;
+    await this.readInto(entry.absPath, node, size, previous);
+  }
+
+  /** Reads a new or changed file into the open folder (its node is made from lstat; content and size from the read). */
+  private async readInto(file: string, node: Node, size: number, previous: Node | undefined): Promise<void> {
     let content: Id[];
     let read: number;
     try {
-      ({ content, read } = await this.readFile(entry.absPath, size));
+      ({ content, read } = await this.readFile(file, size));
     } catch (err) {
       if (this.opts.signal?.aborted || !isFileError(err)) throw err;
-      return this.skip(`skipped ${entry.absPath}: ${(err as Error).message}`);
+      return this.skip(`skipped ${file}: ${(err as Error).message}`);
     }
     if (read !== size) {
-      this.warn(`${entry.absPath} changed size while it was read (${size} → ${read} bytes): stored as read`);
+      this.top.clean = false; // its node differs from lstat's: the next run must compare it, not the digest
+      this.warn(`${file} changed size while it was read (${size} → ${read} bytes): stored as read`);
       if (read === 0) delete node.size;
       else node.size = BigInt(read);
     }

@@ -35,6 +35,7 @@ import { archiveEntries } from "./archiver.js";
 import { goTimeFromNs } from "./go-time.js";
 import { repositoryPassword } from "./password.js";
 import { pruneRepository } from "./prune.js";
+import { loadFolderRecords, saveFolderRecords } from "./folder-records.js";
 import type { RepositoryLock } from "./lock.js";
 import type { Compression } from "./repository.js";
 
@@ -381,9 +382,12 @@ class RepositoryFormat implements StorageFormat {
       const both = AbortSignal.any([signal, lost.signal]);
       await ensureIndex(repo, both);
       const parent = draft.parent && isId(draft.parent.id) ? await this.parentTree(repo, draft.parent.id, draft.warn) : undefined;
+      const { cacheDir } = this.repoOptions();
+      const parentFolders = parent ? await loadFolderRecords(cacheDir, repo.config.id, repo.key, parent.id, repo.index.indexFiles) : undefined;
       const archived = await archiveEntries(repo, {
         entries: draft.entries,
         ...(parent ? { parentTree: parent.tree } : {}),
+        ...(parentFolders ? { parentFolders } : {}),
         liveDirFor: liveDirResolver(draft),
         signal: both,
         onProgress: (bytes, files) => draft.onProgress(bytes, files),
@@ -439,6 +443,7 @@ class RepositoryFormat implements StorageFormat {
       const listed: ListedDoc = { id, doc, product };
       this.docs.set(id, listed);
       keep = lock;
+      await saveFolderRecords(cacheDir, repo.config.id, repo.key, id, archived.folders, repo.index.indexFiles);
       return { snapshot: summarizeSnapshot(listed), files: stats.files, bytes: stats.bytes, storedBytes: stats.dataAddedPacked };
     } catch (err) {
       // A lock that could not be taken (another tool's exclusive lock) stopped the run: say that, not "aborted".

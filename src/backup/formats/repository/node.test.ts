@@ -2,7 +2,7 @@
 // same bytes, and any field that changes the bytes must make it false.
 import { describe, expect, it } from "vitest";
 import { parseRfc3339 } from "./go-time.js";
-import { type Node, encodeNode, sameNode } from "./node.js";
+import { type Node, encodeNode, nodeKey, sameNode } from "./node.js";
 
 const utf8 = (s: string) => new Uint8Array(Buffer.from(s, "utf8"));
 const base = (): Node => ({
@@ -71,7 +71,23 @@ describe("sameNode", () => {
       expect(encodeNode(other), JSON.stringify(Object.keys(change))).not.toBe(encodeNode(base()));
       expect(sameNode(base(), other), JSON.stringify(Object.keys(change))).toBe(false);
       expect(sameNode(other, base()), JSON.stringify(Object.keys(change))).toBe(false);
+      // nodeKey (a folder's digest) tells them apart too, except by content, which it leaves to the changed test.
+      if (!("content" in change)) expect(nodeKey(other), JSON.stringify(Object.keys(change))).not.toBe(nodeKey(base()));
     }
+  });
+
+  it("nodeKey: equal for nodes sameNode calls equal (content aside), none for attributes it does not compare", () => {
+    expect(nodeKey(base())).toBe(nodeKey({ ...base(), content: [] }));
+    const zeros = { ...base(), size: 0n, links: undefined, user: "" };
+    const absent: Node = base();
+    delete absent.size;
+    delete absent.links;
+    delete absent.user;
+    expect(nodeKey(zeros)).toBe(nodeKey(absent));
+    // A name and a link target are bytes, length first: no two splits of the same characters give one key.
+    expect(nodeKey({ ...base(), name: utf8("a"), linkTarget: utf8("b\u0000c") })).not.toBe(nodeKey({ ...base(), name: utf8("a\u0000b"), linkTarget: utf8("c") }));
+    expect(nodeKey({ ...base(), extendedAttributes: [{ name: "user.x", value: null }] })).toBeUndefined();
+    expect(nodeKey({ ...base(), genericAttributes: { windows: 1 } })).toBeUndefined();
   });
 
   it("never calls nodes with extended or generic attributes equal, even to themselves' copies (encoding decides)", () => {

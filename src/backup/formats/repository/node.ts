@@ -174,6 +174,21 @@ export function sameNode(a: Node, b: Node): boolean {
   );
 }
 
+/**
+ * A string that is equal for two nodes exactly when sameNode() holds for them with equal content: every field that
+ * reaches the tree's bytes but the content list. undefined for a node with attributes sameNode() does not compare
+ * (extended or generic attributes: never made from lstat). The archiver digests a folder's children with it
+ * (folder records: a folder whose digest equals its last run's keeps that run's tree unread).
+ */
+export function nodeKey(node: Node): string | undefined {
+  if (node.extendedAttributes?.length || hasKeys(node.genericAttributes)) return undefined;
+  return `${bytesKey(node.name)}\0${node.type}\0${node.mode >>> 0}\0${node.uid >>> 0}\0${node.gid >>> 0}\0${timeKey(node.mtime)}\0${timeKey(node.atime)}\0${timeKey(node.ctime)}\0${node.user || ""}\0${node.group || ""}\0${node.inode ?? 0n}\0${node.deviceId ?? 0n}\0${node.size ?? 0n}\0${node.links ?? 0n}\0${node.device ?? 0n}\0${node.subtree || ""}\0${node.error || ""}\0${bytesKey(node.linkTarget ?? EMPTY)}`;
+}
+
+const timeKey = (t: GoTime) => `${t.sec}.${t.nsec}${t.offset >= 0 ? "+" : ""}${t.offset}`;
+/** Bytes as one char each (reversible, no decoding), length first (a name may hold any byte but NUL and "/"). */
+const bytesKey = (b: Uint8Array) => `${b.length}:${b.length <= 4096 ? String.fromCharCode(...b) : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1")}`;
+
 const EMPTY = new Uint8Array(0);
 const sameTime = (x: GoTime, y: GoTime) => x === y || (x.sec === y.sec && x.nsec === y.nsec && x.offset === y.offset);
 const sameBytes = (x: Uint8Array, y: Uint8Array) => x === y || (x.length === y.length && Buffer.compare(x, y) === 0);
