@@ -283,10 +283,16 @@ describe("retention while another install's backup runs", () => {
         const second = JSON.parse(ok(res)) as Outcome & { pruned?: string[]; warnings?: string[] };
         expect(res.stderr).not.toMatch(/kept for now|locked/);
         expect(second.pruned).toEqual([first.id]);
+        // The run's folder records for the next one: local, 0600, encrypted (no folder name readable in them).
+        const { readdir, stat } = await import("node:fs/promises");
+        const cacheRoot = path.join(productDir(w.stateDir), "repository-cache");
+        const repoCache = (await readdir(cacheRoot)).find((n) => /^[0-9a-f]{64}$/.test(n))!;
+        const record = path.join(cacheRoot, repoCache, "folders", second.id);
+        expect((await stat(record)).mode & 0o777).toBe(0o600);
+        expect((await readFile(record)).toString("latin1")).not.toMatch(/notes|deep/);
         const list = JSON.parse(ok(await w.cli("backup", "list", "--json"))) as { snapshots: { id: string }[] };
         expect(list.snapshots.map((s) => s.id)).toEqual([second.id]);
         // The run left no lock of its own: only the other writer's remains.
-        const { readdir } = await import("node:fs/promises");
         expect(await readdir(path.join(repoDir, "locks"))).toEqual([otherLock.id]);
       } finally {
         await otherLock.release();
