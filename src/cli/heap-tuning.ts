@@ -18,8 +18,8 @@
 // keeps what it walked (the read-ahead's entries, a folder's parent tree and new nodes) for a while, so with the bin's
 // 1 MiB young generation most of it survives minor collections and is copied twice on its way to the old
 // generation: ~200 minor collections, ~0.27 s, in an unchanged 1 GiB run. A young generation four times that size
-// (grown once, then held) cut them to ~25 and its peak RSS from 144–149 to 130–135 MiB (less is promoted early);
-// left to grow freely it reached 186–209 MiB (docs/performance.md).
+// (grown once, then held) cut them to ~55 (~0.13 s) and its peak RSS from 141–147 to 130–134 MiB (less is promoted
+// early); left to grow freely it reached 186–209 MiB (docs/performance.md).
 import { PerformanceObserver } from "node:perf_hooks";
 import v8 from "node:v8";
 import type { BackupFormat } from "../config/types.js";

@@ -551,7 +551,6 @@ class RepositoryFormat implements StorageFormat {
     });
   }
 
-  /** Ends the rclone transport now (instead of after its idle time): a CLI run ends without waiting for it. */
   /** This run's backup lock when it is still valid (at most once), or undefined: forget then locks on its own. */
   private takeWriteLock(): RepositoryLock | undefined {
     const held = this.writeLock;
@@ -563,6 +562,7 @@ class RepositoryFormat implements StorageFormat {
     return held;
   }
 
+  /** Ends the rclone transport now (instead of after its idle time): a CLI run ends without waiting for it. */
   async close(): Promise<void> {
     await this.takeWriteLock()?.release().catch(() => {});
     const pending = this.repo;
