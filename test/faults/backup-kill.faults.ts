@@ -44,17 +44,21 @@ async function backupTrial(s: KillWorld, trial: Trial, n: number, rnd: () => num
   let before: Set<string>;
   let run: Awaited<ReturnType<typeof killedRun>>;
   // A short-lived rclone child (the stat, a deletefile) can end between two looks at /proc on a loaded machine: a run
-  // that ended before its kill point committed normally, and the kill is tried again (at most 3 runs).
+  // that ended before its kill point committed normally, and the kill is tried again (at most 4 runs). An upload can
+  // also end before its seeded delay (rclone lets the first 4 MiB pass its bandwidth limit at once): each retry
+  // kills sooner after the upload's first bytes, the last one at once.
+  let delay = delayMs;
   for (let attempt = 1; ; attempt++) {
     before = new Set((await listOf(w)).snapshots.map((x) => x.name));
-    run = await killedRun(w, ["backup", "now"], { ...trial, delayMs }, { env: SLOW, bytesOnRemote: uploadStarted(repoDir) });
-    if (run.killed || trial.phase === "random" || attempt === 3) break;
+    run = await killedRun(w, ["backup", "now"], { ...trial, delayMs: delay }, { env: SLOW, bytesOnRemote: uploadStarted(repoDir) });
+    if (run.killed || trial.phase === "random" || attempt === 4) break;
+    delay = attempt === 3 ? 0 : Math.floor(delay / 4);
     expect(run.res.code, `${label}: a run that was not killed succeeds\n${run.res.stderr}`).toBe(0);
     good = n;
     await expectNoRcloneLeft(w);
   }
   const { res, killed, what } = run;
-  const detail = `${label} (${what}, +${delayMs} ms): exit ${res.code ?? res.signal}\n${res.stderr}`;
+  const detail = `${label} (${what}, +${delay} ms): exit ${res.code ?? res.signal}\n${res.stderr}`;
   if (trial.phase !== "random") expect(killed, `the kill point was reached: ${detail}`).toBe(true);
 
   // What the killed run itself reports.
