@@ -45,8 +45,8 @@ async function backupTrial(s: KillWorld, trial: Trial, n: number, rnd: () => num
   let run: Awaited<ReturnType<typeof killedRun>>;
   // A short-lived rclone child (the stat, a deletefile) can end between two looks at /proc on a loaded machine: a run
   // that ended before its kill point committed normally, and the kill is tried again (at most 4 runs). An upload can
-  // also end before its seeded delay (rclone lets the first 4 MiB pass its bandwidth limit at once): each retry
-  // kills sooner after the upload's first bytes, the last one at once.
+  // also end before its seeded delay: rclone's bandwidth limiter fills up (to 4 MiB) while rcat waits for the stream's
+  // first bytes, so a small upload may pass at once. Each retry kills sooner after the first bytes, the last at once.
   let delay = delayMs;
   for (let attempt = 1; ; attempt++) {
     before = new Set((await listOf(w)).snapshots.map((x) => x.name));
