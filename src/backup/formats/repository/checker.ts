@@ -256,8 +256,10 @@ export async function checkRepository(repo: Repository, opts: RepositoryCheckOpt
   try {
     for (const id of wanted) {
       const none = { files: 0, dirs: 0, symlinks: 0, bytes: 0 };
+      // Not there (any more) when the check came to it: forgotten after the caller listed it.
+      const gone = () => snapshots.push({ id, ok: false, gone: true, errors: [`snapshots/${id} does not exist`], found: none });
       if (!listed.has(id)) {
-        snapshots.push({ id, ok: false, gone: true, errors: [`snapshots/${id} does not exist`], found: none });
+        gone();
         continue;
       }
       let tree: Id;
@@ -266,7 +268,7 @@ export async function checkRepository(repo: Repository, opts: RepositoryCheckOpt
       } catch (err) {
         if (opts.signal?.aborted) throw err;
         if (err instanceof NotFoundError) {
-          snapshots.push({ id, ok: false, gone: true, errors: [`snapshots/${id} does not exist`], found: none });
+          gone();
           continue;
         }
         const msg = `snapshots/${id} cannot be loaded: ${(err as Error).message}`;
