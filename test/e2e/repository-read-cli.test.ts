@@ -4,6 +4,7 @@
 // the standard tools open. restic 0.14 is the oracle throughout.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -171,5 +172,12 @@ describe("a restic repository in the backup folder, through the CLI", () => {
     expect(res.code).toBe(1);
     expect(res.stdout + res.stderr).toContain(path.basename(packs));
     expect((await restic(["check", "--read-data"], { repo: repoDir, password: PASS, check: false })).code).not.toBe(0);
+    // A restore decodes its blobs on a worker thread: the damaged blob still fails it, named, and leaves nothing.
+    const out = path.join(await tempDir("repo-restore-tampered"), "out");
+    const restored = await w.cli("backup", "restore", "--snapshot", a!.short_id, "--to", out);
+    expect(restored.code).toBe(1);
+    expect(restored.stderr).toContain(path.basename(packs));
+    expect(restored.stderr).not.toMatch(/^\s+at /m);
+    expect(existsSync(out)).toBe(false);
   });
 });

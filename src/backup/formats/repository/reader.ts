@@ -32,9 +32,9 @@ export interface RepositoryReadOptions {
   /** Largest single data read (default 2 MiB; a bigger blob is read alone). */
   maxReadBytes?: number;
   /**
-   * Decode blobs on a worker thread as their reads arrive (decode-pool.ts). Faster when the consumer keeps the main
-   * thread busy (a restore writer making synchronous system calls: ~25% on 1 GiB here), but ~50 MiB more peak RSS
-   * (a second heap and allocator arena); off by default.
+   * Decode blobs on a worker thread as their reads arrive (decode-pool.ts). Default: on when the consumer writes
+   * files (a restore, whose writer keeps the main thread busy with synchronous system calls), off otherwise (verify,
+   * export, dry runs: nothing to overlap with, and a second heap costs memory).
    */
   decodeOnWorker?: boolean;
 }
@@ -280,7 +280,13 @@ export function openRepositorySnapshot(repo: Repository, snapshotId: Id, opts: R
         }
         ro.onTotal(files, total);
       }
-      const aheadBytes = opts.aheadBytes ?? 8 << 20;
+      // A restore decodes on a worker: decoding then runs beside the writer's system calls instead of between them.
+      // Measured on 1 GiB (docs/performance.md, 2026-12-05 16:20–16:45): 6.2–6.6 s instead of 8.3–8.9 s, and a third
+      // of the page faults (each fresh buffer's pages are faulted in; here that cost ~15 µs a page). Decoded blobs
+      // wait in the window as plaintext then, so the window is 4 MiB, not 8: at 8 MiB the run held 154–163 MiB and
+      // was slower (more fresh memory, more faults); at 4 MiB 145–148 MiB, at 2 MiB 143–146 MiB in the same time.
+      const onWorker = opts.decodeOnWorker ?? !!ro.writesFiles;
+      const aheadBytes = opts.aheadBytes ?? (onWorker ? 4 << 20 : 8 << 20);
       let stored = 0;
       let delivered = 0;
       // Every read and every decoded blob is a fresh Buffer outside V8's heap. Each read's buffer is freed when its
@@ -289,10 +295,11 @@ export function openRepositorySnapshot(repo: Repository, snapshotId: Id, opts: R
       // (counted as bytes read plus bytes handed out). Other readers (verify, export) keep their blobs to the
       // collector, which must run often to hold memory: every 8 and 24 MiB. Measured on 1 GiB (docs/performance.md):
       // a restore at 8/24 MiB without the frees 8.1–8.5 s, 153–157 MiB; with them at 32/128 MiB 7.0–7.1 s,
-      // 134–136 MiB (fewer collections without the frees: 177–189 MiB).
-      const pace = ro.writesFiles ? gcPacer(32 << 20, 128 << 20) : gcPacer(8 << 20, 24 << 20);
+      // 134–136 MiB (fewer collections without the frees: 177–189 MiB). With the worker's heap beside it, a restore
+      // collects the old generation every 64 MiB (147–149 MiB at 128, 142–145 at 64, no slower).
+      const pace = ro.writesFiles ? gcPacer(32 << 20, onWorker ? 64 << 20 : 128 << 20) : gcPacer(8 << 20, 24 << 20);
       // Without a worker, blobs are decoded when taken (lazily: the window holds the smaller stored form).
-      const decoder = opts.decodeOnWorker ? workerDecoder(repo.key) : undefined;
+      const decoder = onWorker ? workerDecoder(repo.key) : undefined;
       const data = new BlobFetcher(repo, {
         ...(decoder ? { decoder } : {}),
         aheadBytes,
