@@ -92,7 +92,8 @@ export class DirStorage implements Storage {
     }
     try {
       if (!range) return await handle.readFile();
-      const buf = Buffer.alloc(range.length);
+      // Not zero-filled: every byte handed out is read from the file first (a short read returns only what was read).
+      const buf = Buffer.allocUnsafeSlow(range.length);
       let got = 0;
       while (got < range.length) {
         const { bytesRead } = await handle.read(buf, got, range.length - got, range.offset + got);
