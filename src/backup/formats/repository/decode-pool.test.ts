@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { newRandomKey } from "./crypto.js";
@@ -43,6 +44,16 @@ describe.skipIf(!existsSync(built))("blob decoding on a worker thread", () => {
       expect((await answers[2]!).length).toBe(10);
     } finally {
       worker.close();
+    }
+  });
+
+  it("the bundled CLI finds the worker's module (a restore would otherwise decode inline, slower but unnoticed)", () => {
+    const bundle = path.resolve(import.meta.dirname, "../../../../dist/bundle");
+    const chunks = readdirSync(bundle).filter((f) => f.endsWith(".js") && readFileSync(path.join(bundle, f), "utf8").includes("decode-worker.js"));
+    expect(chunks.length).toBeGreaterThan(0);
+    for (const chunk of chunks) {
+      const candidates = ["./decode-worker.js", "../backup/formats/repository/decode-worker.js"].map((rel) => fileURLToPath(new URL(rel, pathToFileURL(path.join(bundle, chunk)))));
+      expect(candidates.some((f) => existsSync(f))).toBe(true);
     }
   });
 

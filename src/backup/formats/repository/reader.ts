@@ -281,8 +281,8 @@ export function openRepositorySnapshot(repo: Repository, snapshotId: Id, opts: R
         ro.onTotal(files, total);
       }
       // A restore decodes on a worker: decoding then runs beside the writer's system calls instead of between them.
-      // Measured on 1 GiB (docs/performance.md, 2026-12-05 16:20–16:45): 6.2–6.6 s instead of 8.3–8.9 s, and a third
-      // of the page faults (each fresh buffer's pages are faulted in; here that cost ~15 µs a page). Decoded blobs
+      // Measured on 1 GiB (docs/performance.md, 2026-12-05 16:20–16:45): 6.2–6.6 s instead of 8.3–8.9 s, and ~40% of
+      // the page faults (each fresh buffer's pages are faulted in; here that cost ~15 µs a page). Decoded blobs
       // wait in the window as plaintext then, so the window is 4 MiB, not 8: at 8 MiB the run held 154–163 MiB and
       // was slower (more fresh memory, more faults); at 4 MiB 145–148 MiB, at 2 MiB 143–146 MiB in the same time.
       const onWorker = opts.decodeOnWorker ?? !!ro.writesFiles;
