@@ -32,9 +32,12 @@ export function inlineDecoder(key: CryptoKey): BlobDecoder {
   };
 }
 
-/** Where the worker's module is: beside this one, or — from the bundled CLI (dist/bundle/) — in dist/'s tree. */
-function workerFile(): string | undefined {
-  const here = new URL(import.meta.url);
+/**
+ * Where the worker's module is: beside this one, or — from the bundled CLI (dist/bundle/) — in dist/'s tree. `from` is
+ * the URL of the module asking (this one; a test passes a bundle chunk's).
+ */
+export function workerFile(from: string = import.meta.url): string | undefined {
+  const here = new URL(from);
   for (const rel of ["./decode-worker.js", "../backup/formats/repository/decode-worker.js"]) {
     const file = fileURLToPath(new URL(rel, here));
     if (existsSync(file)) return file;
