@@ -453,14 +453,14 @@ class Archiver {
     this.opts.onProgress?.(this.bytesDone, this.filesDone);
   }
 
-  /** Hands a new chunk (copied: the reader reuses its buffer) to the encoder; waits while too many are on their way. */
+  /** Hands a new chunk to the encoder (it copies what it keeps: the reader reuses the buffer); waits while many are out. */
   private async encode(id: Id, chunk: Uint8Array): Promise<void> {
     if (this.encodeFailure) throw this.encodeFailure;
     const { compress, level } = this.repo.encoding("data");
     const length = chunk.length;
     this.encoderCache ??= this.opts.encodeOnWorker === false ? inlineEncoder(this.repo.key) : workerEncoder(this.repo.key, undefined, undefined, this.repo.created);
     const job: Promise<void> = this.encoderCache
-      .encode(new Uint8Array(chunk), compress, level)
+      .encode(chunk, compress, level)
       .then((e) => this.repo.saveEncoded("data", id, e.sealed, e.uncompressedLength, this.call()))
       .then(
         (r) => {
@@ -540,4 +540,3 @@ function isFileError(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException)?.code;
   return typeof code === "string" && ["ENOENT", "EACCES", "EPERM", "EISDIR", "EIO", "ELOOP", "ENXIO", "EAGAIN"].includes(code);
 }
-

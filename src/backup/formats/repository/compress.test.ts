@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { newRandomKey, seal } from "./crypto.js";
 import { IntegrityError } from "./errors.js";
 import { hashId } from "./ids.js";
-import { zstdCompress, zstdDecompress, zstdDecompressDocument, zstdFrameLength } from "./compress.js";
+import { zstdCompress, zstdCompressInto, zstdDecompress, zstdDecompressDocument, zstdFrameLength } from "./compress.js";
 import { decodeBlob } from "./pack.js";
 
 const text = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => `line ${i} of a document\n`).join("").slice(0, n));
@@ -21,6 +21,35 @@ const skippable = (payload: Buffer) => {
   head.writeUInt32LE(payload.length, 4);
   return Buffer.concat([head, payload]);
 };
+
+describe("zstdCompressInto (one long-lived context per level)", () => {
+  it("writes one whole frame per call, each decoding alone, into the room given", () => {
+    const room = Buffer.alloc(1 << 20);
+    for (const input of [text(300), text(70_000), text(1_000_000), Buffer.alloc(300_000)]) {
+      const n = zstdCompressInto(input, room.subarray(0, input.length), 3);
+      expect(n, `${input.length} bytes`).toBeLessThan(input.length);
+      const frame = Buffer.from(room.subarray(0, n));
+      expect(zstdFrameLength(frame, 0)).toBe(frame.length);
+      expect(zstdDecompress(frame, input.length, true).equals(input)).toBe(true);
+      expect(zlib.zstdDecompressSync(frame).equals(input)).toBe(true);
+    }
+  });
+
+  it("gives up when the frame would not be shorter, and the next frame is whole all the same", () => {
+    const room = Buffer.alloc(1 << 20);
+    const noise = randomBytes(200_000);
+    expect(zstdCompressInto(noise, room.subarray(0, noise.length), 3)).toBeUndefined();
+    const a = text(50_000);
+    // Exactly as long as the frame: not shorter, so refused as well.
+    const exact = zstdCompress(a).length;
+    expect(zstdCompressInto(a, room.subarray(0, exact - 20), 3)).toBeUndefined();
+    const n = zstdCompressInto(a, room.subarray(0, a.length), 3)!;
+    expect(zstdDecompress(room.subarray(0, n), a.length, true).equals(a)).toBe(true);
+    // Another level has its own context.
+    const m = zstdCompressInto(a, room.subarray(0, a.length), 1)!;
+    expect(zstdDecompress(room.subarray(0, m), a.length, true).equals(a)).toBe(true);
+  });
+});
 
 describe("zstd frames", () => {
   it("measures whole frames: raw, RLE and compressed blocks, several blocks, checksums, skippable frames", () => {

@@ -2,7 +2,7 @@
 // (restic internal/crypto/crypto.go). Stored form: nonce(16) || ciphertext || tag(16).
 // The one-time Poly1305 key is r || AES-128_k(nonce); r is clamped (restic 0.14 clamped and stored it clamped,
 // newer versions leave clamping to poly1305.Sum: the same tags either way).
-import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomFillSync, timingSafeEqual } from "node:crypto";
+import { type Cipheriv, type Decipheriv, createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomFillSync, timingSafeEqual } from "node:crypto";
 import { poly1305 } from "./poly1305.js";
 import { releaseBuffer } from "../../../util/release-buffer.js";
 
@@ -95,10 +95,7 @@ export function seal(key: CryptoKey, plaintext: Uint8Array): Buffer {
   while (allZero(nonce));
   const ct = out.subarray(NONCE_BYTES, NONCE_BYTES + plaintext.length);
   const aes = createCipheriv("aes-256-ctr", objectsOf(key).encrypt, nonce);
-  const encrypted = aes.update(plaintext);
-  const n = encrypted.copy(ct, 0);
-  releaseBuffer(encrypted); // the cipher's output, copied into place
-  aes.final().copy(ct, n);
+  cipherInto(aes, plaintext, ct);
   poly1305(macKey(key, nonce), ct).copy(out, NONCE_BYTES + plaintext.length);
   return out;
 }
@@ -113,9 +110,29 @@ export function open(key: CryptoKey, sealed: Uint8Array): Buffer {
   const tag = sealed.subarray(sealed.length - TAG_BYTES);
   if (!timingSafeEqual(poly1305(macKey(key, nonce), ct), tag)) throw new AuthenticationError();
   const aes = createDecipheriv("aes-256-ctr", objectsOf(key).encrypt, nonce);
-  const head = aes.update(ct);
+  const out = Buffer.allocUnsafeSlow(ct.length);
+  cipherInto(aes, ct, out);
+  return out;
+}
+
+/** CTR piece size: the cipher's output for one piece is small enough to come from (and go back to) malloc's heap. */
+const CIPHER_PIECE = 64 << 10;
+
+/**
+ * Runs `input` through an AES-CTR cipher into `out` (same length). Node's `update` returns a new buffer each call,
+ * one byte longer than needed and then copied to its exact size: for a MiB-sized blob that is two fresh allocations,
+ * faulted in page by page. In pieces of 64 KiB each output is freed at once and malloc hands the same memory out again.
+ */
+function cipherInto(aes: Cipheriv | Decipheriv, input: Uint8Array, out: Uint8Array): void {
+  let n = 0;
+  for (let at = 0; at < input.length; at += CIPHER_PIECE) {
+    const piece = aes.update(input.subarray(at, at + CIPHER_PIECE));
+    out.set(piece, n);
+    n += piece.length;
+    releaseBuffer(piece);
+  }
   const tail = aes.final();
-  return tail.length ? Buffer.concat([head, tail]) : head;
+  out.set(tail, n);
 }
 
 /** Size on disk of a plaintext of `n` bytes. */

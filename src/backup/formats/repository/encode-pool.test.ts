@@ -17,10 +17,14 @@ describe("workerEncoder", () => {
     expect(existsSync(WORKER), "build first (npm test does)").toBe(true);
     const key = newRandomKey();
     const encoder = workerEncoder(key, 1 << 20, WORKER);
+    // One buffer for every plaintext, as the chunker reuses its own: encode() copies what it keeps before it returns.
+    const reader = Buffer.alloc(256 << 10);
     const roundTrip = async (plain: Buffer) => {
       const id = hashId(plain);
-      // encode() takes the buffer over (a worker gets it transferred): hand it a copy.
-      const { sealed, uncompressedLength } = await encoder.encode(Buffer.from(plain), true, 3);
+      plain.copy(reader);
+      const encoding = encoder.encode(reader.subarray(0, plain.length), true, 3);
+      reader.fill(0x55); // the next read overwrites it while the blob is being encoded
+      const { sealed, uncompressedLength } = await encoding;
       const blob = { id, type: "data" as const, offset: 0, length: sealed.length, uncompressedLength };
       expect(decodeBlob(key, blob, sealed, "00".repeat(32)).equals(plain)).toBe(true);
     };

@@ -7,8 +7,8 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { CryptoKey } from "./crypto.js";
-import { releaseBuffer } from "../../../util/release-buffer.js";
 import { encodeBlob } from "./pack.js";
+import { TransferPool } from "./transfer-pool.js";
 
 export interface EncodedBlob {
   sealed: Buffer;
@@ -16,7 +16,7 @@ export interface EncodedBlob {
 }
 
 export interface BlobEncoder {
-  /** Encodes a plaintext the caller hands over in a buffer of its own (freed once encoded: not to be used afterwards). */
+  /** Encodes a plaintext; the caller may reuse its memory as soon as this returns (what the encoder keeps, it copies). */
   encode(plain: Uint8Array, compress: boolean, level: number): Promise<EncodedBlob>;
   close(): void;
 }
@@ -25,9 +25,7 @@ export function inlineEncoder(key: CryptoKey): BlobEncoder {
   return {
     encode: (plain, compress, level) => {
       try {
-        const encoded = encodeBlob(key, plain, compress, level);
-        releaseBuffer(plain); // handed over by the caller, in a buffer of its own
-        return Promise.resolve(encoded);
+        return Promise.resolve(encodeBlob(key, plain, compress, level)); // read before this returns: nothing kept
       } catch (err) {
         return Promise.reject(err as Error);
       }
@@ -116,11 +114,14 @@ function workerThread(key: CryptoKey, file: string | undefined): StagedEncoder {
     for (const w of waiting.values()) w.reject(new Error(`the blob encoder stopped${err ? `: ${err.message}` : ""}`));
     waiting.clear();
   };
-  worker.on("message", (m: { ready?: true; ticket: number; sealed?: ArrayBuffer; length?: number; uncompressedLength?: number; error?: string }) => {
+  // The plaintext copies travel to the worker and back, and are filled again (transfer-pool.ts).
+  const copies = new TransferPool();
+  worker.on("message", (m: { ready?: true; ticket: number; sealed?: ArrayBuffer; length?: number; uncompressedLength?: number; error?: string; plain?: ArrayBuffer }) => {
     if (m.ready) {
       ready = true;
       return;
     }
+    if (m.plain) copies.give(m.plain);
     const w = waiting.get(m.ticket);
     if (!w) return;
     waiting.delete(m.ticket);
@@ -133,7 +134,8 @@ function workerThread(key: CryptoKey, file: string | undefined): StagedEncoder {
   return {
     encode(plain, compress, level) {
       if (broken || !ready) return inline.encode(plain, compress, level);
-      const own = plain.byteOffset === 0 && plain.buffer.byteLength === plain.length && plain.buffer instanceof ArrayBuffer ? plain.buffer : new Uint8Array(plain).buffer;
+      const own = copies.take(plain.length);
+      new Uint8Array(own, 0, plain.length).set(plain);
       const ticket = next++;
       return new Promise<EncodedBlob>((resolve, reject) => {
         waiting.set(ticket, { resolve, reject });
@@ -143,6 +145,7 @@ function workerThread(key: CryptoKey, file: string | undefined): StagedEncoder {
     mode: () => (broken ? "inline" : ready ? "thread" : "starting"),
     close() {
       broken = true;
+      copies.clear();
       void worker.terminate();
     },
   };

@@ -32,16 +32,15 @@ parentPort?.on("message", (msg: Init | Job) => {
   }
   try {
     const { sealed, uncompressedLength } = encodeBlob(key!, new Uint8Array(msg.plain, 0, msg.length), msg.compress, msg.level);
-    // The plaintext (and a sealed blob copied below) are freed now, not at this thread's next collection. (A sealed
-    // blob has memory of its own, crypto.ts seal: it goes to the main thread as it is.)
-    releaseBuffer(new Uint8Array(msg.plain));
+    // A sealed blob has memory of its own (crypto.ts seal): it goes to the main thread as it is, else a copy does (the
+    // original freed now, not at this thread's next collection). The plaintext's buffer goes back for the next chunk.
     const owned = sealed.byteOffset === 0 && sealed.buffer.byteLength === sealed.length && sealed.buffer instanceof ArrayBuffer;
     const out = owned ? (sealed.buffer as ArrayBuffer) : new Uint8Array(sealed).buffer;
     if (!owned) releaseBuffer(sealed);
-    parentPort!.postMessage({ ticket: msg.ticket, sealed: out, length: sealed.length, uncompressedLength }, [out]);
+    parentPort!.postMessage({ ticket: msg.ticket, sealed: out, length: sealed.length, uncompressedLength, plain: msg.plain }, [out, msg.plain]);
     encoded += msg.length;
     pace(encoded);
   } catch (err) {
-    parentPort!.postMessage({ ticket: msg.ticket, error: (err as Error).message });
+    parentPort!.postMessage({ ticket: msg.ticket, error: (err as Error).message, plain: msg.plain }, [msg.plain]);
   }
 });

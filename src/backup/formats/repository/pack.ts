@@ -4,7 +4,7 @@
 // which `restic check` verifies; pack ID = SHA-256 of the whole file.
 import { createHash } from "node:crypto";
 import { AuthenticationError, type CryptoKey, EXTENSION, open, seal } from "./crypto.js";
-import { zstdCompress, zstdDecompress } from "./compress.js";
+import { zstdCompressInto, zstdDecompress } from "./compress.js";
 import { IntegrityError } from "./errors.js";
 import { hashId, type Id, ID_BYTES } from "./ids.js";
 import { releaseBuffer } from "../../../util/release-buffer.js";
@@ -48,15 +48,27 @@ export function packSizeFromBlobs(blobs: readonly Pick<PackedBlob, "length" | "u
  */
 export function encodeBlob(key: CryptoKey, plaintext: Uint8Array, compress: boolean, level = 3): { sealed: Buffer; uncompressedLength: number } {
   if (compress && plaintext.length > 0 && looksCompressible(plaintext)) {
-    const packed = zstdCompress(plaintext, level);
-    if (packed.length < plaintext.length) {
-      const sealed = seal(key, packed);
-      releaseBuffer(packed);
+    // Room for a frame shorter than the plaintext: anything longer is stored as it is.
+    const room = scratch(plaintext.length);
+    const n = zstdCompressInto(plaintext, room, level);
+    if (n !== undefined) {
+      const sealed = seal(key, room.subarray(0, n));
+      if (room.buffer !== reused?.buffer) releaseBuffer(room);
       return { sealed, uncompressedLength: plaintext.length };
     }
-    releaseBuffer(packed);
+    if (room.buffer !== reused?.buffer) releaseBuffer(room);
   }
   return { sealed: seal(key, plaintext), uncompressedLength: 0 };
+}
+
+/** Up to this size the frame is compressed into one buffer kept for the thread's lifetime, larger ones into their own. */
+const REUSED_MAX = 2 << 20;
+let reused: Buffer | undefined;
+
+function scratch(length: number): Buffer {
+  if (length > REUSED_MAX) return Buffer.allocUnsafeSlow(length);
+  if (!reused || reused.length < length) reused = Buffer.allocUnsafeSlow(Math.min(REUSED_MAX, Math.max(length, 256 << 10)));
+  return reused.subarray(0, length);
 }
 
 const PROBE_MIN = 256 * 1024;
@@ -75,7 +87,7 @@ export function looksCompressible(plaintext: Uint8Array): boolean {
     plaintext.subarray(mid, mid + PROBE_PIECE),
     plaintext.subarray(plaintext.length - PROBE_PIECE),
   ]);
-  return zstdCompress(sample, 1).length < sample.length * 0.97;
+  return zstdCompressInto(sample, scratch(Math.floor(sample.length * 0.97)), 1) !== undefined;
 }
 
 /**
