@@ -161,6 +161,7 @@ class Archiver {
   private encoderCache: BlobEncoder | undefined;
   /** Data blobs being encoded: bounded, so memory holds at most a few chunks beyond the open packs. */
   private readonly encoding = new Set<Promise<void>>();
+  private encodingBytes = 0;
   private encodeFailure: Error | undefined;
 
   constructor(
@@ -471,8 +472,12 @@ class Archiver {
         (err: Error) => void (this.encodeFailure ??= err),
       );
     this.encoding.add(job);
-    void job.finally(() => this.encoding.delete(job));
-    while (this.encoding.size >= ENCODES_IN_FLIGHT) await Promise.race(this.encoding);
+    this.encodingBytes += length;
+    void job.finally(() => {
+      this.encoding.delete(job);
+      this.encodingBytes -= length;
+    });
+    while (this.encoding.size >= ENCODES_IN_FLIGHT && this.encodingBytes >= ENCODING_BYTES) await Promise.race(this.encoding);
     if (this.encodeFailure) throw this.encodeFailure;
   }
 
@@ -528,8 +533,12 @@ class Archiver {
   }
 }
 
-/** Chunks being encoded at once (each at most 8 MiB, ~1 MiB on average). */
+/**
+ * Chunks being encoded at once: at least two (each at most 8 MiB, ~1 MiB on average), and small ones up to 1 MiB
+ * together (they travel to the encoder's thread in batches, encode-pool.ts).
+ */
 const ENCODES_IN_FLIGHT = 2;
+const ENCODING_BYTES = 1 << 20;
 
 function lazy<T>(fn: () => Promise<T>): () => Promise<T> {
   let p: Promise<T> | undefined;

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { newRandomKey } from "./crypto.js";
-import { workerEncoder } from "./encode-pool.js";
+import { BATCH_BYTES, workerEncoder } from "./encode-pool.js";
 import { hashId } from "./ids.js";
 import { decodeBlob } from "./pack.js";
 
@@ -42,6 +42,39 @@ describe("workerEncoder", () => {
     await Promise.all(Array.from({ length: 12 }, (_, i) => roundTrip(i % 3 ? text(100 + i) : randomBytes(200 << 10))));
     encoder.close();
     expect(encoder.mode()).toBe("inline");
+  });
+
+  it("sends small blobs in batches and answers each: many at once, one larger than a batch, one filling it exactly", async () => {
+    const key = newRandomKey();
+    const encoder = workerEncoder(key, 0, WORKER);
+    const deadline = Date.now() + 10_000;
+    while (encoder.mode() !== "thread" && Date.now() < deadline) {
+      await encoder.encode(Buffer.from("warm up"), true, 3);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(encoder.mode()).toBe("thread");
+    const plains = [
+      ...Array.from({ length: 150 }, (_, i) => Buffer.from(`small file ${i}\n`.repeat(50 + i))),
+      randomBytes(BATCH_BYTES + 1000),
+      Buffer.alloc(BATCH_BYTES, "exact\n"),
+      Buffer.alloc(0),
+      ...Array.from({ length: 20 }, (_, i) => (i % 2 ? randomBytes(3000) : Buffer.from(`tail ${i}`.repeat(300)))),
+    ];
+    // All handed over before any answer is awaited, from one reused buffer as the chunker does.
+    const reader = Buffer.alloc(BATCH_BYTES + 1000);
+    const pending = plains.map((plain) => {
+      plain.copy(reader);
+      const p = encoder.encode(reader.subarray(0, plain.length), true, 3);
+      reader.fill(0xaa);
+      return p;
+    });
+    const answers = await Promise.all(pending);
+    answers.forEach(({ sealed, uncompressedLength }, i) => {
+      const plain = plains[i]!;
+      const blob = { id: hashId(plain), type: "data" as const, offset: 0, length: sealed.length, uncompressedLength };
+      expect(decodeBlob(key, blob, sealed, "00".repeat(32)).equals(plain), `blob ${i}`).toBe(true);
+    });
+    encoder.close();
   });
 
   it("stays on the calling thread when no worker file is there", async () => {
