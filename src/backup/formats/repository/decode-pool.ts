@@ -1,7 +1,7 @@
 // Blob decoding (AES-CTR, Poly1305, zstd, SHA-256 — about as much CPU as the rest of a restore together) on a worker
 // thread, so it runs beside the main thread's work (the restore writer's system calls, the transport) instead of
 // before it: on two cores that is what brings a restore to restic's pace. A read's bytes go to the worker whole
-// (transferred, not copied) and each plaintext comes back the same way. Where a worker cannot start (an embedder that
+// (transferred, not copied) and the plaintexts come back the same way, a few at a time in one message. Where a worker cannot start (an embedder that
 // forbids them, the sources run without a build), decoding stays on the main thread: slower, never different.
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -45,6 +45,16 @@ export function workerFile(from: string = import.meta.url): string | undefined {
   return undefined;
 }
 
+/** One blob's answer from the worker (several come in one message). */
+export interface DecodeResult {
+  ticket: number;
+  plain?: ArrayBuffer;
+  length?: number;
+  error?: string;
+  file?: string;
+  integrity?: boolean;
+}
+
 interface Waiter {
   resolve: (b: Buffer) => void;
   reject: (e: Error) => void;
@@ -74,12 +84,14 @@ export function workerDecoder(key: CryptoKey, opts: { file?: string } = {}): Blo
     for (const w of waiting.values()) w.reject(err);
     waiting.clear();
   };
-  worker.on("message", (m: { ticket: number; plain?: ArrayBuffer; length?: number; error?: string; file?: string; integrity?: boolean }) => {
-    const w = waiting.get(m.ticket);
-    if (!w) return;
-    waiting.delete(m.ticket);
-    if (m.plain) w.resolve(Buffer.from(m.plain, 0, m.length));
-    else w.reject(m.integrity ? new IntegrityError(m.error ?? "damaged blob", m.file ?? "data/") : new Error(m.error));
+  worker.on("message", (m: { results: DecodeResult[] }) => {
+    for (const r of m.results) {
+      const w = waiting.get(r.ticket);
+      if (!w) continue;
+      waiting.delete(r.ticket);
+      if (r.plain) w.resolve(Buffer.from(r.plain, 0, r.length));
+      else w.reject(r.integrity ? new IntegrityError(r.error ?? "damaged blob", r.file ?? "data/") : new Error(r.error));
+    }
   });
   worker.on("error", (err) => failAll(new Error(`the blob decoder stopped: ${err.message}`)));
   worker.on("exit", () => failAll(new Error("the blob decoder stopped")));

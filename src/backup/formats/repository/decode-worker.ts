@@ -1,10 +1,11 @@
 // The worker side of decode-pool.ts: decrypts, decompresses and checks blobs off the main thread. It receives the
 // master key once, then whole reads (the buffer transferred, never copied) with the blobs inside them, and answers
 // each blob with its plaintext (transferred back) or the error that names it.
-import { parentPort } from "node:worker_threads";
+import { isMarkedAsUntransferable, parentPort } from "node:worker_threads";
 import type { CryptoKey } from "./crypto.js";
 import { gcPacer } from "../../gc-pacer.js";
 import { decodeBlob, type PackedBlob } from "./pack.js";
+import type { DecodeResult } from "./decode-pool.js";
 import { releaseBuffer } from "../../../util/release-buffer.js";
 
 interface Init {
@@ -25,19 +26,36 @@ let key: CryptoKey | undefined;
 const pace = gcPacer(8 << 20, 24 << 20);
 let decoded = 0;
 
-/** Sends a plaintext to the main thread: its own memory moves there (decodeBlob makes it so), else a copy does. */
+/** Answers go back in groups of this many plaintext bytes or blobs at most (one message each, not one per blob). */
+const REPLY_BYTES = 256 << 10;
+const REPLY_BLOBS = 64;
+
+let results: DecodeResult[] = [];
+let transfer: ArrayBuffer[] = [];
+let replyBytes = 0;
+
+function flush(): void {
+  if (results.length === 0) return;
+  parentPort!.postMessage({ results }, transfer);
+  results = [];
+  transfer = [];
+  replyBytes = 0;
+}
+
+/** Queues a plaintext for the main thread: its own memory moves there (decodeBlob makes it so), else a copy does. */
 function send(ticket: number, plain: Buffer): void {
-  if (plain.byteOffset === 0 && plain.buffer instanceof ArrayBuffer) {
-    try {
-      parentPort!.postMessage({ ticket, plain: plain.buffer, length: plain.length }, [plain.buffer]);
-      return;
-    } catch {
-      // memory that cannot move (Node's pool): copied below
-    }
+  let own: ArrayBuffer;
+  // Memory Node marked as not movable (its pool of small buffers) is copied, so that the message never fails.
+  if (plain.byteOffset === 0 && plain.buffer instanceof ArrayBuffer && !isMarkedAsUntransferable(plain.buffer)) own = plain.buffer;
+  else {
+    const copy = new Uint8Array(plain.length);
+    copy.set(plain);
+    own = copy.buffer;
   }
-  const copy = new Uint8Array(plain.length);
-  copy.set(plain);
-  parentPort!.postMessage({ ticket, plain: copy.buffer, length: plain.length }, [copy.buffer]);
+  results.push({ ticket, plain: own, length: plain.length });
+  transfer.push(own);
+  replyBytes += plain.length;
+  if (replyBytes >= REPLY_BYTES || results.length >= REPLY_BLOBS) flush();
 }
 
 parentPort?.on("message", (msg: Init | Job) => {
@@ -55,8 +73,9 @@ parentPort?.on("message", (msg: Init | Job) => {
       pace(decoded);
     } catch (err) {
       const e = err as Error & { file?: string };
-      parentPort!.postMessage({ ticket, error: e.message, file: e.file, integrity: e.name === "IntegrityError" });
+      results.push({ ticket, error: e.message, file: e.file, integrity: e.name === "IntegrityError" });
     }
   }
+  flush();
   releaseBuffer(bytes); // the read, transferred here: every blob of it is decoded
 });
