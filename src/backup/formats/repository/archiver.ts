@@ -22,6 +22,7 @@ import { type GoTime, goTimeFromNs } from "./go-time.js";
 import { createHash } from "node:crypto";
 import type { FolderRecord, FolderRecords } from "./folder-records.js";
 import { hashId, type Id } from "./ids.js";
+import { releaseEncodeMemory } from "./pack.js";
 import { GoMode, type Node, nodeKey, sameNode } from "./node.js";
 import type { Repository } from "./repository.js";
 import { decodeTree, encodeTree, findNode, sortNodes, treeId } from "./tree.js";
@@ -178,6 +179,7 @@ class Archiver {
     } finally {
       await Promise.allSettled([...this.encoding]);
       this.encoderCache?.close();
+      releaseEncodeMemory();
     }
   }
 

@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { newRandomKey, seal } from "./crypto.js";
 import { IntegrityError } from "./errors.js";
 import { hashId } from "./ids.js";
-import { zstdCompress, zstdCompressInto, zstdDecompress, zstdDecompressDocument, zstdFrameLength } from "./compress.js";
+import { releaseCompressContexts, zstdCompress, zstdCompressInto, zstdDecompress, zstdDecompressDocument, zstdFrameLength } from "./compress.js";
 import { decodeBlob } from "./pack.js";
 
 const text = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => `line ${i} of a document\n`).join("").slice(0, n));
@@ -48,6 +48,10 @@ describe("zstdCompressInto (one long-lived context per level)", () => {
     // Another level has its own context.
     const m = zstdCompressInto(a, room.subarray(0, a.length), 1)!;
     expect(zstdDecompress(room.subarray(0, m), a.length, true).equals(a)).toBe(true);
+    // Released at the end of a run, made again when needed.
+    releaseCompressContexts();
+    const k = zstdCompressInto(a, room.subarray(0, a.length), 3)!;
+    expect(zstdDecompress(room.subarray(0, k), a.length, true).equals(a)).toBe(true);
   });
 });
 

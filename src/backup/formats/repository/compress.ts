@@ -52,6 +52,12 @@ function compressContext(level: number): CompressContext | undefined {
   return ctx ?? undefined;
 }
 
+/** Frees this thread's long-lived contexts (a gateway that ran a backup keeps no zstd tables until the next one). */
+export function releaseCompressContexts(): void {
+  for (const ctx of contexts.values()) ctx?.stream.destroy();
+  contexts.clear();
+}
+
 /**
  * Compresses `data` as one frame into `out` and returns the frame's length, or undefined when the frame would not be
  * shorter than `out` (the caller then stores `data` as it is). A long-lived context per level instead of a one-shot

@@ -4,7 +4,7 @@
 // which `restic check` verifies; pack ID = SHA-256 of the whole file.
 import { createHash } from "node:crypto";
 import { AuthenticationError, type CryptoKey, EXTENSION, open, seal } from "./crypto.js";
-import { zstdCompressInto, zstdDecompress } from "./compress.js";
+import { releaseCompressContexts, zstdCompressInto, zstdDecompress } from "./compress.js";
 import { IntegrityError } from "./errors.js";
 import { hashId, type Id, ID_BYTES } from "./ids.js";
 import { releaseBuffer } from "../../../util/release-buffer.js";
@@ -62,8 +62,15 @@ export function encodeBlob(key: CryptoKey, plaintext: Uint8Array, compress: bool
 }
 
 /** Up to this size the frame is compressed into one buffer kept for the thread's lifetime, larger ones into their own. */
-const REUSED_MAX = 2 << 20;
+const REUSED_MAX = Number(process.env.WS_REUSED ?? 2 << 20);
 let reused: Buffer | undefined;
+
+/** Frees what encoding keeps on this thread between blobs (the frame buffer, the zstd contexts): a run is over. */
+export function releaseEncodeMemory(): void {
+  if (reused) releaseBuffer(reused);
+  reused = undefined;
+  releaseCompressContexts();
+}
 
 function scratch(length: number): Buffer {
   if (length > REUSED_MAX) return Buffer.allocUnsafeSlow(length);
