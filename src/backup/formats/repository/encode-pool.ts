@@ -137,7 +137,7 @@ function workerThread(key: CryptoKey, file: string | undefined): StagedEncoder {
     waiting.clear();
   };
   // The batch buffers travel to the worker and back, and are filled again (transfer-pool.ts).
-  const copies = new TransferPool(Number(process.env.WS_POOL ?? 4 << 20));
+  const copies = new TransferPool(2 << 20);
   let batch: { buffer: ArrayBuffer; used: number; blobs: BatchBlob[] } | undefined;
   let flushQueued = false;
   const send = () => {

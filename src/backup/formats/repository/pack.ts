@@ -61,8 +61,8 @@ export function encodeBlob(key: CryptoKey, plaintext: Uint8Array, compress: bool
   return { sealed: seal(key, plaintext), uncompressedLength: 0 };
 }
 
-/** Up to this size the frame is compressed into one buffer kept for the thread's lifetime, larger ones into their own. */
-const REUSED_MAX = Number(process.env.WS_REUSED ?? 2 << 20);
+/** Up to this size a frame is compressed into one buffer kept between blobs (freed when a run ends), larger ones apart. */
+const REUSED_MAX = 512 << 10;
 let reused: Buffer | undefined;
 
 /** Frees what encoding keeps on this thread between blobs (the frame buffer, the zstd contexts): a run is over. */

@@ -78,7 +78,7 @@ interface PendingUpload {
 }
 
 /** Bytes of a staged pack queued for the disk before the writer waits. */
-const STAGED_BACKLOG = Number(process.env.WS_BACKLOG ?? 8 << 20);
+const STAGED_BACKLOG = 8 << 20;
 /** Tree packs bigger than this are read blob by blob (a mixed pack of another tool could be large). */
 const TREE_PACK_MAX = 64 << 20;
 /** Tree packs held in memory at once (the disk cache holds them all). */
