@@ -1,6 +1,7 @@
 // zstd as restic v2 uses it (klauspost/compress EncodeAll: level "default" ≈ zstd 3, no checksum, 512 KiB window,
-// one frame with the content size). Any conforming frame decodes, and several frames in a row decode whole (as
-// restic's DecodeAll reads them, skippable frames left out); decoding is capped at the size the caller expects.
+// one frame; restic writes the content size, our blob frames leave it out, our documents keep it). Any conforming
+// frame decodes, and several frames in a row decode whole (as restic's DecodeAll reads them, skippable frames left
+// out); decoding is capped at the size the caller expects.
 import zlib from "node:zlib";
 import { releaseBuffer } from "../../../util/release-buffer.js";
 
@@ -77,9 +78,10 @@ export function zstdCompressInto(data: Uint8Array, out: Uint8Array, level = 3): 
   }
   ctx.internals._handle.writeSync(C.ZSTD_e_end, data, 0, data.length, out, 0, out.length);
   const [outLeft, inLeft] = ctx.internals._writeState;
-  if (ctx.failure) {
+  // Node reports a failed call by closing the stream (its error event comes later): nothing it wrote is used.
+  if (ctx.failure || !ctx.internals._handle) {
     contexts.delete(level);
-    throw ctx.failure;
+    throw ctx.failure ?? new Error("zstd compression failed");
   }
   if (outLeft === 0 || inLeft! > 0) {
     // Not shorter: the frame is left unfinished, and the context starts the next one clean.

@@ -1,8 +1,9 @@
 // Blob decoding (AES-CTR, Poly1305, zstd, SHA-256 — about as much CPU as the rest of a restore together) on a worker
 // thread, so it runs beside the main thread's work (the restore writer's system calls, the transport) instead of
 // before it: on two cores that is what brings a restore to restic's pace. A read's bytes go to the worker whole
-// (transferred, not copied) and the plaintexts come back the same way, a few at a time in one message. Where a worker cannot start (an embedder that
-// forbids them, the sources run without a build), decoding stays on the main thread: slower, never different.
+// (transferred, not copied) and the plaintexts come back the same way, a few in one message. Where a worker cannot
+// start (an embedder that forbids them, the sources run without a build), decoding stays on the main thread: slower,
+// never different.
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
