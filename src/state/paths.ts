@@ -5,6 +5,9 @@ import path from "node:path";
 export const PLUGIN_ID = "openclaw-workspace-sync";
 export const PRODUCT_DIR_NAME = "workspace-sync";
 
+/** The backup state's file name under productDir (backup/state.ts). */
+export const BACKUP_STATE_FILE = "backup-state.json";
+
 export function productDir(stateDir: string): string {
   return path.join(stateDir, PRODUCT_DIR_NAME);
 }

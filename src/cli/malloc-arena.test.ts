@@ -1,0 +1,34 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { isFirstBackup, stateDirOf } from "./malloc-arena.js";
+
+describe("malloc-arena: which runs restart", () => {
+  it("finds the state dir the way the CLI does: --state-dir, then $OPENCLAW_STATE_DIR, then ~/.openclaw", () => {
+    const env = { HOME: "/home/u", OPENCLAW_STATE_DIR: "/srv/state" };
+    expect(stateDirOf(["backup", "now"], { HOME: "/home/u" })).toBe("/home/u/.openclaw");
+    expect(stateDirOf(["backup", "now"], env)).toBe("/srv/state");
+    expect(stateDirOf(["--state-dir", "/a", "backup", "now"], env)).toBe("/a");
+    expect(stateDirOf(["backup", "now", "--state-dir=~/b"], env)).toBe("/home/u/b");
+    expect(stateDirOf(["backup", "now", "--", "--state-dir", "/c"], env)).toBe("/srv/state");
+  });
+
+  it("is a first backup only for `backup now` without a committed snapshot in the backup state", () => {
+    const state = mkdtempSync(path.join(os.tmpdir(), "arena-state-"));
+    const env = { HOME: "/nowhere", OPENCLAW_STATE_DIR: state };
+    expect(isFirstBackup(["backup", "now"], env)).toBe(true); // no state yet
+    expect(isFirstBackup(["backup", "-q", "now"], env)).toBe(true);
+    expect(isFirstBackup(["backup", "list"], env)).toBe(false);
+    expect(isFirstBackup(["sync", "now"], env)).toBe(false);
+    expect(isFirstBackup(["backup", "now", "--help"], env)).toBe(false);
+    const file = path.join(state, "workspace-sync", "backup-state.json");
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify({ pending: [], errors: [{ at: "x", message: "failed" }] }));
+    expect(isFirstBackup(["backup", "now"], env)).toBe(true); // tried and failed: still the first
+    writeFileSync(file, JSON.stringify({ lastSuccess: { snapshot: "abc" } }));
+    expect(isFirstBackup(["backup", "now"], env)).toBe(false);
+    writeFileSync(file, "{ not json");
+    expect(isFirstBackup(["backup", "now"], env)).toBe(false); // unreadable: left as it is
+  });
+});
