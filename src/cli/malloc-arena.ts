@@ -10,9 +10,9 @@
 //
 // This module is loaded by bin/workspace-sync.js before the CLI bundle: it imports nothing heavy.
 import { readFileSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { isMainThread } from "node:worker_threads";
+import { resolveStateDir } from "../config/home.js";
 import { BACKUP_STATE_FILE, productDir } from "../state/paths.js";
 
 export const ONE_ARENA: Readonly<Record<string, string>> = {
@@ -22,7 +22,7 @@ export const ONE_ARENA: Readonly<Record<string, string>> = {
   GLIBC_TUNABLES: "glibc.malloc.mmap_threshold=8388608:glibc.malloc.trim_threshold=16777216",
 };
 
-/** The state dir as the CLI resolves it (--state-dir, $OPENCLAW_STATE_DIR, ~/.openclaw), from the raw arguments. */
+/** The state dir as the CLI resolves it (config/home.ts), its --state-dir flag read from the raw arguments. */
 export function stateDirOf(args: readonly string[], env: NodeJS.ProcessEnv): string {
   let flag: string | undefined;
   for (let i = 0; i < args.length; i++) {
@@ -31,11 +31,7 @@ export function stateDirOf(args: readonly string[], env: NodeJS.ProcessEnv): str
     if (a === "--state-dir") flag = args[i + 1];
     else if (a.startsWith("--state-dir=")) flag = a.slice("--state-dir=".length);
   }
-  const home = env.HOME || os.homedir();
-  const given = flag || env.OPENCLAW_STATE_DIR;
-  if (!given) return path.join(home, ".openclaw");
-  if (given === "~") return home;
-  return path.resolve(given.startsWith("~/") ? path.join(home, given.slice(2)) : given);
+  return resolveStateDir(flag, env);
 }
 
 /** `backup now` by an install whose backup state records no committed snapshot (missing state: a first backup). */

@@ -19,3 +19,10 @@ export function expandHome(p: string, env: Env): string {
 export function resolveUserPath(p: string, env: Env): string {
   return path.resolve(expandHome(p, env));
 }
+
+/** The OpenClaw state dir: a --state-dir flag, else $OPENCLAW_STATE_DIR, else ~/.openclaw (PRODUCT.md §1). */
+export function resolveStateDir(flag: string | undefined, env: Env): string {
+  // A flag or variable set to "" counts as not given (an empty `export VAR=` must not point at the cwd).
+  const set = [flag, env.OPENCLAW_STATE_DIR].find((v) => v && v.trim());
+  return set ? resolveUserPath(set, env) : path.join(homeDir(env), ".openclaw");
+}

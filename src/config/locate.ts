@@ -3,7 +3,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { UsageError } from "../util/errors.js";
-import { type Env, homeDir, resolveUserPath } from "./home.js";
+import { type Env, resolveStateDir, resolveUserPath } from "./home.js";
 import { parseJson5 } from "./json5.js";
 
 export const PLUGIN_ID = "openclaw-workspace-sync";
@@ -154,9 +154,7 @@ async function readRoot(file: string): Promise<{ exists: boolean; root: Record<s
 }
 
 export async function resolveLocations(opts: LocateOptions, env: Env): Promise<Locations> {
-  const envState = given(env.OPENCLAW_STATE_DIR);
-  const stateFlag = given(opts.stateDir);
-  const stateDir = stateFlag || envState ? resolveUserPath((stateFlag ?? envState)!, env) : path.join(homeDir(env), ".openclaw");
+  const stateDir = resolveStateDir(opts.stateDir, env);
 
   const configFlag = given(opts.config) ?? given(env.OPENCLAW_CONFIG_PATH);
   // Otherwise openclaw.json sits in the state dir: $OPENCLAW_STATE_DIR or ~/.openclaw as PRODUCT.md §1 says, and

@@ -1,6 +1,6 @@
 // The worker side of decode-pool.ts: decrypts, decompresses and checks blobs off the main thread. It receives the
 // master key once, then whole reads (the buffer transferred, never copied) with the blobs inside them, and answers
-// each blob with its plaintext (transferred back) or the error that names it.
+// each blob with its plaintext (transferred back) or the error that names it, several answers per message.
 import { isMarkedAsUntransferable, parentPort } from "node:worker_threads";
 import type { CryptoKey } from "./crypto.js";
 import { gcPacer } from "../../gc-pacer.js";

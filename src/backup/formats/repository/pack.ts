@@ -51,12 +51,9 @@ export function encodeBlob(key: CryptoKey, plaintext: Uint8Array, compress: bool
     // Room for a frame shorter than the plaintext: anything longer is stored as it is.
     const room = scratch(plaintext.length);
     const n = zstdCompressInto(plaintext, room, level);
-    if (n !== undefined) {
-      const sealed = seal(key, room.subarray(0, n));
-      if (room.buffer !== reused?.buffer) releaseBuffer(room);
-      return { sealed, uncompressedLength: plaintext.length };
-    }
-    if (room.buffer !== reused?.buffer) releaseBuffer(room);
+    const sealed = n === undefined ? undefined : seal(key, room.subarray(0, n));
+    if (room.buffer !== reused?.buffer) releaseBuffer(room); // a one-off for a large blob
+    if (sealed) return { sealed, uncompressedLength: plaintext.length };
   }
   return { sealed: seal(key, plaintext), uncompressedLength: 0 };
 }
