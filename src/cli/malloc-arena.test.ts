@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { isFirstBackup, stateDirOf } from "./malloc-arena.js";
+import { isFirstBackup, isRestore, stateDirOf, wantsOneArena } from "./malloc-arena.js";
 
 describe("malloc-arena: which runs restart", () => {
   it("finds the state dir the way the CLI does: --state-dir, then $OPENCLAW_STATE_DIR, then ~/.openclaw", () => {
@@ -30,5 +30,19 @@ describe("malloc-arena: which runs restart", () => {
     expect(isFirstBackup(["backup", "now"], env)).toBe(false);
     writeFileSync(file, "{ not json");
     expect(isFirstBackup(["backup", "now"], env)).toBe(false); // unreadable: left as it is
+  });
+
+  it("restarts every restore that writes files, never its dry run, and never other commands", () => {
+    const env = { HOME: "/nowhere", OPENCLAW_STATE_DIR: mkdtempSync(path.join(os.tmpdir(), "arena-state-")) };
+    expect(isRestore(["backup", "restore"])).toBe(true);
+    expect(isRestore(["backup", "restore", "abcd1234", "--to", "/tmp/x", "-q"])).toBe(true);
+    expect(isRestore(["--state-dir", "/s", "backup", "-v", "restore", "--path", "workspace/a"])).toBe(true);
+    expect(isRestore(["backup", "restore", "--dry-run"])).toBe(false);
+    expect(isRestore(["backup", "restore", "--help"])).toBe(false);
+    expect(isRestore(["backup", "list"])).toBe(false);
+    expect(isRestore(["sync", "restore"])).toBe(false);
+    expect(wantsOneArena(["backup", "restore", "latest"], env)).toBe(true);
+    expect(wantsOneArena(["backup", "now"], env)).toBe(true); // no state: a first backup
+    expect(wantsOneArena(["backup", "verify"], env)).toBe(false);
   });
 });

@@ -1,12 +1,15 @@
-// A first backup in one malloc arena. glibc gives every thread that allocates (a repository backup's encoder worker,
-// the thread pool, V8's helper threads) an arena of its own, and each keeps much of what is freed in it: a first
-// backup passes every new blob through two of them. One arena, with fixed thresholds so that chunk-sized buffers are
-// reused from it instead of faulted in fresh, keeps the peak RSS of a first 1 GiB repository backup ~10–15 MiB lower
-// (145–153 → 129–145 MiB) at the same speed, and an archive backup's page faults a quarter lower (docs/performance.md).
+// A first backup and a restore in one malloc arena. glibc gives every thread that allocates (a repository backup's
+// encoder worker, a restore's decoder worker, the thread pool, V8's helper threads) an arena of its own, and each keeps
+// much of what is freed in it: a first backup passes every new blob through two of them, a restore every decoded one.
+// One arena, with fixed thresholds so that chunk-sized buffers are reused from it instead of faulted in fresh, keeps
+// the peak RSS of a first 1 GiB repository backup ~10–15 MiB lower (145–153 → 129–145 MiB) at the same speed, an
+// archive backup's page faults a quarter lower, and a 1 GiB repository restore's peak 13–16 MiB lower (139–143 →
+// 126–127 MiB, a fifth fewer page faults) (docs/performance.md).
 // glibc reads these settings only when a process starts, so the bin replaces its process with itself once, the
 // settings added (process.execve: same PID, arguments and environment otherwise), before anything is loaded (a bare
 // start, ~0.05–0.1 s). Only for a first `backup now` (no committed snapshot in this install's backup state): an
-// incremental run peaks ~30 MiB lower anyway and should not pay the start. Settings the user made are kept as they are.
+// incremental run peaks ~30 MiB lower anyway and should not pay the start; and for `backup restore` (not its dry run,
+// which writes nothing). Settings the user made are kept as they are.
 //
 // This module is loaded by bin/workspace-sync.js before the CLI bundle: it imports nothing heavy.
 import { readFileSync } from "node:fs";
@@ -46,13 +49,25 @@ export function isFirstBackup(args: readonly string[], env: NodeJS.ProcessEnv): 
   }
 }
 
+/** `backup restore` that writes files (a dry run only lists). */
+export function isRestore(args: readonly string[]): boolean {
+  const backup = args.indexOf("backup");
+  if (backup < 0 || args.indexOf("restore", backup + 1) < 0) return false;
+  return !args.some((a) => a === "--help" || a === "-h" || a === "--dry-run");
+}
+
+/** The runs that restart in one arena. */
+export function wantsOneArena(args: readonly string[], env: NodeJS.ProcessEnv): boolean {
+  return isRestore(args) || isFirstBackup(args, env);
+}
+
 type Execve = (file: string, args: string[], env: NodeJS.ProcessEnv) => never;
 
-/** Replaces this process with itself in one malloc arena when it runs a first backup on glibc; else returns. */
-export function restartForFirstBackup(args: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): void {
+/** Replaces this process with itself in one malloc arena when it runs a first backup or a restore on glibc; else returns. */
+export function restartInOneArena(args: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): void {
   if (process.platform !== "linux" || !isMainThread || env.MALLOC_ARENA_MAX !== undefined || env.GLIBC_TUNABLES !== undefined) return;
   const execve = (process as { execve?: Execve }).execve;
-  if (typeof execve !== "function" || !isFirstBackup(args, env)) return;
+  if (typeof execve !== "function" || !wantsOneArena(args, env)) return;
   try {
     execve.call(process, process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], { ...env, ...ONE_ARENA });
   } catch {

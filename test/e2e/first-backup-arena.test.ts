@@ -1,5 +1,5 @@
-// A first `backup now` replaces its process once with itself in one malloc arena (src/cli/malloc-arena.ts); later
-// backups do not, and a setting the user made is kept. Observed from inside the CLI: a module preloaded through
+// A first `backup now` and a `backup restore` replace their process once with itself in one malloc arena
+// (src/cli/malloc-arena.ts); later backups, listings and dry runs do not, and a setting the user made is kept. Observed from inside the CLI: a module preloaded through
 // NODE_OPTIONS appends the process's PID and its malloc settings to a file each time the process starts.
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -69,6 +69,21 @@ describe.skipIf(process.platform !== "linux")("a first backup restarts in one ma
     const list = await w.cli("backup", "list");
     expect(list.code, list.stderr).toBe(0);
     expect((await starts()).length).toBe(1);
+
+    // A restore restarts the same way (its dry run does not), and what it writes is the file backed up.
+    await writeFile(marker, "");
+    const dry = await w.cli("backup", "restore", "--dry-run", "-q");
+    expect(dry.code, dry.stderr).toBe(0);
+    expect((await starts()).length).toBe(1);
+    await writeFile(marker, "");
+    const to = path.join(w.root, "restored");
+    const restore = await w.cli("backup", "restore", "--to", to, "-q");
+    expect(restore.code, restore.stderr).toBe(0);
+    const [r1, r2, ...rest] = await starts();
+    expect(rest).toEqual([]);
+    expect(r1![0]).toBe(r2![0]);
+    expect(r2![1]).toBe("1");
+    expect(await readFile(path.join(to, "workspace", "notes.md"), "utf8")).toBe("# notes\n".repeat(100));
   });
 
   it("keeps a malloc setting the user made, and the archive format restarts the same way", async () => {

@@ -63,6 +63,19 @@ describe("DirStorage", () => {
     expect(() => staged.append(Buffer.from("late"))).toThrow(/after commit/);
   });
 
+  it("a pack staged before the repository's folders exist (a first backup's init still running) is written all the same", async () => {
+    const root = await tmp();
+    const storage = new DirStorage(root);
+    const staged = storage.stage("data")!; // no create() yet: data/ is not there
+    staged.append(Buffer.alloc(100_000, 7));
+    await staged.wait(0);
+    await storage.create(); // the init catches up, the folder already made
+    const name = "ef".repeat(32);
+    await staged.commit("data", name);
+    expect((await storage.load("data", name)).equals(Buffer.alloc(100_000, 7))).toBe(true);
+    expect((await stat(path.join(root, "data"))).mode & 0o777).toBe(0o700);
+  });
+
   it("discard removes a staged file, also while writes are queued", async () => {
     const root = await tmp();
     const storage = new DirStorage(root);

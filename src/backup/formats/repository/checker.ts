@@ -22,7 +22,7 @@ import { IntegrityError, NotFoundError } from "./errors.js";
 import { type Id, isId } from "./ids.js";
 import { MasterIndex, type PackEntry, parseIndex } from "./index.js";
 import type { Node } from "./node.js";
-import { decodeBlob, type PackedBlob, packSizeFromBlobs, parseHeader } from "./pack.js";
+import { decodeBlob, type PackedBlob, packSizeFromBlobs, parseHeader, releaseDecodeMemory } from "./pack.js";
 import { releaseBuffer } from "../../../util/release-buffer.js";
 import { nameProblem } from "./reader.js";
 import type { Repository } from "./repository.js";
@@ -100,6 +100,14 @@ function sameBlobs(a: readonly PackedBlob[], b: readonly PackedBlob[]): boolean 
 }
 
 export async function checkRepository(repo: Repository, opts: RepositoryCheckOptions = {}): Promise<RepositoryCheckReport> {
+  try {
+    return await check(repo, opts);
+  } finally {
+    releaseDecodeMemory(); // the zstd context kept between blobs
+  }
+}
+
+async function check(repo: Repository, opts: RepositoryCheckOptions): Promise<RepositoryCheckReport> {
   const call = opts.signal ? { signal: opts.signal } : {};
   const errors: Finding[] = [];
   const hints: Finding[] = [];

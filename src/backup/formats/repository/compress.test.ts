@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { newRandomKey, seal } from "./crypto.js";
 import { IntegrityError } from "./errors.js";
 import { hashId } from "./ids.js";
-import { releaseCompressContexts, zstdCompress, zstdCompressInto, zstdDecompress, zstdDecompressDocument, zstdFrameLength } from "./compress.js";
+import { releaseCompressContexts, releaseDecompressContext, zstdCompress, zstdCompressInto, zstdDecompress, zstdDecompressDocument, zstdFrameLength } from "./compress.js";
 import { decodeBlob } from "./pack.js";
 
 const text = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => `line ${i} of a document\n`).join("").slice(0, n));
@@ -52,6 +52,57 @@ describe("zstdCompressInto (one long-lived context per level)", () => {
     releaseCompressContexts();
     const k = zstdCompressInto(a, room.subarray(0, a.length), 3)!;
     expect(zstdDecompress(room.subarray(0, k), a.length, true).equals(a)).toBe(true);
+  });
+});
+
+describe("zstdDecompress of a blob (one long-lived context)", () => {
+  it("decodes blob after blob, and a bad frame between them spoils none of the next ones", () => {
+    const blobs = [text(300), text(70_000), randomBytes(5_000), text(1_000_000), Buffer.alloc(300_000), text(1)];
+    const good = (b: Buffer) => expect(zstdDecompress(zstdCompress(b), b.length, true).equals(b), `${b.length} bytes`).toBe(true);
+    for (const b of blobs) good(b);
+    const a = text(200_000);
+    const frame = zstdCompress(a);
+    // Cut short (the first blocks decode, the frame never ends), longer than the index says, shorter than it says,
+    // not zstd at all: none gives the expected bytes, and the next blob decodes right. (Bytes after a whole frame are
+    // not looked at, as before: the blob's hash is what proves its content, pack.ts.)
+    const bad: [Buffer, number][] = [
+      [frame.subarray(0, frame.length >> 1), a.length],
+      [frame, a.length - 1],
+      [frame, a.length + 1],
+      [Buffer.from("not a zstd frame at all"), 100],
+    ];
+    for (const [input, length] of [...bad, [Buffer.concat([frame, Buffer.from("junk")]), a.length] as [Buffer, number]]) {
+      let out: Buffer | undefined;
+      try {
+        out = zstdDecompress(input, length, true);
+      } catch {
+        // refused: fine
+      }
+      if (out && bad.some(([i]) => i === input)) expect(out.length === length && out.equals(a.subarray(0, length))).toBe(false);
+      for (const b of blobs) good(b);
+    }
+    // A frame whose blocks all came out but whose end is missing: its bytes are right, and the next blob still is.
+    const small = text(10_000);
+    const cut = zstdCompress(small, 3);
+    const out = (() => {
+      try {
+        return zstdDecompress(cut.subarray(0, cut.length - 1), small.length, true);
+      } catch {
+        return undefined;
+      }
+    })();
+    if (out) expect(out.equals(small)).toBe(true);
+    for (const b of blobs) good(b);
+  });
+
+  it("gives its output a buffer of its own, and is made again after being released", () => {
+    const a = text(5_000);
+    const out = zstdDecompress(zstdCompress(a), a.length, true);
+    expect(out.byteOffset).toBe(0);
+    expect(out.buffer.byteLength).toBeGreaterThanOrEqual(a.length); // never a slice of Node's shared pool
+    expect(out.buffer.byteLength).toBeLessThanOrEqual(a.length + 1);
+    releaseDecompressContext();
+    expect(zstdDecompress(zstdCompress(a), a.length, true).equals(a)).toBe(true);
   });
 });
 

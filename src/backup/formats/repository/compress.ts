@@ -105,10 +105,74 @@ function compressBound(n: number): number {
  * of Node's shared pool).
  */
 export function zstdDecompress(data: Uint8Array, maxBytes: number, exact = false): Buffer {
+  if (exact) {
+    const out = decompressWithContext(data, maxBytes);
+    if (out) return out;
+  }
   const chunkSize = Math.max(maxBytes + 1, Buffer.poolSize >>> 1);
   const out = zlib.zstdDecompressSync(data, { maxOutputLength: Math.max(1, maxBytes), ...(exact ? { chunkSize } : {}) });
   // Short of the size expected: the input may hold more than one frame (Node decodes the first only).
   return exact && out.length < maxBytes ? (decodeFrames(data, maxBytes) ?? out) : out;
+}
+
+interface DecompressContext {
+  stream: zlib.ZstdDecompress;
+  internals: ZstdInternals;
+  failure?: Error;
+}
+
+/** One long-lived decompression context per thread (undefined: not made yet; null: Node's internals differ). */
+let decompressor: DecompressContext | null | undefined;
+
+function decompressContext(): DecompressContext | undefined {
+  if (decompressor === undefined) {
+    decompressor = null;
+    const stream = zlib.createZstdDecompress();
+    const internals = stream as unknown as ZstdInternals;
+    if (typeof internals._handle?.writeSync === "function" && internals._writeState instanceof Uint32Array && typeof internals.reset === "function") {
+      const made: DecompressContext = { stream, internals };
+      stream.on("error", (err: Error) => (made.failure = err));
+      decompressor = made;
+    } else stream.destroy();
+  }
+  return decompressor ?? undefined;
+}
+
+/** Frees this thread's long-lived decompression context (a restore is over). */
+export function releaseDecompressContext(): void {
+  decompressor?.stream.destroy();
+  decompressor = undefined;
+}
+
+/**
+ * A blob of known length decoded by the thread's long-lived context straight into one buffer of exactly that length
+ * (plus one byte, which tells "longer than expected" apart): no zlib stream, context and window made and dropped per
+ * blob. Undefined when the answer is not simply "one frame of that length" (several frames, a damaged frame, Node's
+ * internals differ): the one-shot path then decides and names the error.
+ */
+function decompressWithContext(data: Uint8Array, length: number): Buffer | undefined {
+  const ctx = decompressContext();
+  if (!ctx || ctx.failure || !ctx.internals._handle) {
+    if (ctx) releaseDecompressContext(); // a context that failed is made anew next time
+    return undefined;
+  }
+  const out = Buffer.allocUnsafeSlow(length + 1); // memory of its own: its taker may free it (release-buffer.ts)
+  ctx.internals._handle.writeSync(C.ZSTD_e_end, data, 0, data.length, out, 0, out.length);
+  const [outLeft, inLeft] = ctx.internals._writeState;
+  if (ctx.failure || !ctx.internals._handle) {
+    releaseDecompressContext();
+    releaseBuffer(out);
+    return undefined;
+  }
+  if (outLeft === 1 && inLeft === 0) {
+    // One whole frame read to its end leaves the context ready for the next; anything else (a frame cut short whose
+    // bytes still came out right) is reset, so that it cannot run on into the next blob.
+    if (zstdFrameLength(data, 0) !== data.length) ctx.internals.reset();
+    return out.subarray(0, length);
+  }
+  ctx.internals.reset();
+  releaseBuffer(out);
+  return undefined;
 }
 
 /**

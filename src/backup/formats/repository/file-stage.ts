@@ -3,7 +3,8 @@
 // the first failure stops the writing and is reported by wait() and commit(), and commit() hands the complete file to
 // the transport's own last step (a local folder: sync and rename into place; an rclone remote: upload it). A buffer
 // appended is handed over: once written, its memory is freed at once (release-buffer.ts).
-import { type FileHandle, open, rm } from "node:fs/promises";
+import { type FileHandle, mkdir, open, rm } from "node:fs/promises";
+import path from "node:path";
 import { releaseBuffer } from "../../../util/release-buffer.js";
 import type { CallOptions, FileType, StagedFile } from "./storage.js";
 
@@ -49,7 +50,7 @@ export class FileStage implements StagedFile {
   private async pump(): Promise<void> {
     try {
       await this.fs("writing a pack", async () => {
-        this.handle ??= await open(this.file, "wx", 0o600);
+        this.handle ??= await openNew(this.file);
         while (this.queue.length > 0) {
           const batch = this.queue;
           this.queue = [];
@@ -85,7 +86,7 @@ export class FileStage implements StagedFile {
     try {
       await this.wait(0);
       this.done = true;
-      const handle = this.handle ?? (await this.fs("writing a pack", () => open(this.file, "wx", 0o600)));
+      const handle = this.handle ?? (await this.fs("writing a pack", () => openNew(this.file)));
       this.handle = undefined;
       try {
         await this.finish(this.file, handle, type, name, opts);
@@ -120,5 +121,19 @@ export async function writeAll(handle: FileHandle, parts: readonly Uint8Array[])
       const rest = Buffer.concat(batch).subarray(bytesWritten);
       for (let off = 0; off < rest.length; ) off += (await handle.write(rest, off, rest.length - off)).bytesWritten;
     }
+  }
+}
+
+/**
+ * Creates the staged file. Its folder may not exist yet: a first backup fills its first pack while the repository's
+ * folders are still being made (Repository.initAhead); the folder is then made here (the init makes it too).
+ */
+async function openNew(file: string): Promise<FileHandle> {
+  try {
+    return await open(file, "wx", 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    return await open(file, "wx", 0o600);
   }
 }
