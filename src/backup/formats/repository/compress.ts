@@ -28,10 +28,26 @@ interface ZstdInternals {
   reset(): void;
 }
 
-interface CompressContext {
-  stream: zlib.ZstdCompress;
+/** A zstd stream used synchronously through its handle: what a failed call left (Node reports it as an error event). */
+interface ZstdContext<S extends zlib.ZstdCompress | zlib.ZstdDecompress> {
+  stream: S;
   internals: ZstdInternals;
   failure?: Error;
+}
+
+type CompressContext = ZstdContext<zlib.ZstdCompress>;
+type DecompressContext = ZstdContext<zlib.ZstdDecompress>;
+
+/** `stream` as a context, when Node's internals are what this module expects; else null (and the stream destroyed). */
+function asContext<S extends zlib.ZstdCompress | zlib.ZstdDecompress>(stream: S): ZstdContext<S> | null {
+  const internals = stream as unknown as ZstdInternals;
+  if (typeof internals._handle?.writeSync !== "function" || !(internals._writeState instanceof Uint32Array) || typeof internals.reset !== "function") {
+    stream.destroy();
+    return null;
+  }
+  const made: ZstdContext<S> = { stream, internals };
+  stream.on("error", (err: Error) => (made.failure = err));
+  return made;
 }
 
 /** One long-lived context per level and thread (a worker has its own module instance). */
@@ -40,14 +56,7 @@ const contexts = new Map<number, CompressContext | null>();
 function compressContext(level: number): CompressContext | undefined {
   let ctx = contexts.get(level);
   if (ctx === undefined) {
-    ctx = null;
-    const stream = zlib.createZstdCompress({ params: { [C.ZSTD_c_compressionLevel]: level, [C.ZSTD_c_checksumFlag]: 0, [C.ZSTD_c_windowLog]: 19 } });
-    const internals = stream as unknown as ZstdInternals;
-    if (typeof internals._handle?.writeSync === "function" && internals._writeState instanceof Uint32Array && typeof internals.reset === "function") {
-      const made: CompressContext = { stream, internals };
-      stream.on("error", (err: Error) => (made.failure = err));
-      ctx = made;
-    } else stream.destroy();
+    ctx = asContext(zlib.createZstdCompress({ params: { [C.ZSTD_c_compressionLevel]: level, [C.ZSTD_c_checksumFlag]: 0, [C.ZSTD_c_windowLog]: 19 } }));
     contexts.set(level, ctx);
   }
   return ctx ?? undefined;
@@ -115,26 +124,11 @@ export function zstdDecompress(data: Uint8Array, maxBytes: number, exact = false
   return exact && out.length < maxBytes ? (decodeFrames(data, maxBytes) ?? out) : out;
 }
 
-interface DecompressContext {
-  stream: zlib.ZstdDecompress;
-  internals: ZstdInternals;
-  failure?: Error;
-}
-
 /** One long-lived decompression context per thread (undefined: not made yet; null: Node's internals differ). */
 let decompressor: DecompressContext | null | undefined;
 
 function decompressContext(): DecompressContext | undefined {
-  if (decompressor === undefined) {
-    decompressor = null;
-    const stream = zlib.createZstdDecompress();
-    const internals = stream as unknown as ZstdInternals;
-    if (typeof internals._handle?.writeSync === "function" && internals._writeState instanceof Uint32Array && typeof internals.reset === "function") {
-      const made: DecompressContext = { stream, internals };
-      stream.on("error", (err: Error) => (made.failure = err));
-      decompressor = made;
-    } else stream.destroy();
-  }
+  if (decompressor === undefined) decompressor = asContext(zlib.createZstdDecompress());
   return decompressor ?? undefined;
 }
 
