@@ -3,7 +3,7 @@
 // did it, so the next run can prove which leftovers are its own (see leftovers.ts).
 import os from "node:os";
 import path from "node:path";
-import { BACKUP_STATE_FILE, productDir } from "../state/paths.js";
+import { backupStateFile, productDir } from "../state/paths.js";
 import { readJson, updateJson } from "../state/state-store.js";
 
 export interface BackupRunRecord {
@@ -51,10 +51,6 @@ export interface BackupState {
 
 const EMPTY: BackupState = { pending: [], errors: [] };
 const MAX_ERRORS = 10;
-
-export function backupStateFile(stateDir: string): string {
-  return path.join(productDir(stateDir), BACKUP_STATE_FILE);
-}
 
 export function backupLockFile(stateDir: string): string {
   return path.join(productDir(stateDir), "locks", "backup.lock");

@@ -13,10 +13,9 @@
 //
 // This module is loaded by bin/workspace-sync.js before the CLI bundle: it imports nothing heavy.
 import { readFileSync } from "node:fs";
-import path from "node:path";
 import { isMainThread } from "node:worker_threads";
 import { resolveStateDir } from "../config/home.js";
-import { BACKUP_STATE_FILE, productDir } from "../state/paths.js";
+import { backupStateFile } from "../state/paths.js";
 
 export const ONE_ARENA: Readonly<Record<string, string>> = {
   MALLOC_ARENA_MAX: "1",
@@ -37,12 +36,17 @@ export function stateDirOf(args: readonly string[], env: NodeJS.ProcessEnv): str
   return resolveStateDir(flag, env);
 }
 
+/** The arguments run `backup <command>` (not its help). */
+function runsBackup(args: readonly string[], command: string): boolean {
+  const backup = args.indexOf("backup");
+  return backup >= 0 && args.indexOf(command, backup + 1) >= 0 && !args.some((a) => a === "--help" || a === "-h");
+}
+
 /** `backup now` by an install whose backup state records no committed snapshot (missing state: a first backup). */
 export function isFirstBackup(args: readonly string[], env: NodeJS.ProcessEnv): boolean {
-  const backup = args.indexOf("backup");
-  if (backup < 0 || args.indexOf("now", backup + 1) < 0 || args.includes("--help") || args.includes("-h")) return false;
+  if (!runsBackup(args, "now")) return false;
   try {
-    const state = JSON.parse(readFileSync(path.join(productDir(stateDirOf(args, env)), BACKUP_STATE_FILE), "utf8")) as { lastSuccess?: { snapshot?: string } };
+    const state = JSON.parse(readFileSync(backupStateFile(stateDirOf(args, env)), "utf8")) as { lastSuccess?: { snapshot?: string } };
     return !state?.lastSuccess?.snapshot;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "ENOENT"; // no state yet: a first backup; an unreadable one: leave it
@@ -51,9 +55,7 @@ export function isFirstBackup(args: readonly string[], env: NodeJS.ProcessEnv): 
 
 /** `backup restore` that writes files (a dry run only lists). */
 export function isRestore(args: readonly string[]): boolean {
-  const backup = args.indexOf("backup");
-  if (backup < 0 || args.indexOf("restore", backup + 1) < 0) return false;
-  return !args.some((a) => a === "--help" || a === "-h" || a === "--dry-run");
+  return runsBackup(args, "restore") && !args.includes("--dry-run");
 }
 
 /** The runs that restart in one arena. */

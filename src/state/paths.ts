@@ -5,11 +5,13 @@ import path from "node:path";
 export const PLUGIN_ID = "openclaw-workspace-sync";
 export const PRODUCT_DIR_NAME = "workspace-sync";
 
-/** The backup state's file name under productDir (backup/state.ts). */
-export const BACKUP_STATE_FILE = "backup-state.json";
-
 export function productDir(stateDir: string): string {
   return path.join(stateDir, PRODUCT_DIR_NAME);
+}
+
+/** The backup state (backup/state.ts reads and writes it; the bin's first-backup check reads it before the bundle). */
+export function backupStateFile(stateDir: string): string {
+  return path.join(productDir(stateDir), "backup-state.json");
 }
 
 /** Short stable id for a (local folder, remote folder) pair, used for per-pair state. */

@@ -13,7 +13,8 @@ import type { CryptoKey } from "./crypto.js";
 import { IntegrityError } from "./errors.js";
 import type { Id } from "./ids.js";
 import type { BlobLocation, MasterIndex } from "./index.js";
-import { type BlobType, decodeBlob, releaseDecodeMemory } from "./pack.js";
+import { releaseDecompressContext } from "./compress.js";
+import { type BlobType, decodeBlob } from "./pack.js";
 import type { CallOptions, Storage } from "./storage.js";
 import type { BlobDecoder } from "./decode-pool.js";
 import { handOver, releaseBuffer } from "../../../util/release-buffer.js";
@@ -449,7 +450,7 @@ export class BlobFetcher {
   /** Stops fetching (nothing more will be taken). */
   close(): void {
     this.stop(new Error("the reader was closed"));
-    releaseDecodeMemory(); // the zstd context kept between blobs (another reader simply makes a new one)
+    releaseDecompressContext(); // the zstd context kept between blobs (another reader simply makes a new one)
   }
 
   /** Blobs queued and not yet released (tests). */

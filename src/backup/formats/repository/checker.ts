@@ -22,7 +22,8 @@ import { IntegrityError, NotFoundError } from "./errors.js";
 import { type Id, isId } from "./ids.js";
 import { MasterIndex, type PackEntry, parseIndex } from "./index.js";
 import type { Node } from "./node.js";
-import { decodeBlob, type PackedBlob, packSizeFromBlobs, parseHeader, releaseDecodeMemory } from "./pack.js";
+import { releaseDecompressContext } from "./compress.js";
+import { decodeBlob, type PackedBlob, packSizeFromBlobs, parseHeader } from "./pack.js";
 import { releaseBuffer } from "../../../util/release-buffer.js";
 import { nameProblem } from "./reader.js";
 import type { Repository } from "./repository.js";
@@ -103,7 +104,7 @@ export async function checkRepository(repo: Repository, opts: RepositoryCheckOpt
   try {
     return await check(repo, opts);
   } finally {
-    releaseDecodeMemory(); // the zstd context kept between blobs
+    releaseDecompressContext(); // the zstd context kept between blobs
   }
 }
 

@@ -4,7 +4,7 @@
 // which `restic check` verifies; pack ID = SHA-256 of the whole file.
 import { createHash } from "node:crypto";
 import { AuthenticationError, type CryptoKey, EXTENSION, open, seal } from "./crypto.js";
-import { releaseCompressContexts, releaseDecompressContext, zstdCompressInto, zstdDecompress } from "./compress.js";
+import { releaseCompressContexts, zstdCompressInto, zstdDecompress } from "./compress.js";
 import { IntegrityError } from "./errors.js";
 import { hashId, type Id, ID_BYTES } from "./ids.js";
 import { releaseBuffer } from "../../../util/release-buffer.js";
@@ -67,11 +67,6 @@ export function releaseEncodeMemory(): void {
   if (reused) releaseBuffer(reused);
   reused = undefined;
   releaseCompressContexts();
-}
-
-/** Frees what decoding keeps on this thread between blobs (the zstd decompression context): a read is over. */
-export function releaseDecodeMemory(): void {
-  releaseDecompressContext();
 }
 
 function scratch(length: number): Buffer {
