@@ -59,4 +59,30 @@ describe("repository backup on S3: requests of an incremental run", () => {
     expect(made.filter((r) => r.includes("/keys/"))).toEqual([]);
     expect(made.length).toBeLessThanOrEqual(15);
   });
+
+  it("a restore reads packs in few large ranges (RCLONE_READ_SHAPE), and restores every byte", async () => {
+    // 24 MiB that does not compress, in files of 1.5 MiB: ~2 packs. Reads of up to 6 MiB need ~5 ranged GETs; the
+    // local folder's shape (2 MiB reads) needs 12 or more.
+    await mkdir(path.join(w.workspace, "media"), { recursive: true });
+    const media = new Map<string, Buffer>();
+    for (let i = 0; i < 16; i++) {
+      const bytes = randomBytes(1536 << 10);
+      media.set(`m${i}.bin`, bytes);
+      await writeFile(path.join(w.workspace, "media", `m${i}.bin`), bytes);
+    }
+    const third = await w.cli("backup", "now", "--json");
+    expect(third.code, third.stderr).toBe(0);
+    const to = path.join(w.root, "restored-large-reads");
+    const before = (await requestsSince(log, 0)).length;
+    const restored = await w.cli("backup", "restore", "--to", to);
+    expect(restored.code, restored.stderr).toBe(0);
+    const reads = (await requestsSince(log, before)).filter((r) => /^GET .*\/data\//.test(r));
+    console.log(`restore: ${reads.length} GETs of data/\n${reads.join("\n")}`);
+    // The media's reads (the small files' and the trees' are a few KiB each): fewer than 2 MiB reads would need.
+    const large = reads.map((r) => /range=bytes=(\d+)-(\d+)/.exec(r)).filter((m) => m && Number(m[2]) - Number(m[1]) + 1 > 256 << 10);
+    const bytes = large.reduce((n, m) => n + Number(m![2]) - Number(m![1]) + 1, 0);
+    expect(bytes).toBeGreaterThanOrEqual(24 << 20);
+    expect(large.length).toBeLessThanOrEqual(7);
+    for (const [name, bytes] of media) expect((await readFile(path.join(to, "workspace", "media", name))).equals(bytes), name).toBe(true);
+  });
 });

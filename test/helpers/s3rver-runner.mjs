@@ -3,7 +3,8 @@
 //   options: { address: string, port: number (0 = any), directory: string, buckets: string[] }
 // Prints one line `{"ready":true,"port":N}` on stdout once listening.
 // Exits when its stdin closes (the test process died) or on SIGTERM/SIGINT.
-// S3RVER_REQUEST_LOG=<file> in its environment: one line "METHOD /path?query" per request received (to count them).
+// S3RVER_REQUEST_LOG=<file> in its environment: one line "METHOD /path?query" per request received (to count them),
+// followed by " range=bytes=A-B" for a ranged read.
 import { appendFileSync, mkdirSync } from "node:fs";
 import http from "node:http";
 import { createRequire } from "node:module";
@@ -16,7 +17,7 @@ const requestLog = process.env.S3RVER_REQUEST_LOG;
 if (requestLog) {
   const emit = http.Server.prototype.emit;
   http.Server.prototype.emit = function (event, req, ...rest) {
-    if (event === "request") appendFileSync(requestLog, `${req.method} ${req.url}\n`);
+    if (event === "request") appendFileSync(requestLog, `${req.method} ${req.url}${req.headers.range ? ` range=${req.headers.range}` : ""}\n`);
     return emit.call(this, event, req, ...rest);
   };
 }

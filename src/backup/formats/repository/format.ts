@@ -15,7 +15,7 @@ import type { BackupJob } from "../../job.js";
 import { OperationError, UsageError } from "../../../util/errors.js";
 import type { CheckOptions, CheckReport, Committed, FormatListing, Leftover, SnapshotDraft, SnapshotReader, SnapshotSummary, StorageFormat, WriteJournal } from "../format.js";
 import type { Folder } from "../folder.js";
-import { RcloneStorage } from "./backend.js";
+import { RCLONE_READ_SHAPE, RcloneStorage } from "./backend.js";
 import { DirStorage } from "./backend-dir.js";
 import { keyHint, keyHintSync, rememberKey } from "./key-hints.js";
 import { FileCache } from "./index-cache.js";
@@ -235,6 +235,7 @@ class RepositoryFormat implements StorageFormat {
           spoolDir: path.join(transientRoot(this.job.stateDir), "spool"),
         }),
       access.remote.display,
+      { readShape: RCLONE_READ_SHAPE },
     );
   }
 

@@ -6,7 +6,7 @@
 // - holds (hold()): a backup takes its lock while it already reads and chunks; every write but a lock file's waits for
 //   the lock, so no pack is stored before the lock that keeps a prune away from it.
 // Reads and listings pass straight through. A gate that fails fails the writes waiting for it with its error.
-import type { ByteRange, CallOptions, FileInfo, FileType, ListableType, StagedFile, Storage } from "./storage.js";
+import type { ByteRange, CallOptions, FileInfo, FileType, ListableType, ReadShape, StagedFile, Storage } from "./storage.js";
 
 export class GatedStorage implements Storage {
   private readonly holds = new Set<Promise<unknown>>();
@@ -34,6 +34,10 @@ export class GatedStorage implements Storage {
 
   get location(): string {
     return this.inner.location;
+  }
+
+  get readShape(): ReadShape | undefined {
+    return this.inner.readShape;
   }
 
   create(opts?: CallOptions): Promise<void> {

@@ -20,7 +20,7 @@ async function idleFolder(): Promise<{ storage: IdleClosingStorage; inner: Count
   const root = await mkdtemp(path.join(os.tmpdir(), "idle-"));
   const inner = new CountingStorage(root);
   await inner.create();
-  return { storage: new IdleClosingStorage(() => inner, root, 20), inner };
+  return { storage: new IdleClosingStorage(() => inner, root, { idleMs: 20 }), inner };
 }
 
 describe("IdleClosingStorage", () => {

@@ -1,20 +1,29 @@
 // A Storage that starts its transport on demand and closes it once idle: the rclone `serve restic` child of a
 // repository lives only while requests are made. A CLI command then ends without an explicit close (no child keeps the
 // process alive), and a long-running gateway holds no idle rclone. The next request starts a new transport.
-import type { ByteRange, CallOptions, FileInfo, FileType, ListableType, StagedFile, Storage } from "./storage.js";
+import type { ByteRange, CallOptions, FileInfo, FileType, ListableType, ReadShape, StagedFile, Storage } from "./storage.js";
 
 export class IdleClosingStorage implements Storage {
   private current: Storage | undefined;
   private active = 0;
   private timer: NodeJS.Timeout | undefined;
   private closing: Promise<void> = Promise.resolve();
+  private readonly idleMs: number;
+  readonly readShape?: ReadShape;
 
   constructor(
     private readonly make: () => Storage,
     readonly location: string,
-    /** How long the transport may sit idle before it is closed. */
-    private readonly idleMs = 250,
-  ) {}
+    opts: {
+      /** How long the transport may sit idle before it is closed (default 250 ms). */
+      idleMs?: number;
+      /** The transport's read shape (known before the transport is started). */
+      readShape?: ReadShape;
+    } = {},
+  ) {
+    this.idleMs = opts.idleMs ?? 250;
+    if (opts.readShape) this.readShape = opts.readShape;
+  }
 
   private async run<T>(fn: (s: Storage) => Promise<T>): Promise<T> {
     if (this.timer) {

@@ -291,8 +291,11 @@ export function openRepositorySnapshot(repo: Repository, snapshotId: Id, opts: R
       // the page faults (each fresh buffer's pages are faulted in; here that cost ~15 µs a page). Decoded blobs
       // wait in the window as plaintext then, so the window is 4 MiB, not 8: at 8 MiB the run held 154–163 MiB and
       // was slower (more fresh memory, more faults); at 4 MiB 145–148 MiB, at 2 MiB 143–146 MiB in the same time.
-      const onWorker = opts.decodeOnWorker ?? !!ro.writesFiles;
-      const aheadBytes = opts.aheadBytes ?? (onWorker ? 4 << 20 : 8 << 20);
+      // A transport whose requests are costly (rclone: each opens the object anew on the remote) asks for fewer,
+      // larger reads and decoding when taken (backend.ts RCLONE_READ_SHAPE); a local folder gets the defaults here.
+      const shape = repo.storage.readShape;
+      const onWorker = opts.decodeOnWorker ?? shape?.decodeOnWorker ?? !!ro.writesFiles;
+      const aheadBytes = opts.aheadBytes ?? shape?.aheadBytes ?? (onWorker ? 4 << 20 : 8 << 20);
       let stored = 0;
       let delivered = 0;
       // Every read and every decoded blob is a fresh Buffer outside V8's heap. Each read's buffer is freed when its
@@ -309,8 +312,8 @@ export function openRepositorySnapshot(repo: Repository, snapshotId: Id, opts: R
       const data = new BlobFetcher(repo, {
         ...(decoder ? { decoder } : {}),
         aheadBytes,
-        reads: opts.reads ?? 4,
-        maxReadBytes: opts.maxReadBytes ?? 2 << 20,
+        reads: opts.reads ?? shape?.reads ?? 4,
+        maxReadBytes: opts.maxReadBytes ?? shape?.maxReadBytes ?? 2 << 20,
         ...(ro.signal ? { signal: ro.signal } : {}),
         onRead: (n) => (stored += n),
       });

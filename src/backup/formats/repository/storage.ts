@@ -21,9 +21,27 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** How a transport wants a restore's pack reads shaped (restic's restorer reads a pack's blobs with one request). */
+export interface ReadShape {
+  /** Stored bytes read ahead of the consumer. */
+  aheadBytes: number;
+  /** Reads in flight. */
+  reads: number;
+  /** Largest read that brings several blobs. */
+  maxReadBytes: number;
+  /**
+   * Decode each read's blobs on a worker as it arrives (the window then holds plaintext; best where the main thread
+   * is busy writing files and reads are cheap), or on the taking thread when taken (the window holds the smaller
+   * stored form: a large window for few large requests).
+   */
+  decodeOnWorker: boolean;
+}
+
 export interface Storage {
   /** Where the repository is, without secrets (for messages). */
   readonly location: string;
+  /** The transport's preferred shape of pack reads; absent: the reader's own (tuned for a local folder). */
+  readonly readShape?: ReadShape;
   /** Lays out the folders (config, data, index, keys, locks, snapshots); harmless on an existing repository. */
   create(opts?: CallOptions): Promise<void>;
   list(type: ListableType, opts?: CallOptions): Promise<FileInfo[]>;
