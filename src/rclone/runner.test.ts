@@ -1,4 +1,5 @@
-import { mkdtemp, writeFile, chmod } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { Readable } from "node:stream";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -25,12 +26,31 @@ describe("rclone runner", () => {
     const res = await runRclone(bin, { args: ["sync", "a", "b"], timeoutMs: 300, killGraceMs: 300 });
     expect(res.timedOut).toBe(true);
     expect(Date.now() - started).toBeLessThan(20_000);
-    const { readFile } = await import("node:fs/promises");
     const grandchild = Number((await readFile(pidFile, "utf8")).trim());
     await new Promise((r) => setTimeout(r, 200));
     // Gone, or a zombie waiting for a reaper (no init process in some containers): not running either way.
     const state = await readFile(`/proc/${grandchild}/stat`, "utf8").then((t) => t.slice(t.lastIndexOf(")") + 2, t.lastIndexOf(")") + 3), () => "gone");
     expect(["gone", "Z"]).toContain(state);
+  });
+
+  it("stdin: many small chunks a turn (joined into one write each turn) reach rclone whole and in order", async () => {
+    const bin = await findRclone();
+    const dir = await mkdtemp(path.join(os.tmpdir(), "runner-"));
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < 3000; i++) chunks.push(Buffer.from(`${String(i).padStart(6, "0")}:${"x".repeat(i % 700)}\n`));
+    // Bursts of 300 chunks in one turn, turns apart; the pipe's backpressure holds most of them for a while.
+    const source = Readable.from(
+      (async function* () {
+        for (let at = 0; at < chunks.length; at += 300) {
+          for (const c of chunks.slice(at, at + 300)) yield c;
+          await new Promise((r) => setImmediate(r));
+        }
+      })(),
+      { objectMode: false },
+    );
+    const res = await runRclone(bin, { args: ["rcat", path.join(dir, "out.txt")], stdin: source });
+    expect(res.code, res.errors.join("; ")).toBe(0);
+    expect((await readFile(path.join(dir, "out.txt"))).equals(Buffer.concat(chunks))).toBe(true);
   });
 
   it("summarises rclone's JSON log errors and explains known ones", async () => {

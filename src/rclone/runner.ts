@@ -144,7 +144,20 @@ export function runRclone(bin: RcloneBinary, opts: RunOptions): Promise<RunResul
     if (opts.stdin && child.stdin) {
       child.stdin.on("error", () => {}); // EPIPE when rclone exits early; the exit code tells the story
       opts.stdin.on("error", () => stop());
-      opts.stdin.pipe(child.stdin);
+      // What arrives in one turn of the event loop goes to the pipe in one writev: an HTTP/2 session writes each
+      // 16 KiB frame (and its 9-byte header) as a chunk of its own, one system call each otherwise.
+      const sink = child.stdin;
+      let corked = false;
+      opts.stdin.on("data", () => {
+        if (corked) return;
+        corked = true;
+        sink.cork();
+        process.nextTick(() => {
+          corked = false;
+          sink.uncork();
+        });
+      });
+      opts.stdin.pipe(sink);
     }
 
     let stdoutDone: Promise<void> = Promise.resolve();
