@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RestoreEntry, RestoreSource, Time } from "./entry.js";
-import { writeEntries, type WriteStats } from "./writer.js";
+import { createsWhole, writeEntries, type WriteStats } from "./writer.js";
 import { handOver } from "../../util/release-buffer.js";
 
 let root: string;
@@ -353,6 +353,24 @@ describe("restore writer", () => {
     const kept = path.join(root, "kept");
     await writeEntries(source([file("suid", "x", { mode: 0o4755 })]), { target: kept, keepSpecialBits: true });
     expect((await stat(path.join(kept, "suid"))).mode & 0o7777).toBe(0o4755);
+  });
+
+  it("small files get their exact mode whatever the umask would cut (given at creation only when nothing is cut)", async () => {
+    expect(createsWhole(0o644, 0o022)).toBe(true);
+    expect(createsWhole(0o600, 0o022)).toBe(true);
+    expect(createsWhole(0o664, 0o022)).toBe(false);
+    expect(createsWhole(0o644, 0o077)).toBe(false);
+    expect(createsWhole(0o4755, 0o022)).toBe(false);
+    expect(createsWhole(0o1644, 0)).toBe(false);
+    expect(createsWhole(0o644, undefined)).toBe(false);
+    const modes = [0o644, 0o600, 0o666, 0o664, 0o777, 0o755, 0o400, 0o000];
+    const saved = process.umask(0o027);
+    try {
+      await writeEntries(source(modes.map((m) => file(`u/m${m.toString(8)}`, "x", { mode: m }))), { target });
+    } finally {
+      process.umask(saved);
+    }
+    for (const m of modes) expect((await stat(path.join(target, `u/m${m.toString(8)}`))).mode & 0o7777, m.toString(8)).toBe(m);
   });
 
   it("a full disk stops the restore with ENOSPC (a 1 MiB tmpfs; needs root)", async (ctx) => {

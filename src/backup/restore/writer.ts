@@ -26,6 +26,7 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
+  readFileSync,
   symlinkSync,
   chmodSync,
   unlinkSync,
@@ -109,12 +110,15 @@ class Writer {
   private readonly small: number;
   private readonly specialBits: number;
   private readonly dryRun: boolean;
+  /** The umask when the restore started (undefined where it cannot be read without changing it). */
+  private readonly umask: number | undefined;
 
   constructor(private readonly opts: WriteOptions) {
     this.target = path.resolve(opts.target);
     this.small = opts.smallFileBytes ?? SMALL_FILE_BYTES;
     this.specialBits = opts.keepSpecialBits ? 0o7777 : 0o777;
     this.dryRun = !!opts.dryRun;
+    this.umask = readUmask();
   }
 
   async run(source: RestoreSource): Promise<void> {
@@ -307,7 +311,7 @@ class Writer {
       const data = await readWhole(entry, rel);
       try {
         if (replace) removeIfThere(dest);
-        writeSmall(dest, data, mode, entry);
+        writeSmall(dest, data, mode, createsWhole(mode, this.umask), entry);
       } catch (err) {
         this.nodes.delete(rel);
         return this.onEntryError(entry, err);
@@ -428,17 +432,36 @@ async function readWhole(entry: RestoreEntry, rel: string): Promise<Buffer> {
 
 const EMPTY = Buffer.alloc(0);
 
+/** This process's umask from /proc, without changing it (process.umask() with no argument is deprecated). */
+function readUmask(): number | undefined {
+  try {
+    const m = /^Umask:\s+([0-7]+)$/m.exec(readFileSync("/proc/self/status", "utf8"));
+    return m ? parseInt(m[1]!, 8) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether creating a file with `mode` yields exactly `mode` (no set-ID or sticky bit, nothing the umask removes). */
+export function createsWhole(mode: number, umask: number | undefined): boolean {
+  return umask !== undefined && (mode & 0o7000) === 0 && (mode & umask) === 0;
+}
+
 function setTimes(fd: number, entry: RestoreEntry): void {
   if (entry.mtime) futimesSync(fd, toSeconds(entry.atime ?? entry.mtime), toSeconds(entry.mtime));
 }
 
-/** Create, write, mode and times on the descriptor, close: four system calls, no thread-pool round trip. */
-function writeSmall(dest: string, data: Buffer, mode: number, entry: RestoreEntry): void {
-  const fd = openSync(dest, CREATE, 0o600);
+/**
+ * Create, write, times on the descriptor, close: four system calls, no thread-pool round trip. A mode the umask
+ * leaves whole (0644 under 022: most files) is given at creation; any other is set after the write (a write clears
+ * set-ID bits, and the umask would have cut the mode).
+ */
+function writeSmall(dest: string, data: Buffer, mode: number, atCreate: boolean, entry: RestoreEntry): void {
+  const fd = openSync(dest, CREATE, atCreate ? mode : 0o600);
   try {
     let off = 0;
     while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-    fchmodSync(fd, mode);
+    if (!atCreate) fchmodSync(fd, mode);
     setTimes(fd, entry);
   } catch (err) {
     closeSync(fd);
