@@ -110,7 +110,10 @@ class Writer {
   private readonly small: number;
   private readonly specialBits: number;
   private readonly dryRun: boolean;
-  /** The umask when the restore started (undefined where it cannot be read without changing it). */
+  /**
+   * The umask when the restore started (undefined where it cannot be read without changing it). Read once: nothing
+   * in this process changes it while a restore runs (the CLI never does; Node allows it on the main thread only).
+   */
   private readonly umask: number | undefined;
 
   constructor(private readonly opts: WriteOptions) {
