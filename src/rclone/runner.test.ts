@@ -33,7 +33,7 @@ describe("rclone runner", () => {
     expect(["gone", "Z"]).toContain(state);
   });
 
-  it("stdin: many small chunks a turn (joined into one write each turn) reach rclone whole and in order", async () => {
+  it("stdin, corked for each turn of the event loop: bursts of small chunks reach rclone whole and in order", async () => {
     const bin = await findRclone();
     const dir = await mkdtemp(path.join(os.tmpdir(), "runner-"));
     const chunks: Buffer[] = [];
