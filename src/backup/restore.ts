@@ -15,7 +15,7 @@ import type { BackupJob } from "./job.js";
 import { unlockFor } from "./keys.js";
 import { createMeter, type ProgressSink } from "./progress.js";
 import type { WriteStats } from "./restore/index.js";
-import { toRestoreEntry, writeFromReader } from "./restore/snapshot-source.js";
+import { foldersFirst, toRestoreEntry, writeFromReader } from "./restore/snapshot-source.js";
 import { compareWithLive, type DiffSummary, type LiveSignatures, liveSignatures, signatureOf } from "./restore-diff.js";
 import { commitTarget, discardTarget, type PreparedTarget, prepareTarget } from "./restore-target.js";
 import { stampOf } from "./stamp.js";
@@ -199,6 +199,15 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
     prepared = await prepareTarget(target, !!opts.force);
     const liveSignal = job.signal ? AbortSignal.any([job.signal, stopLive.signal]) : stopLive.signal;
     if (snap.layout.length) live = liveSignatures(snap.layout, job.config.exclude, [prepared.staging], liveSignal).catch(() => undefined);
+    const folders = await foldersFirst(
+      reader,
+      (n) => {
+        if (isSnapshotRoot(n)) return false;
+        const v = judge(n);
+        return v.refused === undefined && v.rel !== undefined && selection.test(v.rel);
+      },
+      job.signal,
+    );
     ({ stats: written } = await writeFromReader(
       reader,
       (e) => {
@@ -217,7 +226,7 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
         return toRestoreEntry(e);
       },
       readOpts,
-      { target: prepared.staging, ...(job.signal ? { signal: job.signal } : {}), onProgress: (s) => meter.update(bytesRead, s.files) },
+      { target: prepared.staging, folders, ...(job.signal ? { signal: job.signal } : {}), onProgress: (s) => meter.update(bytesRead, s.files) },
     ));
     meter.finish();
     const unmatched = selection.unmatched();

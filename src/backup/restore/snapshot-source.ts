@@ -3,7 +3,7 @@
 // reader's visit stays pending until the writer asks for the next entry (it is then done with this one's content),
 // and a writer that stops early makes the pending visit fail, so the reader stops reading too.
 import { findCause } from "../../util/errors.js";
-import type { ReadCheck, ReadOptions, SnapshotEntry, SnapshotReader } from "../formats/format.js";
+import type { ReadCheck, ReadOptions, SnapshotEntry, SnapshotNode, SnapshotReader } from "../formats/format.js";
 import type { RestoreEntry, RestoreSource, Time } from "./entry.js";
 import { type WriteOptions, type WriteStats, writeEntries } from "./writer.js";
 
@@ -123,6 +123,19 @@ export function readerSource(
   }
 
   return { source: { entries: entries(), sequential: true }, done };
+}
+
+/**
+ * The folders a restore creates first (WriteOptions.folders), from a format that walks its trees without the data
+ * (none from the others: they would have to read everything twice). `pick` says which folders the restore writes.
+ */
+export async function foldersFirst(reader: SnapshotReader, pick: (n: SnapshotNode) => boolean, signal?: AbortSignal): Promise<string[]> {
+  const folders: string[] = [];
+  if (!reader.nodes) return folders;
+  await reader.nodes(async (n) => {
+    if (n.type === "dir" && n.problem === undefined && pick(n)) folders.push(n.path);
+  }, signal ? { signal } : {});
+  return folders;
 }
 
 /**

@@ -6,7 +6,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RestoreEntry, RestoreSource, Time } from "./entry.js";
-import { createsWhole, writeEntries, type WriteStats } from "./writer.js";
+import { createsWhole, writeEntries as writeWith, type WriteOptions, type WriteStats } from "./writer.js";
+import { inlineWriter, smallFileWriter, type SmallFileWriter } from "./file-writers.js";
 import { handOver } from "../../util/release-buffer.js";
 
 let root: string;
@@ -19,6 +20,16 @@ beforeEach(async () => {
   await mkdir(outside);
 });
 afterEach(() => rm(root, { recursive: true, force: true }));
+
+// Every case runs twice: small files written by the calling thread, and by the file writer's thread (the built worker,
+// as the CLI and the plugin run it).
+const BUILT_WORKER = path.resolve(import.meta.dirname, "../../../dist/backup/restore/write-worker.js");
+const writers: [string, () => SmallFileWriter][] = [
+  ["small files on this thread", inlineWriter],
+  ["small files on the file writer's thread", () => smallFileWriter({ file: BUILT_WORKER })],
+];
+let makeWriter: () => SmallFileWriter = inlineWriter;
+const writeEntries = (src: RestoreSource, opts: WriteOptions) => writeWith(src, { fileWriter: makeWriter(), ...opts });
 
 const T: Time = { sec: 1_714_979_289, nsec: 123_456_789 };
 
@@ -68,7 +79,17 @@ async function tree(dirPath: string): Promise<string[]> {
   return out;
 }
 
-describe("restore writer", () => {
+describe.each(writers)("restore writer (%s)", (_name, make) => {
+  beforeEach(() => {
+    makeWriter = make;
+  });
+  it("uses the writer it is meant to (the built worker exists: npm test builds first)", async () => {
+    expect(existsSync(BUILT_WORKER)).toBe(true);
+    const w = make();
+    expect(w.threaded).toBe(make !== inlineWriter);
+    await w.close();
+  });
+
   it("frees each chunk its source handed over once it is written (small files, large ones, several chunks), and nothing else", async () => {
     // A copy with memory of its own (Buffer.alloc never slices the pool), as a decoded blob.
     const owned = (data: Buffer) => {
@@ -259,6 +280,28 @@ describe("restore writer", () => {
     for (let i = 0; i < datas.length; i++) expect((await readFile(path.join(target, `r/d${i % 10}/f${i}`))).equals(datas[i]!), `f${i}`).toBe(true);
     expect(await readFile(path.join(target, "r/same"), "utf8")).toBe("second");
     expect((await stat(path.join(target, "r/link-to-f1"))).ino).toBe((await stat(path.join(target, "r/d1/f1"))).ino);
+  });
+
+  it("folders given up front exist before the first entry is pulled; unsafe or filtered ones are not made", async () => {
+    const folders = ["ws", "ws/a", "ws/a/b", "ws/c", "ws/empty", "../escape", "/abs", "ws/../up", "ws/skip", "ws/skip/inner", "."];
+    let atFirstPull: string[] | undefined;
+    const entries = (async function* () {
+      atFirstPull = await tree(target);
+      yield dir("ws");
+      yield dir("ws/a");
+      yield file("ws/a/b/x.txt", "x");
+      yield dir("ws/c", { mode: 0o700 });
+      yield file("ws/c/y.txt", "y");
+      yield file("ws/skip/inner/z.txt", "z");
+    })();
+    const stats = await writeEntries({ entries, sequential: true }, { target, folders, filter: (rel) => !rel.startsWith("ws/skip") });
+    expect(atFirstPull).toEqual(["ws/", "ws/a/", "ws/a/b/", "ws/c/", "ws/empty/"]);
+    expect(await tree(target)).toEqual(["ws/", "ws/a/", "ws/a/b/", "ws/a/b/x.txt", "ws/c/", "ws/c/y.txt", "ws/empty/"]);
+    expect(await readdir(outside)).toEqual([]);
+    expect(existsSync(path.join(root, "escape"))).toBe(false);
+    // Folders count when their entries come (ws/empty had none in this stream); their modes are still the entries'.
+    expect(stats).toMatchObject({ files: 2, dirs: 3, refused: [] });
+    expect((await stat(path.join(target, "ws/c"))).mode & 0o777).toBe(0o700);
   });
 
   it("a source failing inside a file stops the restore with its error and leaves no partial file", async () => {

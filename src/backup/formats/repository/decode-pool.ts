@@ -5,12 +5,12 @@
 // start (an embedder that forbids them, the sources run without a build), decoding stays on the main thread: slower,
 // never different.
 import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { CryptoKey } from "./crypto.js";
 import { IntegrityError } from "./errors.js";
 import type { Id } from "./ids.js";
 import { decodeBlob, type PackedBlob } from "./pack.js";
+import { findWorkerFile } from "../../../util/worker-file.js";
 
 export interface BlobDecoder {
   /** Decodes the blobs of one read; each promise settles with its blob's verified plaintext or its error. */
@@ -38,12 +38,7 @@ export function inlineDecoder(key: CryptoKey): BlobDecoder {
  * the URL of the module asking (this one; a test passes a bundle chunk's).
  */
 export function workerFile(from: string = import.meta.url): string | undefined {
-  const here = new URL(from);
-  for (const rel of ["./decode-worker.js", "../backup/formats/repository/decode-worker.js"]) {
-    const file = fileURLToPath(new URL(rel, here));
-    if (existsSync(file)) return file;
-  }
-  return undefined;
+  return findWorkerFile(from, ["./decode-worker.js", "../backup/formats/repository/decode-worker.js"]);
 }
 
 /** One blob's answer from the worker (several come in one message). */

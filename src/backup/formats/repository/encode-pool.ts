@@ -3,12 +3,11 @@
 // a backup of new data. The plaintext goes to the worker in a buffer of its own (transferred) and the sealed blob comes
 // back the same way. Where no worker can start (an embedder that forbids them, the sources run without a build),
 // encoding runs on the calling thread: slower, never different.
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { CryptoKey } from "./crypto.js";
 import { encodeBlob } from "./pack.js";
-import { TransferPool } from "./transfer-pool.js";
+import { TransferPool } from "../../../util/transfer-pool.js";
+import { findWorkerFile } from "../../../util/worker-file.js";
 
 export interface EncodedBlob {
   sealed: Buffer;
@@ -35,12 +34,7 @@ export function inlineEncoder(key: CryptoKey): BlobEncoder {
 }
 
 function workerFile(): string | undefined {
-  const here = new URL(import.meta.url);
-  for (const rel of ["./encode-worker.js", "../backup/formats/repository/encode-worker.js"]) {
-    const file = fileURLToPath(new URL(rel, here));
-    if (existsSync(file)) return file;
-  }
-  return undefined;
+  return findWorkerFile(import.meta.url, ["./encode-worker.js", "../backup/formats/repository/encode-worker.js"]);
 }
 
 /** New data encoded inline before the worker starts: a run with a few changed files never pays for a thread. */

@@ -2,7 +2,7 @@
 // to hand it to the encoder's thread: a fresh allocation per chunk, which the kernel faults in page by page (~15 µs a
 // page on a VM; a sixth of a first backup's page faults). The worker returns each buffer with its answer and the next
 // chunk of a similar size is copied into it. Sizes are rounded up to powers of two so that buffers fit many chunks.
-import { releaseBuffer } from "../../../util/release-buffer.js";
+import { releaseBuffer } from "./release-buffer.js";
 
 const MIN_CLASS = 16 << 10;
 

@@ -1,0 +1,117 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { handOver } from "../../util/release-buffer.js";
+import { inlineWriter, smallFileWriter, workerFile } from "./file-writers.js";
+
+// The thread runs the built worker (npm test builds first), as the CLI and the plugin do.
+const BUILT = path.resolve(import.meta.dirname, "../../../dist/backup/restore/write-worker.js");
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), "ws-file-writers-"));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const owned = (data: Buffer): Buffer => {
+  const own = Buffer.alloc(data.length);
+  data.copy(own);
+  return handOver(own);
+};
+
+describe("small-file writer on a thread", () => {
+  it("writes many files in batches with their bytes, modes and times; handed-over memory is taken, the rest copied", async () => {
+    const w = smallFileWriter({ file: BUILT });
+    expect(w.threaded).toBe(true);
+    const files = Array.from({ length: 400 }, (_, i) => ({ name: `f${i}`, data: randomBytes((i * 7919) % 200_000), own: i % 2 === 0 }));
+    const given: Buffer[] = [];
+    const written: Promise<void>[] = [];
+    for (const [i, f] of files.entries()) {
+      const data = f.own ? owned(f.data) : Buffer.from(f.data);
+      given.push(data);
+      await w.room();
+      written.push(w.write({ dest: path.join(dir, f.name), mode: i % 3 === 0 ? 0o600 : 0o644, atCreate: i % 3 !== 0, mtime: 1_700_000_000.5, atime: 1_600_000_000 }, data));
+    }
+    await Promise.all(written);
+    await w.close();
+    for (const [i, f] of files.entries()) {
+      const p = path.join(dir, f.name);
+      const st = statSync(p); // before the read, which may move the access time (relatime)
+      expect(st.mode & 0o777).toBe(i % 3 === 0 ? 0o600 : 0o644);
+      expect(st.mtimeMs).toBe(1_700_000_000_500);
+      expect(st.atimeMs).toBe(1_600_000_000_000);
+      expect(readFileSync(p).equals(f.data), f.name).toBe(true);
+    }
+    // Handed-over buffers moved to the thread (empty here now); the others are the caller's, untouched.
+    for (const [i, f] of files.entries()) expect(given[i]!.length).toBe(f.own && f.data.length > 0 ? 0 : f.data.length);
+  });
+
+  it("answers each file's failure with its system call's error and writes the others", async () => {
+    writeFileSync(path.join(dir, "taken"), "already here");
+    const w = smallFileWriter({ file: BUILT });
+    const results = await Promise.allSettled([
+      w.write({ dest: path.join(dir, "a"), mode: 0o644, atCreate: true }, Buffer.from("a")),
+      w.write({ dest: path.join(dir, "taken"), mode: 0o644, atCreate: true }, Buffer.from("b")),
+      w.write({ dest: path.join(dir, "no-such-folder", "c"), mode: 0o644, atCreate: true }, Buffer.from("c")),
+      w.write({ dest: path.join(dir, "d"), mode: 0o644, atCreate: true }, Buffer.from("d")),
+    ]);
+    await w.close();
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "rejected", "fulfilled"]);
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: "EEXIST", syscall: "open" });
+    expect((results[2] as PromiseRejectedResult).reason).toMatchObject({ code: "ENOENT", syscall: "open" });
+    expect(readFileSync(path.join(dir, "taken"), "utf8")).toBe("already here");
+    expect(readFileSync(path.join(dir, "d"), "utf8")).toBe("d");
+  });
+
+  it("holds the writer back while 1 MiB is queued, and lets it go on as batches are written", async () => {
+    const w = smallFileWriter({ file: BUILT });
+    const written: Promise<void>[] = [];
+    let waited = 0;
+    for (let i = 0; i < 40; i++) {
+      const room = w.room();
+      if (room) {
+        waited++;
+        await room;
+      }
+      written.push(w.write({ dest: path.join(dir, `big${i}`), mode: 0o644, atCreate: true }, Buffer.alloc(200_000, i)));
+    }
+    await Promise.all(written);
+    await w.close();
+    expect(waited).toBeGreaterThan(0);
+    for (let i = 0; i < 40; i++) expect(readFileSync(path.join(dir, `big${i}`)).equals(Buffer.alloc(200_000, i))).toBe(true);
+  });
+
+  it("a thread that dies fails what it held; later files are written on the calling thread", async () => {
+    const dying = path.join(dir, "dying-worker.mjs");
+    writeFileSync(dying, "import { parentPort } from 'node:worker_threads'; parentPort.on('message', () => process.exit(3));\n");
+    const w = smallFileWriter({ file: dying });
+    const first = w.write({ dest: path.join(dir, "first"), mode: 0o644, atCreate: true }, Buffer.from("1"));
+    await expect(first).rejects.toThrow(/file writer stopped/);
+    await w.write({ dest: path.join(dir, "later"), mode: 0o644, atCreate: true }, Buffer.from("2"));
+    await w.close();
+    expect(readFileSync(path.join(dir, "later"), "utf8")).toBe("2");
+  });
+
+  it("without a worker module (sources run unbuilt, or WORKSPACE_SYNC_WRITE_INLINE) files are written on this thread", async () => {
+    expect(smallFileWriter({ file: path.join(dir, "missing.js") }).threaded).toBe(false);
+    process.env.WORKSPACE_SYNC_WRITE_INLINE = "1";
+    try {
+      expect(smallFileWriter({ file: BUILT }).threaded).toBe(false);
+    } finally {
+      delete process.env.WORKSPACE_SYNC_WRITE_INLINE;
+    }
+    const w = inlineWriter();
+    await w.write({ dest: path.join(dir, "x"), mode: 0o640, atCreate: false }, Buffer.from("x"));
+    await expect(w.write({ dest: path.join(dir, "x"), mode: 0o644, atCreate: true }, Buffer.from("y"))).rejects.toMatchObject({ code: "EEXIST" });
+    expect(statSync(path.join(dir, "x")).mode & 0o777).toBe(0o640);
+  });
+
+  it("finds the built worker beside its module and from the bundle's chunks", () => {
+    expect(existsSync(BUILT)).toBe(true);
+    const dist = path.dirname(path.dirname(path.dirname(BUILT)));
+    expect(workerFile(new URL(`file://${path.join(dist, "backup/restore/file-writers.js")}`).href)).toBe(BUILT);
+    expect(workerFile(new URL(`file://${path.join(dist, "bundle/chunk-x.js")}`).href)).toBe(BUILT);
+  });
+});

@@ -1,0 +1,206 @@
+// Small files written on a thread of their own. Creating a file is the dear part of restoring one: on ext4 the
+// creation alone costs 50–400 µs of kernel time (far more just after many files were deleted, when the inode
+// allocator steps over their recently freed inodes), and on the restore's main thread that time was taken from the
+// decoding and planning. Here the writer hands each small file's bytes (its own memory, moved; otherwise a copy in a
+// batch buffer) to a thread
+// that makes the same system calls (small-file.ts) while the main thread goes on. A batch leaves when it is full or
+// when the main thread's turn ends; the bytes queued and in flight are bounded, so memory stays put. Where no thread
+// can start, files are written on the calling thread as before: slower, never different.
+import { existsSync } from "node:fs";
+import { Worker } from "node:worker_threads";
+import { findWorkerFile } from "../../util/worker-file.js";
+import { claimHandedOver } from "../../util/release-buffer.js";
+import { TransferPool } from "../../util/transfer-pool.js";
+import { writeSmallFile, type SmallFile } from "./small-file.js";
+import type { Batch, BatchAnswer, BatchFile } from "./write-worker.js";
+
+export interface SmallFileWriter {
+  /**
+   * Writes one file; settles when it is on disk, or with the failing system call's error (code and syscall set).
+   * `data` is copied, written or — when its producer handed it over (util/release-buffer.ts) — taken over before
+   * this returns: the caller may free it at once.
+   */
+  write(file: SmallFile, data: Uint8Array): Promise<void>;
+  /** undefined when there is room for more; otherwise settles once the bytes queued and in flight fall below the bound. */
+  room(): Promise<void> | undefined;
+  /** Sends what is queued, waits until every file has settled, and ends the thread. Never throws. */
+  close(): Promise<void>;
+  /** Whether files go to a thread (false: written by the caller's thread). */
+  readonly threaded: boolean;
+}
+
+/** A batch leaves at this many bytes or files (one message each way). */
+const BATCH_BYTES = 256 << 10;
+const BATCH_FILES = 64;
+/** Bytes queued and in flight at most before room() makes the writer wait. */
+const IN_FLIGHT_BYTES = 1 << 20;
+
+export function workerFile(from: string = import.meta.url): string | undefined {
+  return findWorkerFile(from, ["./write-worker.js", "../backup/restore/write-worker.js"]);
+}
+
+/** Writes on the calling thread (the fallback; also a dry run's choice, which writes nothing). */
+export function inlineWriter(): SmallFileWriter {
+  return {
+    threaded: false,
+    write(file, data) {
+      try {
+        writeSmallFile(file, data);
+        return Promise.resolve();
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+    },
+    room: () => undefined,
+    close: async () => {},
+  };
+}
+
+/** A writer on a thread when one can start (WORKSPACE_SYNC_WRITE_INLINE=1 keeps it on the caller's thread). */
+export function smallFileWriter(opts: { file?: string } = {}): SmallFileWriter {
+  const file = process.env.WORKSPACE_SYNC_WRITE_INLINE ? undefined : (opts.file ?? workerFile());
+  if (!file || !existsSync(file)) return inlineWriter();
+  let worker: Worker;
+  try {
+    // Its heap holds one batch's file list at a time: small limits keep the thread's footprint small.
+    worker = new Worker(file, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 16 } });
+  } catch {
+    return inlineWriter();
+  }
+  return new ThreadWriter(worker);
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+interface Filling {
+  buf: ArrayBuffer;
+  used: number;
+  /** Files' own memory, moved with the batch. */
+  parts: ArrayBuffer[];
+  /** Bytes of the batch (copied and moved). */
+  bytes: number;
+  files: BatchFile[];
+  waiters: Waiter[];
+}
+
+class ThreadWriter implements SmallFileWriter {
+  readonly threaded = true;
+  private filling: Filling | undefined;
+  private readonly sent = new Map<number, { waiters: Waiter[]; bytes: number }>();
+  private nextId = 0;
+  private queuedBytes = 0;
+  private roomWaiters: (() => void)[] = [];
+  private idleWaiters: (() => void)[] = [];
+  /** Why the thread is gone (later batches are written on this thread). */
+  private broken: Error | undefined;
+  private closing = false;
+  private readonly buffers = new TransferPool(IN_FLIGHT_BYTES + BATCH_BYTES, 8);
+
+  constructor(private readonly worker: Worker) {
+    // Unref'd while idle: an idle writer never keeps the process alive; a batch in flight does (ref in send()).
+    worker.unref();
+    worker.on("message", (answer: BatchAnswer) => this.answered(answer));
+    worker.on("error", (err) => this.stop(new Error(`the file writer stopped: ${err.message}`)));
+    worker.on("exit", () => this.stop(new Error("the file writer stopped")));
+  }
+
+  write(file: SmallFile, data: Uint8Array): Promise<void> {
+    const own = data.buffer instanceof ArrayBuffer && claimHandedOver(data) ? data.buffer : undefined;
+    let f = this.filling;
+    if (f && ((!own && f.used + data.length > f.buf.byteLength) || f.bytes >= BATCH_BYTES || f.files.length >= BATCH_FILES)) {
+      this.send();
+      f = undefined;
+    }
+    if (!f) {
+      f = this.filling = { buf: this.buffers.take(Math.max(BATCH_BYTES, own ? 0 : data.length)), used: 0, parts: [], bytes: 0, files: [], waiters: [] };
+      setImmediate(() => this.send()); // the end of this turn: what one turn queued leaves together
+    }
+    if (own) {
+      f.files.push({ ...file, part: f.parts.length, offset: data.byteOffset, length: data.length });
+      f.parts.push(own);
+    } else {
+      new Uint8Array(f.buf, f.used, data.length).set(data);
+      f.files.push({ ...file, offset: f.used, length: data.length });
+      f.used += data.length;
+    }
+    f.bytes += data.length;
+    this.queuedBytes += data.length;
+    const filling = f;
+    return new Promise<void>((resolve, reject) => filling.waiters.push({ resolve, reject }));
+  }
+
+  room(): Promise<void> | undefined {
+    if (this.queuedBytes < IN_FLIGHT_BYTES) return undefined;
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    this.send();
+    while (this.sent.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    this.closing = true;
+    await this.worker.terminate().catch(() => {});
+    this.buffers.clear();
+  }
+
+  private send(): void {
+    const f = this.filling;
+    if (!f) return;
+    this.filling = undefined;
+    if (this.broken) return this.writeHere(f);
+    const id = this.nextId++;
+    this.sent.set(id, { waiters: f.waiters, bytes: f.bytes });
+    if (this.sent.size === 1) this.worker.ref();
+    const batch: Batch = { id, files: f.files, data: f.buf, parts: f.parts };
+    this.worker.postMessage(batch, [f.buf, ...f.parts]);
+  }
+
+  private answered(answer: BatchAnswer): void {
+    const s = this.sent.get(answer.id);
+    if (!s) return;
+    this.sent.delete(answer.id);
+    this.buffers.give(answer.data);
+    const failed = new Map(answer.failures.map((f) => [f.index, f]));
+    s.waiters.forEach((w, i) => {
+      const f = failed.get(i);
+      if (f) w.reject(Object.assign(new Error(f.message), { code: f.code, syscall: f.syscall }));
+      else w.resolve();
+    });
+    this.settled(s.bytes);
+  }
+
+  private settled(bytes: number): void {
+    this.queuedBytes -= bytes;
+    if (this.sent.size === 0) {
+      if (!this.closing) this.worker.unref();
+      for (const wake of this.idleWaiters.splice(0)) wake();
+    }
+    if (this.queuedBytes < IN_FLIGHT_BYTES) for (const wake of this.roomWaiters.splice(0)) wake();
+  }
+
+  /** The thread is gone: what it held fails (the restore stops; its staging folder is discarded), later files are written here. */
+  private stop(err: Error): void {
+    if (this.closing) return;
+    this.broken ??= err;
+    for (const [id, s] of this.sent) {
+      this.sent.delete(id);
+      for (const w of s.waiters) w.reject(err);
+      this.settled(s.bytes);
+    }
+  }
+
+  /** A batch written on this thread (after the writer thread stopped). */
+  private writeHere(f: Filling): void {
+    f.files.forEach((file, i) => {
+      try {
+        writeSmallFile(file, new Uint8Array(file.part === undefined ? f.buf : f.parts[file.part]!, file.offset, file.length));
+        f.waiters[i]!.resolve();
+      } catch (err) {
+        f.waiters[i]!.reject(err as Error);
+      }
+    });
+    this.settled(f.bytes);
+  }
+}
