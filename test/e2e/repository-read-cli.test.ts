@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DirStorage } from "../../src/backup/formats/repository/backend-dir.js";
@@ -142,6 +142,9 @@ describe("a restic repository in the backup folder, through the CLI", () => {
     const out = path.join(await tempDir("repo-restore-path"), "out");
     ok(await w.cli("backup", "restore", "--snapshot", b!.short_id, "--path", `${rel}/n1*`, "--to", out, "-q"));
     expect(Object.keys(await readTree(out)).sort()).toEqual([`${rel}/n1.md`, ...Array.from({ length: 10 }, (_, i) => `${rel}/n1${i}.md`)].sort());
+    // The folders made before the files (the snapshot's trees list more) are only those the selection leads through.
+    const folders = (await readdir(out, { recursive: true, withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => path.relative(out, path.join(d.parentPath, d.name)));
+    expect(folders.sort()).toEqual(rel.split("/").map((_, i, parts) => parts.slice(0, i + 1).join("/")).sort());
   });
 
   it("an exclusive lock (a prune running) makes verify and restore wait their turn: exit 3 naming the holder; ls still answers", async () => {

@@ -8,6 +8,7 @@
 // restorable and under retention): the commands list every format of formats/index.ts and merge the listings.
 import type { Unlock } from "../crypto/index.js";
 import type { WalkEntry } from "../tree-walk.js";
+import type { HelperPort } from "../../util/helper-port.js";
 
 /**
  * A snapshot as every command sees it, whatever stores it.
@@ -193,6 +194,14 @@ export interface ReadOptions {
    * less often (repository/reader.ts).
    */
   writesFiles?: boolean;
+  /**
+   * Where a restore may write its small files off the main thread, said once by a format that knows (each Node thread
+   * is a runtime of its own, ~20 MiB of memory): with a way to a line to the thread the read already runs (it answers
+   * undefined once that thread is gone; taking a line obliges the taker to end() it), or with undefined when the
+   * restore should start no thread (the read holds its memory budget already). A format that says nothing leaves
+   * the restore to start one of its own.
+   */
+  onThread?: (port: (() => HelperPort | undefined) | undefined) => void;
 }
 
 export interface ReadCheck {

@@ -1,18 +1,20 @@
-// Small files written on a thread of their own. Creating a file is the dear part of restoring one: on ext4 the
-// creation alone costs 50–400 µs of kernel time (far more just after many files were deleted, when the inode
-// allocator steps over their recently freed inodes), and on the restore's main thread that time was taken from the
-// decoding and planning. Here the writer hands each small file's bytes (its own memory, moved; otherwise a copy in a
-// batch buffer) to a thread
-// that makes the same system calls (small-file.ts) while the main thread goes on. A batch leaves when it is full or
-// when the main thread's turn ends; the bytes queued and in flight are bounded, so memory stays put. Where no thread
-// can start, files are written on the calling thread as before: slower, never different.
+// Small files written on a helper thread. Creating a file is the dear part of restoring one: on ext4 the creation
+// alone costs 50–400 µs of kernel time (far more just after many files were deleted, when the inode allocator steps
+// over recently freed inodes), and on the restore's main thread that time was taken from the reading and planning.
+// Here the writer hands each small file's bytes (its own memory, moved; otherwise a copy in a batch buffer) to a
+// thread that makes the same system calls (small-file.ts, write-batch.ts) while the main thread goes on. The thread is
+// the repository decoder's when a restore runs one (each Node thread costs ~20 MiB: one helper per restore), else one
+// of the writer's own. A batch leaves when it is full or when the main thread's turn ends; the bytes queued and in
+// flight are bounded, so memory stays put. Where no thread can start, files are written on the calling thread as
+// before: slower, never different.
 import { existsSync } from "node:fs";
-import { Worker } from "node:worker_threads";
+import { isMarkedAsUntransferable, Worker } from "node:worker_threads";
 import { findWorkerFile } from "../../util/worker-file.js";
 import { claimHandedOver } from "../../util/release-buffer.js";
 import { TransferPool } from "../../util/transfer-pool.js";
 import { writeSmallFile, type SmallFile } from "./small-file.js";
-import type { Batch, BatchAnswer, BatchFile } from "./write-worker.js";
+import { isBatchAnswer, type Batch, type BatchAnswer, type BatchFile } from "./write-batch.js";
+import type { HelperPort } from "../../util/helper-port.js";
 
 export interface SmallFileWriter {
   /**
@@ -56,9 +58,14 @@ export function inlineWriter(): SmallFileWriter {
   };
 }
 
-/** A writer on a thread when one can start (WORKSPACE_SYNC_WRITE_INLINE=1 keeps it on the caller's thread). */
-export function smallFileWriter(opts: { file?: string } = {}): SmallFileWriter {
-  const file = process.env.WORKSPACE_SYNC_WRITE_INLINE ? undefined : (opts.file ?? workerFile());
+/**
+ * A writer on a helper thread: `port`, a thread that already runs (the repository decoder's), or one of its own when
+ * one can start; else on the calling thread (also with WORKSPACE_SYNC_WRITE_INLINE=1).
+ */
+export function smallFileWriter(opts: { file?: string; port?: HelperPort } = {}): SmallFileWriter {
+  if (process.env.WORKSPACE_SYNC_WRITE_INLINE) return inlineWriter();
+  if (opts.port) return new ThreadWriter(opts.port);
+  const file = opts.file ?? workerFile();
   if (!file || !existsSync(file)) return inlineWriter();
   let worker: Worker;
   try {
@@ -67,7 +74,26 @@ export function smallFileWriter(opts: { file?: string } = {}): SmallFileWriter {
   } catch {
     return inlineWriter();
   }
-  return new ThreadWriter(worker);
+  return new ThreadWriter(ownThread(worker));
+}
+
+/** A thread of the writer's own as its port: unref'd while idle, ended with the writer. */
+function ownThread(worker: Worker): HelperPort {
+  worker.unref();
+  let ending = false;
+  return {
+    post: (message, transfer) => worker.postMessage(message, transfer),
+    listen(onMessage, onStop) {
+      worker.on("message", onMessage);
+      worker.on("error", (err) => !ending && onStop(new Error(`the file writer stopped: ${err.message}`)));
+      worker.on("exit", () => !ending && onStop(new Error("the file writer stopped")));
+    },
+    busy: (working) => void (working ? worker.ref() : worker.unref()),
+    async end() {
+      ending = true;
+      await worker.terminate().catch(() => {});
+    },
+  };
 }
 
 interface Waiter {
@@ -99,16 +125,16 @@ class ThreadWriter implements SmallFileWriter {
   private closing = false;
   private readonly buffers = new TransferPool(IN_FLIGHT_BYTES + BATCH_BYTES, 8);
 
-  constructor(private readonly worker: Worker) {
-    // Unref'd while idle: an idle writer never keeps the process alive; a batch in flight does (ref in send()).
-    worker.unref();
-    worker.on("message", (answer: BatchAnswer) => this.answered(answer));
-    worker.on("error", (err) => this.stop(new Error(`the file writer stopped: ${err.message}`)));
-    worker.on("exit", () => this.stop(new Error("the file writer stopped")));
+  constructor(private readonly port: HelperPort) {
+    port.listen(
+      (m) => isBatchAnswer(m) && this.answered(m),
+      (err) => this.stop(err),
+    );
   }
 
   write(file: SmallFile, data: Uint8Array): Promise<void> {
-    const own = data.buffer instanceof ArrayBuffer && claimHandedOver(data) ? data.buffer : undefined;
+    // Memory Node will not move (its pool of small buffers) is copied like any other.
+    const own = data.buffer instanceof ArrayBuffer && !isMarkedAsUntransferable(data.buffer) && claimHandedOver(data) ? data.buffer : undefined;
     let f = this.filling;
     if (f && ((!own && f.used + data.length > f.buf.byteLength) || f.bytes >= BATCH_BYTES || f.files.length >= BATCH_FILES)) {
       this.send();
@@ -141,7 +167,7 @@ class ThreadWriter implements SmallFileWriter {
     this.send();
     while (this.sent.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     this.closing = true;
-    await this.worker.terminate().catch(() => {});
+    await this.port.end();
     this.buffers.clear();
   }
 
@@ -152,9 +178,16 @@ class ThreadWriter implements SmallFileWriter {
     if (this.broken) return this.writeHere(f);
     const id = this.nextId++;
     this.sent.set(id, { waiters: f.waiters, bytes: f.bytes });
-    if (this.sent.size === 1) this.worker.ref();
-    const batch: Batch = { id, files: f.files, data: f.buf, parts: f.parts };
-    this.worker.postMessage(batch, [f.buf, ...f.parts]);
+    if (this.sent.size === 1) this.port.busy(true);
+    const batch: Batch = { kind: "files", id, files: f.files, data: f.buf, parts: f.parts };
+    try {
+      this.port.post(batch, [f.buf, ...f.parts]);
+    } catch {
+      // Not sendable (nothing moved): written here instead.
+      this.sent.delete(id);
+      if (this.sent.size === 0) this.port.busy(false);
+      this.writeHere(f);
+    }
   }
 
   private answered(answer: BatchAnswer): void {
@@ -174,7 +207,7 @@ class ThreadWriter implements SmallFileWriter {
   private settled(bytes: number): void {
     this.queuedBytes -= bytes;
     if (this.sent.size === 0) {
-      if (!this.closing) this.worker.unref();
+      if (!this.closing) this.port.busy(false);
       for (const wake of this.idleWaiters.splice(0)) wake();
     }
     if (this.queuedBytes < IN_FLIGHT_BYTES) for (const wake of this.roomWaiters.splice(0)) wake();

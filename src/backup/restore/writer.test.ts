@@ -29,7 +29,7 @@ const writers: [string, () => SmallFileWriter][] = [
   ["small files on the file writer's thread", () => smallFileWriter({ file: BUILT_WORKER })],
 ];
 let makeWriter: () => SmallFileWriter = inlineWriter;
-const writeEntries = (src: RestoreSource, opts: WriteOptions) => writeWith(src, { fileWriter: makeWriter(), ...opts });
+const writeEntries = (src: RestoreSource, opts: WriteOptions) => writeWith(src, { fileWriter: makeWriter, ...opts });
 
 const T: Time = { sec: 1_714_979_289, nsec: 123_456_789 };
 

@@ -66,8 +66,11 @@ export interface WriteOptions {
    * cannot be made is left to its entry, which reports it.
    */
   folders?: readonly string[];
-  /** Writes the small files (default: a thread when one can start, see file-writers.ts); closed by the writer. */
-  fileWriter?: SmallFileWriter;
+  /**
+   * Makes the small files' writer, when the first one comes (default: a thread when one can start, see
+   * file-writers.ts); the writer closes it.
+   */
+  fileWriter?: () => SmallFileWriter;
 }
 
 export interface WriteStats {
@@ -171,7 +174,6 @@ class Writer {
     this.specialBits = opts.keepSpecialBits ? 0o7777 : 0o777;
     this.dryRun = !!opts.dryRun;
     this.umask = readUmask();
-    this.files = opts.fileWriter;
   }
 
   async run(source: RestoreSource): Promise<void> {
@@ -387,7 +389,7 @@ class Writer {
       let written: Promise<void>;
       try {
         if (replace) removeIfThere(dest);
-        const files = (this.files ??= smallFileWriter());
+        const files = (this.files ??= (this.opts.fileWriter ?? smallFileWriter)());
         await files.room();
         const times = entry.mtime ? { mtime: toSeconds(entry.mtime), atime: toSeconds(entry.atime ?? entry.mtime) } : {};
         written = files.write({ dest, mode, atCreate: createsWhole(mode, this.umask), ...times }, data);

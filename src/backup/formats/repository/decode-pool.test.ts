@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import os from "node:os";
 import { pathToFileURL } from "node:url";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -8,6 +9,7 @@ import { inlineDecoder, workerDecoder, workerFile } from "./decode-pool.js";
 import { IntegrityError } from "./errors.js";
 import { hashId } from "./ids.js";
 import { encodeBlob, PackWriter } from "./pack.js";
+import { smallFileWriter } from "../../restore/file-writers.js";
 
 // The worker runs the built module (npm test builds first); the sources alone have no worker file.
 const built = path.resolve(import.meta.dirname, "../../../../dist/backup/formats/repository/decode-worker.js");
@@ -44,6 +46,31 @@ describe.skipIf(!existsSync(built))("blob decoding on a worker thread", () => {
       expect((await answers[2]!).length).toBe(10);
     } finally {
       worker.close();
+    }
+  });
+
+  it("its thread also writes a restore's small files, and ends only once both the decoder and the file writer are done", async () => {
+    const p = pack([randomBytes(1000), randomBytes(2000)]);
+    const decoder = workerDecoder(p.key, { file: built });
+    const dir = mkdtempSync(path.join(os.tmpdir(), "ws-decode-files-"));
+    try {
+      const port = decoder.filePort!();
+      expect(port).toBeDefined();
+      const files = smallFileWriter({ port: port! });
+      expect(files.threaded).toBe(true);
+      const [a, b] = await Promise.all(decoder.decode(p.id, Buffer.from(p.bytes), 0, p.blobs));
+      // Decoding and writing interleave on the one thread; the decoder closes first, as a restore's reader does.
+      const written = [files.write({ dest: path.join(dir, "a"), mode: 0o644, atCreate: true }, a!), files.write({ dest: path.join(dir, "b"), mode: 0o600, atCreate: false }, b!)];
+      decoder.close();
+      await Promise.all(written);
+      expect(readFileSync(path.join(dir, "a")).length).toBe(1000);
+      expect(statSync(path.join(dir, "b")).mode & 0o777).toBe(0o600);
+      await expect(files.write({ dest: path.join(dir, "a"), mode: 0o644, atCreate: true }, Buffer.from("again"))).rejects.toMatchObject({ code: "EEXIST" });
+      await files.close();
+      expect(decoder.filePort!()).toBeUndefined(); // closed: a later restore would start its own
+    } finally {
+      decoder.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

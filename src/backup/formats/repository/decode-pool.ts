@@ -11,11 +11,20 @@ import { IntegrityError } from "./errors.js";
 import type { Id } from "./ids.js";
 import { decodeBlob, type PackedBlob } from "./pack.js";
 import { findWorkerFile } from "../../../util/worker-file.js";
+import type { HelperPort } from "../../../util/helper-port.js";
 
 export interface BlobDecoder {
   /** Decodes the blobs of one read; each promise settles with its blob's verified plaintext or its error. */
   decode(packId: Id, bytes: Buffer, offset: number, blobs: readonly PackedBlob[]): Promise<Buffer>[];
   close(): void;
+  /** Whether blobs are decoded on a thread of their own. */
+  readonly threaded: boolean;
+  /**
+   * The decoder's thread as a helper for a restore's small files (the thread also writes file batches, see
+   * restore/write-batch.ts), so that a restore runs one helper thread, not two; undefined once closed or stopped. The
+   * thread lives until both the decoder is closed and the port is ended.
+   */
+  filePort?(): HelperPort | undefined;
 }
 
 /** Decoding on the calling thread (the fallback, and what small reads use). */
@@ -30,6 +39,7 @@ export function inlineDecoder(key: CryptoKey): BlobDecoder {
         }
       }),
     close: () => {},
+    threaded: false,
   };
 }
 
@@ -79,8 +89,34 @@ export function workerDecoder(key: CryptoKey, opts: { file?: string } = {}): Blo
     broken ??= err;
     for (const w of waiting.values()) w.reject(err);
     waiting.clear();
+    keepAlive();
   };
-  worker.on("message", (m: { results: DecodeResult[] }) => {
+  // The file writer's use of the thread (filePort): its handlers, and whether it still needs the thread.
+  let files: { onMessage: (m: unknown) => void; onStop: (err: Error) => void } | undefined;
+  let filesOpen = false;
+  let filesBusy = false;
+  let closed = false;
+  let ended = false;
+  // The thread keeps the process alive only while it holds work (a blob to decode or a batch of files to write).
+  let reffed = false;
+  const keepAlive = () => {
+    const want = !ended && (waiting.size > 0 || filesBusy);
+    if (want === reffed) return;
+    reffed = want;
+    if (want) worker.ref();
+    else worker.unref();
+  };
+  const end = () => {
+    if (!closed || filesOpen || ended) return;
+    ended = true;
+    void worker.terminate();
+  };
+  const stopped = (err: Error) => {
+    failAll(err);
+    if (!ended) files?.onStop(err);
+  };
+  worker.on("message", (m: { results?: DecodeResult[] }) => {
+    if (!m.results) return files?.onMessage(m);
     for (const r of m.results) {
       const w = waiting.get(r.ticket);
       if (!w) continue;
@@ -88,11 +124,13 @@ export function workerDecoder(key: CryptoKey, opts: { file?: string } = {}): Blo
       if (r.plain) w.resolve(Buffer.from(r.plain, 0, r.length));
       else w.reject(r.integrity ? new IntegrityError(r.error ?? "damaged blob", r.file ?? "data/") : new Error(r.error));
     }
+    keepAlive();
   });
-  worker.on("error", (err) => failAll(new Error(`the blob decoder stopped: ${err.message}`)));
-  worker.on("exit", () => failAll(new Error("the blob decoder stopped")));
+  worker.on("error", (err) => stopped(new Error(`the blob decoder stopped: ${err.message}`)));
+  worker.on("exit", () => stopped(new Error("the blob decoder stopped")));
   worker.postMessage({ kind: "key", key: { encrypt: key.encrypt, macK: key.macK, macR: key.macR } });
   return {
+    threaded: true,
     decode(packId, bytes, offset, blobs) {
       if (broken) return inline.decode(packId, bytes, offset, blobs);
       // The read's bytes in an ArrayBuffer of their own, handed over (a pooled or shared one is copied first).
@@ -108,11 +146,29 @@ export function workerDecoder(key: CryptoKey, opts: { file?: string } = {}): Blo
           }),
       );
       worker.postMessage({ kind: "read", packId, bytes: own, offset, blobs: jobs }, [own]);
+      keepAlive();
       return promises;
     },
     close() {
       failAll(new Error("the blob decoder was closed"));
-      void worker.terminate();
+      closed = true;
+      end();
+    },
+    filePort() {
+      if (closed || broken) return undefined;
+      filesOpen = true;
+      return {
+        post: (message, transfer) => worker.postMessage(message, transfer),
+        listen: (onMessage, onStop) => void (files = { onMessage, onStop }),
+        busy: (working) => {
+          filesBusy = working;
+          keepAlive();
+        },
+        async end() {
+          filesOpen = false;
+          end();
+        },
+      };
     },
   };
 }

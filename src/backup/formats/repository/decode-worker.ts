@@ -7,6 +7,7 @@ import { gcPacer } from "../../gc-pacer.js";
 import { decodeBlob, type PackedBlob } from "./pack.js";
 import type { DecodeResult } from "./decode-pool.js";
 import { releaseBuffer } from "../../../util/release-buffer.js";
+import { isBatch, writeBatch, type Batch } from "../../restore/write-batch.js";
 
 interface Init {
   kind: "key";
@@ -61,7 +62,13 @@ function send(ticket: number, plain: Buffer): void {
   if (replyBytes >= REPLY_BYTES || results.length >= REPLY_BLOBS) flush();
 }
 
-parentPort?.on("message", (msg: Init | Job) => {
+parentPort?.on("message", (msg: Init | Job | Batch) => {
+  if (isBatch(msg)) {
+    // A restore's small files, written here too: one helper thread per restore (decode-pool.ts filePort).
+    const answer = writeBatch(msg);
+    parentPort!.postMessage(answer, [answer.data]);
+    return;
+  }
   if (msg.kind === "key") {
     key = { encrypt: Buffer.from(msg.key.encrypt), macK: Buffer.from(msg.key.macK), macR: Buffer.from(msg.key.macR) };
     return;

@@ -1,0 +1,14 @@
+// A service's line to a helper thread that may host other work too. Each Node thread is a runtime of its own (~20 MiB
+// of memory), so a restore keeps one: the repository's decoder thread also writes the small files when it runs
+// (restore/file-writers.ts), and a thread of the writer's own is started only where there is none.
+
+export interface HelperPort {
+  /** Sends a message (the buffers in `transfer` move with it). */
+  post(message: unknown, transfer: ArrayBuffer[]): void;
+  /** Sets the handlers for this service's answers and for the thread's end (once). */
+  listen(onMessage: (message: unknown) => void, onStop: (err: Error) => void): void;
+  /** Work is in flight (true) or not (false): the thread keeps the process alive only while there is. */
+  busy(working: boolean): void;
+  /** The service is done with the thread: one of its own ends, a shared one ends when its last user is done. */
+  end(): Promise<void>;
+}
