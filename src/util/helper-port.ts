@@ -1,6 +1,6 @@
-// A service's line to a helper thread that may host other work too. Each Node thread is a runtime of its own (~20 MiB
-// of memory), so a restore keeps one: the repository's decoder thread also writes the small files when it runs
-// (restore/file-writers.ts), and a thread of the writer's own is started only where there is none.
+// A service's line to a helper thread that hosts other work too. Each Node thread is a runtime of its own (~20 MiB
+// of memory), so a restore runs one at most: the repository decoder's thread also writes the small files
+// (restore/file-writers.ts).
 
 export interface HelperPort {
   /** Sends a message (the buffers in `transfer` move with it). */

@@ -195,13 +195,11 @@ export interface ReadOptions {
    */
   writesFiles?: boolean;
   /**
-   * Where a restore may write its small files off the main thread, said once by a format that knows (each Node thread
-   * is a runtime of its own, ~20 MiB of memory): with a way to a line to the thread the read already runs (it answers
-   * undefined once that thread is gone; taking a line obliges the taker to end() it), or with undefined when the
-   * restore should start no thread (the read holds its memory budget already). A format that says nothing leaves
-   * the restore to start one of its own.
+   * Called by a read that decodes on a helper thread, with a way to a line to it (undefined once that thread is gone;
+   * taking a line obliges the taker to end() it): a restore writes its small files there too instead of on its main
+   * thread. No restore starts a thread for that alone: each Node thread is a runtime of its own, ~20 MiB of memory.
    */
-  onThread?: (port: (() => HelperPort | undefined) | undefined) => void;
+  onThread?: (port: () => HelperPort | undefined) => void;
 }
 
 export interface ReadCheck {

@@ -4,10 +4,21 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { handOver } from "../../util/release-buffer.js";
-import { inlineWriter, smallFileWriter, workerFile } from "./file-writers.js";
+import { newRandomKey } from "../formats/repository/crypto.js";
+import { workerDecoder } from "../formats/repository/decode-pool.js";
+import { inlineWriter, smallFileWriter, type SmallFileWriter } from "./file-writers.js";
 
-// The thread runs the built worker (npm test builds first), as the CLI and the plugin do.
-const BUILT = path.resolve(import.meta.dirname, "../../../dist/backup/restore/write-worker.js");
+// The helper thread a restore has: the repository decoder's, running the built module (npm test builds first), as
+// the CLI and the plugin do.
+const BUILT = path.resolve(import.meta.dirname, "../../../dist/backup/formats/repository/decode-worker.js");
+
+/** A writer on a decoder's thread; the decoder is closed at once (its thread lives until the writer is done too). */
+function onDecoderThread(file = BUILT): SmallFileWriter {
+  const decoder = workerDecoder(newRandomKey(), { file });
+  const port = decoder.filePort?.();
+  decoder.close();
+  return smallFileWriter({ port });
+}
 
 let dir: string;
 beforeEach(() => {
@@ -23,7 +34,7 @@ const owned = (data: Buffer): Buffer => {
 
 describe("small-file writer on a thread", () => {
   it("writes many files in batches with their bytes, modes and times; handed-over memory is taken, the rest copied", async () => {
-    const w = smallFileWriter({ file: BUILT });
+    const w = onDecoderThread();
     expect(w.threaded).toBe(true);
     const files = Array.from({ length: 400 }, (_, i) => ({ name: `f${i}`, data: randomBytes((i * 7919) % 200_000), own: i % 2 === 0 }));
     const given: Buffer[] = [];
@@ -50,7 +61,7 @@ describe("small-file writer on a thread", () => {
 
   it("answers each file's failure with its system call's error and writes the others", async () => {
     writeFileSync(path.join(dir, "taken"), "already here");
-    const w = smallFileWriter({ file: BUILT });
+    const w = onDecoderThread();
     const results = await Promise.allSettled([
       w.write({ dest: path.join(dir, "a"), mode: 0o644, atCreate: true }, Buffer.from("a")),
       w.write({ dest: path.join(dir, "taken"), mode: 0o644, atCreate: true }, Buffer.from("b")),
@@ -66,7 +77,7 @@ describe("small-file writer on a thread", () => {
   });
 
   it("holds the writer back while 1 MiB is queued, and lets it go on as batches are written", async () => {
-    const w = smallFileWriter({ file: BUILT });
+    const w = onDecoderThread();
     const written: Promise<void>[] = [];
     let waited = 0;
     for (let i = 0; i < 40; i++) {
@@ -85,20 +96,22 @@ describe("small-file writer on a thread", () => {
 
   it("a thread that dies fails what it held; later files are written on the calling thread", async () => {
     const dying = path.join(dir, "dying-worker.mjs");
-    writeFileSync(dying, "import { parentPort } from 'node:worker_threads'; parentPort.on('message', () => process.exit(3));\n");
-    const w = smallFileWriter({ file: dying });
+    writeFileSync(dying, "import { parentPort } from 'node:worker_threads'; parentPort.on('message', (m) => m.kind === 'files' && process.exit(3));\n");
+    const w = onDecoderThread(dying);
+    expect(w.threaded).toBe(true);
     const first = w.write({ dest: path.join(dir, "first"), mode: 0o644, atCreate: true }, Buffer.from("1"));
-    await expect(first).rejects.toThrow(/file writer stopped/);
+    await expect(first).rejects.toThrow(/stopped/);
     await w.write({ dest: path.join(dir, "later"), mode: 0o644, atCreate: true }, Buffer.from("2"));
     await w.close();
     expect(readFileSync(path.join(dir, "later"), "utf8")).toBe("2");
   });
 
-  it("without a worker module (sources run unbuilt, or WORKSPACE_SYNC_WRITE_INLINE) files are written on this thread", async () => {
-    expect(smallFileWriter({ file: path.join(dir, "missing.js") }).threaded).toBe(false);
+  it("without a helper thread (or with WORKSPACE_SYNC_WRITE_INLINE) files are written on this thread", async () => {
+    expect(smallFileWriter().threaded).toBe(false);
     process.env.WORKSPACE_SYNC_WRITE_INLINE = "1";
     try {
-      expect(smallFileWriter({ file: BUILT }).threaded).toBe(false);
+      const w = onDecoderThread();
+      expect(w.threaded).toBe(false);
     } finally {
       delete process.env.WORKSPACE_SYNC_WRITE_INLINE;
     }
@@ -106,12 +119,5 @@ describe("small-file writer on a thread", () => {
     await w.write({ dest: path.join(dir, "x"), mode: 0o640, atCreate: false }, Buffer.from("x"));
     await expect(w.write({ dest: path.join(dir, "x"), mode: 0o644, atCreate: true }, Buffer.from("y"))).rejects.toMatchObject({ code: "EEXIST" });
     expect(statSync(path.join(dir, "x")).mode & 0o777).toBe(0o640);
-  });
-
-  it("finds the built worker beside its module and from the bundle's chunks", () => {
-    expect(existsSync(BUILT)).toBe(true);
-    const dist = path.dirname(path.dirname(path.dirname(BUILT)));
-    expect(workerFile(new URL(`file://${path.join(dist, "backup/restore/file-writers.js")}`).href)).toBe(BUILT);
-    expect(workerFile(new URL(`file://${path.join(dist, "bundle/chunk-x.js")}`).href)).toBe(BUILT);
   });
 });

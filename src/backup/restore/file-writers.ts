@@ -1,15 +1,12 @@
 // Small files written on a helper thread. Creating a file is the dear part of restoring one: on ext4 the creation
 // alone costs 50–400 µs of kernel time (far more just after many files were deleted, when the inode allocator steps
 // over recently freed inodes), and on the restore's main thread that time was taken from the reading and planning.
-// Here the writer hands each small file's bytes (its own memory, moved; otherwise a copy in a batch buffer) to a
-// thread that makes the same system calls (small-file.ts, write-batch.ts) while the main thread goes on. The thread is
-// the repository decoder's when a restore runs one (each Node thread costs ~20 MiB: one helper per restore), else one
-// of the writer's own. A batch leaves when it is full or when the main thread's turn ends; the bytes queued and in
-// flight are bounded, so memory stays put. Where no thread can start, files are written on the calling thread as
-// before: slower, never different.
-import { existsSync } from "node:fs";
-import { isMarkedAsUntransferable, Worker } from "node:worker_threads";
-import { findWorkerFile } from "../../util/worker-file.js";
+// Here the writer hands each small file's bytes (its own memory, moved; otherwise a copy in a batch buffer) to the
+// helper thread a restore already runs (the repository decoder's: decode-pool.ts filePort), which makes the same
+// system calls (small-file.ts, write-batch.ts) while the main thread goes on. A batch leaves when it is full or when
+// the main thread's turn ends; the bytes queued and in flight are bounded, so memory stays put. Without such a thread
+// files are written on the calling thread: slower on this disk, never different.
+import { isMarkedAsUntransferable } from "node:worker_threads";
 import { claimHandedOver } from "../../util/release-buffer.js";
 import { TransferPool } from "../../util/transfer-pool.js";
 import { writeSmallFile, type SmallFile } from "./small-file.js";
@@ -37,10 +34,6 @@ const BATCH_FILES = 64;
 /** Bytes queued and in flight at most before room() makes the writer wait. */
 const IN_FLIGHT_BYTES = 1 << 20;
 
-export function workerFile(from: string = import.meta.url): string | undefined {
-  return findWorkerFile(from, ["./write-worker.js", "../backup/restore/write-worker.js"]);
-}
-
 /** Writes on the calling thread (the fallback; also a dry run's choice, which writes nothing). */
 export function inlineWriter(): SmallFileWriter {
   return {
@@ -59,41 +52,17 @@ export function inlineWriter(): SmallFileWriter {
 }
 
 /**
- * A writer on a helper thread: `port`, a thread that already runs (the repository decoder's), or one of its own when
- * one can start; else on the calling thread (also with WORKSPACE_SYNC_WRITE_INLINE=1).
+ * A writer on `port`, a helper thread that already runs (the repository decoder's), else on the calling thread (also
+ * with WORKSPACE_SYNC_WRITE_INLINE=1). No thread is started for it: each costs ~20 MiB, which would take an archive
+ * restore past its memory bound (measured: 146–156 MiB at 1 GiB, against 133).
  */
-export function smallFileWriter(opts: { file?: string; port?: HelperPort } = {}): SmallFileWriter {
-  if (process.env.WORKSPACE_SYNC_WRITE_INLINE) return inlineWriter();
-  if (opts.port) return new ThreadWriter(opts.port);
-  const file = opts.file ?? workerFile();
-  if (!file || !existsSync(file)) return inlineWriter();
-  let worker: Worker;
-  try {
-    // Its heap holds one batch's file list at a time: small limits keep the thread's footprint small.
-    worker = new Worker(file, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 16 } });
-  } catch {
+export function smallFileWriter(opts: { port?: HelperPort | undefined } = {}): SmallFileWriter {
+  if (!opts.port) return inlineWriter();
+  if (process.env.WORKSPACE_SYNC_WRITE_INLINE) {
+    void opts.port.end(); // not used: the thread may end
     return inlineWriter();
   }
-  return new ThreadWriter(ownThread(worker));
-}
-
-/** A thread of the writer's own as its port: unref'd while idle, ended with the writer. */
-function ownThread(worker: Worker): HelperPort {
-  worker.unref();
-  let ending = false;
-  return {
-    post: (message, transfer) => worker.postMessage(message, transfer),
-    listen(onMessage, onStop) {
-      worker.on("message", onMessage);
-      worker.on("error", (err) => !ending && onStop(new Error(`the file writer stopped: ${err.message}`)));
-      worker.on("exit", () => !ending && onStop(new Error("the file writer stopped")));
-    },
-    busy: (working) => void (working ? worker.ref() : worker.unref()),
-    async end() {
-      ending = true;
-      await worker.terminate().catch(() => {});
-    },
-  };
+  return new ThreadWriter(opts.port);
 }
 
 interface Waiter {

@@ -6,7 +6,7 @@ import { findCause } from "../../util/errors.js";
 import type { ReadCheck, ReadOptions, SnapshotEntry, SnapshotNode, SnapshotReader } from "../formats/format.js";
 import type { RestoreEntry, RestoreSource, Time } from "./entry.js";
 import { type WriteOptions, type WriteStats, writeEntries } from "./writer.js";
-import { inlineWriter, smallFileWriter } from "./file-writers.js";
+import { smallFileWriter } from "./file-writers.js";
 import type { HelperPort } from "../../util/helper-port.js";
 
 /** What the reader is told when the writer stopped taking entries (the writer's own error is the one reported). */
@@ -150,15 +150,10 @@ export async function writeFromReader(
   readOpts: ReadOptions,
   writeOpts: WriteOptions,
 ): Promise<{ stats: WriteStats; check: ReadCheck }> {
-  // One helper thread per restore at most: where the read decodes on one, the small files are written there too;
-  // where the format says to start none, on this thread; else on one of the writer's own.
-  let helper: { port: (() => HelperPort | undefined) | undefined } | undefined;
-  const { source, done } = readerSource(reader, take, { ...readOpts, onThread: (port) => (helper = { port }) });
-  const fileWriter = () => {
-    if (!helper) return smallFileWriter();
-    const port = helper.port?.();
-    return port ? smallFileWriter({ port }) : inlineWriter();
-  };
+  // Where the read decodes on a helper thread, the small files are written there too; else on this thread.
+  let helper: (() => HelperPort | undefined) | undefined;
+  const { source, done } = readerSource(reader, take, { ...readOpts, onThread: (port) => (helper = port) });
+  const fileWriter = () => smallFileWriter({ port: helper?.() });
   let stats: WriteStats;
   try {
     stats = await writeEntries(source, { fileWriter, ...writeOpts });

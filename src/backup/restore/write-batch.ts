@@ -1,6 +1,6 @@
 // A batch of small files as a helper thread writes it (the thread side of file-writers.ts): the same synchronous
 // system calls as on the restore's own thread (small-file.ts), each file's failure answered by its index. Runs on the
-// writer's own thread (write-worker.ts) or on the repository decoder's (decode-worker.ts).
+// repository decoder's thread (decode-worker.ts).
 import { releaseBuffer } from "../../util/release-buffer.js";
 import { writeSmallFile, type SmallFile } from "./small-file.js";
 

@@ -8,6 +8,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RestoreEntry, RestoreSource, Time } from "./entry.js";
 import { createsWhole, writeEntries as writeWith, type WriteOptions, type WriteStats } from "./writer.js";
 import { inlineWriter, smallFileWriter, type SmallFileWriter } from "./file-writers.js";
+import { newRandomKey } from "../formats/repository/crypto.js";
+import { workerDecoder } from "../formats/repository/decode-pool.js";
 import { handOver } from "../../util/release-buffer.js";
 
 let root: string;
@@ -23,10 +25,16 @@ afterEach(() => rm(root, { recursive: true, force: true }));
 
 // Every case runs twice: small files written by the calling thread, and by the file writer's thread (the built worker,
 // as the CLI and the plugin run it).
-const BUILT_WORKER = path.resolve(import.meta.dirname, "../../../dist/backup/restore/write-worker.js");
+const BUILT_WORKER = path.resolve(import.meta.dirname, "../../../dist/backup/formats/repository/decode-worker.js");
+const onDecoderThread = (): SmallFileWriter => {
+  const decoder = workerDecoder(newRandomKey(), { file: BUILT_WORKER });
+  const port = decoder.filePort?.();
+  decoder.close(); // its thread lives on until the writer is done with it
+  return smallFileWriter({ port });
+};
 const writers: [string, () => SmallFileWriter][] = [
   ["small files on this thread", inlineWriter],
-  ["small files on the file writer's thread", () => smallFileWriter({ file: BUILT_WORKER })],
+  ["small files on a helper thread", onDecoderThread],
 ];
 let makeWriter: () => SmallFileWriter = inlineWriter;
 const writeEntries = (src: RestoreSource, opts: WriteOptions) => writeWith(src, { fileWriter: makeWriter, ...opts });

@@ -309,9 +309,8 @@ export function openRepositorySnapshot(repo: Repository, snapshotId: Id, opts: R
       const pace = ro.writesFiles ? gcPacer(32 << 20, onWorker ? 64 << 20 : 128 << 20) : gcPacer(8 << 20, 24 << 20);
       // Without a worker, blobs are decoded when taken (lazily: the window holds the smaller stored form).
       const decoder = onWorker ? workerDecoder(repo.key) : undefined;
-      // A restore's small files are written on the decoder's thread; without one (through rclone the window holds the
-      // read's memory), on the main thread: a thread of their own would cost ~20 MiB more.
-      ro.onThread?.(decoder?.filePort ? () => decoder.filePort!() : undefined);
+      // A restore's small files are written on the decoder's thread; without one (through rclone), on the main thread.
+      if (decoder?.filePort) ro.onThread?.(() => decoder.filePort!());
       const data = new BlobFetcher(repo, {
         ...(decoder ? { decoder } : {}),
         aheadBytes,
