@@ -2,13 +2,14 @@
 // folder (the staging folder restore-target.ts gives it) at the disk's pace, without ever writing outside it.
 //
 // Speed. A small file costs four system calls (create, write, times on the open descriptor, close), made
-// synchronously on a thread of their own in batches (file-writers.ts): a thread-pool round trip per call costs more
-// than the call itself, one per file serialised 5,000 files behind each other (the old extractor: ~15 awaited calls
-// per file), and on the main thread the file creation took the time the decoding needed. A file counts as restored
-// when that thread has written it. Large files are streamed with a few positional writes in flight, so the disk works
-// while the next bytes are decoded. Folders get their mode and
-// times last, deepest first, once nothing is written into them any more. There is no temporary name and rename
-// per file: the staging folder is the unit that becomes visible, and a failed restore discards all of it.
+// synchronously: a thread-pool round trip per call costs more than the call itself, and one per file serialised 5,000
+// files behind each other (the old extractor: ~15 awaited calls per file). Where the read runs a helper thread (the
+// repository decoder's), they are made there in batches (file-writers.ts), so that creating files does not take the
+// main thread's time; a file counts as restored once written. Large files are streamed with a few positional writes
+// in flight, so the disk works while the next bytes are decoded. Folders are made first when the source lists them
+// (see `folders`), and get their mode and times last, deepest first, once nothing is written into them any more.
+// There is no temporary name and rename per file: the staging folder is the unit that becomes visible, and a failed
+// restore discards all of it.
 //
 // Safety. The writer keeps its own picture of everything it created (the folder starts empty), so "does this path
 // lead through a symlink or a file?" is a map lookup, not an lstat per parent: an entry below a symlink or a file
@@ -67,8 +68,8 @@ export interface WriteOptions {
    */
   folders?: readonly string[];
   /**
-   * Makes the small files' writer, when the first one comes (default: a thread when one can start, see
-   * file-writers.ts); the writer closes it.
+   * Makes the small files' writer when the first one comes (default: on this thread; a restore passes one on the
+   * read's helper thread, see file-writers.ts); the writer closes it.
    */
   fileWriter?: () => SmallFileWriter;
 }
