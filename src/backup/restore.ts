@@ -137,6 +137,11 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
   const meter = createMeter("restore", snap.storedBytes ?? 0, snap.files ?? 0, opts.onProgress);
   let bytesRead = 0;
   let totalFiles = snap.files ?? 0;
+  /** An entry the restore writes: restorable by the shared rules and chosen by --path. */
+  const restores = (n: SnapshotNode): boolean => {
+    const v = judge(n);
+    return v.refused === undefined && selection.test(v.rel);
+  };
   const readOpts = {
     signal: job.signal,
     writesFiles: !opts.dryRun,
@@ -149,14 +154,7 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
       meter.setTotal(bytes, files);
     },
     // With --path, a format that fetches data ahead (the repository) fetches only the selected files' data.
-    ...(opts.paths?.length
-      ? {
-          wanted: (n: SnapshotNode) => {
-            const v = judge(n);
-            return v.refused === undefined && selection.test(v.rel);
-          },
-        }
-      : {}),
+    ...(opts.paths?.length ? { wanted: restores } : {}),
   };
 
   if (opts.dryRun) {
@@ -199,15 +197,7 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
     prepared = await prepareTarget(target, !!opts.force);
     const liveSignal = job.signal ? AbortSignal.any([job.signal, stopLive.signal]) : stopLive.signal;
     if (snap.layout.length) live = liveSignatures(snap.layout, job.config.exclude, [prepared.staging], liveSignal).catch(() => undefined);
-    const folders = await foldersFirst(
-      reader,
-      (n) => {
-        if (isSnapshotRoot(n)) return false;
-        const v = judge(n);
-        return v.refused === undefined && v.rel !== undefined && selection.test(v.rel);
-      },
-      job.signal,
-    );
+    const folders = await foldersFirst(reader, (n) => !isSnapshotRoot(n) && restores(n), job.signal);
     ({ stats: written } = await writeFromReader(
       reader,
       (e) => {

@@ -1,7 +1,7 @@
 // Buffers that travel to a worker thread and come back. A first backup copies every new chunk into memory of its own
-// to hand it to the encoder's thread: a fresh allocation per chunk, which the kernel faults in page by page (~15 µs a
-// page on a VM; a sixth of a first backup's page faults). The worker returns each buffer with its answer and the next
-// chunk of a similar size is copied into it. Sizes are rounded up to powers of two so that buffers fit many chunks.
+// to hand it to the encoder's thread (a restore its small files to the decoder's thread): a fresh allocation per
+// batch would be faulted in page by page (~15 µs a page on a VM; a sixth of a first backup's page faults). The worker
+// returns each buffer with its answer and the next batch of a similar size is copied into it. Sizes are rounded up to powers of two so that buffers fit many chunks.
 import { releaseBuffer } from "./release-buffer.js";
 
 const MIN_CLASS = 16 << 10;

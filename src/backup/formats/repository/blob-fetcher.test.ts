@@ -190,7 +190,7 @@ describe("BlobFetcher", () => {
 
   it("a decoder that dies (not the blob) costs a second read, decoded here: the data still arrives", async () => {
     const f = fixture([[blob(5), blob(6)]]);
-    const dead = { decode: (_p: string, _b: Buffer, _o: number, blobs: readonly unknown[]) => blobs.map(() => Promise.reject(new Error("the blob decoder stopped"))), close: () => {}, threaded: true };
+    const dead = { decode: (_p: string, _b: Buffer, _o: number, blobs: readonly unknown[]) => blobs.map(() => Promise.reject(new Error("the blob decoder stopped"))), close: () => {} };
     const fetcher = new BlobFetcher(f.source, { decoder: dead });
     const ts = f.ids[0]!.map((id) => fetcher.push("data", id));
     expect((await ts[0]!.take())[0]).toBe(5);

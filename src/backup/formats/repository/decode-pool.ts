@@ -17,8 +17,6 @@ export interface BlobDecoder {
   /** Decodes the blobs of one read; each promise settles with its blob's verified plaintext or its error. */
   decode(packId: Id, bytes: Buffer, offset: number, blobs: readonly PackedBlob[]): Promise<Buffer>[];
   close(): void;
-  /** Whether blobs are decoded on a thread of their own. */
-  readonly threaded: boolean;
   /**
    * The decoder's thread as a helper for a restore's small files (the thread also writes file batches, see
    * restore/write-batch.ts), so that a restore runs one helper thread, not two; undefined once closed or stopped. The
@@ -39,7 +37,6 @@ export function inlineDecoder(key: CryptoKey): BlobDecoder {
         }
       }),
     close: () => {},
-    threaded: false,
   };
 }
 
@@ -130,7 +127,6 @@ export function workerDecoder(key: CryptoKey, opts: { file?: string } = {}): Blo
   worker.on("exit", () => stopped(new Error("the blob decoder stopped")));
   worker.postMessage({ kind: "key", key: { encrypt: key.encrypt, macK: key.macK, macR: key.macR } });
   return {
-    threaded: true,
     decode(packId, bytes, offset, blobs) {
       if (broken) return inline.decode(packId, bytes, offset, blobs);
       // The read's bytes in an ArrayBuffer of their own, handed over (a pooled or shared one is copied first).
