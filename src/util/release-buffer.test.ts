@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createDecipheriv } from "node:crypto";
-import { claimHandedOver, freeHandedOver, handOver, releaseBuffer } from "./release-buffer.js";
+import { claimHandedOver, freeHandedOver, handOver, Lease, releaseBuffer } from "./release-buffer.js";
 
 describe("releaseBuffer", () => {
   it("frees a large buffer's memory at once (arrayBuffers drops without a collection)", () => {
@@ -61,5 +61,49 @@ describe("handOver / freeHandedOver", () => {
     const b = Buffer.from("def");
     freeHandedOver(a);
     expect([a.toString(), b.toString()]).toEqual(["abc", "def"]);
+  });
+});
+
+describe("Lease", () => {
+  it("frees the buffer once its holder let go and every view lent was freed, in either order", () => {
+    for (const holderFirst of [true, false]) {
+      const buf = Buffer.alloc(4096, 5);
+      const lease = new Lease(buf);
+      const a = lease.lend(0, 1000);
+      const b = lease.lend(1000, 4096);
+      expect([a.length, b.length, a[0], b[3095]]).toEqual([1000, 3096, 5, 5]);
+      if (holderFirst) lease.release();
+      freeHandedOver(a);
+      expect(buf.length).toBe(4096); // b still reads it
+      freeHandedOver(b);
+      if (!holderFirst) {
+        expect(buf.length).toBe(4096); // the holder may still cut views
+        lease.release();
+      }
+      expect([buf.length, a.length, b.length]).toEqual([0, 0, 0]);
+    }
+  });
+
+  it("a view never freed keeps the buffer (left to the collector); a view freed twice counts once", () => {
+    const buf = Buffer.alloc(4096, 6);
+    const lease = new Lease(buf);
+    const a = lease.lend(0, 10);
+    const b = lease.lend(10, 20);
+    lease.release();
+    freeHandedOver(a);
+    freeHandedOver(a);
+    expect(buf.length).toBe(4096);
+    expect(b.toString("hex")).toBe("06".repeat(10));
+  });
+
+  it("a slice cut from a lent view frees nothing", () => {
+    const buf = Buffer.alloc(4096, 7);
+    const lease = new Lease(buf);
+    const a = lease.lend(0, 100);
+    lease.release();
+    freeHandedOver(a.subarray(0, 50));
+    expect(buf.length).toBe(4096);
+    freeHandedOver(a);
+    expect(buf.length).toBe(0);
   });
 });

@@ -35,7 +35,52 @@ export function claimHandedOver(buf: Uint8Array): boolean {
 
 /** The consumer is done with `buf`: frees its memory now if its producer handed it over, else leaves it be. */
 export function freeHandedOver(buf: Uint8Array): void {
-  if (handedOver.delete(buf) && buf.buffer instanceof ArrayBuffer) detach(buf.buffer);
+  if (handedOver.delete(buf)) {
+    if (buf.buffer instanceof ArrayBuffer) detach(buf.buffer);
+    return;
+  }
+  const lease = lentViews.get(buf);
+  if (!lease) return;
+  lentViews.delete(buf);
+  lease.viewFreed();
+}
+
+// Views lent out of a handed-over buffer, each to the consumer that frees it (freeHandedOver) when done.
+const lentViews = new WeakMap<Uint8Array, Lease>();
+
+/**
+ * A handed-over buffer cut into views for several consumers (a decoded chunk holding many small files): its memory is
+ * freed once its holder let go (`release`) and every view lent out was freed by its consumer. A view never freed
+ * (a consumer that only reads, an error on the way) leaves the buffer to the collector, as before.
+ */
+export class Lease {
+  private views = 0;
+  private held = true;
+
+  constructor(private readonly buf: Uint8Array) {}
+
+  /** A view of the buffer, for a consumer that frees it (freeHandedOver) when done with it. */
+  lend(start: number, end: number): Buffer {
+    const view = Buffer.from(this.buf.buffer, this.buf.byteOffset + start, end - start);
+    this.views++;
+    lentViews.set(view, this);
+    return view;
+  }
+
+  /** The holder will cut no more views, nor read the buffer again. */
+  release(): void {
+    this.held = false;
+    this.freeIfDone();
+  }
+
+  viewFreed(): void {
+    this.views--;
+    this.freeIfDone();
+  }
+
+  private freeIfDone(): void {
+    if (!this.held && this.views === 0) releaseBuffer(this.buf);
+  }
 }
 
 function detach(ab: ArrayBuffer): void {

@@ -6,6 +6,7 @@ import path from "node:path";
 import { Readable, type Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { describe, expect, it } from "vitest";
+import { claimHandedOver, handOver } from "../../util/release-buffer.js";
 import { AgeError, createAgeDecryptStream, createAgeEncryptStream, generateIdentity, parseIdentityFile, recipientOf } from "./index.js";
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "age-"));
@@ -99,6 +100,33 @@ describe("age format", () => {
     headerFlip[30]! ^= 1;
     expect(["AGE_WRONG_KEY", "AGE_HEADER"]).toContain(await code(headerFlip));
     expect(await code(Buffer.concat([enc, Buffer.from("trailing")]))).not.toBe("ok");
+  });
+
+  it("decrypting frees each stored piece handed over once all of it was read, hands its own output on, and frees nothing else", async () => {
+    const id = generateIdentity();
+    const plain = randomBytes(5 * 64 * 1024 + 333);
+    const sealed = await through(createAgeEncryptStream({ recipients: [id.recipient] }), plain);
+    // Pieces with memory of their own, as a file read gives them; every third one is not handed over.
+    const pieces: Buffer[] = [];
+    for (let i = 0; i < sealed.length; i += 50_000) {
+      const own = Buffer.allocUnsafeSlow(Math.min(50_000, sealed.length - i));
+      sealed.copy(own, 0, i);
+      pieces.push(pieces.length % 3 === 2 ? own : handOver(own));
+    }
+    const sizes = pieces.map((p) => p.length);
+    const out: Buffer[] = [];
+    let handedOn = 0;
+    const sink = new Writable({
+      write(c: Buffer, _e, cb) {
+        if (claimHandedOver(c)) handedOn++;
+        out.push(Buffer.from(c));
+        cb();
+      },
+    });
+    await pipeline(Readable.from(pieces), createAgeDecryptStream({ identities: [id.identity] }), sink);
+    expect(Buffer.concat(out).equals(plain)).toBe(true);
+    expect(handedOn).toBeGreaterThanOrEqual(5);
+    expect(pieces.map((p) => p.length)).toEqual(sizes.map((n, i) => (i % 3 === 2 ? n : 0)));
   });
 
   it("throughput (figure only, no assertion)", async () => {

@@ -3,7 +3,7 @@
 // buffers (one chunk held back to tell the final chunk apart), fit for multi-GB snapshots.
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomBytes } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
-import { handOver } from "../../util/release-buffer.js";
+import { claimHandedOver, handOver, releaseBuffer } from "../../util/release-buffer.js";
 import { corrupt, truncated } from "./errors.js";
 import { encodeHeader, hkdf, parseHeader, scryptStanza, type Stanza, type Unlock, unwrapFileKey, x25519Stanza } from "./header.js";
 
@@ -47,18 +47,32 @@ function openChunk(key: KeyObject, counter: number, last: boolean, sealed: Buffe
 /** Collects incoming buffers and hands out exact-size slices without concatenating everything. */
 class ByteQueue {
   private parts: Buffer[] = [];
+  /** Pieces handed over by the stage before (release-buffer.ts) and those of them read to their end. */
+  private readonly owned = new Set<ArrayBufferLike>();
+  private used: ArrayBufferLike[] = [];
   length = 0;
-  push(b: Buffer): void {
+  push(b: Buffer, own = false): void {
     if (b.length) {
       this.parts.push(b);
       this.length += b.length;
+      if (own) this.owned.add(b.buffer);
     }
+  }
+  /** Frees the handed-over pieces read to their end (call once no view taken from them is in use any more). */
+  freeUsed(): void {
+    for (const ab of this.used) releaseBuffer(new Uint8Array(ab));
+    this.used = [];
+  }
+  private shift(): void {
+    // A handed-over piece is its buffer's only view, read in order: once its last part leaves, all of it was read.
+    const head = this.parts.shift()!;
+    if (this.owned.delete(head.buffer)) this.used.push(head.buffer);
   }
   take(n: number): Buffer {
     const first = this.parts[0];
     if (first && first.length >= n) {
       // The common case (large upstream pieces): a view, no copy.
-      if (first.length === n) this.parts.shift();
+      if (first.length === n) this.shift();
       else this.parts[0] = first.subarray(n);
       this.length -= n;
       return first.subarray(0, n);
@@ -71,7 +85,7 @@ class ByteQueue {
       if (head.length <= need) {
         head.copy(out, filled);
         filled += head.length;
-        this.parts.shift();
+        this.shift();
       } else {
         head.copy(out, filled, 0, need);
         this.parts[0] = head.subarray(need);
@@ -154,7 +168,8 @@ export function createAgeDecryptStream(unlock: Unlock): Transform {
   return new Transform({
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
       try {
-        queue.push(chunk);
+        // A stored piece handed over (the read of the object) is freed once every chunk it held was opened.
+        queue.push(chunk, claimHandedOver(chunk));
         if (!fileKey) {
           const header = parseHeader(queue.peekAll());
           if (!header) return cb();
@@ -173,6 +188,7 @@ export function createAgeDecryptStream(unlock: Unlock): Transform {
           // The cipher's output, read by no one else: the next stage may free it once consumed (release-buffer.ts).
           this.push(handOver(plain));
         }
+        queue.freeUsed();
         cb();
       } catch (err) {
         cb(err as Error);
@@ -182,6 +198,7 @@ export function createAgeDecryptStream(unlock: Unlock): Transform {
       if (!fileKey || !nonceRead || queue.length < TAG) return cb(truncated());
       const rest = queue.take(queue.length);
       const plain = openChunk(key!, counter, true, rest);
+      if (plain) queue.freeUsed();
       if (plain) {
         // Only the very first chunk may be empty (empty plaintext).
         if (plain.length === 0 && counter > 0) return cb(corrupt());

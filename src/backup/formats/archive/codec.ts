@@ -4,6 +4,7 @@ import { createHash, type Hash } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
 import zlib from "node:zlib";
 import type { Compression } from "../../../config/types.js";
+import { handOver } from "../../../util/release-buffer.js";
 import type { BufferPool } from "./buffer-pool.js";
 import { createParallelZstdCompressor, createZstdFramesDecompressor } from "./zstd-frames.js";
 
@@ -29,7 +30,8 @@ export function createCompressor(compression: Compression, opts: { pool?: Buffer
   }
 }
 
-export function createDecompressor(compression: Compression): Transform | undefined {
+/** `handOver`: each decoded chunk is a buffer of its own, handed over to the reader (release-buffer.ts), which frees it. */
+export function createDecompressor(compression: Compression, opts: { handOver?: boolean } = {}): Transform | undefined {
   switch (compression) {
     case "none":
       return undefined;
@@ -37,7 +39,7 @@ export function createDecompressor(compression: Compression): Transform | undefi
       return zlib.createGunzip({ chunkSize: CHUNK });
     case "zstd":
       if (!zstdAvailable()) throw new Error("this Node.js has no zstd support: restore with Node.js 24 or newer");
-      return createZstdFramesDecompressor();
+      return createZstdFramesDecompressor(opts);
   }
 }
 
@@ -47,7 +49,11 @@ export class HashTap extends Transform {
   bytes = 0;
   private hex?: string;
 
-  constructor(private readonly onBytes?: (total: number) => void) {
+  /** `handsOver`: the pieces are the source's own buffers, which the next stage may free once read (release-buffer.ts). */
+  constructor(
+    private readonly onBytes?: (total: number) => void,
+    private readonly handsOver = false,
+  ) {
     super();
   }
 
@@ -55,7 +61,7 @@ export class HashTap extends Transform {
     this.hash.update(chunk);
     this.bytes += chunk.length;
     this.onBytes?.(this.bytes);
-    cb(null, chunk);
+    cb(null, this.handsOver ? handOver(chunk) : chunk);
   }
 
   /** Final SHA-256 (hex); call once the stream has ended. */

@@ -16,8 +16,8 @@ export interface ObjectRead {
   name: string;
   /** Stored size, for the progress total. */
   total: number;
-  /** Decryption and decompression, fresh for each read. */
-  stages: () => Transform[];
+  /** Decryption and decompression, fresh for each read (`handOver`: the reader frees the decoded chunks it is done with). */
+  stages: (opts: { handOver?: boolean }) => Transform[];
   /** What the stored bytes must be (the manifest's record). */
   expected?: Stored;
   /** Explains a failure of the format's own stages (undefined: not one of them). */
@@ -39,7 +39,7 @@ function reason(err: unknown, explain: ObjectRead["explain"]): string {
 
 /** Streams one stored object's tar entries to `visit`; resolves after the stored bytes matched `expected`. */
 export async function readObjectEntries(folder: Folder, r: ObjectRead, visit: (e: SnapshotEntry) => Promise<void>, opts: ReadOptions = {}): Promise<ReadCheck> {
-  const stages = r.stages();
+  const stages = r.stages({ handOver: opts.writesFiles === true });
   let read: { stored: Stored };
   try {
     read = await downloadObject({
@@ -66,7 +66,7 @@ export async function readObjectEntries(folder: Folder, r: ObjectRead, visit: (e
 }
 
 /** The decoding stages of an archive snapshot; throws a usage error at once when the key it needs is not at hand. */
-function decodeStages(name: string, m: Manifest, unlock: Unlock): () => Transform[] {
+function decodeStages(name: string, m: Manifest, unlock: Unlock): ObjectRead["stages"] {
   if (m.encryption.scheme === "age") {
     if (m.encryption.recipientType === "scrypt" && !unlock.passphrase) {
       throw new UsageError(`${name} is encrypted with a passphrase: set backup.passphrase (e.g. "\${BACKUP_PASSPHRASE}")`);
@@ -75,10 +75,10 @@ function decodeStages(name: string, m: Manifest, unlock: Unlock): () => Transfor
       throw new UsageError(`${name} is encrypted to age recipients: pass --identity FILE (or set backup.identityFile) with the matching AGE-SECRET-KEY`);
     }
   }
-  return () => {
+  return (opts) => {
     const stages: Transform[] = [];
     if (m.encryption.scheme === "age") stages.push(createAgeDecryptStream(unlock));
-    const decompress = createDecompressor(m.compression);
+    const decompress = createDecompressor(m.compression, opts);
     if (decompress) stages.push(decompress);
     return stages;
   };

@@ -61,22 +61,25 @@ export function s3ChunkArgs(remote: ResolvedRemote, expectedBytes: number): stri
 }
 
 /**
- * A reader that writes every entry to disk (restore: ReadOptions.writesFiles): a full collection every 8 MiB of stored
- * bytes. The restore writer keeps per-file objects (paths, entries, the slices of the decompressor's 1 MiB output
- * buffers it writes from) alive across minor collections, so part of every buffer dies only in the old generation,
- * which the CLI lets grow (cli/heap-tuning.ts): paced at 64 MiB such garbage took a 1 GiB restore's peak RSS from 136
- * to 155 MiB, at 16 MiB to 151, at 8 MiB to 141. A verify or export keeps 133–137 MiB at 64 MiB, and writing a
- * snapshot 149–150 MiB either way: both stay at the default (each full collection is ~12 ms: ~1 s per GiB at 8 MiB).
+ * A reader through rclone that writes every entry to disk (restore: ReadOptions.writesFiles): a full collection every
+ * 8 MiB of stored bytes. The restore writer keeps per-file objects (paths, entries, the slices of the decoded chunks it
+ * writes from) alive across minor collections, so part of the stream's buffers dies only in the old generation, which
+ * the CLI lets grow (cli/heap-tuning.ts): paced at 64 MiB such garbage took a 1 GiB restore's peak RSS from 136 to
+ * 155 MiB, at 16 MiB to 151, at 8 MiB to 141 (each full collection ~15 ms, with V8's helper threads marking beside
+ * it: ~1.2 s of the main thread and ~2 s of CPU per GiB). A folder on this machine needs none of it: its reads, the
+ * decrypted and the decoded chunks are all freed as soon as used (release-buffer.ts), so it keeps the default 64 MiB
+ * at the same peak (downloadLocal). rclone's pipe hands out views of buffers several reads may share: those stay
+ * with the collector.
  */
 export const WRITER_MAJOR_EVERY = 8 * MIB;
 
 /** The hashing tap every stored byte passes, also pacing garbage collection to the stream (see gc-pacer.ts). */
-function pacedTap(onBytes?: (bytes: number) => void, majorEvery?: number): HashTap {
+function pacedTap(onBytes?: (bytes: number) => void, majorEvery?: number, handsOver = false): HashTap {
   const pace = gcPacer(undefined, majorEvery);
   return new HashTap((total) => {
     pace(total);
     onBytes?.(total);
-  });
+  }, handsOver);
 }
 
 export async function uploadObject(
@@ -185,14 +188,18 @@ async function uploadLocal(file: string, opts: { stages: (Readable | Transform)[
   return { size: tap.bytes, sha256: tap.digest() };
 }
 
-/** downloadObject from a folder on this machine: the file in 1 MiB reads, then the same tap and stages. */
+/**
+ * downloadObject from a folder on this machine: the file in 1 MiB reads, then the same tap and stages. Every read is
+ * handed over (an fs stream allocates a buffer of its own per read, and nothing but the stages reads it), so the
+ * stages free what they consumed, and a restore's garbage needs no extra full collections (WRITER_MAJOR_EVERY).
+ */
 async function downloadLocal<T>(
   file: string,
-  opts: { stages: Transform[]; consume: (plain: Readable) => Promise<T>; onBytes?: (bytes: number) => void; signal?: AbortSignal; gcMajorEvery?: number },
+  opts: { stages: Transform[]; consume: (plain: Readable) => Promise<T>; onBytes?: (bytes: number) => void; signal?: AbortSignal },
 ): Promise<{ result: T; stored: Stored }> {
   const failure = new FirstError();
   const src = localReadStream(file);
-  const tap = pacedTap(opts.onBytes, opts.gcMajorEvery);
+  const tap = pacedTap(opts.onBytes, undefined, true);
   const out = new PassThrough({ highWaterMark: MIB });
   const failed = new Settle();
   const fail = (err: unknown) => {

@@ -10,7 +10,7 @@ import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { handOver } from "../../../util/release-buffer.js";
+import { claimHandedOver, handOver } from "../../../util/release-buffer.js";
 import { createParallelZstdCompressor, createZstdFramesDecompressor } from "./zstd-frames.js";
 
 const run = promisify(execFile);
@@ -123,6 +123,27 @@ describe("parallel zstd frames", () => {
     await pipeline(Readable.from(chunks), createZstdFramesDecompressor({ lanes }), new Writable({ write: (c: Buffer, _e, cb) => void (out.push(c), cb()) }));
     expect(Buffer.concat(out).equals(data)).toBe(true);
     expect(chunks.map((c) => c.length)).toEqual(sizes.map((n, i) => (i % 3 === 2 ? n : 0)));
+  });
+
+  it("with handOver, passes on copies of memory of their own, each handed over (zlib's output buffers are reused)", async () => {
+    const data = mixed(700_000);
+    const packed = await through(data, createParallelZstdCompressor(small));
+    const out: Buffer[] = [];
+    const claimed: boolean[] = [];
+    await pipeline(
+      pieces(packed),
+      createZstdFramesDecompressor({ handOver: true }),
+      new Writable({
+        write: (c: Buffer, _e, cb) => {
+          claimed.push(claimHandedOver(c) && c.byteOffset === 0 && c.buffer.byteLength === c.length);
+          out.push(c);
+          cb();
+        },
+      }),
+    );
+    expect(Buffer.concat(out).equals(data)).toBe(true);
+    expect(claimed.length).toBeGreaterThan(1);
+    expect(claimed.every(Boolean)).toBe(true);
   });
 
   it("keeps memory bounded when a tiny input expands hugely for a slow reader", async () => {

@@ -6,7 +6,7 @@ import os from "node:os";
 import { Transform, type TransformCallback } from "node:stream";
 import zlib from "node:zlib";
 import type { BufferPool } from "./buffer-pool.js";
-import { claimHandedOver, releaseBuffer } from "../../../util/release-buffer.js";
+import { claimHandedOver, handOver, releaseBuffer } from "../../../util/release-buffer.js";
 
 const MIB = 1 << 20;
 
@@ -304,6 +304,13 @@ class DecodeLane {
   frame: Frame | undefined;
 }
 
+/** A copy in memory of its own (never a slice of Node's shared pool, which cannot be freed early). */
+function copyOwn(b: Buffer): Buffer {
+  const own = Buffer.allocUnsafeSlow(b.length);
+  b.copy(own);
+  return own;
+}
+
 /**
  * Decompresses a stream of one or more zstd frames (libzstd skips skippable frames). Frames are independent, so
  * consecutive ones are decoded at the same time on two lanes of the thread pool, their output passed on in stream
@@ -314,7 +321,7 @@ class DecodeLane {
  * Memory stays bounded for any stream: a lane whose frame is not next holds at most ~2 MiB of output before it pauses,
  * the next frame's lane pauses when the reader does not keep up, and a huge frame's input waits for its lane.
  */
-export function createZstdFramesDecompressor(opts: { lanes?: number } = {}): Transform {
+export function createZstdFramesDecompressor(opts: { lanes?: number; handOver?: boolean } = {}): Transform {
   const scanner = new FrameScanner();
   const laneCount = Math.max(1, opts.lanes ?? 2);
   const lanes: DecodeLane[] = [];
@@ -413,7 +420,9 @@ export function createZstdFramesDecompressor(opts: { lanes?: number } = {}): Tra
     return frame;
   }
 
-  function onData(lane: DecodeLane, out: Buffer): void {
+  function onData(lane: DecodeLane, decoded: Buffer): void {
+    // zlib's output is a view of a buffer it goes on filling: what is handed over must be a copy of its own.
+    const out = opts.handOver ? handOver(copyOwn(decoded)) : decoded;
     const frame = lane.frame;
     // Never expected (a lane only decodes between a frame's start and its end); passing it on would misplace it.
     if (!frame) return fail(new ZstdFrameError("zstd produced output outside a frame"));
