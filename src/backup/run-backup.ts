@@ -21,6 +21,7 @@ import { createMeter, type ProgressSink } from "./progress.js";
 import { READ_AHEAD_ENTRIES, type ReadAhead, readAhead } from "./read-ahead.js";
 import { applyRetentionPlan, cleanupPlan, planRetention, removeLeftovers } from "./prune.js";
 import { scanItems, sourceItems, TreeFingerprint } from "./scan.js";
+import { walkFolders } from "./tree-walk.js";
 import { backupLockFile, type BackupRunRecord, readBackupState, transientRoot, updateBackupState } from "./state.js";
 
 export interface RunBackupOptions {
@@ -154,6 +155,7 @@ export async function runBackup(job: BackupJob, opts: RunBackupOptions): Promise
       missingItems,
       missing,
       entries: ahead?.entries ?? walk(),
+      folders: () => walkFolders(items),
       estimate,
       sealed: () => ({ fingerprint: fingerprint.digest(), databases, warnings: outcome.warnings }),
       onProgress: (bytes, files) => meter.update(bytes, files),

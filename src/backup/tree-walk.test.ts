@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { makeExcluder } from "../rclone/glob.js";
-import { type ArchiveItem, walkItems, type WalkEntry } from "./tree-walk.js";
+import { type ArchiveItem, walkFolders, walkItems, type WalkEntry } from "./tree-walk.js";
 
 let root: string;
 beforeEach(() => {
@@ -101,5 +101,25 @@ describe("walkItems", () => {
     const ours = await walked(items);
     expect(ours.map(pick)).toEqual([...reference(items[0]!), ...reference(items[2]!)]);
     expect(ours[0]).toMatchObject({ archivePath: "config/single.json", type: "file", size: 2 });
+  });
+
+  it("walkFolders: exactly the folders of the whole walk, same order, paths and modes, symlinked folders not followed", async () => {
+    const ws = path.join(root, "ws");
+    makeTree(ws);
+    mkdirSync(path.join(ws, "a", "skipme"));
+    symlinkSync(path.join(ws, "a"), path.join(ws, "to-a")); // a symlink to a folder stays a symlink
+    writeFileSync(path.join(root, "single.json"), "{}");
+    const items: ArchiveItem[] = [
+      { name: "config/single.json", root: path.join(root, "single.json") },
+      { name: "workspace", root: ws, exclude: ["cache/**", "a/skipme/**"] },
+    ];
+    const folders: WalkEntry[] = [];
+    for await (const f of walkFolders(items)) folders.push(f);
+    const dirs = (await walked(items)).filter((e) => e.type === "dir");
+    expect(folders.map((f) => ({ ...pick(f), mode: f.mode, mtimeMs: f.mtimeMs }))).toEqual(dirs.map((d) => ({ ...pick(d), mode: d.mode, mtimeMs: d.mtimeMs })));
+    expect(folders.length).toBeGreaterThan(10);
+    const paths = folders.map((f) => f.archivePath);
+    expect(paths.filter((p) => p.includes("cache/") || p.includes("skipme/") || p.endsWith("to-a"))).toEqual([]);
+    expect(paths).toContain("workspace/a/a");
   });
 });

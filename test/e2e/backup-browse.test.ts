@@ -61,6 +61,10 @@ describe("browsing archive snapshots through the CLI (local backend)", () => {
     expect(notes).toMatch(/^-rw-r--r-- +8 \d{4}-\d\d-\d\d \d\d:\d\d:\d\d workspace\/notes\.md$/);
     expect(long.find((l) => l.includes("workspace/link"))).toMatch(/^lrwxrwxrwx .* workspace\/link -> notes\.md$/);
     expect(long.find((l) => / workspace\/memory$/.test(l))).toMatch(/^d/);
+    // The archive stores every folder ahead of the files (a restore makes them all first), parents before children.
+    const kinds = long.map((l) => l[0]);
+    expect(kinds.lastIndexOf("d")).toBe(kinds.filter((k) => k === "d").length - 1);
+    expect(long.slice(0, 3).map((l) => l.split(" ").pop())).toEqual(["workspace", "workspace/memory", "workspace/memory/2026"]);
   });
 
   it("ls PATH lists the folder and its direct entries, --recursive everything below; an unknown path is exit 2", async () => {

@@ -124,6 +124,11 @@ export interface SnapshotDraft {
    * Iterate once; read each file's bytes from absPath before asking for the next entry (the copy is then deleted).
    */
   entries: AsyncIterable<WalkEntry>;
+  /**
+   * The folders `entries` will hold, from a walk of folders alone (same items and exclusions, no stat per file), for a
+   * format that stores them ahead of the files (the archive: a restore then makes every folder first).
+   */
+  folders?: () => AsyncIterable<WalkEntry>;
   /** Files and bytes the entries will hold, from a walk beside the stream: for progress and upload sizing only. */
   estimate: Promise<{ files: number; bytes: number }>;
   /** Known once `entries` is exhausted: the live tree's fingerprint, the captured databases, warnings so far. */

@@ -18,6 +18,22 @@ import { uploadObject } from "./transfer.js";
 
 const MAX_MANIFEST_WARNINGS = 50;
 
+/**
+ * Every folder first (from the folders' own walk), then the entries without those folders: a restore of the archive
+ * makes all folders before any file (tar -x and our restore alike). A folder made after its walk is stored where the
+ * entries reach it; one removed after it is stored empty.
+ */
+export async function* foldersFirst(folders: AsyncIterable<WalkEntry> | undefined, entries: AsyncIterable<WalkEntry>): AsyncGenerator<WalkEntry> {
+  const stored = new Set<string>();
+  if (folders) {
+    for await (const f of folders) {
+      stored.add(f.archivePath);
+      yield f;
+    }
+  }
+  for await (const e of entries) if (e.type !== "dir" || !stored.has(e.archivePath)) yield e;
+}
+
 async function* counting(entries: AsyncIterable<WalkEntry>, counts: { files: number; dirs: number; symlinks: number }): AsyncGenerator<WalkEntry> {
   for await (const e of entries) {
     if (e.type === "file") counts.files++;
@@ -54,7 +70,7 @@ export async function writeArchive(
   let bytes = 0;
   // The tar writer's 1 MiB batches are the zstd stage's blocks: compressed, they come back to be filled again.
   const pool = compression === "zstd" ? new BufferPool(TAR_BATCH) : undefined;
-  const tar = createTarPackStream(counting(draft.entries, counts), {
+  const tar = createTarPackStream(counting(foldersFirst(draft.folders?.(), draft.entries), counts), {
     pool,
     onProgress: (p) => {
       bytes = p.bytes;
