@@ -3,7 +3,8 @@ import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { describe, expect, it } from "vitest";
 import { makeExcluder } from "../../../rclone/glob.js";
-import { createCompressor, createDecompressor, createRechunker, escapeGlob, HashTap } from "./codec.js";
+import { claimHandedOver } from "../../../util/release-buffer.js";
+import { createCompressor, createDecompressor, createOwnedChunks, createRechunker, escapeGlob, HashTap } from "./codec.js";
 
 async function collect(stages: NodeJS.ReadWriteStream[], input: Buffer[]): Promise<Buffer[]> {
   const out: Buffer[] = [];
@@ -12,6 +13,28 @@ async function collect(stages: NodeJS.ReadWriteStream[], input: Buffer[]): Promi
 }
 
 describe("codec stages", () => {
+  it("copies a pipe's pieces into buffers of their own, each handed over, the input left as it was", async () => {
+    const shared = Buffer.from(Array.from({ length: 10_000 }, (_, i) => i % 253));
+    const input = Array.from({ length: 25 }, (_, i) => shared.subarray((i * 397) % 9000, ((i * 397) % 9000) + 1000)); // views of one buffer
+    const out: Buffer[] = [];
+    const own: boolean[] = [];
+    await pipeline(
+      Readable.from(input),
+      createOwnedChunks(4096),
+      new Writable({
+        write: (c: Buffer, _e, cb) => {
+          own.push(claimHandedOver(c) && c.byteOffset === 0 && c.buffer !== shared.buffer);
+          out.push(c);
+          cb();
+        },
+      }),
+    );
+    expect(Buffer.concat(out).equals(Buffer.concat(input))).toBe(true);
+    expect(out.map((c) => c.length)).toEqual([4096, 4096, 4096, 4096, 4096, 4096, 424]);
+    expect(own.every(Boolean)).toBe(true);
+    expect(shared.length).toBe(10_000);
+  });
+
   it("rechunks small pieces into ~1 MiB buffers without changing the bytes", async () => {
     const input = Array.from({ length: 3000 }, (_, i) => Buffer.alloc(512, i % 251));
     const out = await collect([createRechunker(64 * 1024)], input);

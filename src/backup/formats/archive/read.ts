@@ -9,7 +9,7 @@ import type { Folder } from "../folder.js";
 import { createDecompressor } from "./codec.js";
 import type { Manifest } from "./manifest.js";
 import { readTarEntries } from "./tar-read.js";
-import { downloadObject, type Stored, WRITER_MAJOR_EVERY } from "./transfer.js";
+import { downloadObject, type Stored } from "./transfer.js";
 
 export interface ObjectRead {
   /** Object name in the folder (also the snapshot's name in messages). */
@@ -49,7 +49,7 @@ export async function readObjectEntries(folder: Folder, r: ObjectRead, visit: (e
       consume: (plain) => readTarEntries(plain, visit),
       signal: opts.signal,
       onBytes: (b) => opts.onBytes?.(b, r.total),
-      ...(opts.writesFiles ? { gcMajorEvery: WRITER_MAJOR_EVERY } : {}),
+      handOver: opts.writesFiles === true,
     });
   } catch (err) {
     if (err instanceof UsageError) throw err;

@@ -10,7 +10,7 @@ import type { RcloneBinary } from "../../../rclone/binary.js";
 import type { ResolvedRemote } from "../../../rclone/remotes.js";
 import { RcloneError, runRclone } from "../../../rclone/runner.js";
 import { localFailure, localReadStream, localWriteStream } from "../folder-local.js";
-import { HashTap } from "./codec.js";
+import { createOwnedChunks, HashTap } from "./codec.js";
 import { gcPacer } from "../../gc-pacer.js";
 
 export interface TransferCommon {
@@ -61,17 +61,17 @@ export function s3ChunkArgs(remote: ResolvedRemote, expectedBytes: number): stri
 }
 
 /**
- * A reader through rclone that writes every entry to disk (restore: ReadOptions.writesFiles): a full collection every
- * 8 MiB of stored bytes. The restore writer keeps per-file objects (paths, entries, the slices of the decoded chunks it
- * writes from) alive across minor collections, so part of the stream's buffers dies only in the old generation, which
- * the CLI lets grow (cli/heap-tuning.ts): paced at 64 MiB such garbage took a 1 GiB restore's peak RSS from 136 to
- * 155 MiB, at 16 MiB to 151, at 8 MiB to 141 (each full collection ~15 ms, with V8's helper threads marking beside
- * it: ~1.2 s of the main thread and ~2 s of CPU per GiB). A folder on this machine needs none of it: its reads, the
- * decrypted and the decoded chunks are all freed as soon as used (release-buffer.ts), so it keeps the default 64 MiB
- * at the same peak (downloadLocal). rclone's pipe hands out views of buffers several reads may share: those stay
- * with the collector.
+ * A restore through rclone (ReadOptions.writesFiles): a full collection every 16 MiB of stored bytes. The restore
+ * writer keeps per-file objects (paths, entries, the pieces of the decoded chunks it writes from) alive across minor
+ * collections, so buffers that are not freed when used die in the old generation, which the CLI lets grow
+ * (cli/heap-tuning.ts). rclone's pipe hands out views of memory several reads may share: they are copied into buffers
+ * of their own (createOwnedChunks), which the stages free as they go, but the pipe's own pieces are left to the
+ * collector. 1 GiB over sftp into tmpfs, peak RSS at every 8 / 16 / 32 / 64 MiB: 142 / 142 / 152–155 / 154–156 MiB;
+ * 13.0–14.1 / 12.6–12.7 / 11.7–13.9 s (without the copies, every 8 MiB: 15.2–16.6 s at 141 MiB). Each full
+ * collection costs ~15 ms of the main thread and as much again on V8's helper threads. A folder on this machine needs
+ * none of it: its reads are buffers of their own (downloadLocal), freed as used, and it keeps the default 64 MiB.
  */
-export const WRITER_MAJOR_EVERY = 8 * MIB;
+export const WRITER_MAJOR_EVERY = 16 * MIB;
 
 /** The hashing tap every stored byte passes, also pacing garbage collection to the stream (see gc-pacer.ts). */
 function pacedTap(onBytes?: (bytes: number) => void, majorEvery?: number, handsOver = false): HashTap {
@@ -124,7 +124,13 @@ export async function uploadObject(
  * SHA-256 of the stored bytes); throws the first failure of rclone, a stage or the consumer.
  */
 export async function downloadObject<T>(
-  opts: TransferCommon & { stages: Transform[]; consume: (plain: Readable) => Promise<T>; onBytes?: (bytes: number) => void; gcMajorEvery?: number },
+  opts: TransferCommon & {
+    stages: Transform[];
+    consume: (plain: Readable) => Promise<T>;
+    onBytes?: (bytes: number) => void;
+    /** The stages free what they consumed (a restore's): reads come as buffers of their own, handed over. */
+    handOver?: boolean;
+  },
 ): Promise<{ result: T; stored: Stored }> {
   if (opts.remote.localDir !== undefined) return downloadLocal(path.join(opts.remote.localDir, opts.name), opts);
   const failure = new FirstError();
@@ -132,7 +138,10 @@ export async function downloadObject<T>(
   const onOuterAbort = () => stop.abort();
   opts.signal?.addEventListener("abort", onOuterAbort, { once: true });
   const src = new PassThrough({ highWaterMark: MIB });
-  const tap = pacedTap(opts.onBytes, opts.gcMajorEvery);
+  const tap = pacedTap(opts.onBytes, opts.handOver ? WRITER_MAJOR_EVERY : undefined);
+  // rclone's pipe hands out views of memory several reads may share: copied into buffers of their own for a reader
+  // whose stages free what they consumed (a restore), so that fewer full collections keep the memory bounded.
+  const owned = opts.handOver ? [createOwnedChunks()] : [];
   const out = new PassThrough({ highWaterMark: MIB });
   const failed = new Settle();
   const fail = (err: unknown) => {
@@ -143,7 +152,7 @@ export async function downloadObject<T>(
     out.destroy(failure.error);
     failed.settle();
   };
-  const piped = pipeline([src, tap, ...opts.stages, out] as [PassThrough, ...Transform[]]).catch(fail);
+  const piped = pipeline([src, ...owned, tap, ...opts.stages, out] as [PassThrough, ...Transform[]]).catch(fail);
   let result: T | undefined;
   const consuming = opts.consume(out).then(
     (r) => void (result = r),
@@ -191,7 +200,8 @@ async function uploadLocal(file: string, opts: { stages: (Readable | Transform)[
 /**
  * downloadObject from a folder on this machine: the file in 1 MiB reads, then the same tap and stages. Every read is
  * handed over (an fs stream allocates a buffer of its own per read, and nothing but the stages reads it), so the
- * stages free what they consumed, and a restore's garbage needs no extra full collections (WRITER_MAJOR_EVERY).
+ * stages free what they consumed, and a restore's garbage needs no extra full collections (WRITER_MAJOR_EVERY). The
+ * 1 MiB reads were what a 1 GiB restore paced at 64 MiB kept until a full collection (peak 150–153 MiB; now 133).
  */
 async function downloadLocal<T>(
   file: string,
