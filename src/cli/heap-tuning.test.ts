@@ -26,9 +26,10 @@ await survive(400000);
 console.log(JSON.stringify({ start, end: young() }));`);
     const { start, end } = JSON.parse(out) as { start: number; end: number };
     // The space's size counts the committed semi-spaces: at most two of the start's size before the growth, four
-    // times that after it, sixteen times after a second growth.
-    expect(end).toBeGreaterThan(start * 2);
-    expect(end).toBeLessThanOrEqual(start * 8);
+    // times that after it (8x), four times again after a second growth (32x); V8 may keep a few pages more for a
+    // while on a loaded machine, hence the margins.
+    expect(end).toBeGreaterThan(start * 4);
+    expect(end).toBeLessThan(start * 16);
   });
 
   it("leaves the young generation alone for a first backup, a restore or a verify", () => {
@@ -38,6 +39,8 @@ tuneHeapForStreaming({ format: "repository", incremental: false });
 await survive(200000);
 console.log(JSON.stringify({ start, end: young() }));`);
     const { start, end } = JSON.parse(out) as { start: number; end: number };
-    expect(end).toBeLessThanOrEqual(start * 2);
+    // Not grown: the two semi-spaces of the start's size, now and then a few pages more that V8 keeps in the young
+    // generation for a while (seen once on a loaded machine: 3.75x). Grown by the factor 4, it would be 8x.
+    expect(end).toBeLessThan(start * 4);
   });
 });

@@ -198,8 +198,8 @@ export function createAgeDecryptStream(unlock: Unlock): Transform {
       if (!fileKey || !nonceRead || queue.length < TAG) return cb(truncated());
       const rest = queue.take(queue.length);
       const plain = openChunk(key!, counter, true, rest);
-      if (plain) queue.freeUsed();
       if (plain) {
+        queue.freeUsed();
         // Only the very first chunk may be empty (empty plaintext).
         if (plain.length === 0 && counter > 0) return cb(corrupt());
         this.push(plain);
