@@ -137,6 +137,8 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
   const meter = createMeter("restore", snap.storedBytes ?? 0, snap.files ?? 0, opts.onProgress);
   let bytesRead = 0;
   let totalFiles = snap.files ?? 0;
+  /** Called on the first bytes of file data (the restore's data phase has begun). */
+  let dataFlows: (() => void) | undefined;
   /** An entry the restore writes: restorable by the shared rules and chosen by --path. */
   const restores = (n: SnapshotNode): boolean => {
     const v = judge(n);
@@ -146,6 +148,7 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
     signal: job.signal,
     writesFiles: !opts.dryRun,
     onBytes: (read: number, total: number) => {
+      dataFlows?.();
       meter.setTotal(total, totalFiles);
       meter.update((bytesRead = read));
     },
@@ -190,13 +193,25 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
   let written: WriteStats | undefined;
   let disk: OnDisk | undefined;
   // The live side of the comparison is walked while the restore runs (see restore-diff.ts); its failure only costs
-  // the comparison.
+  // the comparison. It starts once file data flows: before that the main thread is what the restore waits for (the
+  // index, the trees, the folders), while the data is decoded and written partly beside it (repository format:
+  // a 1 GiB restore ~0.15–0.3 s sooner, docs/performance.md).
+  const walksLive = snap.layout.length > 0;
   let live: Promise<LiveSignatures | undefined> | undefined;
   const stopLive = new AbortController();
+  const startLive = () => {
+    if (!walksLive || live || !prepared) return;
+    const liveSignal = job.signal ? AbortSignal.any([job.signal, stopLive.signal]) : stopLive.signal;
+    live = liveSignatures(snap.layout, job.config.exclude, [prepared.staging], liveSignal).catch(() => undefined);
+  };
+  // What the format holds to read data (the repository's lock) is taken while the trees are walked for the folders.
+  const letGo = reader.prepareRead?.();
   try {
     prepared = await prepareTarget(target, !!opts.force);
-    const liveSignal = job.signal ? AbortSignal.any([job.signal, stopLive.signal]) : stopLive.signal;
-    if (snap.layout.length) live = liveSignatures(snap.layout, job.config.exclude, [prepared.staging], liveSignal).catch(() => undefined);
+    dataFlows = () => {
+      dataFlows = undefined;
+      startLive();
+    };
     const folders = await foldersFirst(reader, (n) => !isSnapshotRoot(n) && restores(n), job.signal);
     ({ stats: written } = await writeFromReader(
       reader,
@@ -218,13 +233,15 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
       readOpts,
       { target: prepared.staging, folders, ...(job.signal ? { signal: job.signal } : {}), onProgress: (s) => meter.update(bytesRead, s.files) },
     ));
+    startLive(); // a snapshot without file data
     meter.finish();
     const unmatched = selection.unmatched();
     if (unmatched.length) throw noMatch(unmatched, snap);
-    disk = await checkRestored(snap, !opts.paths?.length, seen, selected, written, selectedFiles, prepared.staging, live !== undefined);
+    disk = await checkRestored(snap, !opts.paths?.length, seen, selected, written, selectedFiles, prepared.staging, walksLive);
   } catch (err) {
     stopLive.abort();
     await live; // its walk must not run on beside a failed restore's cleanup
+    await letGo?.();
     if (prepared) await discardTarget(prepared);
     if (err instanceof UsageError || err instanceof BusyFailure) throw err;
     if (isDiskFull(err)) {
@@ -236,6 +253,9 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
     }
     throw new OperationError(`${(err as Error).message}; nothing was restored`, { cause: err });
   }
+  // The live picture is taken before the copy moves into place (a --force restore into a live location would
+  // otherwise walk into its own files).
+  const liveSigs = await live;
   try {
     await commitTarget(prepared);
   } catch (err) {
@@ -246,7 +266,6 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
   }
   report.target = target;
   Object.assign(report, { files: written.files, dirs: written.dirs, symlinks: written.symlinks, bytes: written.bytes, refused: written.refused });
-  const liveSigs = await live;
   if (liveSigs && disk.signatures) {
     report.diff = compareWithLive(snap.layout, disk.signatures, liveSigs, job.config.exclude, selection.test, (p) => restored.has(p));
   }

@@ -95,6 +95,28 @@ describe("restore checks and leftovers (local backend)", () => {
     }
   });
 
+  // The live side is walked while the data is written (from the first bytes on), and must be complete before the
+  // restored copy moves into place: a --force restore into the live location itself compares with what was there.
+  it.each(["archive", "repository"])("restore --force into the live location compares with the files as they were before it (%s format)", async (format) => {
+    const { w } = await world({ format });
+    try {
+      const many: Record<string, string> = {};
+      for (let i = 0; i < 300; i++) many[`notes/n${String(i).padStart(3, "0")}.md`] = `note ${i}\n`.repeat(50);
+      await makeTree(w.workspace, { ...many, "memory/today.md": "today\n" });
+      ok(await w.cli("backup", "now", "-q"));
+      await writeFile(path.join(w.workspace, "notes", "n007.md"), "edited after the backup\n");
+      await writeFile(path.join(w.workspace, "scratch.md"), "new since\n");
+      await rm(path.join(w.workspace, "memory", "today.md"));
+      const out = ok(await w.cli("backup", "restore", "--to", w.stateDir, "--force"));
+      expect(out).toMatch(/compared with the live locations: 299 unchanged, 1 differ, 1 only in the snapshot, 1 only live/);
+      expect(await readFile(path.join(w.workspace, "notes", "n007.md"), "utf8")).toBe("note 7\n".repeat(50));
+      expect(await readFile(path.join(w.workspace, "memory", "today.md"), "utf8")).toBe("today\n");
+      expect(await readFile(path.join(w.workspace, "scratch.md"), "utf8")).toBe("new since\n");
+    } finally {
+      await w.cleanup();
+    }
+  });
+
   it("verify and restore count files in their progress, not only bytes", async () => {
     const { w } = await world();
     try {

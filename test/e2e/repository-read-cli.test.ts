@@ -156,12 +156,35 @@ describe("a restic repository in the backup folder, through the CLI", () => {
       expect(res.code).toBe(3);
       expect(res.stderr).toMatch(/lock/i);
       expect(res.stderr).toContain(`locked exclusively by PID ${process.pid}`);
+      // A restore takes its shared lock while it walks the trees for the folders: refused all the same, nothing
+      // written, and its own lock file gone.
+      const out = path.join(await tempDir("repo-restore-locked"), "out");
+      const restored = await w.cli("backup", "restore", "--snapshot", a!.short_id, "--to", out);
+      expect(restored.code).toBe(3);
+      expect(restored.stderr).toContain(`locked exclusively by PID ${process.pid}`);
+      expect(existsSync(out)).toBe(false);
+      expect(await readdir(path.join(repoDir, "locks"))).toHaveLength(1); // the prune's
       ok(await w.cli("backup", "ls", a!.short_id, "-q"));
     } finally {
       await lock.release();
       await repo.close();
     }
     ok(await w.cli("backup", "verify", "--snapshot", a!.short_id, "-q"));
+  });
+
+  it("a restore lets go of its lock whether it read data or failed before (a target that is not empty)", async () => {
+    const [a] = snaps;
+    const locks = () => readdir(path.join(repoDir, "locks")).catch(() => [] as string[]);
+    const out = path.join(await tempDir("repo-restore-lock"), "out");
+    ok(await w.cli("backup", "restore", "--snapshot", a!.short_id, "--to", out, "-q"));
+    expect(await locks()).toEqual([]);
+    const busy = await tempDir("repo-restore-busy");
+    await writeFile(path.join(busy, "keep.txt"), "mine");
+    const refused = await w.cli("backup", "restore", "--snapshot", a!.short_id, "--to", busy);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/not empty/);
+    expect(await locks()).toEqual([]);
+    expect(await readdir(busy)).toEqual(["keep.txt"]);
   });
 
   it("a tampered pack makes verify --read-data fail naming it (exit 1), as restic check does", async () => {

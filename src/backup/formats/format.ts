@@ -228,6 +228,13 @@ export interface SnapshotReader {
    * Absent for formats that must stream everything to see the tree (archive, legacy): callers use entries() then.
    */
   nodes?(visit: (node: SnapshotNode) => Promise<void>, opts?: ReadOptions): Promise<void>;
+  /**
+   * Says that entries() follows (a restore about to walk its trees for the folders): a format that must hold something
+   * before it reads data starts taking it now, so that the wait overlaps the walk (the repository's shared lock, whose
+   * check waits 200 ms as restic's does). entries() then uses what was taken. The function returned lets go of it
+   * should entries() never run (a failure before it); after entries() it does nothing.
+   */
+  prepareRead?(): () => Promise<void>;
 }
 
 export interface CheckOptions {

@@ -476,19 +476,40 @@ class RepositoryFormat implements StorageFormat {
     const opts = { ...(doc ? { snapshot: doc } : {}), ...(s.bytes !== undefined ? { totalBytes: s.bytes } : {}) };
     let reader: SnapshotReader | undefined;
     const get = async () => (reader ??= openRepositorySnapshot(await this.opened(keys.identities), s.id, opts));
+    /** The shared lock taken ahead by prepareRead(), until entries() takes it over. */
+    let ahead: Promise<RepositoryLock> | undefined;
     return {
       // Reading data holds a shared lock, as `restic restore` does: a prune (exclusive) cannot delete packs meanwhile.
-      entries: (visit, ro) => this.locked(false, async () => (await get()).entries(visit, ro)),
+      entries: (visit, ro) => {
+        const lock = ahead;
+        ahead = undefined;
+        return this.locked(false, async () => (await get()).entries(visit, ro), lock);
+      },
       nodes: async (visit, ro) => (await get()).nodes!(visit, ro),
+      prepareRead: () => {
+        const lock = (ahead ??= this.lock(false));
+        lock.catch(() => {}); // entries() reports it
+        const decoder = get().then((r) => r.prepareRead?.(), () => undefined);
+        return async () => {
+          await (await decoder)?.();
+          if (ahead !== lock) return; // entries() took it over (and releases it)
+          ahead = undefined;
+          await (await lock.catch(() => undefined))?.release().catch(() => {});
+        };
+      },
     };
   }
 
-  /** Runs with a repository lock (released on every path). */
-  private async locked<T>(exclusive: boolean, fn: (repo: Repository) => Promise<T>): Promise<T> {
+  private async lock(exclusive: boolean): Promise<RepositoryLock> {
     const repo = await this.opened();
-    const lock = await repo.lock({ exclusive, ...(this.job.signal ? { signal: this.job.signal } : {}) });
+    return repo.lock({ exclusive, ...(this.job.signal ? { signal: this.job.signal } : {}) });
+  }
+
+  /** Runs with a repository lock (released on every path): the one given (taken ahead), else one taken now. */
+  private async locked<T>(exclusive: boolean, fn: (repo: Repository) => Promise<T>, taken?: Promise<RepositoryLock>): Promise<T> {
+    const lock = await (taken ?? this.lock(exclusive));
     try {
-      return await fn(repo);
+      return await fn(await this.opened());
     } finally {
       await lock.release().catch(() => {});
     }

@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { gcPacer } from "../../gc-pacer.js";
 import type { ReadCheck, ReadOptions, SnapshotEntry, SnapshotNode, SnapshotReader } from "../format.js";
 import { BlobFetcher, type FetcherOptions, type Ticket } from "./blob-fetcher.js";
-import { workerDecoder } from "./decode-pool.js";
+import { type BlobDecoder, workerDecoder } from "./decode-pool.js";
 import { IntegrityError } from "./errors.js";
 import type { Id } from "./ids.js";
 import { GoMode, type Node } from "./node.js";
@@ -253,7 +253,18 @@ export function openRepositorySnapshot(repo: Repository, snapshotId: Id, opts: R
     if (err instanceof IntegrityError) return new IntegrityError(`${label} cannot be read: ${err.message}`, err.file);
     return err as Error;
   };
+  /** A decoder started by prepareRead() for the entries() that follows. */
+  let early: BlobDecoder | undefined;
+  const onWorkerFor = (writesFiles: boolean) => opts.decodeOnWorker ?? repo.storage.readShape?.decodeOnWorker ?? writesFiles;
   return {
+    prepareRead() {
+      // A restore follows (it writes files): the decoder's thread boots now (~0.1 s), beside the walk for the folders.
+      if (onWorkerFor(true)) early ??= workerDecoder(repo.key);
+      return async () => {
+        early?.close();
+        early = undefined;
+      };
+    },
     async nodes(visit: (node: SnapshotNode) => Promise<void>, ro: ReadOptions = {}): Promise<void> {
       try {
         const doc = await prepare(repo, snapshotId, opts, ro.signal);
@@ -294,7 +305,7 @@ export function openRepositorySnapshot(repo: Repository, snapshotId: Id, opts: R
       // A transport whose requests are costly (rclone: each opens the object anew on the remote) asks for fewer,
       // larger reads and decoding when taken (backend.ts RCLONE_READ_SHAPE); a local folder gets the defaults here.
       const shape = repo.storage.readShape;
-      const onWorker = opts.decodeOnWorker ?? shape?.decodeOnWorker ?? !!ro.writesFiles;
+      const onWorker = onWorkerFor(!!ro.writesFiles);
       const aheadBytes = opts.aheadBytes ?? shape?.aheadBytes ?? (onWorker ? 4 << 20 : 8 << 20);
       let stored = 0;
       let delivered = 0;
@@ -308,7 +319,10 @@ export function openRepositorySnapshot(repo: Repository, snapshotId: Id, opts: R
       // collects the old generation every 64 MiB (147–149 MiB at 128, 142–145 at 64, no slower).
       const pace = ro.writesFiles ? gcPacer(32 << 20, onWorker ? 64 << 20 : 128 << 20) : gcPacer(8 << 20, 24 << 20);
       // Without a worker, blobs are decoded when taken (lazily: the window holds the smaller stored form).
-      const decoder = onWorker ? workerDecoder(repo.key) : undefined;
+      const ready = early;
+      early = undefined;
+      if (ready && !onWorker) ready.close();
+      const decoder = onWorker ? (ready ?? workerDecoder(repo.key)) : undefined;
       // A restore's small files are written on the decoder's thread; without one (through rclone), on the main thread.
       if (decoder?.filePort) ro.onThread?.(() => decoder.filePort!());
       const data = new BlobFetcher(repo, {
