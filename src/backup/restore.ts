@@ -137,8 +137,19 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
   const meter = createMeter("restore", snap.storedBytes ?? 0, snap.files ?? 0, opts.onProgress);
   let bytesRead = 0;
   let totalFiles = snap.files ?? 0;
-  /** Called on the first bytes of file data (the restore's data phase has begun). */
-  let dataFlows: (() => void) | undefined;
+  let prepared: PreparedTarget | undefined;
+  // The live side of the comparison is walked while the restore runs (see restore-diff.ts); its failure only costs
+  // the comparison. It starts on the first bytes of file data: before that the main thread is what the restore waits
+  // for (the index, the trees, the folders), while the data is decoded and written partly beside it (repository
+  // format, docs/performance.md). A dry run has no target and walks nothing.
+  const walksLive = snap.layout.length > 0;
+  let live: Promise<LiveSignatures | undefined> | undefined;
+  const stopLive = new AbortController();
+  const startLive = () => {
+    if (!walksLive || live || !prepared) return;
+    const liveSignal = job.signal ? AbortSignal.any([job.signal, stopLive.signal]) : stopLive.signal;
+    live = liveSignatures(snap.layout, job.config.exclude, [prepared.staging], liveSignal).catch(() => undefined);
+  };
   /** An entry the restore writes: restorable by the shared rules and chosen by --path. */
   const restores = (n: SnapshotNode): boolean => {
     const v = judge(n);
@@ -148,7 +159,7 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
     signal: job.signal,
     writesFiles: !opts.dryRun,
     onBytes: (read: number, total: number) => {
-      dataFlows?.();
+      startLive();
       meter.setTotal(total, totalFiles);
       meter.update((bytesRead = read));
     },
@@ -185,33 +196,16 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
 
   const target = path.resolve(opts.to ?? defaultRestoreDir(job.stateDir, snap.name, job.now()));
   const needs = snap.bytes ?? snap.storedBytes ?? 0;
-  let prepared: PreparedTarget | undefined;
   const seen: Counts = noCounts(); // every restorable entry of the snapshot, selected or not
   const selected: Counts = noCounts(); // those the --path globs select
   const restored = new Set<string>(); // their paths: what the comparison with live files looks at (not what --force kept)
   const selectedFiles = new Map<string, number>(); // raw path → size of each selected file (a refusal is counted by it)
   let written: WriteStats | undefined;
   let disk: OnDisk | undefined;
-  // The live side of the comparison is walked while the restore runs (see restore-diff.ts); its failure only costs
-  // the comparison. It starts once file data flows: before that the main thread is what the restore waits for (the
-  // index, the trees, the folders), while the data is decoded and written partly beside it (repository format:
-  // a 1 GiB restore ~0.15–0.3 s sooner, docs/performance.md).
-  const walksLive = snap.layout.length > 0;
-  let live: Promise<LiveSignatures | undefined> | undefined;
-  const stopLive = new AbortController();
-  const startLive = () => {
-    if (!walksLive || live || !prepared) return;
-    const liveSignal = job.signal ? AbortSignal.any([job.signal, stopLive.signal]) : stopLive.signal;
-    live = liveSignatures(snap.layout, job.config.exclude, [prepared.staging], liveSignal).catch(() => undefined);
-  };
   // What the format holds to read data (the repository's lock) is taken while the trees are walked for the folders.
   const letGo = reader.prepareRead?.();
   try {
     prepared = await prepareTarget(target, !!opts.force);
-    dataFlows = () => {
-      dataFlows = undefined;
-      startLive();
-    };
     const folders = await foldersFirst(reader, (n) => !isSnapshotRoot(n) && restores(n), job.signal);
     ({ stats: written } = await writeFromReader(
       reader,
