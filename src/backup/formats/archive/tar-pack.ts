@@ -48,13 +48,25 @@ function gnuLong(type: "L" | "K", value: string): Buffer[] {
   return [header("././@LongLink", { type, size: data.length, mode: 0o644, mtime: 0 }), data, padding(data.length)];
 }
 
+/**
+ * Milliseconds as pax's decimal seconds with microseconds, rounded but never into another whole second: the restored
+ * file must stay in its second, which the comparison with live files (and rsync's quick check) looks at.
+ */
+export function paxSeconds(ms: number): string {
+  const whole = Math.floor(ms / 1000);
+  const micros = Math.min(999_999, Math.max(0, Math.round((ms - whole * 1000) * 1000)));
+  if (whole >= 0 || micros === 0) return `${whole}.${String(micros).padStart(6, "0")}`;
+  // -1.25 s is whole -2 plus 0.75 s; pax writes it "-1.250000"
+  return `-${-whole - 1}.${String(1_000_000 - micros).padStart(6, "0")}`;
+}
+
 function entryHeaders(e: WalkEntry): Buffer[] {
   const name = e.type === "dir" ? `${e.archivePath}/` : e.archivePath;
   const type = e.type === "dir" ? "5" : e.type === "symlink" ? "2" : "0";
   const size = e.type === "file" ? e.size : 0;
   const fits = (s: string) => Buffer.byteLength(s) <= 100 && /^[\x20-\x7e]*$/.test(s);
   // pax carries what ustar cannot: sub-second mtimes and sizes of 8 GiB and more.
-  const records = [paxRecord("mtime", (e.mtimeMs / 1000).toFixed(6))];
+  const records = [paxRecord("mtime", paxSeconds(e.mtimeMs))];
   if (size > 0o77777777777) records.push(paxRecord("size", String(size)));
   const pax = Buffer.from(records.join(""), "utf8");
   const out: Buffer[] = [header("PaxHeader", { type: "x", size: pax.length, mode: 0o644, mtime: e.mtimeMs / 1000 }), pax, padding(pax.length)];

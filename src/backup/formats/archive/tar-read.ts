@@ -19,7 +19,9 @@ function toEntry(e: RestoreEntry): SnapshotEntry {
     ...(type === "other" ? { kind: e.type === "hardlink" ? "hard link" : (e.kind ?? "special file") } : {}),
     size: type === "file" ? e.size : 0,
     mode: e.mode,
-    ...(e.mtime ? { mtime: new Date(e.mtime.sec * 1000 + Math.round(e.mtime.nsec / 1e6)) } : {}),
+    // To the nearest millisecond, but never into the next second (0.9996 s is 0.999): the comparison with the live
+    // files looks at whole seconds (like rsync's quick check) and would call the file changed.
+    ...(e.mtime ? { mtime: new Date(e.mtime.sec * 1000 + Math.min(999, Math.round(e.mtime.nsec / 1e6))) } : {}),
     ...(type === "symlink" && e.linkTarget !== undefined ? { linkTarget: e.linkTarget } : {}),
     content: () => e.content ?? NO_CONTENT,
   };

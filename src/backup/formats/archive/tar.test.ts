@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { dedupItems, walkItems } from "../../tree-walk.js";
 import { restoreReader } from "../../restore/snapshot-source.js";
 import { readTarEntries } from "./tar-read.js";
-import { createTarPackStream } from "./tar-pack.js";
+import { createTarPackStream, paxSeconds } from "./tar-pack.js";
 
 /** What a restore does with an archive: its tar entries through the format-neutral writer. */
 async function extractTar(stream: Readable, opts: { target: string }) {
@@ -78,6 +78,34 @@ describe("archive round trip", () => {
     const res = await extractTar(createReadStream(tarFile), { target: dest });
     expect(res.refused).toEqual([]);
     expect(await snapshot(path.join(dest, "workspace"))).toEqual(await snapshot(src));
+  });
+
+  it("pax seconds keep microseconds and never round into another second", () => {
+    expect(paxSeconds(1714979289123)).toBe("1714979289.123000");
+    expect(paxSeconds(1714979289999.9995)).toBe("1714979289.999999");
+    expect(paxSeconds(0)).toBe("0.000000");
+    expect(paxSeconds(-1250)).toBe("-1.250000");
+    expect(paxSeconds(-2000)).toBe("-2.000000");
+  });
+
+  it("a sub-second mtime just under a whole second stays in that second (never rounded up)", async () => {
+    const src = await tmp();
+    const times = [1714979289.9996, 1714979289.9999995, 1714979290.0004];
+    for (const [i, t] of times.entries()) {
+      await writeFile(path.join(src, `f${i}`), "x");
+      await utimes(path.join(src, `f${i}`), t, t);
+    }
+    const out = await tmp();
+    const tarFile = path.join(out, "x.tar");
+    await pack([{ name: "w", root: src }], tarFile);
+    await extractTar(createReadStream(tarFile), { target: path.join(out, "r") });
+    for (const i of times.keys()) {
+      const live = (await lstat(path.join(src, `f${i}`))).mtimeMs;
+      const restored = (await lstat(path.join(out, "r", "w", `f${i}`))).mtimeMs;
+      expect(Math.floor(restored / 1000), `f${i}`).toBe(Math.floor(live / 1000));
+      expect(restored).toBeLessThanOrEqual(live);
+      expect(live - restored).toBeLessThan(1);
+    }
   });
 
   it("interoperates with GNU tar both ways", async () => {
