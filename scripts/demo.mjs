@@ -1,6 +1,7 @@
 // `npm run demo`: the whole story on a local-folder remote, no cloud account needed — sync, a file sent to the
-// agent, an encrypted backup, the snapshot list, a verify and a restore into a fresh folder. Only the CLI is used,
-// exactly as a person would type it. Everything lives under ./.demo, easy to inspect and to throw away.
+// agent, an encrypted backup in the format new setups get (a restic repository), an incremental second one, the
+// snapshot list, a verify and a restore into a fresh folder. Only the CLI is used, exactly as a person would type it.
+// Everything lives under ./.demo, easy to inspect and to throw away.
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -42,7 +43,8 @@ writeFileSync(path.join(workspace, "memory", "today.md"), "Met the user; set up 
 writeFileSync(path.join(workspace, "notes", "today.md"), "Synced by openclaw-workspace-sync.\n");
 writeFileSync(path.join(workspace, ".env.local"), "SECRET=never-synced\n");
 // The backup passphrase lives in <stateDir>/.env (0600), never in openclaw.json: the config holds a placeholder.
-writeFileSync(path.join(stateDir, ".env"), `BACKUP_PASSPHRASE=${randomBytes(18).toString("base64url")}\n`, { mode: 0o600 });
+const passphrase = randomBytes(18).toString("base64url");
+writeFileSync(path.join(stateDir, ".env"), `BACKUP_PASSPHRASE=${passphrase}\n`, { mode: 0o600 });
 const config = {
   plugins: {
     entries: {
@@ -50,7 +52,15 @@ const config = {
         enabled: true,
         config: {
           sync: { provider: "local", local: { path: remoteDir }, mode: "mailbox", remotePath: "openclaw-share", interval: 0 },
-          backup: { enabled: true, provider: "local", local: { path: remoteDir }, prefix: "openclaw-backups", encrypt: true, passphrase: "${BACKUP_PASSPHRASE}" },
+          backup: {
+            enabled: true,
+            provider: "local",
+            local: { path: remoteDir },
+            prefix: "openclaw-backups",
+            format: "repository", // what `workspace-sync setup` writes for a new setup
+            encrypt: true,
+            passphrase: "${BACKUP_PASSPHRASE}",
+          },
         },
       },
     },
@@ -92,20 +102,42 @@ console.log(`\nworkspace _inbox/: ${list(path.join(workspace, "_inbox"))}`);
 
 explain(
   "Take an encrypted backup",
-  "tar → zstd → age (passphrase from <stateDir>/.env) streamed straight to the backup folder; nothing is written locally.",
-  "Without the passphrase every encrypted snapshot is unreadable: in real use keep a copy outside the machine.",
+  "Into a restic repository (format 2) in the backup folder: files cut into content-defined chunks, each stored once,",
+  "compressed and encrypted with the passphrase from <stateDir>/.env. Without the passphrase nothing in it is readable:",
+  "in real use keep a copy outside the machine.",
 );
+cli("backup", "now");
+
+explain("Change a file and back up again", "Unchanged files are not even read again; only the new chunks are added.");
+writeFileSync(path.join(workspace, "memory", "today.md"), "Met the user; set up backups.\nThe second backup added only this.\n");
 cli("backup", "now");
 
 explain("List the snapshots", "Only complete snapshots are listed: a killed run never leaves one that restore would pick.");
 cli("backup", "list");
 
-explain("Verify the newest snapshot", "Reads it end to end without writing files: hash, authentication, decompression, archive.");
-cli("backup", "verify");
+explain(
+  "Verify the newest snapshot",
+  "With --read-data every piece of data it uses is read back and checked (hash, authentication, decompression),",
+  "without writing files; plain `verify` checks the structure only (index, packs, trees) and reads no file data.",
+);
+cli("backup", "verify", "--read-data");
 
 explain("Restore into a fresh folder", `Never over the live workspace: into ${restored}/, then compared with the live files.`);
 cli("backup", "restore", "--to", restored);
 console.log(`\nrestored files: ${list(restored)}`);
+
+// restic itself opens the same repository (when it is installed): no lock-in, a second tool for the worst day.
+if (spawnSync("restic", ["version"], { stdio: "ignore" }).status === 0) {
+  explain("Open it with restic", "The repository is restic's own format: restic lists, checks and restores it without this tool.");
+  const repository = path.join(remoteDir, "openclaw-backups");
+  console.log(`\n$ RESTIC_PASSWORD=… restic -r ${repository} snapshots`);
+  // The password goes in restic's environment, never on its command line.
+  const r = spawnSync("restic", ["-r", repository, "--no-cache", "snapshots"], { env: { ...process.env, RESTIC_PASSWORD: passphrase }, stdio: "inherit" });
+  if (r.status !== 0) {
+    console.error(`\nthe demo stopped: restic exited ${r.status}`);
+    process.exit(r.status ?? 1);
+  }
+}
 
 explain("Status", "What a person or a monitoring job checks: exit 0 means nothing needs attention.");
 cli("status");

@@ -41,6 +41,8 @@ export interface VerifyResult {
   sha256?: string;
   /** Whether data was read back (false: a structure check). */
   readData?: boolean;
+  /** With readData: the fraction of the data read back (--subset), when not all of it. */
+  subset?: number;
   /** Non-critical findings of the format (restic check's hints). */
   hints?: string[];
   /**
@@ -81,7 +83,8 @@ export async function verifySnapshots(job: BackupJob, opts: VerifyOptions): Prom
     const meter = createMeter("verify", snapshots.reduce((n, s) => n + (s.storedBytes ?? 0), 0), expected, opts.onProgress);
     let files = 0;
     let bytesRead = 0;
-    const base = (s: SnapshotSummary) => ({ snapshot: s.name, id: s.id, short_id: s.shortId, format: s.format, legacy: !s.managed, readData });
+    const subset = readData && opts.subset !== undefined && opts.subset < 1 ? { subset: opts.subset } : {};
+    const base = (s: SnapshotSummary) => ({ snapshot: s.name, id: s.id, short_id: s.shortId, format: s.format, legacy: !s.managed, readData, ...subset });
     try {
       const report = await format.check({
         snapshots,

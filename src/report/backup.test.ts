@@ -34,6 +34,16 @@ describe("backup reports", () => {
       "(1 object(s) named like snapshots but not written by this install: left alone)",
     ]);
     expect(formatVerify([{ snapshot: "s", short_id: "0123abcd", legacy: false, ok: false, error: "boom" }])).toEqual(["FAILED s [0123abcd]: boom"]);
+    // What a data-reading verify says it read: the stored object (archive), or the packs (repository: no one object).
+    expect(formatVerify([{ snapshot: "a.tar.zst.age", short_id: "0123abcd", legacy: false, ok: true, readData: true, files: 5, bytes: 2048, storedBytes: 1024 }])).toEqual([
+      "ok a.tar.zst.age [0123abcd]: 5 files, 2.0 KiB in 1.0 KiB stored",
+    ]);
+    expect(formatVerify([{ snapshot: "r", short_id: "0123abcd", legacy: false, ok: true, readData: true, files: 5, bytes: 884 }])).toEqual([
+      "ok r [0123abcd]: 5 files, 884 B of file data, every pack it uses read back and checked",
+    ]);
+    expect(formatVerify([{ snapshot: "r", short_id: "0123abcd", legacy: false, ok: true, readData: true, subset: 0.125, files: 5, bytes: 884 }])).toEqual([
+      "ok r [0123abcd]: 5 files, 884 B of file data, a random 12.5% of the packs read back and checked",
+    ]);
     expect(formatVerify([{ snapshot: "s", short_id: "0123abcd", legacy: false, ok: true, forgotten: true }])).toEqual([
       "gone s [0123abcd]: forgotten after this verify listed it (a forget or another run's retention): nothing to check",
     ]);

@@ -71,11 +71,19 @@ export function formatStatus(s: BackupStatus): string[] {
   return lines;
 }
 
+/** What a verify that read data says it read: one stored object (archive), or the packs a repository snapshot uses. */
+function readBack(r: VerifyResult): string {
+  const bytes = formatBytes(r.bytes ?? 0);
+  if (r.storedBytes !== undefined) return `${bytes} in ${formatBytes(r.storedBytes)} stored`;
+  if (r.subset !== undefined) return `${bytes} of file data, a random ${+(r.subset * 100).toFixed(2)}% of the packs read back and checked`;
+  return `${bytes} of file data, every pack it uses read back and checked`;
+}
+
 export function formatVerify(results: VerifyResult[]): string[] {
   const lines = results.map((r) => {
     if (!r.ok) return `FAILED ${r.snapshot}${r.short_id ? ` [${r.short_id}]` : ""}: ${r.error}`;
     if (r.forgotten) return `gone ${r.snapshot}${r.short_id ? ` [${r.short_id}]` : ""}: forgotten after this verify listed it (a forget or another run's retention): nothing to check`;
-    const what = r.readData === false ? "structure ok (index, packs, trees; --read-data reads the data back)" : `${formatBytes(r.bytes ?? 0)} in ${formatBytes(r.storedBytes ?? 0)} stored`;
+    const what = r.readData === false ? "structure ok (index, packs, trees; --read-data reads the data back)" : readBack(r);
     return `ok ${r.snapshot}${r.short_id ? ` [${r.short_id}]` : ""}${r.legacy ? " (legacy)" : ""}: ${r.files ?? 0} files, ${what}${r.sha256 ? `, sha256 ${r.sha256}` : ""}`;
   });
   const hints = [...new Set(results.flatMap((r) => r.hints ?? []))];
