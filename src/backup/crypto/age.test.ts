@@ -102,6 +102,39 @@ describe("age format", () => {
     expect(await code(Buffer.concat([enc, Buffer.from("trailing")]))).not.toBe("ok");
   });
 
+  it("large reads are opened into 256 KiB pieces: exact contents at every size, a flipped byte inside a piece fails", async () => {
+    const id = generateIdentity();
+    const run = async (sealed: Buffer, readSize: number) => {
+      const reads: Buffer[] = [];
+      for (let i = 0; i < sealed.length; i += readSize) reads.push(Buffer.from(sealed.subarray(i, i + readSize)));
+      const out: Buffer[] = [];
+      const sink = new Writable({
+        write(c: Buffer, _e, cb) {
+          out.push(Buffer.from(c));
+          cb();
+        },
+      });
+      await pipeline(Readable.from(reads), createAgeDecryptStream({ identities: [id.identity] }), sink);
+      return out;
+    };
+    for (const size of [0, 4 * 65_536, 4 * 65_536 + 1, 9 * 65_536 + 5, 3 * 1024 * 1024 + 7]) {
+      const plain = randomBytes(size);
+      const sealed = await through(createAgeEncryptStream({ recipients: [id.recipient] }), plain);
+      for (const readSize of [1 << 20, sealed.length || 1]) {
+        const out = await run(sealed, readSize);
+        expect(Buffer.concat(out).equals(plain), `${size} in reads of ${readSize}`).toBe(true);
+        expect(Math.max(0, ...out.map((o) => o.length))).toBeLessThanOrEqual(4 * 65_536);
+        if (size > 5 * 65_536) expect(out.some((o) => o.length === 4 * 65_536)).toBe(true);
+      }
+    }
+    // A byte flipped in the second chunk (inside the first 256 KiB piece): the read fails as corrupt.
+    const plain = randomBytes(9 * 65_536);
+    const sealed = await through(createAgeEncryptStream({ recipients: [id.recipient] }), plain);
+    const bad = Buffer.from(sealed);
+    bad[sealed.length - 7 * (65_536 + 16) - 100]! ^= 1;
+    await expect(run(bad, 1 << 20)).rejects.toMatchObject({ code: "AGE_CORRUPT" });
+  });
+
   it("decrypting frees each stored piece handed over once all of it was read, hands its own output on, and frees nothing else", async () => {
     const id = generateIdentity();
     const plain = randomBytes(5 * 64 * 1024 + 333);
