@@ -83,7 +83,8 @@ export async function verifySnapshots(job: BackupJob, opts: VerifyOptions): Prom
     const meter = createMeter("verify", snapshots.reduce((n, s) => n + (s.storedBytes ?? 0), 0), expected, opts.onProgress);
     let files = 0;
     let bytesRead = 0;
-    const subset = readData && opts.subset !== undefined && opts.subset < 1 ? { subset: opts.subset } : {};
+    // --subset reads a share of a repository's packs; each archive snapshot is read whole or not at all.
+    const subset = format.checksStructure && readData && opts.subset !== undefined && opts.subset < 1 ? { subset: opts.subset } : {};
     const base = (s: SnapshotSummary) => ({ snapshot: s.name, id: s.id, short_id: s.shortId, format: s.format, legacy: !s.managed, readData, ...subset });
     try {
       const report = await format.check({
