@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createDecipheriv } from "node:crypto";
-import { claimHandedOver, freeHandedOver, handOver, Lease, releaseBuffer } from "./release-buffer.js";
+import { claimHandedOver, freeHandedOver, handOver, Lease, ownsWholeBuffer, releaseBuffer } from "./release-buffer.js";
 
 describe("releaseBuffer", () => {
   it("frees a large buffer's memory at once (arrayBuffers drops without a collection)", () => {
@@ -34,6 +34,16 @@ describe("releaseBuffer", () => {
     expect(out.buffer.byteLength).toBe(1000); // its own memory, not a slice of the pool
     releaseBuffer(out);
     expect(out.length).toBe(0);
+  });
+});
+
+describe("ownsWholeBuffer", () => {
+  it("is true only for the one view of a whole ArrayBuffer (not a pool slice, a subarray or shared memory)", () => {
+    expect(ownsWholeBuffer(Buffer.allocUnsafeSlow(1000))).toBe(true);
+    expect(ownsWholeBuffer(Buffer.from("pooled"))).toBe(false);
+    expect(ownsWholeBuffer(Buffer.allocUnsafeSlow(1000).subarray(0, 10))).toBe(false);
+    expect(ownsWholeBuffer(Buffer.allocUnsafeSlow(1000).subarray(10))).toBe(false);
+    expect(ownsWholeBuffer(new Uint8Array(new SharedArrayBuffer(16)))).toBe(false);
   });
 });
 

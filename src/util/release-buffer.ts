@@ -4,6 +4,11 @@
 // (`transfer(0)`) releases its memory at once. (Node's shared pool, which small Buffers slice, cannot be detached:
 // Node 24 refuses, and these functions then leave it to the collector.)
 
+/** Whether `buf` is the one view of a whole ArrayBuffer of its own (not a slice of a pool or of a larger read). */
+export function ownsWholeBuffer(buf: Uint8Array): buf is Uint8Array<ArrayBuffer> {
+  return buf.buffer instanceof ArrayBuffer && buf.byteOffset === 0 && buf.buffer.byteLength === buf.length;
+}
+
 /**
  * Frees the memory of `buf`'s whole ArrayBuffer now, whatever its size. Only for a buffer the caller owns alone
  * (nothing else holds it or a view of it: a cipher's or zlib's output, a read the storage handed out, a plaintext

@@ -3,7 +3,7 @@
 // buffers (one chunk held back to tell the final chunk apart), fit for multi-GB snapshots.
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomBytes } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
-import { claimHandedOver, handOver, releaseBuffer } from "../../util/release-buffer.js";
+import { claimHandedOver, handOver, ownsWholeBuffer, releaseBuffer } from "../../util/release-buffer.js";
 import { corrupt, truncated } from "./errors.js";
 import { encodeHeader, hkdf, parseHeader, scryptStanza, type Stanza, type Unlock, unwrapFileKey, x25519Stanza } from "./header.js";
 
@@ -183,7 +183,7 @@ export function createAgeDecryptStream(unlock: Unlock): Transform {
       const plain = openNext();
       plain.copy(piece, i * CHUNK);
       // Freed at once: thousands of 64 KiB buffers otherwise wait for the collector (~5 MiB more at a 1 GiB restore's peak).
-      if (plain.byteOffset === 0 && plain.buffer.byteLength === plain.length) releaseBuffer(plain);
+      if (ownsWholeBuffer(plain)) releaseBuffer(plain);
     }
     return piece;
   };

@@ -11,6 +11,7 @@ import { IntegrityError } from "./errors.js";
 import type { Id } from "./ids.js";
 import { decodeBlob, type PackedBlob } from "./pack.js";
 import { findWorkerFile } from "../../../util/worker-file.js";
+import { ownsWholeBuffer } from "../../../util/release-buffer.js";
 import type { HelperPort } from "../../../util/helper-port.js";
 
 export interface BlobDecoder {
@@ -130,10 +131,7 @@ export function workerDecoder(key: CryptoKey, opts: { file?: string } = {}): Blo
     decode(packId, bytes, offset, blobs) {
       if (broken) return inline.decode(packId, bytes, offset, blobs);
       // The read's bytes in an ArrayBuffer of their own, handed over (a pooled or shared one is copied first).
-      const own =
-        bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length && bytes.buffer instanceof ArrayBuffer
-          ? bytes.buffer
-          : new Uint8Array(bytes).buffer;
+      const own = ownsWholeBuffer(bytes) ? bytes.buffer : new Uint8Array(bytes).buffer;
       const jobs = blobs.map((blob) => ({ ticket: next++, blob }));
       const promises = jobs.map(
         (j) =>

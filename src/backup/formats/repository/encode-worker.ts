@@ -4,7 +4,7 @@
 import { parentPort } from "node:worker_threads";
 import { gcPacer } from "../../gc-pacer.js";
 import type { CryptoKey } from "./crypto.js";
-import { releaseBuffer } from "../../../util/release-buffer.js";
+import { ownsWholeBuffer, releaseBuffer } from "../../../util/release-buffer.js";
 import { encodeBlob } from "./pack.js";
 
 interface Init {
@@ -36,8 +36,8 @@ parentPort?.on("message", (msg: Init | Batch) => {
       const { sealed, uncompressedLength } = encodeBlob(key!, new Uint8Array(msg.plain, b.offset, b.length), b.compress, b.level);
       // A sealed blob has memory of its own (crypto.ts seal): it goes to the main thread as it is, else a copy does
       // (the original freed now, not at this thread's next collection).
-      const owned = sealed.byteOffset === 0 && sealed.buffer.byteLength === sealed.length && sealed.buffer instanceof ArrayBuffer;
-      const out = owned ? (sealed.buffer as ArrayBuffer) : new Uint8Array(sealed).buffer;
+      const owned = ownsWholeBuffer(sealed);
+      const out = owned ? sealed.buffer : new Uint8Array(sealed).buffer;
       if (!owned) releaseBuffer(sealed);
       results.push({ ticket: b.ticket, sealed: out, length: sealed.length, uncompressedLength });
       transfer.push(out);
