@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { handOver } from "../../util/release-buffer.js";
 import { newRandomKey } from "../formats/repository/crypto.js";
@@ -86,12 +87,44 @@ describe("small-file writer on a thread", () => {
         waited++;
         await room;
       }
-      written.push(w.write({ dest: path.join(dir, `big${i}`), mode: 0o644, atCreate: true }, Buffer.alloc(200_000, i)));
+      // Handed over: a batch then takes two files (400 KB), and two batches on their way plus one filling pass 1 MiB.
+      written.push(w.write({ dest: path.join(dir, `big${i}`), mode: 0o644, atCreate: true }, owned(Buffer.alloc(200_000, i))));
     }
     await Promise.all(written);
     await w.close();
     expect(waited).toBeGreaterThan(0);
     for (let i = 0; i < 40; i++) expect(readFileSync(path.join(dir, `big${i}`)).equals(Buffer.alloc(200_000, i))).toBe(true);
+  });
+
+  it("a thread two batches behind: the next batch is written on the calling thread, its memory freed there", async () => {
+    // A helper that writes each batch only after a while (as a decoder busy with blobs would).
+    const slow = path.join(dir, "slow-worker.mjs");
+    const batches = pathToFileURL(path.resolve(import.meta.dirname, "../../../dist/backup/restore/write-batch.js")).href;
+    writeFileSync(
+      slow,
+      `import { parentPort } from 'node:worker_threads'; import { writeBatch } from ${JSON.stringify(batches)};\n` +
+        "parentPort.on('message', (m) => { if (m.kind === 'files') setTimeout(() => { const a = writeBatch(m); parentPort.postMessage(a, [a.data]); }, 300); });\n",
+    );
+    const w = onDecoderThread(slow);
+    const order: string[] = [];
+    const write = (name: string, data: Buffer) => w.write({ dest: path.join(dir, name), mode: 0o644, atCreate: true }, data).then(() => void order.push(name));
+    const turn = () => new Promise<void>((r) => setImmediate(r)); // a batch leaves at the end of the turn that filled it
+    const first = write("a", Buffer.from("first batch"));
+    await turn();
+    const second = write("b", Buffer.from("second batch"));
+    await turn();
+    const mine = owned(Buffer.from("third batch"));
+    const third = write("c", mine);
+    await turn();
+    await third;
+    expect(order).toEqual(["c"]); // written here while the thread still holds the other two
+    expect(readFileSync(path.join(dir, "c"), "utf8")).toBe("third batch");
+    expect(mine.length).toBe(0); // handed-over memory: freed once written, not left to the collector
+    await Promise.all([first, second]);
+    await w.close();
+    expect(order).toEqual(["c", "a", "b"]);
+    expect(readFileSync(path.join(dir, "a"), "utf8")).toBe("first batch");
+    expect(readFileSync(path.join(dir, "b"), "utf8")).toBe("second batch");
   });
 
   it("a thread that dies fails what it held; later files are written on the calling thread", async () => {
