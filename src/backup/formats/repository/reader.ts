@@ -315,9 +315,11 @@ export function openRepositorySnapshot(repo: Repository, snapshotId: Id, opts: R
       // (counted as bytes read plus bytes handed out). Other readers (verify, export) keep their blobs to the
       // collector, which must run often to hold memory: every 8 and 24 MiB. Measured on 1 GiB (docs/performance.md):
       // a restore at 8/24 MiB without the frees 8.1–8.5 s, 153–157 MiB; with them at 32/128 MiB 7.0–7.1 s,
-      // 134–136 MiB (fewer collections without the frees: 177–189 MiB). With the worker's heap beside it, a restore
-      // collects the old generation every 64 MiB (147–149 MiB at 128, 142–145 at 64, no slower).
-      const pace = ro.writesFiles ? gcPacer(32 << 20, onWorker ? 64 << 20 : 128 << 20) : gcPacer(8 << 20, 24 << 20);
+      // 134–136 MiB (fewer collections without the frees: 177–189 MiB). With the worker's heap beside it too, 128 MiB
+      // once cost more memory (147–149 MiB against 142–145 at 64); since the main thread also writes small files when
+      // the worker is behind (restore/file-writers.ts) it is the busier thread, and each full collection (~20 ms) is
+      // its time: 1 GiB into tmpfs 4.5–4.8 s at 136–140 MiB against 4.7–5.0 s at 130–133 MiB (256: 151 MiB).
+      const pace = ro.writesFiles ? gcPacer(32 << 20, 128 << 20) : gcPacer(8 << 20, 24 << 20);
       // Without a worker, blobs are decoded when taken (lazily: the window holds the smaller stored form).
       const ready = early;
       early = undefined;
