@@ -97,13 +97,16 @@ describe("small-file writer on a thread", () => {
   });
 
   it("a thread two batches behind: the next batch is written on the calling thread, its memory freed there", async () => {
-    // A helper that writes each batch only after a while (as a decoder busy with blobs would).
+    // A helper that holds its batches until the test lets it go (as a decoder busy with blobs would hold them).
     const slow = path.join(dir, "slow-worker.mjs");
+    const go = path.join(dir, "go");
     const batches = pathToFileURL(path.resolve(import.meta.dirname, "../../../dist/backup/restore/write-batch.js")).href;
     writeFileSync(
       slow,
-      `import { parentPort } from 'node:worker_threads'; import { writeBatch } from ${JSON.stringify(batches)};\n` +
-        "parentPort.on('message', (m) => { if (m.kind === 'files') setTimeout(() => { const a = writeBatch(m); parentPort.postMessage(a, [a.data]); }, 300); });\n",
+      `import { existsSync } from 'node:fs'; import { parentPort } from 'node:worker_threads'; import { writeBatch } from ${JSON.stringify(batches)};\n` +
+        `const held = []; const wait = setInterval(() => { if (!existsSync(${JSON.stringify(go)})) return; clearInterval(wait);\n` +
+        "  for (const m of held) { const a = writeBatch(m); parentPort.postMessage(a, [a.data]); } held.length = 0; }, 10);\n" +
+        "parentPort.on('message', (m) => { if (m.kind === 'files') held.push(m); });\n",
     );
     const w = onDecoderThread(slow);
     const order: string[] = [];
@@ -120,6 +123,7 @@ describe("small-file writer on a thread", () => {
     expect(order).toEqual(["c"]); // written here while the thread still holds the other two
     expect(readFileSync(path.join(dir, "c"), "utf8")).toBe("third batch");
     expect(mine.length).toBe(0); // handed-over memory: freed once written, not left to the collector
+    writeFileSync(go, "");
     await Promise.all([first, second]);
     await w.close();
     expect(order).toEqual(["c", "a", "b"]);
