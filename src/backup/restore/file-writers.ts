@@ -8,10 +8,10 @@
 // behind (it decodes too), the main thread writes the next batch itself. Without such a thread files are written on
 // the calling thread: slower on this disk, never different.
 import { isMarkedAsUntransferable } from "node:worker_threads";
-import { claimHandedOver, releaseBuffer } from "../../util/release-buffer.js";
+import { claimHandedOver } from "../../util/release-buffer.js";
 import { TransferPool } from "../../util/transfer-pool.js";
 import { writeSmallFile, type SmallFile } from "./small-file.js";
-import { isBatchAnswer, type Batch, type BatchAnswer, type BatchFile } from "./write-batch.js";
+import { isBatchAnswer, writeBatch, type Batch, type BatchAnswer, type BatchFile } from "./write-batch.js";
 import type { HelperPort } from "../../util/helper-port.js";
 
 export interface SmallFileWriter {
@@ -153,12 +153,11 @@ class ThreadWriter implements SmallFileWriter {
     const f = this.filling;
     if (!f) return;
     this.filling = undefined;
-    if (this.broken) return this.writeHere(f);
-    if (this.sent.size >= THREAD_BEHIND) return this.writeHere(f);
+    if (this.broken || this.sent.size >= THREAD_BEHIND) return this.writeHere(f);
     const id = this.nextId++;
     this.sent.set(id, { waiters: f.waiters, bytes: f.bytes });
     if (this.sent.size === 1) this.port.busy(true);
-    const batch: Batch = { kind: "files", id, files: f.files, data: f.buf, parts: f.parts };
+    const batch = batchOf(id, f);
     try {
       this.port.post(batch, [f.buf, ...f.parts]);
     } catch {
@@ -203,18 +202,15 @@ class ThreadWriter implements SmallFileWriter {
     }
   }
 
-  /** A batch written on this thread (the thread is behind, or stopped); the batch's memory is freed or pooled at once. */
+  /**
+   * A batch written on this thread (the thread is behind, or gone) by the code the thread runs, answered the same way:
+   * the same per-file failures, its parts freed and its buffer pooled at once.
+   */
   private writeHere(f: Filling): void {
-    f.files.forEach((file, i) => {
-      try {
-        writeSmallFile(file, new Uint8Array(file.part === undefined ? f.buf : f.parts[file.part]!, file.offset, file.length));
-        f.waiters[i]!.resolve();
-      } catch (err) {
-        f.waiters[i]!.reject(err as Error);
-      }
-    });
-    for (const part of f.parts) releaseBuffer(new Uint8Array(part));
-    this.buffers.give(f.buf);
-    this.settled(f.bytes);
+    const id = this.nextId++;
+    this.sent.set(id, { waiters: f.waiters, bytes: f.bytes });
+    this.answered(writeBatch(batchOf(id, f)));
   }
 }
+
+const batchOf = (id: number, f: Filling): Batch => ({ kind: "files", id, files: f.files, data: f.buf, parts: f.parts });
