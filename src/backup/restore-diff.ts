@@ -41,13 +41,15 @@ const isUnder = (p: string, dir: string) => p === dir || p.startsWith(dir.endsWi
  * Walks the live locations of `layout` (with the config's excludes). Entries under `skip` (the restore's staging
  * folder, should it lie inside a live location) are left out, so the picture does not depend on how far the restore
  * got while the walk ran. Restoring with --force into a live location compares the snapshot with what was there
- * before the restore wrote. `signal` stops the walk (a restore that failed or was cancelled does not wait for it).
+ * before the restore wrote. `signal` stops the walk (a restore that failed or was cancelled does not wait for it);
+ * `descend` (restore --path) turns down folders whose contents the comparison does not look at.
  */
 export async function liveSignatures(
   layout: readonly LayoutItem[],
   exclude: readonly string[],
   skip: readonly string[] = [],
   signal?: AbortSignal,
+  opts: { descend?: (snapshotPath: string) => boolean } = {},
 ): Promise<LiveSignatures> {
   const out: LiveSignatures = new Map();
   const excl = [...exclude, ...NOT_BACKED_UP];
@@ -56,7 +58,7 @@ export async function liveSignatures(
     const sigs = new Map<string, Sig>();
     out.set(item, sigs);
     const itemExclude = item.item === "extensions" ? [...excl, "node_modules/**"] : excl;
-    for await (const e of walkItems([{ name: item.path, root: item.livePath, exclude: itemExclude }])) {
+    for await (const e of walkItems([{ name: item.path, root: item.livePath, exclude: itemExclude }], opts.descend ? { descend: opts.descend } : {})) {
       signal?.throwIfAborted();
       if (e.type === "dir" || skipped.some((s) => isUnder(e.absPath, s))) continue;
       sigs.set(e.archivePath, signatureOf(e));

@@ -3,13 +3,13 @@
 // whole snapshot was read, checked by its format, and the restored files matched the snapshot's own record. Reports
 // where it is and how it differs from the live locations.
 import path from "node:path";
-import picomatch from "picomatch";
 import { productDir } from "../state/paths.js";
 import { BusyFailure, findCause, OperationError, UsageError } from "../util/errors.js";
 import { listCatalog, resolveSnapshot } from "./catalog.js";
 import { count, type Counts, isSnapshotRoot, judge, noCounts } from "./entry-rules.js";
 import type { SnapshotNode, SnapshotSummary } from "./formats/format.js";
 import { openFormats } from "./formats/index.js";
+import { pathSelection } from "./path-selection.js";
 import { installGroup } from "./groups.js";
 import type { BackupJob } from "./job.js";
 import { unlockFor } from "./keys.js";
@@ -51,35 +51,6 @@ export interface RestoreReport {
   entriesTotal?: number;
   refused: { path: string; reason: string }[];
   diff?: DiffSummary;
-}
-
-/** The --path globs: which entries they select, and which of them selected nothing. */
-export function pathSelection(globs: readonly string[] | undefined): { test: (p: string) => boolean; unmatched: () => string[] } {
-  if (!globs?.length) return { test: () => true, unmatched: () => [] };
-  const cleaned = globs.map((g) => g.replace(/^\/+|\/+$/g, ""));
-  const matchers = cleaned.map((g) => picomatch(g, { dot: true }));
-  const hit = new Array<boolean>(globs.length).fill(false);
-  return {
-    // A glob selects an entry when it matches the entry or one of its parent folders.
-    test: (p) => {
-      const parts = p.split("/");
-      let any = false;
-      for (let i = parts.length; i > 0; i--) {
-        const prefix = parts.slice(0, i).join("/");
-        matchers.forEach((m, k) => {
-          if (m(prefix)) any = hit[k] = true;
-        });
-        if (any) return true;
-      }
-      return false;
-    },
-    unmatched: () => globs.filter((_, k) => !hit[k]),
-  };
-}
-
-/** A --path glob selects an entry when it matches the entry or one of its parent folders. */
-export function pathFilter(globs: readonly string[] | undefined): (p: string) => boolean {
-  return pathSelection(globs).test;
 }
 
 export function defaultRestoreDir(stateDir: string, snapshot: string, now: Date): string {
@@ -148,7 +119,13 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
   const startLive = () => {
     if (!walksLive || live || !prepared) return;
     const liveSignal = job.signal ? AbortSignal.any([job.signal, stopLive.signal]) : stopLive.signal;
-    live = liveSignatures(snap.layout, job.config.exclude, [prepared.staging], liveSignal).catch(() => undefined);
+    const descend = opts.paths?.length ? { descend: (p: string) => selection.mayContain(p) } : {};
+    live = liveSignatures(snap.layout, job.config.exclude, [prepared.staging], liveSignal, descend).catch(() => undefined);
+  };
+  /** A folder that may hold an entry --path selects (a refused one is walked: its refusals are reported). */
+  const mayHoldSelected = (n: SnapshotNode): boolean => {
+    const rel = judge(n).rel;
+    return rel === undefined || selection.mayContain(rel);
   };
   /** An entry the restore writes: restorable by the shared rules and chosen by --path. */
   const restores = (n: SnapshotNode): boolean => {
@@ -167,8 +144,9 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
       totalFiles = files;
       meter.setTotal(bytes, files);
     },
-    // With --path, a format that fetches data ahead (the repository) fetches only the selected files' data.
-    ...(opts.paths?.length ? { wanted: restores } : {}),
+    // With --path, a format that fetches data ahead (the repository) fetches only the selected files' data, and one
+    // that keeps folders apart does not walk those no glob can reach.
+    ...(opts.paths?.length ? { wanted: restores, descend: mayHoldSelected } : {}),
   };
 
   if (opts.dryRun) {
@@ -206,7 +184,7 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
   const letGo = reader.prepareRead?.();
   try {
     prepared = await prepareTarget(target, !!opts.force);
-    const folders = await foldersFirst(reader, (n) => !isSnapshotRoot(n) && restores(n), job.signal);
+    const folders = await foldersFirst(reader, (n) => !isSnapshotRoot(n) && restores(n), readOpts);
     ({ stats: written } = await writeFromReader(
       reader,
       (e) => {

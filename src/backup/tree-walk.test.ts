@@ -89,6 +89,21 @@ describe("walkItems", () => {
     }
   });
 
+  it("hands out a folder turned down by `descend` without reading what it holds", async () => {
+    const ws = path.join(root, "ws");
+    makeTree(ws);
+    const item: ArchiveItem = { name: "workspace", root: ws };
+    const all = await walked([item]);
+    const descend = (p: string) => p !== "workspace/cache" && p !== "workspace/a";
+    const asked: string[] = [];
+    const pruned: WalkEntry[] = [];
+    for await (const e of walkItems([item], { descend: (p) => (asked.push(p), descend(p)) })) pruned.push(e);
+    const under = (e: WalkEntry, d: string) => e.archivePath.startsWith(`${d}/`);
+    expect(pruned.map(pick)).toEqual(all.filter((e) => !under(e, "workspace/cache") && !under(e, "workspace/a")).map(pick));
+    expect(pruned.some((e) => e.archivePath === "workspace/cache" && e.type === "dir")).toBe(true);
+    expect(asked).toEqual(all.filter((e) => e.type === "dir" && !under(e, "workspace/cache") && !under(e, "workspace/a")).map((e) => e.archivePath));
+  });
+
   it("walks several items one after the other, a single file as an item, and skips a missing root", async () => {
     const ws = path.join(root, "ws");
     makeTree(ws);

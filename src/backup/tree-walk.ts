@@ -89,6 +89,8 @@ export interface WalkOptions {
   stats?: boolean;
   /** Folders only, by the same rules (walkFolders). */
   foldersOnly?: boolean;
+  /** Folders whose contents the walk reads (by archive path); one turned down is handed out, its contents not read. */
+  descend?: (archivePath: string) => boolean;
 }
 
 const inside = (child: string, parent: string) => child !== parent && child.startsWith(parent.endsWith(path.sep) ? parent : parent + path.sep);
@@ -185,7 +187,9 @@ export async function* walkItems(items: ArchiveItem[], opts: WalkOptions = {}): 
         } else if (st.isDirectory()) {
           entry = { archivePath, absPath: abs, type: "dir", size: 0, mode, mtimeMs };
           try {
-            open.push({ abs, rel, names: opts.foldersOnly ? folderNames(abs, st) : readdirSync(abs).sort(), next: 0 });
+            if (!opts.descend || opts.descend(archivePath)) {
+              open.push({ abs, rel, names: opts.foldersOnly ? folderNames(abs, st) : readdirSync(abs).sort(), next: 0 });
+            }
           } catch (err) {
             onWarning(`cannot read folder ${abs}: ${(err as Error).message}`);
           }

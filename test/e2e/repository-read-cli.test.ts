@@ -5,11 +5,13 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DirStorage } from "../../src/backup/formats/repository/backend-dir.js";
+import { walkTrees } from "../../src/backup/formats/repository/reader.js";
 import { Repository } from "../../src/backup/formats/repository/repository.js";
+import { decodeSnapshot } from "../../src/backup/formats/repository/snapshot-doc.js";
 import { randomBytesSeeded, readTree, readTreeDetailed, tempDir } from "../helpers/servers.js";
 import { backend, type StartedBackend } from "../support/backends.js";
 import { restic } from "../support/restic-oracle.js";
@@ -149,6 +151,42 @@ describe("a restic repository in the backup folder, through the CLI", () => {
     // The folders made before the files (the snapshot's trees list more) are only those the selection leads through.
     const folders = (await readdir(out, { recursive: true, withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => path.relative(out, path.join(d.parentPath, d.name)));
     expect(folders.sort()).toEqual(rel.split("/").map((_, i, parts) => parts.slice(0, i + 1).join("/")).sort());
+  });
+
+  it("--path reads only the trees of folders it can reach: a damaged folder elsewhere does not stop it", async () => {
+    const [, b] = snaps;
+    const rel = source.slice(1);
+    // A byte flipped inside the tree of `notes` (snapshot b's own: n0.md changed), flipped back at the end.
+    const repo = await Repository.open(new DirStorage(repoDir), PASS);
+    await repo.loadIndex();
+    const root = decodeSnapshot(await repo.loadUnpacked("snapshots", b!.id)).tree;
+    let notes: string | undefined;
+    await walkTrees(repo, root, (wn) => void (wn.path === `${rel}/notes` && (notes = wn.node.subtree ?? undefined)));
+    const loc = repo.index.lookup("tree", notes!)[0]!;
+    await repo.close();
+    const pack = path.join(repoDir, "data", loc.packId.slice(0, 2), loc.packId);
+    const flip = async () => {
+      const bytes = await readFile(pack);
+      bytes[loc.offset + 20]! ^= 1;
+      await chmod(pack, 0o600);
+      await writeFile(pack, bytes);
+    };
+    await flip();
+    try {
+      const out = path.join(await tempDir("repo-restore-elsewhere"), "out");
+      ok(await w.cli("backup", "restore", "--snapshot", b!.short_id, "--path", `${rel}/big.bin`, "--to", out, "-q"));
+      expect((await readFile(path.join(out, rel, "big.bin"))).equals(await readFile(path.join(source, "big.bin")))).toBe(true);
+      const dry = JSON.parse(ok(await w.cli("backup", "restore", "--snapshot", b!.short_id, "--dry-run", "--path", `${rel}/*.md`, "--json"))) as { entries: string[] };
+      expect(dry.entries).toEqual([`${rel}/added.md`]);
+      // Where the selection needs that tree, the restore fails naming it, and leaves nothing.
+      const bad = path.join(await tempDir("repo-restore-damaged"), "out");
+      const res = await w.cli("backup", "restore", "--snapshot", b!.short_id, "--path", `${rel}/notes/n1.md`, "--to", bad);
+      expect(res.code, res.stderr).toBe(1);
+      expect(res.stderr).toContain(`tree blob ${notes}`);
+      expect(existsSync(bad)).toBe(false);
+    } finally {
+      await flip();
+    }
   });
 
   it("an exclusive lock (a prune running) makes verify and restore wait their turn: exit 3 naming the holder; ls still answers", async () => {

@@ -276,6 +276,28 @@ describe("hostile and damaged repositories", () => {
     await expect(openRepositorySnapshot(hostile, id).entries(async () => {})).rejects.toThrow(/not in the repository's index/);
   });
 
+  it("a folder turned down (restore --path) is visited, its tree never read: a missing one does not fail the walk", async () => {
+    const missing = hashId(Buffer.from("another tree that is not there"));
+    const data = await hostile.saveBlob("data", Buffer.from("kept\n"));
+    const kept = await hostile.saveBlob("tree", encodeTree([node("k.txt", { content: [data.id], size: 5n })]));
+    const id = await snapshotOf(hostile, [
+      node("elsewhere", { type: "dir", mode: 0o755 | 2 ** 31, subtree: missing }),
+      node("kept", { type: "dir", mode: 0o755 | 2 ** 31, subtree: kept.id }),
+    ]);
+    const descend = (n: SnapshotNode) => n.path !== "elsewhere";
+    const nodes: string[] = [];
+    await openRepositorySnapshot(hostile, id).nodes!(async (n) => void nodes.push(n.path), { descend });
+    expect(nodes).toEqual(["elsewhere", "kept", "kept/k.txt"]);
+    const entries: string[] = [];
+    await openRepositorySnapshot(hostile, id).entries(async (e) => {
+      entries.push(e.path);
+      for await (const _ of e.content());
+    }, { descend });
+    expect(entries).toEqual(["elsewhere", "kept", "kept/k.txt"]);
+    // Without it the walk needs that tree.
+    await expect(openRepositorySnapshot(hostile, id).nodes!(async () => {})).rejects.toThrow(/not in the repository's index.*folder elsewhere/);
+  });
+
   it("a flipped byte in a restic pack is named by the read (and restic's own check fails on it)", async () => {
     const copy = path.join(work, "repo-tampered");
     await cp(repoPath, copy, { recursive: true });

@@ -188,6 +188,12 @@ export interface ReadOptions {
    */
   wanted?: (node: SnapshotNode) => boolean;
   /**
+   * Folders whose contents the visitor wants (restore --path): a format that keeps each folder apart (the repository,
+   * one tree each) neither reads nor visits what lies in a folder this turns down; the folder itself is visited. A
+   * stream (the archive) reads everything anyway.
+   */
+  descend?: (dir: SnapshotNode) => boolean;
+  /**
    * The snapshot's totals (files, bytes of content) once the format knows them: a format whose snapshot record lacks
    * them may count them first (the repository, from its trees) so that progress has a total.
    */

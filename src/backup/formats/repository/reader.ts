@@ -115,15 +115,25 @@ export function toSnapshotNode(w: WalkedNode): SnapshotNode {
   return out;
 }
 
+/** ReadOptions.descend in the walk's terms. */
+const descendOf = (ro: ReadOptions): { descend?: (w: WalkedNode) => boolean } => {
+  const descend = ro.descend;
+  return descend ? { descend: (w) => descend(toSnapshotNode(w)) } : {};
+};
+
+/** A name's path below the folder at `prefix` ("" for the snapshot's root). */
+const pathIn = (prefix: string, name: Node["name"]): string => (prefix ? `${prefix}/${utf8(name)}` : utf8(name));
+
 /**
  * Walks a snapshot's trees depth-first in stored order, handing out each node with its path. Subtrees are queued
  * with the tree fetcher in exactly the order the walk will need them, so they are read ahead, coalesced per pack.
+ * `descend` turns folders down: such a folder is visited, its tree neither read nor walked.
  */
 export async function walkTrees(
   repo: Repository,
   root: Id,
   visit: (w: WalkedNode) => Promise<void> | void,
-  opts: { signal?: AbortSignal; onRead?: (bytes: number) => void; fetcher?: FetcherOptions } = {},
+  opts: { signal?: AbortSignal; onRead?: (bytes: number) => void; fetcher?: FetcherOptions; descend?: (w: WalkedNode) => boolean } = {},
 ): Promise<void> {
   const trees = new BlobFetcher(repo, { aheadBytes: TREE_AHEAD_BYTES, reads: TREE_READS, ...opts.fetcher, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onRead ? { onRead: opts.onRead } : {}) });
   const walk = async (ticket: Ticket, prefix: string): Promise<void> => {
@@ -141,7 +151,8 @@ export async function walkTrees(
     const children: (Ticket | undefined)[] = [];
     let anchor = ticket;
     for (const n of nodes) {
-      if (n.type === "dir" && n.subtree && !nameProblem(n.name)) {
+      // A folder turned down (restore --path) is visited, its tree never read.
+      if (n.type === "dir" && n.subtree && !nameProblem(n.name) && (!opts.descend || opts.descend({ path: pathIn(prefix, n.name), node: n }))) {
         anchor = trees.push("tree", n.subtree, anchor);
         children.push(anchor);
       } else children.push(undefined);
@@ -150,7 +161,7 @@ export async function walkTrees(
     try {
       for (const [i, n] of nodes.entries()) {
         const problem = nameProblem(n.name);
-        const path = problem ? `${prefix ? `${prefix}/` : ""}${JSON.stringify(utf8(n.name))}` : prefix ? `${prefix}/${utf8(n.name)}` : utf8(n.name);
+        const path = problem ? `${prefix ? `${prefix}/` : ""}${JSON.stringify(utf8(n.name))}` : pathIn(prefix, n.name);
         if (n.type === "dir" && !n.subtree && !problem) throw new IntegrityError(`tree ${ticket.id} (${where}): folder ${JSON.stringify(utf8(n.name))} has no subtree`, "data/");
         await visit({ path, node: n, ...(problem ? { problem } : {}) });
         const child = children[i];
@@ -268,7 +279,7 @@ export function openRepositorySnapshot(repo: Repository, snapshotId: Id, opts: R
     async nodes(visit: (node: SnapshotNode) => Promise<void>, ro: ReadOptions = {}): Promise<void> {
       try {
         const doc = await prepare(repo, snapshotId, opts, ro.signal);
-        await walkTrees(repo, doc.tree, (w) => visit(toSnapshotNode(w)), ro.signal ? { signal: ro.signal } : {});
+        await walkTrees(repo, doc.tree, (w) => visit(toSnapshotNode(w)), { ...(ro.signal ? { signal: ro.signal } : {}), ...descendOf(ro) });
       } catch (err) {
         throw named(err);
       }
@@ -281,17 +292,19 @@ export function openRepositorySnapshot(repo: Repository, snapshotId: Id, opts: R
       } catch (err) {
         throw named(err);
       }
-      // Progress needs a total: a snapshot that does not record one (restic < 0.17's) is counted from its trees first.
+      // Progress needs a total: a snapshot that does not record one (restic < 0.17's), or a selection of it (--path:
+      // only the folders it reaches), is counted from its trees first.
       let total = opts.totalBytes ?? 0;
-      if (ro.onTotal && opts.totalBytes === undefined) {
+      if (ro.onTotal && (opts.totalBytes === undefined || ro.wanted)) {
         let files = 0;
+        total = 0;
         try {
           await walkTrees(repo, doc.tree, (w) => {
-            if (w.node.type === "file" && !w.problem) {
+            if (w.node.type === "file" && !w.problem && (!ro.wanted || ro.wanted(toSnapshotNode(w)))) {
               files++;
               total += Number(w.node.size ?? 0n);
             }
-          }, ro.signal ? { signal: ro.signal } : {});
+          }, { ...(ro.signal ? { signal: ro.signal } : {}), ...descendOf(ro) });
         } catch (err) {
           throw named(err);
         }
@@ -354,7 +367,7 @@ export function openRepositorySnapshot(repo: Repository, snapshotId: Id, opts: R
           }
           await plan.put({ w, node, ...(tickets ? { tickets } : {}) });
         },
-        { ...(ro.signal ? { signal: ro.signal } : {}), onRead: (n) => (stored += n) },
+        { ...(ro.signal ? { signal: ro.signal } : {}), ...descendOf(ro), onRead: (n) => (stored += n) },
       ).then(
         () => plan.end(),
         (err: Error) => plan.end(err),
