@@ -105,9 +105,11 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
     ...noCounts(),
     refused: [],
   };
-  const meter = createMeter("restore", snap.storedBytes ?? 0, snap.files ?? 0, opts.onProgress);
+  // With --path the snapshot's file count is not what will be written: no total (0) until the format counts the
+  // selection (the repository does, from the folders it reaches).
+  let totalFiles = opts.paths?.length ? 0 : (snap.files ?? 0);
+  const meter = createMeter("restore", snap.storedBytes ?? 0, totalFiles, opts.onProgress);
   let bytesRead = 0;
-  let totalFiles = snap.files ?? 0;
   let prepared: PreparedTarget | undefined;
   // The live side of the comparison is walked while the restore runs (see restore-diff.ts); its failure only costs
   // the comparison. It starts on the first bytes of file data: before that the main thread is what the restore waits

@@ -8,5 +8,7 @@ export type ProgressStats = Pick<RcloneStats, "bytes" | "totalBytes" | "transfer
 export function formatProgress(label: string, s: ProgressStats): string {
   const pct = s.totalBytes ? Math.floor((s.bytes / s.totalBytes) * 100) : 100;
   const eta = s.eta !== null && s.eta !== undefined ? `, ETA ${Math.round(s.eta)}s` : "";
-  return `${label}: ${formatBytes(s.bytes)} / ${formatBytes(s.totalBytes)} (${pct}%), ${s.transfers}/${s.totalTransfers} files, ${formatBytes(s.speed)}/s${eta}`;
+  // No file total (a restore --path of a format read as one stream): the count alone, not "3/0".
+  const files = s.totalTransfers ? `${s.transfers}/${s.totalTransfers}` : `${s.transfers}`;
+  return `${label}: ${formatBytes(s.bytes)} / ${formatBytes(s.totalBytes)} (${pct}%), ${files} files, ${formatBytes(s.speed)}/s${eta}`;
 }

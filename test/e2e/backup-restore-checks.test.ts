@@ -135,6 +135,31 @@ describe("restore checks and leftovers (local backend)", () => {
     }
   });
 
+  for (const format of ["archive", "repository"] as const) {
+    it(`a --path restore's progress counts the selection (${format})`, async () => {
+      const { w } = await world({ format });
+      try {
+        await makeTree(w.workspace, { "a.txt": "a\n", "b/c.txt": "c\n", "b/d.bin": randomBytes(200_000), "e/f.txt": "f\n" });
+        ok(await w.cli("backup", "now"));
+        const job = await buildBackupJob(await loadContext({}, w.env, silentLogger));
+        const seen: Progress[] = [];
+        await restoreSnapshot(job, { to: path.join(w.root, "r"), paths: ["workspace/b"], onProgress: (p) => seen.push(p) });
+        const last = seen.filter((p) => p.phase === "restore").at(-1)!;
+        expect(last.files).toBe(2);
+        if (format === "repository") {
+          // Counted from the folders the selection reaches: two files, their bytes.
+          expect(last).toMatchObject({ totalFiles: 2, bytes: 200_002, totalBytes: 200_002 });
+        } else {
+          // One stream read whole: the bytes are the stored object's, the files have no total (not the snapshot's 4).
+          expect(last.totalFiles).toBe(0);
+          expect(last.bytes).toBe(last.totalBytes);
+        }
+      } finally {
+        await w.cleanup();
+      }
+    });
+  }
+
   it("backup now of a workspace that does not exist fails (exit 2) and commits nothing", async () => {
     const { w, repoDir } = await world();
     try {
