@@ -4,7 +4,7 @@
 // the standard tools open. restic 0.14 is the oracle throughout.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, watch } from "node:fs";
 import { chmod, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -212,6 +212,33 @@ describe("a restic repository in the backup folder, through the CLI", () => {
       await repo.close();
     }
     ok(await w.cli("backup", "verify", "--snapshot", a!.short_id, "-q"));
+  });
+
+  it("an exclusive lock that races a restore's lock (a prune starting) stops the restore in its second look: exit 3, nothing left", async () => {
+    const [a] = snaps;
+    const repo = await Repository.open(new DirStorage(repoDir), PASS);
+    const locks = path.join(repoDir, "locks");
+    let raced: string | undefined;
+    // The moment the restore's lock file is there, another host's exclusive lock (a prune starting) appears too.
+    const watcher = watch(locks, () => {
+      if (raced !== undefined) return;
+      raced = "";
+      const doc = { time: new Date().toISOString(), exclusive: true, hostname: "racing-prune-host", username: "prune", pid: 4242 };
+      void repo.saveUnpacked("locks", JSON.stringify(doc)).then((id) => (raced = id));
+    });
+    try {
+      const out = path.join(await tempDir("repo-restore-raced"), "out");
+      const res = await w.cli("backup", "restore", "--snapshot", a!.short_id, "--to", out);
+      expect(raced, "the restore stored a lock").toBeDefined();
+      expect(res.code, res.stderr).toBe(3);
+      expect(res.stderr).toContain("locked exclusively by PID 4242 on racing-prune-host");
+      expect(existsSync(out)).toBe(false);
+    } finally {
+      watcher.close();
+      if (raced) await rm(path.join(locks, raced));
+      await repo.close();
+    }
+    expect((await readdir(locks)).sort()).toEqual([]);
   });
 
   it("a restore lets go of its lock whether it read data or failed before (a target that is not empty)", async () => {
