@@ -3,7 +3,7 @@ import { entryStream, normalizeSnapshotPath, shownPath } from "./browse.js";
 import { isRemotePath } from "./export.js";
 import { findMatcher } from "./find.js";
 import type { SnapshotEntry, SnapshotReader } from "./formats/format.js";
-import { lsFilter } from "./ls.js";
+import { lsDescend, lsFilter } from "./ls.js";
 import { parseSubset } from "./verify.js";
 
 function fakeReader(paths: string[], failAt?: number): SnapshotReader & { visited: string[] } {
@@ -59,6 +59,27 @@ describe("browse helpers", () => {
     ]);
     expect(lsFilter(["workspace/memory"], true)("workspace/memory/2026/x.md")).toBe(true);
     expect(lsFilter(undefined, false)("anything/at/all")).toBe(true);
+  });
+
+  it("ls PATH looks into the folders on the way and the PATH itself; --recursive also below it", () => {
+    const d = lsDescend(["/workspace/memory/"], false);
+    expect(["workspace", "workspace/memory", "workspace/memory/2026", "workspace/notes", "workspace/memoryx", "state"].filter(d)).toEqual([
+      "workspace",
+      "workspace/memory",
+    ]);
+    expect(lsDescend(["workspace/memory"], true)("workspace/memory/2026/01")).toBe(true);
+    expect(lsDescend(["workspace/memory"], true)("workspace/notes")).toBe(false);
+    expect(lsDescend(undefined, false)("anything")).toBe(true);
+    expect(lsDescend(["/"], false)("anything")).toBe(true);
+    // Every folder holding a shown entry is looked into (what the filter shows, the walk reaches).
+    for (const recursive of [false, true]) {
+      const shown = lsFilter(["workspace/memory"], recursive);
+      const descend = lsDescend(["workspace/memory"], recursive);
+      for (const p of ["workspace/memory", "workspace/memory/a.md", "workspace/memory/2026", "workspace/memory/2026/x.md"].filter(shown)) {
+        const parts = p.split("/");
+        for (let i = 1; i < parts.length; i++) expect(descend(parts.slice(0, i).join("/")), p).toBe(true);
+      }
+    }
   });
 
   it("find: a pattern without / matches names, with / whole paths; -i ignores case", () => {

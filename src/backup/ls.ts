@@ -3,7 +3,7 @@
 // read (a snapshot can hold millions). A repository snapshot answers from its trees alone; an archive snapshot is
 // read whole (its format keeps no separate tree), which the report says.
 import { UsageError } from "../util/errors.js";
-import { browseContext, normalizeSnapshotPath, openNamed, visitNodes } from "./browse.js";
+import { browseContext, normalizeSnapshotPath, openNamed, shownPath, visitNodes } from "./browse.js";
 import type { SnapshotNode } from "./formats/format.js";
 import type { BackupJob } from "./job.js";
 
@@ -41,6 +41,17 @@ export function lsFilter(paths: string[] | undefined, recursive: boolean): (node
     });
 }
 
+/**
+ * Which folders the walk must look into for those PATH filters: the ones on the way to a PATH, a PATH itself, and
+ * with --recursive everything below it (restic ls reads no other trees either). Where trees are kept apart, the
+ * others are listed where shown but never read.
+ */
+export function lsDescend(paths: string[] | undefined, recursive: boolean): (dirPath: string) => boolean {
+  const dirs = (paths ?? []).map(normalizeSnapshotPath);
+  if (dirs.length === 0 || dirs.includes("")) return () => true;
+  return (p) => dirs.some((d) => p === d || d.startsWith(`${p}/`) || (recursive && p.startsWith(`${d}/`)));
+}
+
 export async function lsSnapshot(job: BackupJob, opts: LsOptions, emit: (node: SnapshotNode) => void, onStart?: (report: LsReport) => void): Promise<LsReport> {
   const ctx = await browseContext(job);
   const opened = await openNamed(job, ctx, opts.snapshot, opts.identity);
@@ -58,6 +69,7 @@ export async function lsSnapshot(job: BackupJob, opts: LsOptions, emit: (node: S
   };
   onStart?.(report);
   const shown = lsFilter(opts.paths, !!opts.recursive);
+  const descend = lsDescend(opts.paths, !!opts.recursive);
   await visitNodes(
     opened,
     (n) => {
@@ -65,7 +77,7 @@ export async function lsSnapshot(job: BackupJob, opts: LsOptions, emit: (node: S
       report.listed++;
       emit(n);
     },
-    job.signal ? { signal: job.signal } : {},
+    { ...(job.signal ? { signal: job.signal } : {}), ...(opts.paths?.length ? { descend: (n: SnapshotNode) => descend(shownPath(n.path)) } : {}) },
   );
   if (opts.paths?.length && report.listed === 0) {
     throw new UsageError(

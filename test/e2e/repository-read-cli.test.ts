@@ -153,7 +153,7 @@ describe("a restic repository in the backup folder, through the CLI", () => {
     expect(folders.sort()).toEqual(rel.split("/").map((_, i, parts) => parts.slice(0, i + 1).join("/")).sort());
   });
 
-  it("--path reads only the trees of folders it can reach: a damaged folder elsewhere does not stop it", async () => {
+  it("--path and ls PATH read only the trees of folders they reach: a damaged folder elsewhere does not stop them", async () => {
     const [, b] = snaps;
     const rel = source.slice(1);
     // A byte flipped inside the tree of `notes` (snapshot b's own: n0.md changed), flipped back at the end.
@@ -178,6 +178,13 @@ describe("a restic repository in the backup folder, through the CLI", () => {
       expect((await readFile(path.join(out, rel, "big.bin"))).equals(await readFile(path.join(source, "big.bin")))).toBe(true);
       const dry = JSON.parse(ok(await w.cli("backup", "restore", "--snapshot", b!.short_id, "--dry-run", "--path", `${rel}/*.md`, "--json"))) as { entries: string[] };
       expect(dry.entries).toEqual([`${rel}/added.md`]);
+      // ls of the folder lists `notes` without reading its tree; ls inside it needs that tree.
+      const listed = ok(await w.cli("backup", "ls", b!.short_id, rel, "-q")).trim().split("\n");
+      expect(listed).toContain(`${rel}/notes`);
+      expect(listed).toContain(`${rel}/big.bin`);
+      const inside = await w.cli("backup", "ls", b!.short_id, `${rel}/notes`);
+      expect(inside.code, inside.stderr).toBe(1);
+      expect(inside.stderr).toContain(`tree blob ${notes}`);
       // Where the selection needs that tree, the restore fails naming it, and leaves nothing.
       const bad = path.join(await tempDir("repo-restore-damaged"), "out");
       const res = await w.cli("backup", "restore", "--snapshot", b!.short_id, "--path", `${rel}/notes/n1.md`, "--to", bad);
