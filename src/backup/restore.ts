@@ -186,7 +186,14 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
   const letGo = reader.prepareRead?.();
   try {
     prepared = await prepareTarget(target, !!opts.force);
-    const folders = await foldersFirst(reader, (n) => !isSnapshotRoot(n) && restores(n), readOpts);
+    // A selection's files are counted in the same walk (the progress total), where the format keeps trees apart.
+    const counting = opts.paths?.length && reader.nodes ? { files: 0, bytes: 0 } : undefined;
+    const folders = await foldersFirst(reader, (n) => !isSnapshotRoot(n) && restores(n), readOpts, (n) => {
+      if (counting && n.type === "file" && restores(n)) {
+        counting.files++;
+        counting.bytes += n.size;
+      }
+    });
     ({ stats: written } = await writeFromReader(
       reader,
       (e) => {
@@ -204,7 +211,7 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
         if (e.type === "file") selectedFiles.set(e.path, e.size);
         return toRestoreEntry(e);
       },
-      readOpts,
+      counting ? { ...readOpts, counted: counting } : readOpts,
       { target: prepared.staging, folders, ...(job.signal ? { signal: job.signal } : {}), onProgress: (s) => meter.update(bytesRead, s.files) },
     ));
     startLive(); // a snapshot without file data

@@ -194,6 +194,11 @@ export interface ReadOptions {
    */
   descend?: (dir: SnapshotNode) => boolean;
   /**
+   * The selection's totals, counted by the caller from nodes() (restore --path, in its walk for the folders): a format
+   * that would count them from its trees takes these instead of walking them once more.
+   */
+  counted?: { files: number; bytes: number };
+  /**
    * The snapshot's totals (files, bytes of content) once the format knows them: a format whose snapshot record lacks
    * them may count them first (the repository, from its trees) so that progress has a total.
    */

@@ -129,12 +129,19 @@ export function readerSource(
 
 /**
  * The folders a restore creates first (WriteOptions.folders), from a format that walks its trees without the data
- * (none from the others: they would have to read everything twice). `pick` says which folders the restore writes.
+ * (none from the others: they would have to read everything twice). `pick` says which folders the restore writes;
+ * `onNode` sees every node of the same walk (a selection counts its files there).
  */
-export async function foldersFirst(reader: SnapshotReader, pick: (n: SnapshotNode) => boolean, opts: Pick<ReadOptions, "signal" | "descend"> = {}): Promise<string[]> {
+export async function foldersFirst(
+  reader: SnapshotReader,
+  pick: (n: SnapshotNode) => boolean,
+  opts: Pick<ReadOptions, "signal" | "descend"> = {},
+  onNode?: (n: SnapshotNode) => void,
+): Promise<string[]> {
   const folders: string[] = [];
   if (!reader.nodes) return folders;
   await reader.nodes(async (n) => {
+    onNode?.(n);
     if (n.type === "dir" && n.problem === undefined && pick(n)) folders.push(n.path);
   }, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.descend ? { descend: opts.descend } : {}) });
   return folders;

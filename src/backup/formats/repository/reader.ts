@@ -293,9 +293,12 @@ export function openRepositorySnapshot(repo: Repository, snapshotId: Id, opts: R
         throw named(err);
       }
       // Progress needs a total: a snapshot that does not record one (restic < 0.17's), or a selection of it (--path:
-      // only the folders it reaches), is counted from its trees first.
+      // only the folders it reaches), is counted from its trees first, unless the caller counted it already.
       let total = opts.totalBytes ?? 0;
-      if (ro.onTotal && (opts.totalBytes === undefined || ro.wanted)) {
+      if (ro.onTotal && ro.counted) {
+        total = ro.counted.bytes;
+        ro.onTotal(ro.counted.files, total);
+      } else if (ro.onTotal && (opts.totalBytes === undefined || ro.wanted)) {
         let files = 0;
         total = 0;
         try {
