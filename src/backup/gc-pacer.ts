@@ -41,21 +41,35 @@ export function majorDistance(majorEvery: number, heapUsed: number): number {
   return Math.max(majorEvery, Math.floor(heapUsed / 4));
 }
 
+export interface PacerOptions {
+  /**
+   * A full collection that is due runs only once the heap in use has grown by this much since the last one (until then
+   * a minor one runs, and the next step asks again). For a reader that frees its buffers itself (a repository
+   * restore), whose full collections then find nothing to free through long stretches (large files), yet cost the
+   * main thread ~20 ms each. The first due one always runs. Unset: every due full collection runs.
+   */
+  minGrowth?: number;
+}
+
 /**
  * Returns a callback for a running byte total: a minor collection every 8 MiB, a full one every 64 MiB (or as given:
  * a reader whose buffers live longer than one chunk — the repository's read-ahead — needs full ones more often), spaced
- * further apart on a large heap (see majorDistance).
+ * further apart on a large heap (see majorDistance), and held back while the heap has not grown (see minGrowth).
  */
-export function gcPacer(minorEvery = MINOR_EVERY, majorEvery = MAJOR_EVERY): (total: number) => void {
+export function gcPacer(minorEvery = MINOR_EVERY, majorEvery = MAJOR_EVERY, opts: PacerOptions = {}): (total: number) => void {
   const run = collector();
   let nextMinor = minorEvery;
   let nextMajor = majorDistance(majorEvery, v8.getHeapStatistics().used_heap_size);
+  let heapAfterMajor: number | undefined; // none yet: the first due one runs (it frees what came before the stream)
   return (total) => {
     if (!run || total < nextMinor) return;
     nextMinor = total + minorEvery;
-    if (total >= nextMajor) {
+    const grown = () => heapAfterMajor === undefined || v8.getHeapStatistics().used_heap_size - heapAfterMajor >= opts.minGrowth!;
+    if (total >= nextMajor && (!opts.minGrowth || grown())) {
       run({ type: "major" });
-      nextMajor = total + majorDistance(majorEvery, v8.getHeapStatistics().used_heap_size);
+      const used = v8.getHeapStatistics().used_heap_size;
+      heapAfterMajor = used;
+      nextMajor = total + majorDistance(majorEvery, used);
     } else run({ type: "minor" });
   };
 }

@@ -73,6 +73,27 @@ describe("BlobFetcher", () => {
     expect(fetcher.queued).toBe(0);
   });
 
+  it("tops the window up once it has drained to refillAt (one taken blob lets the next read start at 0.75, not at 0.5)", async () => {
+    const readsAfterOneTaken = async (refillAt?: number) => {
+      // Eight blobs of ~100 KB, each in a pack of its own (one read each); a window of four.
+      const f = fixture(Array.from({ length: 8 }, (_, i) => [blob(i, 100_000)]));
+      const size = f.source.index.lookup("data", f.ids[0]![0]!)[0]!.length;
+      const fetcher = new BlobFetcher(f.source, { aheadBytes: 4 * size, ...(refillAt === undefined ? {} : { refillAt }) });
+      const tickets = f.ids.map((ids) => fetcher.push("data", ids[0]!));
+      expect((await tickets[0]!.take())[0]).toBe(0);
+      await new Promise((r) => setTimeout(r, 20)); // the window's four reads are done
+      expect(f.reads).toHaveLength(4);
+      tickets[0]!.release();
+      await new Promise((r) => setTimeout(r, 20));
+      const reads = f.reads.length;
+      for (const t of tickets.slice(1)) t.release();
+      fetcher.close();
+      return reads;
+    };
+    expect(await readsAfterOneTaken()).toBe(4); // default 0.5: three of four still held, nothing new
+    expect(await readsAfterOneTaken(0.75)).toBe(5);
+  });
+
   it("frees a read's memory as soon as the last blob of it is decoded or given up (not at a later collection)", async () => {
     const f = fixture([[blob(1, 100_000), blob(2, 100_000), blob(3, 100_000)]]);
     const fetcher = new BlobFetcher(f.source);

@@ -28,6 +28,12 @@ export interface FetcherOptions {
   gapBytes?: number;
   /** Largest single read (default 8 MiB; a bigger blob is read alone). */
   maxReadBytes?: number;
+  /**
+   * The window is filled up again once it has drained to this share of `aheadBytes` (default 0.5): lower admits blobs
+   * in larger batches (reads that bring more neighbours along, for a transport whose requests are costly), higher
+   * keeps a decoder that works ahead supplied through large blobs (one taken blob frees room for the next read).
+   */
+  refillAt?: number;
   signal?: AbortSignal;
   /** Stored bytes read from the repository (each completed read). */
   onRead?: (bytes: number) => void;
@@ -111,6 +117,7 @@ export class BlobFetcher {
   private readonly maxReads: number;
   private readonly gapBytes: number;
   private readonly maxReadBytes: number;
+  private readonly refillAt: number;
   private stopped?: Error;
   private pumping = false;
   private scheduled = false;
@@ -128,6 +135,7 @@ export class BlobFetcher {
     this.maxReads = Math.max(1, opts.reads ?? 4);
     this.gapBytes = opts.gapBytes ?? 256 << 10;
     this.maxReadBytes = opts.maxReadBytes ?? 8 << 20;
+    this.refillAt = Math.min(1, Math.max(0, opts.refillAt ?? 0.5));
     opts.signal?.addEventListener("abort", this.onAbort, { once: true });
   }
 
@@ -187,11 +195,11 @@ export class BlobFetcher {
   }
 
   /**
-   * Moves the window's edge forward once it has drained to half, then up to the full window: blobs are admitted in
+   * Moves the window's edge forward once it has drained to `refillAt`, then up to the full window: blobs are admitted in
    * batches, so the reads that bring them can span many neighbours (one blob at a time would mean one request each).
    */
   private fill(): void {
-    if (!this.refilling && this.windowBytes <= this.aheadBytes / 2) this.refilling = true;
+    if (!this.refilling && this.windowBytes <= this.aheadBytes * this.refillAt) this.refilling = true;
     if (!this.refilling) return;
     while (this.cursor && this.windowBytes < this.aheadBytes) {
       const s = this.cursor;

@@ -1,5 +1,5 @@
 // Repository IDs: 32-byte SHA-256 values, written as 64 lowercase hex characters (restic's ID type).
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 
 /** 64 lowercase hex characters. Blob, pack, index, snapshot, key and lock names are all IDs. */
 export type Id = string;
@@ -19,6 +19,7 @@ export function parseId(value: unknown, what: string): Id {
 
 /** SHA-256 of the bytes as an ID. */
 export function hashId(...parts: Uint8Array[]): Id {
+  if (parts.length === 1) return hash("sha256", parts[0]!, "hex"); // one-shot: no Hash object per blob
   const h = createHash("sha256");
   for (const p of parts) h.update(p);
   return h.digest("hex");
