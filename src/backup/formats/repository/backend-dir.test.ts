@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { DirStorage } from "./backend-dir.js";
-import { BackendError } from "./errors.js";
+import { BackendError, NotFoundError } from "./errors.js";
 
 const tmp = () => mkdtemp(path.join(os.tmpdir(), "dir-storage-"));
 
@@ -102,5 +102,23 @@ describe("DirStorage", () => {
     staged.append(Buffer.alloc(10)); // after a failure: dropped, never written
     await expect(staged.commit("data", "cd".repeat(32))).rejects.toBeInstanceOf(BackendError);
     expect((await readdir(root)).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+  });
+
+  it("reads byte ranges: exact bytes, short at the end of the file, and a missing file is 'not found'", async () => {
+    const root = await tmp();
+    const storage = new DirStorage(root);
+    await storage.create();
+    const name = "ab".repeat(32);
+    const bytes = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 7) % 251));
+    await storage.save("data", name, bytes);
+    for (const [offset, length] of [[0, 1], [12_345, 100_000], [299_999, 1], [0, 300_000]] as const) {
+      expect((await storage.load("data", name, { offset, length })).equals(bytes.subarray(offset, offset + length))).toBe(true);
+    }
+    expect((await storage.load("data", name, { offset: 299_000, length: 5_000 })).equals(bytes.subarray(299_000))).toBe(true);
+    expect((await storage.load("data", name, { offset: 400_000, length: 10 })).length).toBe(0);
+    const missing = await storage.load("data", "cd".repeat(32), { offset: 0, length: 10 }).then(() => undefined, (e: unknown) => e);
+    expect(missing).toBeInstanceOf(NotFoundError);
+    expect((missing as Error).message).toContain("does not exist");
+    await rm(root, { recursive: true, force: true });
   });
 });

