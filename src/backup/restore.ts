@@ -188,12 +188,16 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
     prepared = await prepareTarget(target, !!opts.force);
     // A selection's files are counted in the same walk (the progress total), where the format keeps trees apart.
     const counting = opts.paths?.length && reader.nodes ? { files: 0, bytes: 0 } : undefined;
-    const folders = await foldersFirst(reader, (n) => !isSnapshotRoot(n) && restores(n), readOpts, (n) => {
-      if (counting && n.type === "file" && restores(n)) {
-        counting.files++;
-        counting.bytes += n.size;
-      }
-    });
+    // Without a count to take, the walk looks at folders alone (the format may leave the other nodes undecoded).
+    const onNode = counting
+      ? (n: SnapshotNode) => {
+          if (n.type === "file" && restores(n)) {
+            counting.files++;
+            counting.bytes += n.size;
+          }
+        }
+      : undefined;
+    const folders = await foldersFirst(reader, (n) => !isSnapshotRoot(n) && restores(n), readOpts, onNode);
     ({ stats: written } = await writeFromReader(
       reader,
       (e) => {

@@ -199,6 +199,11 @@ export interface ReadOptions {
    */
   counted?: { files: number; bytes: number };
   /**
+   * nodes() only: the visitor looks at folders alone (a restore's walk for the folders it makes first), so a format
+   * that keeps trees apart may leave the other nodes undecoded and unvisited.
+   */
+  foldersOnly?: boolean;
+  /**
    * The snapshot's totals (files, bytes of content) once the format knows them: a format whose snapshot record lacks
    * them may count them first (the repository, from its trees) so that progress has a total.
    */

@@ -143,7 +143,12 @@ export async function foldersFirst(
   await reader.nodes(async (n) => {
     onNode?.(n);
     if (n.type === "dir" && n.problem === undefined && pick(n)) folders.push(n.path);
-  }, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.descend ? { descend: opts.descend } : {}) });
+  }, {
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.descend ? { descend: opts.descend } : {}),
+    // Nobody looks at the other nodes: a format may leave them undecoded.
+    ...(onNode ? {} : { foldersOnly: true }),
+  });
   return folders;
 }
 

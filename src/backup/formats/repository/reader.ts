@@ -137,14 +137,14 @@ export async function walkTrees(
   repo: Repository,
   root: Id,
   visit: (w: WalkedNode) => Promise<void> | void,
-  opts: { signal?: AbortSignal; onRead?: (bytes: number) => void; fetcher?: FetcherOptions; descend?: (w: WalkedNode) => boolean } = {},
+  opts: { signal?: AbortSignal; onRead?: (bytes: number) => void; fetcher?: FetcherOptions; descend?: (w: WalkedNode) => boolean; foldersOnly?: boolean } = {},
 ): Promise<void> {
   const trees = new BlobFetcher(repo, { aheadBytes: TREE_AHEAD_BYTES, reads: TREE_READS, ...opts.fetcher, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onRead ? { onRead: opts.onRead } : {}) });
   const walk = async (ticket: Ticket, prefix: string): Promise<void> => {
     let nodes: Node[];
     const where = prefix ? `folder ${prefix}` : "the snapshot's root";
     try {
-      nodes = decodeTree(await ticket.take());
+      nodes = decodeTree(await ticket.take(), opts.foldersOnly);
     } catch (err) {
       ticket.release();
       if (err instanceof TreeError) throw new IntegrityError(`tree ${ticket.id} (${where}) does not decode: ${err.message}`, "data/");
@@ -283,7 +283,11 @@ export function openRepositorySnapshot(repo: Repository, snapshotId: Id, opts: R
     async nodes(visit: (node: SnapshotNode) => Promise<void>, ro: ReadOptions = {}): Promise<void> {
       try {
         const doc = await prepare(repo, snapshotId, opts, ro.signal);
-        await walkTrees(repo, doc.tree, (w) => visit(toSnapshotNode(w)), { ...(ro.signal ? { signal: ro.signal } : {}), ...descendOf(ro) });
+        await walkTrees(repo, doc.tree, (w) => visit(toSnapshotNode(w)), {
+          ...(ro.signal ? { signal: ro.signal } : {}),
+          ...descendOf(ro),
+          ...(ro.foldersOnly ? { foldersOnly: true } : {}),
+        });
       } catch (err) {
         throw named(err);
       }

@@ -48,6 +48,24 @@ describe("tree encoding (TreeJSONBuilder)", () => {
     expect(decodeTree(Buffer.from(bytes)).find((n) => n.inode)?.inode).toBe(2n ** 63n + 5n);
   });
 
+  it("decodes a tree's folders alone (foldersOnly) exactly as in the whole decoding, keys of any case included", () => {
+    const bytes = encodeTree([
+      sample("a", { type: "dir", mode: 2 ** 31 + 0o755, content: null, subtree: "cd".repeat(32) }),
+      sample("b", { content: ["ab".repeat(32)], size: 10n }),
+      sample("c", { type: "symlink", linkTarget: utf8("b"), content: null }),
+      sample("d", { type: "dir", mode: 2 ** 31 + 0o700, content: null, subtree: "ef".repeat(32) }),
+    ]).toString();
+    // A node whose keys another writer spelt in capitals (Go's decoder matches them regardless of case).
+    const odd = bytes.replace('{"name":"d","type":"dir"', '{"Name":"d","Type":"dir"');
+    expect(odd).not.toBe(bytes);
+    for (const text of [bytes, odd]) {
+      const all = decodeTree(Buffer.from(text));
+      const folders = decodeTree(Buffer.from(text), true);
+      expect(folders.map((n) => Buffer.from(n.name).toString())).toEqual(["a", "d"]);
+      expect(folders).toEqual(all.filter((n) => n.type === "dir"));
+    }
+  });
+
   it("sorts by raw name bytes (not UTF-16 order) and refuses empty or repeated names", () => {
     const names = ["\u{1f600}", "\uffff", "B", "a", "\u00e9"].map((s) => sample(s));
     const order = decodeTree(encodeTree(names)).map((n) => Buffer.from(n.name).toString());
