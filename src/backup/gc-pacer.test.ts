@@ -1,7 +1,7 @@
 import { constants, PerformanceObserver } from "node:perf_hooks";
 import v8 from "node:v8";
 import { describe, expect, it } from "vitest";
-import { gcPacer, majorDistance } from "./gc-pacer.js";
+import { gcPacer, majorDistance, pacerSteps } from "./gc-pacer.js";
 
 const MIB = 1 << 20;
 
@@ -28,24 +28,41 @@ async function majorsDuring(body: () => void): Promise<number> {
 }
 
 describe("gcPacer", () => {
-  it("with minGrowth, holds a due full collection back until the heap has grown that much", async () => {
-    const pace = gcPacer(8 * MIB, 8 * MIB, { minGrowth: 32 * MIB });
-    let total = 0;
-    // The first due one runs; then a heap that does not grow gets minor collections only.
-    const still = await majorsDuring(() => {
-      for (total = MIB; total <= 128 * MIB; total += MIB) pace(total);
-    });
-    expect(still).toBe(1);
-    // 40 MiB more held: the next due one runs.
-    let ballast: { i: number; s: string }[] = [];
-    const grown = await majorsDuring(() => {
-      ballast = Array.from({ length: 600_000 }, (_, i) => ({ i, s: `item ${i}` }));
-      for (const end = total + 16 * MIB; total <= end; total += MIB) pace(total);
-    });
-    expect(ballast.length).toBe(600_000);
-    expect(grown).toBeGreaterThanOrEqual(1);
+  it("with minGrowth, holds a due full collection back until the heap has grown that much", () => {
+    let heap = 20 * MIB;
+    const steps = pacerSteps(8 * MIB, 32 * MIB, { minGrowth: 8 * MIB }, () => heap);
+    const run = (from: number, to: number) => {
+      const out: string[] = [];
+      for (let total = from; total <= to; total += MIB) {
+        const what = steps.due(total);
+        if (what) out.push(`${what}@${total / MIB}`);
+        if (what === "major") steps.collected(total);
+      }
+      return out;
+    };
+    // A minor every 8 MiB; the first full one when due (32 MiB), whatever the heap did.
+    expect(run(MIB, 32 * MIB)).toEqual(["minor@8", "minor@16", "minor@24", "major@32"]);
+    // The heap stays put: due again at 64 MiB, held back (minors only) for as long as it does not grow.
+    expect(run(33 * MIB, 96 * MIB)).toEqual(["minor@40", "minor@48", "minor@56", "minor@64", "minor@72", "minor@80", "minor@88", "minor@96"]);
+    // Grown by 8 MiB: the next step runs it; due again 32 MiB later, held back again (the heap has not grown since).
+    heap += 8 * MIB;
+    expect(run(97 * MIB, 144 * MIB)).toEqual(["major@104", "minor@112", "minor@120", "minor@128", "minor@136", "minor@144"]);
+    heap += 7 * MIB; // not quite enough
+    expect(run(145 * MIB, 152 * MIB)).toEqual(["minor@152"]);
+    heap += MIB;
+    expect(run(153 * MIB, 160 * MIB)).toEqual(["major@160"]);
   });
 
+  it("without minGrowth, runs every due full collection", () => {
+    const steps = pacerSteps(8 * MIB, 16 * MIB, {}, () => 20 * MIB);
+    const kinds: string[] = [];
+    for (let total = MIB; total <= 64 * MIB; total += MIB) {
+      const what = steps.due(total);
+      if (what) kinds.push(what);
+      if (what === "major") steps.collected(total);
+    }
+    expect(kinds).toEqual(["minor", "major", "minor", "major", "minor", "major", "minor", "major"]);
+  });
 
   it("spaces full collections by the heap's size, not only by the given step", async () => {
     // A heap of well over 100 MiB (like the gateway's): an 8 MiB step alone would mean 32 full collections for 256 MiB.

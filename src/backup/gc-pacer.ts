@@ -51,6 +51,40 @@ export interface PacerOptions {
   minGrowth?: number;
 }
 
+/** The heap in use, as V8 reports it. */
+const heapInUse = (): number => v8.getHeapStatistics().used_heap_size;
+
+export interface PacerSteps {
+  /** What is due at this running total: nothing, a minor or a full collection. */
+  due(total: number): "minor" | "major" | undefined;
+  /** A full collection ran at this total (the heap is read now, after it). */
+  collected(total: number): void;
+}
+
+/**
+ * The pacer's decisions alone (what gcPacer runs at each running total), given how to read the heap in use — the
+ * tests drive it with made-up heap sizes.
+ */
+export function pacerSteps(minorEvery: number, majorEvery: number, opts: PacerOptions, heapUsed: () => number): PacerSteps {
+  let nextMinor = minorEvery;
+  let nextMajor = majorDistance(majorEvery, heapUsed());
+  let heapAfterMajor: number | undefined; // none yet: the first due one runs (it frees what came before the stream)
+  return {
+    due(total) {
+      if (total < nextMinor) return undefined;
+      nextMinor = total + minorEvery;
+      if (total < nextMajor) return "minor";
+      if (opts.minGrowth && heapAfterMajor !== undefined && heapUsed() - heapAfterMajor < opts.minGrowth) return "minor";
+      return "major";
+    },
+    collected(total) {
+      const used = heapUsed();
+      heapAfterMajor = used;
+      nextMajor = total + majorDistance(majorEvery, used);
+    },
+  };
+}
+
 /**
  * Returns a callback for a running byte total: a minor collection every 8 MiB, a full one every 64 MiB (or as given:
  * a reader whose buffers live longer than one chunk — the repository's read-ahead — needs full ones more often), spaced
@@ -58,18 +92,12 @@ export interface PacerOptions {
  */
 export function gcPacer(minorEvery = MINOR_EVERY, majorEvery = MAJOR_EVERY, opts: PacerOptions = {}): (total: number) => void {
   const run = collector();
-  let nextMinor = minorEvery;
-  let nextMajor = majorDistance(majorEvery, v8.getHeapStatistics().used_heap_size);
-  let heapAfterMajor: number | undefined; // none yet: the first due one runs (it frees what came before the stream)
+  if (!run) return () => {};
+  const steps = pacerSteps(minorEvery, majorEvery, opts, heapInUse);
   return (total) => {
-    if (!run || total < nextMinor) return;
-    nextMinor = total + minorEvery;
-    const grown = () => heapAfterMajor === undefined || v8.getHeapStatistics().used_heap_size - heapAfterMajor >= opts.minGrowth!;
-    if (total >= nextMajor && (!opts.minGrowth || grown())) {
-      run({ type: "major" });
-      const used = v8.getHeapStatistics().used_heap_size;
-      heapAfterMajor = used;
-      nextMajor = total + majorDistance(majorEvery, used);
-    } else run({ type: "minor" });
+    const what = steps.due(total);
+    if (!what) return;
+    run({ type: what });
+    if (what === "major") steps.collected(total);
   };
 }
