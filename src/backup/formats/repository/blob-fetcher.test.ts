@@ -84,7 +84,8 @@ describe("BlobFetcher", () => {
       await new Promise((r) => setTimeout(r, 20)); // the window's four reads are done
       expect(f.reads).toHaveLength(4);
       tickets[0]!.release();
-      await new Promise((r) => setTimeout(r, 20));
+      // A refill starts its read on the next turn: waited for up to 2 s (a loaded machine), else 50 ms of nothing.
+      for (let waited = 0; waited < (refillAt === undefined ? 50 : 2000) && f.reads.length === 4; waited += 10) await new Promise((r) => setTimeout(r, 10));
       const reads = f.reads.length;
       for (const t of tickets.slice(1)) t.release();
       fetcher.close();
