@@ -10,10 +10,10 @@ const ODD_SEGMENT = /(?:^|\/)\.{0,2}(?:\/|$)/;
 
 /** Cleans a stored path ("a//b/./c" → "a/b/c"); refuses NUL, absolute paths and ".." segments. */
 export function safeRelative(p: string): SafePath {
-  // Already clean (nearly every path, checked up to three times per restored entry): itself, without the split and join.
-  if (process.platform !== "win32" && p.length > 0 && p[0] !== "\\" && !p.includes("\0") && !ODD_SEGMENT.test(p) && !DRIVE.test(p)) return { rel: p };
   if (p.includes("\0")) return { reason: "NUL in path" };
   if (p.startsWith("/") || DRIVE.test(p) || p.startsWith("\\")) return { reason: "absolute path" };
+  // Already clean (nearly every path, checked up to three times per restored entry): itself, without the split and join.
+  if (process.platform !== "win32" && !ODD_SEGMENT.test(p)) return { rel: p };
   // A backslash separates folders only on Windows; on POSIX it is an ordinary character of a name (restic keeps it).
   const parts = p.split(process.platform === "win32" ? /[\\/]+/ : /\/+/).filter((s) => s !== "" && s !== ".");
   if (parts.includes("..")) return { reason: '".." segment' };

@@ -44,11 +44,11 @@ export function treeId(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
-/** Decodes a tree blob's plaintext the way restic loads it (json.Unmarshal into Tree; unknown fields ignored). */
 /**
- * A tree's nodes; with `foldersOnly`, only its folders (a node whose `type` is plainly not "dir" is not decoded at
- * all: a restore's walk for the folders skips ~40 ms of decoding per 20,000 files). A node spelling its keys otherwise
- * (Go's decoder ignores their case) is decoded and then judged by its type.
+ * Decodes a tree blob's plaintext the way restic loads it (json.Unmarshal into Tree; unknown fields ignored). With
+ * `foldersOnly`, only its folders: a node whose `type` is plainly not "dir" is not decoded at all (a restore's walk for
+ * the folders skips ~40 ms of decoding per 20,000 files); a node spelling its keys otherwise (Go's decoder ignores
+ * their case) is decoded and then judged by its type.
  */
 export function decodeTree(bytes: Uint8Array, foldersOnly = false): Node[] {
   let doc: unknown;
