@@ -2,6 +2,7 @@ import { mkdtemp, mkdir, rm, symlink, utimes, writeFile } from "node:fs/promises
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { idleGate } from "../util/idle-gate.js";
 import { compareWithLive, type LayoutItem, liveSignatures, signatureOf } from "./restore-diff.js";
 
 const T = new Date("2026-02-03T04:05:06Z");
@@ -32,6 +33,16 @@ describe("restore-diff", () => {
     const sigs = await liveSignatures(layout, ["cache/**"]);
     expect([...sigs.get(layout[0]!)!.keys()].sort()).toEqual(["workspace/a.txt", "workspace/dir/b.txt", "workspace/ln", "workspace/new.txt"]);
     expect(sigs.get(layout[0]!)!.get("workspace/a.txt")).toBe(sig("file", 3));
+  });
+
+  it("walks through an idle gate to the same picture (a gate opened midway included)", async () => {
+    for (let i = 0; i < 600; i++) await writeFile(path.join(live, "dir", `f${i}.txt`), "x"); // past GATE_EVERY entries
+    const plain = await liveSignatures(layout, ["cache/**"]);
+    expect(await liveSignatures(layout, ["cache/**"], [], undefined, { gate: idleGate() })).toEqual(plain);
+    const gate = idleGate();
+    const walked = liveSignatures(layout, ["cache/**"], [], undefined, { gate });
+    gate.hurry();
+    expect(await walked).toEqual(plain);
   });
 
   it("leaves out the restore's staging folder inside a live location", async () => {
@@ -65,14 +76,12 @@ describe("restore-diff", () => {
     });
   });
 
-  it("counts only what this restore wrote, and live files only within the selection", async () => {
+  it("counts live files only within the selection", async () => {
     const liveSigs = await liveSignatures(layout, ["cache/**"]);
-    const restored = new Map([
-      ["workspace/dir/b.txt", sig("file", 2)],
-      ["workspace/other.txt", sig("file", 1)], // in the target already (--force), not the snapshot's
-    ]);
+    const restored = new Map([["workspace/dir/b.txt", sig("file", 2)]]);
     const inDir = (p: string) => p.startsWith("workspace/dir");
-    expect(compareWithLive(layout, restored, liveSigs, ["cache/**"], inDir, inDir)).toEqual({ same: 1, changed: [], onlyInSnapshot: [], onlyLive: [] });
+    expect(compareWithLive(layout, restored, liveSigs, ["cache/**"], inDir)).toEqual({ same: 1, changed: [], onlyInSnapshot: [], onlyLive: [] });
+    expect(compareWithLive(layout, restored, liveSigs, ["cache/**"], () => true).onlyLive.sort()).toEqual(["workspace/a.txt", "workspace/ln", "workspace/new.txt"]);
   });
 
   it("prunes an excluded folder for every path below it, as the walk does", () => {

@@ -2,9 +2,11 @@
 // dir, never the live workspace), refusing entries that would escape it, and makes the result visible only once the
 // whole snapshot was read, checked by its format, and the restored files matched the snapshot's own record. Reports
 // where it is and how it differs from the live locations.
+import { readdirSync } from "node:fs";
 import path from "node:path";
 import { productDir } from "../state/paths.js";
 import { BusyFailure, findCause, OperationError, UsageError } from "../util/errors.js";
+import { idleGate } from "../util/idle-gate.js";
 import { listCatalog, resolveSnapshot } from "./catalog.js";
 import { count, type Counts, isSnapshotRoot, judge, noCounts } from "./entry-rules.js";
 import type { SnapshotNode, SnapshotSummary } from "./formats/format.js";
@@ -14,12 +16,11 @@ import type { BackupJob } from "./job.js";
 import { unlockFor } from "./keys.js";
 import { pathSelection } from "./path-selection.js";
 import { createMeter, type ProgressSink } from "./progress.js";
-import type { WriteStats } from "./restore/index.js";
+import type { RestoreEntry, WriteStats } from "./restore/index.js";
 import { foldersFirst, toRestoreEntry, writeFromReader } from "./restore/snapshot-source.js";
-import { compareWithLive, type DiffSummary, type LiveSignatures, liveSignatures, signatureOf } from "./restore-diff.js";
+import { compareWithLive, type DiffSummary, type LiveSignatures, liveSignatures, restoredSignature } from "./restore-diff.js";
 import { commitTarget, discardTarget, type PreparedTarget, prepareTarget } from "./restore-target.js";
 import { stampOf } from "./stamp.js";
-import { walkItems } from "./tree-walk.js";
 
 export interface RestoreOptions {
   snapshot?: string;
@@ -67,21 +68,22 @@ function noMatch(globs: string[], s: SnapshotSummary): UsageError {
 
 interface OnDisk {
   files: number;
-  bytes: number;
-  /** Each file's and symlink's signature by snapshot path (restore-diff.ts), when asked for. */
-  signatures?: Map<string, string>;
+  symlinks: number;
 }
 
-/** Counts regular files and their bytes under a folder (what a restore really left on disk), in the same walk noting
- *  what the comparison with the live locations needs. */
-async function onDisk(root: string, withSignatures: boolean): Promise<OnDisk> {
-  const out: OnDisk = { files: 0, bytes: 0, ...(withSignatures ? { signatures: new Map<string, string>() } : {}) };
-  for await (const e of walkItems([{ name: "r", root }])) {
-    if (e.type === "dir") continue;
-    out.signatures?.set(e.archivePath.slice(2), signatureOf(e)); // "r/<snapshot path>"
-    if (e.type !== "file") continue;
-    out.files++;
-    out.bytes += e.size;
+/**
+ * Counts the regular files and symlinks under a folder (what a restore really left there), from the folders' listings
+ * alone: the file system's own word on each entry's type, no lstat per file (sizes are the writer's check, per file).
+ */
+function onDisk(root: string): OnDisk {
+  const out: OnDisk = { files: 0, symlinks: 0 };
+  const folders = [root];
+  for (let dir = folders.pop(); dir !== undefined; dir = folders.pop()) {
+    for (const d of readdirSync(dir, { withFileTypes: true })) {
+      if (d.isDirectory()) folders.push(path.join(dir, d.name));
+      else if (d.isFile()) out.files++;
+      else if (d.isSymbolicLink()) out.symlinks++;
+    }
   }
   return out;
 }
@@ -114,15 +116,18 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
   // The live side of the comparison is walked while the restore runs (see restore-diff.ts); its failure only costs
   // the comparison. It starts on the first bytes of file data: before that the main thread is what the restore waits
   // for (the index, the trees, the folders), while the data is decoded and written partly beside it (repository
-  // format, docs/performance.md). A dry run has no target and walks nothing.
+  // format, docs/performance.md). Its steps pass an idle gate (util/idle-gate.ts): they fill the main thread's waits
+  // (for the decoder's thread, through large files) instead of delaying the writing of small files; once the files
+  // are written, the rest runs at full speed. A dry run has no target and walks nothing.
   const walksLive = snap.layout.length > 0;
   let live: Promise<LiveSignatures | undefined> | undefined;
   const stopLive = new AbortController();
+  const liveGate = idleGate();
   const startLive = () => {
     if (!walksLive || live || !prepared) return;
     const liveSignal = job.signal ? AbortSignal.any([job.signal, stopLive.signal]) : stopLive.signal;
     const descend = opts.paths?.length ? { descend: (p: string) => selection.mayContain(p) } : {};
-    live = liveSignatures(snap.layout, job.config.exclude, [prepared.staging], liveSignal, descend).catch(() => undefined);
+    live = liveSignatures(snap.layout, job.config.exclude, [prepared.staging], liveSignal, { ...descend, gate: liveGate }).catch(() => undefined);
   };
   /** A folder that may hold an entry --path selects (a refused one is walked: its refusals are reported). */
   const mayHoldSelected = (n: SnapshotNode): boolean => {
@@ -178,10 +183,10 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
   const needs = snap.bytes ?? snap.storedBytes ?? 0;
   const seen: Counts = noCounts(); // every restorable entry of the snapshot, selected or not
   const selected: Counts = noCounts(); // those the --path globs select
-  const restored = new Set<string>(); // their paths: what the comparison with live files looks at (not what --force kept)
+  // What the writer put in place (files and symlinks, by cleaned path): the restored side of the comparison with live.
+  const restoredSigs = walksLive ? new Map<string, string>() : undefined;
   const selectedFiles = new Map<string, number>(); // raw path → size of each selected file (a refusal is counted by it)
   let written: WriteStats | undefined;
-  let disk: OnDisk | undefined;
   // What the format holds to read data (the repository's lock) is taken while the trees are walked for the folders.
   const letGo = reader.prepareRead?.();
   try {
@@ -211,20 +216,27 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
         if (v.refused !== undefined) return { path: e.path, type: "other", mode: 0, size: 0, refused: v.refused };
         count(seen, e);
         count(selected, e);
-        restored.add(v.rel);
         if (e.type === "file") selectedFiles.set(e.path, e.size);
         return toRestoreEntry(e);
       },
       counting ? { ...readOpts, counted: counting } : readOpts,
-      { target: prepared.staging, folders, ...(job.signal ? { signal: job.signal } : {}), onProgress: (s) => meter.update(bytesRead, s.files) },
+      {
+        target: prepared.staging,
+        folders,
+        ...(job.signal ? { signal: job.signal } : {}),
+        onProgress: (s) => meter.update(bytesRead, s.files),
+        ...(restoredSigs ? { onWritten: (rel: string, e: RestoreEntry) => void restoredSigs.set(rel, restoredSignature(e)) } : {}),
+      },
     ));
     startLive(); // a snapshot without file data
+    liveGate.hurry();
     meter.finish();
     const unmatched = selection.unmatched();
     if (unmatched.length) throw noMatch(unmatched, snap);
-    disk = await checkRestored(snap, !opts.paths?.length, seen, selected, written, selectedFiles, prepared.staging, walksLive);
+    checkRestored(snap, !opts.paths?.length, seen, selected, written, selectedFiles, prepared.staging);
   } catch (err) {
     stopLive.abort();
+    liveGate.hurry();
     await live; // its walk must not run on beside a failed restore's cleanup
     await letGo?.();
     if (prepared) await discardTarget(prepared);
@@ -251,22 +263,21 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
   }
   report.target = target;
   Object.assign(report, { files: written.files, dirs: written.dirs, symlinks: written.symlinks, bytes: written.bytes, refused: written.refused });
-  if (liveSigs && disk.signatures) {
-    report.diff = compareWithLive(snap.layout, disk.signatures, liveSigs, job.config.exclude, selection.test, (p) => restored.has(p));
-  }
+  if (liveSigs && restoredSigs) report.diff = compareWithLive(snap.layout, restoredSigs, liveSigs, job.config.exclude, selection.test);
   return report;
 }
 
 /**
  * After the read, before the result becomes visible, three checks that fail the restore loudly:
  * - the snapshot held as many files as its own record says (a whole restore; the manifest's count for an archive);
- * - every selected file was written at the size the snapshot lists for it, or refused and reported;
- * - the staging folder holds exactly those files and bytes (checked on disk, independently of the writer; the walk
- *   that checks it also notes the signatures the comparison with the live locations needs, returned).
+ * - every selected file was written at the size the snapshot lists for it, or refused and reported (the writer checks
+ *   each file's length against its listed size as it writes it);
+ * - the staging folder holds exactly the files and symlinks written (counted on disk from the folders' listings,
+ *   independently of the writer's counts: nothing missing, nothing extra).
  * (Sizes are compared with each entry's own recorded size, not with the manifest's total: a file that shrank while it
  * was archived was padded to its recorded size and counted short in the total, with a warning at backup time.)
  */
-async function checkRestored(
+function checkRestored(
   snap: SnapshotSummary,
   whole: boolean,
   seen: Counts,
@@ -274,8 +285,7 @@ async function checkRestored(
   written: WriteStats,
   selectedFiles: ReadonlyMap<string, number>,
   staging: string,
-  withSignatures: boolean,
-): Promise<OnDisk> {
+): void {
   if (whole && snap.files !== undefined && seen.files !== snap.files) {
     throw new Error(`snapshot ${snap.name} records ${snap.files} files, but ${seen.files} came out of it (the snapshot does not match its own record)`);
   }
@@ -293,13 +303,14 @@ async function checkRestored(
         `and ${refused.files} refused`,
     );
   }
-  const disk = await onDisk(staging, withSignatures);
-  if (disk.files !== written.files || disk.bytes !== written.bytes) {
+  // A hard link (the archive formats') is one more regular file in its folder's listing.
+  const disk = onDisk(staging);
+  if (disk.files !== written.files + written.hardlinks || disk.symlinks !== written.symlinks) {
     throw new Error(
-      `the restored copy holds ${disk.files} files (${disk.bytes} bytes) where ${written.files} files (${written.bytes} bytes) of snapshot ${snap.name} were written`,
+      `the restored copy holds ${disk.files} files and ${disk.symlinks} symlinks where ${written.files + written.hardlinks} files and ` +
+        `${written.symlinks} symlinks of snapshot ${snap.name} were written`,
     );
   }
-  return disk;
 }
 
 const DISK_FULL = new Set(["ENOSPC", "EDQUOT"]);

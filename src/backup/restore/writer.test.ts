@@ -11,6 +11,7 @@ import { inlineWriter, smallFileWriter, type SmallFileWriter } from "./file-writ
 import { newRandomKey } from "../formats/repository/crypto.js";
 import { workerDecoder } from "../formats/repository/decode-pool.js";
 import { handOver } from "../../util/release-buffer.js";
+import { restoredSignature, signatureOf } from "../restore-diff.js";
 
 let root: string;
 let target: string;
@@ -344,6 +345,35 @@ describe.each(writers)("restore writer (%s)", (_name, make) => {
     const long: RestoreEntry = { path: "l", type: "file", mode: 0o644, size: 300_000, content: chunks(Buffer.alloc(400_000)) };
     await expect(writeEntries(source([long]), { target: path.join(root, "t2") })).rejects.toThrow(/more content than its 300000 bytes/);
     expect(await readdir(path.join(root, "t2"))).toEqual([]);
+  });
+
+  it("reports each file and symlink it put in place, and nothing it refused; the restore's signature of each equals its lstat's", async () => {
+    const written = new Map<string, RestoreEntry>();
+    const entries = [
+      dir("ws"),
+      file("ws/a.txt", "hello\n"),
+      file("ws/big.bin", randomBytes(600_000)),
+      file("ws/no-time", "x", { mtime: undefined }),
+      symlinkTo("ws/ln", "a.txt"),
+      symlinkTo("ws/out", outside),
+      file("ws/out/x", "through a symlink"),
+      file("../up", "x"),
+      dir("ws/a.txt"),
+    ];
+    const stats = await writeEntries(source(entries), { target, onWritten: (rel, e) => void written.set(rel, e) });
+    expect(stats.refused.map((r) => r.path)).toEqual(["ws/out/x", "../up", "ws/a.txt"]);
+    expect([...written.keys()].sort()).toEqual(["ws/a.txt", "ws/big.bin", "ws/ln", "ws/no-time", "ws/out"]);
+    for (const [rel, e] of written) {
+      const st = await lstat(path.join(target, rel));
+      const type = st.isSymbolicLink() ? "symlink" : "file";
+      const onDisk = signatureOf({ type, size: type === "file" ? st.size : 0, mtimeMs: st.mtimeMs, ...(type === "symlink" ? { linkTarget: await readlink(path.join(target, rel)) } : {}) });
+      // Written now, without a time of the snapshot's: compared equal to no live file.
+      if (rel === "ws/no-time") expect(restoredSignature(e)).toBe(`file 1 ? `);
+      else expect(restoredSignature(e), rel).toBe(onDisk);
+    }
+    const dry = new Map<string, RestoreEntry>();
+    await writeEntries(source([dir("w"), file("w/a", "x")]), { target: path.join(root, "dry"), dryRun: true, onWritten: (rel, e) => void dry.set(rel, e) });
+    expect(dry.size).toBe(0);
   });
 
   it("a dry run reads no content, writes nothing and reports the same refusals", async () => {

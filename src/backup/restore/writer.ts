@@ -56,6 +56,11 @@ export interface WriteOptions {
   onEntry?: (rel: string, type: RestoreEntry["type"], size: number) => void;
   /** Called as files complete and large files advance; the stats object is live (copy what you keep). */
   onProgress?: (stats: Readonly<WriteStats>) => void;
+  /**
+   * Each file and symlink once it is in place (its bytes written, size checked, times set), with its cleaned relative
+   * path: what the restore compares with the live locations without a walk of its own. Not called in a dry run.
+   */
+  onWritten?: (rel: string, entry: RestoreEntry) => void;
   /** Files up to this size are read whole and written in one go (default 256 KiB). */
   smallFileBytes?: number;
   /** Random-access sources: entries read and written at the same time (default 8). */
@@ -420,6 +425,7 @@ class Writer {
       await this.streamLarge(fd, dest, entry, rel, mode);
     }
     this.stats.files++;
+    this.opts.onWritten?.(rel, entry);
     this.opts.onProgress?.(this.stats);
   }
 
@@ -468,6 +474,7 @@ class Writer {
       }
     }
     this.stats.symlinks++;
+    this.opts.onWritten?.(rel, entry);
   }
 
   private link(entry: RestoreEntry, rel: string, target: string, replace: boolean): void {
