@@ -66,6 +66,19 @@ describe("tree encoding (TreeJSONBuilder)", () => {
     }
   });
 
+  it("a tree of files alone is not parsed for its folders; a name or a spacing of its own does not hide a folder", () => {
+    const files = encodeTree([sample("a", { content: ["ab".repeat(32)], size: 10n }), sample("b", { type: "symlink", linkTarget: utf8("a"), content: null })]);
+    expect(decodeTree(files, true)).toEqual([]);
+    expect(decodeTree(files)).toHaveLength(2);
+    // Not JSON at all: only the whole decoding finds out (the walk for the folders leaves it to the walk of the entries).
+    expect(decodeTree(Buffer.from("{not json"), true)).toEqual([]);
+    expect(() => decodeTree(Buffer.from("{not json"))).toThrow(TreeError);
+    const folder = encodeTree([sample("d", { type: "dir", mode: 2 ** 31 + 0o755, content: null, subtree: "cd".repeat(32) }), sample("dir")]).toString();
+    for (const text of [folder, folder.replace('"type":"dir"', '"type" : "dir"')]) {
+      expect(decodeTree(Buffer.from(text), true).map((n) => Buffer.from(n.name).toString())).toEqual(["d"]);
+    }
+  });
+
   it("sorts by raw name bytes (not UTF-16 order) and refuses empty or repeated names", () => {
     const names = ["\u{1f600}", "\uffff", "B", "a", "\u00e9"].map((s) => sample(s));
     const order = decodeTree(encodeTree(names)).map((n) => Buffer.from(n.name).toString());
