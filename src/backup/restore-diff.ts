@@ -1,9 +1,9 @@
 // After a restore: how the restored copy differs from the live locations it was taken from (per manifest item),
 // so the user sees what copying it into place would change. Size and mtime decide, like rsync's quick check.
 //
-// Cost. The live side is a walk of ~as many entries as the snapshot holds, taken while the restore runs (started on
-// its first bytes of file data, it fills waits for reads instead of adding a walk at the end), and it skips the
-// restore's own folders. The restored side is what the writer reports as it puts each file and symlink in place
+// Cost. The live side is a walk of ~as many entries as the snapshot holds, taken while the restore runs (from its first
+// bytes of file data, through an idle gate: it fills the main thread's waits instead of adding a walk at the end), and
+// it skips the restore's own folders. The restored side is what the writer reports as it puts each file and symlink in place
 // (restoredSignature: the size it wrote and checked, the times it set), not a second walk: an lstat of 20,000
 // restored files cost ~0.15 s at the end of a 1 GiB restore (docs/performance.md).
 import path from "node:path";

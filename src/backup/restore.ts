@@ -66,26 +66,20 @@ function noMatch(globs: string[], s: SnapshotSummary): UsageError {
   );
 }
 
-interface OnDisk {
-  files: number;
-  symlinks: number;
-}
-
 /**
- * Counts the regular files and symlinks under a folder (what a restore really left there), from the folders' listings
- * alone: the file system's own word on each entry's type, no lstat per file (sizes are the writer's check, per file).
+ * Counts the regular files under a folder (what a restore really left there) from the folders' listings alone: the
+ * file system's own word on each entry's type, no lstat per file (sizes are the writer's check, per file).
  */
-function onDisk(root: string): OnDisk {
-  const out: OnDisk = { files: 0, symlinks: 0 };
+function filesOnDisk(root: string): number {
+  let files = 0;
   const folders = [root];
   for (let dir = folders.pop(); dir !== undefined; dir = folders.pop()) {
     for (const d of readdirSync(dir, { withFileTypes: true })) {
       if (d.isDirectory()) folders.push(path.join(dir, d.name));
-      else if (d.isFile()) out.files++;
-      else if (d.isSymbolicLink()) out.symlinks++;
+      else if (d.isFile()) files++;
     }
   }
-  return out;
+  return files;
 }
 
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
@@ -272,8 +266,8 @@ export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Pro
  * - the snapshot held as many files as its own record says (a whole restore; the manifest's count for an archive);
  * - every selected file was written at the size the snapshot lists for it, or refused and reported (the writer checks
  *   each file's length against its listed size as it writes it);
- * - the staging folder holds exactly the files and symlinks written (counted on disk from the folders' listings,
- *   independently of the writer's counts: nothing missing, nothing extra).
+ * - the staging folder holds exactly the files written (counted on disk from the folders' listings, independently of
+ *   the writer's counts: nothing missing, nothing extra).
  * (Sizes are compared with each entry's own recorded size, not with the manifest's total: a file that shrank while it
  * was archived was padded to its recorded size and counted short in the total, with a warning at backup time.)
  */
@@ -303,13 +297,9 @@ function checkRestored(
         `and ${refused.files} refused`,
     );
   }
-  // A hard link (the archive formats') is one more regular file in its folder's listing.
-  const disk = onDisk(staging);
-  if (disk.files !== written.files + written.hardlinks || disk.symlinks !== written.symlinks) {
-    throw new Error(
-      `the restored copy holds ${disk.files} files and ${disk.symlinks} symlinks where ${written.files + written.hardlinks} files and ` +
-        `${written.symlinks} symlinks of snapshot ${snap.name} were written`,
-    );
+  const files = filesOnDisk(staging);
+  if (files !== written.files) {
+    throw new Error(`the restored copy holds ${files} files where ${written.files} files (${written.bytes} bytes) of snapshot ${snap.name} were written`);
   }
 }
 
