@@ -33,12 +33,17 @@ export const signatureOf = (e: Pick<WalkEntry, "type" | "size" | "mtimeMs" | "li
   `${e.type} ${e.size} ${Math.floor(e.mtimeMs / 1000)} ${e.linkTarget ?? ""}`;
 
 /**
- * The signature of a file or symlink the writer put in place: the same words as signatureOf's of its lstat (the size
- * written, the whole seconds of the mtime it set). An entry without an mtime got the time of its writing, which no
- * live file is compared equal to ("?").
+ * The signature of a file or symlink the writer put in place, as signatureOf would give for its lstat (the size
+ * written, the mtime it set). An entry without an mtime got the time of its writing, which no live file is compared
+ * equal to (NaN seconds).
  */
-export const restoredSignature = (e: Pick<RestoreEntry, "type" | "size" | "mtime" | "linkTarget">): Sig =>
-  `${e.type} ${e.type === "file" ? e.size : 0} ${e.mtime ? e.mtime.sec : "?"} ${e.linkTarget ?? ""}`;
+export const restoredSignature = (e: RestoreEntry): Sig =>
+  signatureOf({
+    type: e.type === "symlink" ? "symlink" : "file",
+    size: e.type === "file" ? e.size : 0,
+    mtimeMs: e.mtime ? e.mtime.sec * 1000 : Number.NaN,
+    ...(e.linkTarget !== undefined ? { linkTarget: e.linkTarget } : {}),
+  });
 
 /** Entries walked between two passes through the gate (~2 ms of lstat and bookkeeping). */
 const GATE_EVERY = 256;

@@ -68,7 +68,8 @@ function noMatch(globs: string[], s: SnapshotSummary): UsageError {
 
 /**
  * Counts the regular files under a folder (what a restore really left there) from the folders' listings alone: the
- * file system's own word on each entry's type, no lstat per file (sizes are the writer's check, per file).
+ * file system's own word on each entry's type, no lstat per file (sizes are the writer's check, per file). Its own
+ * walk: readdir's `recursive` option descends into symlinked folders.
  */
 function filesOnDisk(root: string): number {
   let files = 0;

@@ -1,10 +1,10 @@
 // The first safety rule of a restore: a stored path becomes a clean relative path below the target, or it is
 // refused. The one implementation: the format-neutral rules (entry-rules.ts) and the writer both use it.
 
-const DRIVE = /^[A-Za-z]:[\\/]/;
-
 export type SafePath = { rel: string; reason?: undefined } | { rel?: undefined; reason: string };
 
+/** A Windows drive's root: a letter, a colon and a slash or backslash. */
+const DRIVE = /^[A-Za-z]:[\\/]/;
 /** An empty, "." or ".." segment anywhere (a leading or trailing "/" or "//" make an empty one). */
 const ODD_SEGMENT = /(?:^|\/)\.{0,2}(?:\/|$)/;
 
