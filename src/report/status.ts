@@ -233,7 +233,10 @@ function lastBackupLine(b: StatusReport["backup"]): string {
   const last = b.lastRun;
   if (!last) return "never";
   if (!last.ok) return `${last.finishedAt} FAILED: ${last.error}`;
-  return `${last.finishedAt} ${last.skipped ? `skipped (${last.detail ?? "unchanged"})` : `ok${last.detail ? `: ${last.detail}` : ""}`}`;
+  // A repository snapshot by its short ID, as `backup list` shows it and every command takes it (--json keeps the
+  // whole ID); an archive snapshot by its name.
+  const detail = last.detail && /^[0-9a-f]{64}$/.test(last.detail) ? `snapshot ${last.detail.slice(0, 8)}` : last.detail;
+  return `${last.finishedAt} ${last.skipped ? `skipped (${detail ?? "unchanged"})` : `ok${detail ? `: ${detail}` : ""}`}`;
 }
 
 function schedulerLine(s: StatusReport["scheduler"]): string {

@@ -91,6 +91,21 @@ describe("status for scripts and monitoring", () => {
     }
   });
 
+  it("the last backup by the short ID that backup list shows (the whole ID in --json)", async () => {
+    const w = await makeWorld({ backup: { ...server.block, prefix: "st-ok", format: "repository", encrypt: true, passphrase: "status-test-passphrase", include: ["workspace"] } });
+    try {
+      await writeTree(w.workspace, { "a.txt": "a" });
+      const made = JSON.parse((await w.cli("backup", "now", "--json")).stdout) as { snapshot: string; short_id: string };
+      expect(made.snapshot).toMatch(/^[0-9a-f]{64}$/);
+      const s = await status(w);
+      expect(s.text).toMatch(new RegExp(`^last backup: \\S+ ok: snapshot ${made.short_id}$`, "m"));
+      expect(s.text).not.toContain(made.snapshot);
+      expect((s.json.backup.lastRun as { detail?: string }).detail).toBe(made.snapshot);
+    } finally {
+      await w.cleanup();
+    }
+  });
+
   it("an unreachable remote and a failed backup need attention; an invalid config is exit 2", async () => {
     const sftp = await backend("sftp").start();
     // the backup goes to an sftp server that is not there: every backup fails at run time (validation cannot know)
