@@ -53,9 +53,13 @@ export const defaultRunners: JobRunners = {
     return { arrived: report.arrived, folder, summary: describeCycle(report).join("; ") };
   },
   async backup(ctx, trigger, force, signal) {
-    const [{ buildBackupJob }, { runBackup }] = await Promise.all([import("../app/backup-job.js"), import("../backup/index.js")]);
+    const [{ buildBackupJob }, { runBackup }, { snapshotLabel }] = await Promise.all([
+      import("../app/backup-job.js"),
+      import("../backup/index.js"),
+      import("../report/format.js"),
+    ]);
     const outcome: BackupOutcome = await runBackup(await buildBackupJob(ctx, { signal, write: true }), { trigger, force, lockWaitMs: SERVICE_LOCK_WAIT_MS });
     if (outcome.skipped) return { skipped: true, summary: `backup skipped: ${outcome.reason ?? "nothing changed since the last snapshot"}` };
-    return { summary: outcome.snapshot ? `backup ${outcome.snapshot} (${outcome.short_id}) committed` : "backup done" };
+    return { summary: outcome.snapshot ? `backup ${snapshotLabel(outcome.snapshot, outcome.short_id, (id) => `(${id})`)} committed` : "backup done" };
   },
 };

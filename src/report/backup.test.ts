@@ -25,6 +25,12 @@ describe("backup reports", () => {
       "retention removed 1 snapshot(s): old",
     ]);
     expect(describeBackup({ ...base, skipped: true, reason: "nothing changed" })).toEqual(["backup skipped: nothing changed"]);
+    // A repository snapshot is named by its ID: people see the short ID alone, as restic shows it.
+    const id = "6d6796b8950249c7a06a2d904a7ba76b53c8552bffbcd0830e82ef1fbedb1867";
+    expect(describeBackup({ ...base, snapshot: id, short_id: "6d6796b8", files: 3, bytes: 2048, storedBytes: 1024 })).toEqual([
+      "snapshot 6d6796b8 committed: 3 files, 2.0 KiB archived, 1.0 KiB stored, in 1.5s",
+    ]);
+    expect(formatVerify([{ snapshot: id, short_id: "6d6796b8", legacy: false, ok: false, error: "boom" }])).toEqual(["FAILED 6d6796b8: boom"]);
     expect(formatList(list({ damaged: [{ name: "b", problem: "gone" }], leftovers: 2, foreign: 1 }))).toEqual([
       "repository: local:/r",
       "group 3fa2c1d0 (this install): host gw, paths /s, /s/workspace",
@@ -88,6 +94,9 @@ describe("backup reports", () => {
     const lines = formatRestore({ ...base, entries: ["a", "b"], entriesTotal: 3 });
     expect(lines).toEqual(["dry run: s (abababab) would restore 3 files, 0 folders, 0 symlinks, 3 B", "  a", "  b", "  … the list is cut: 1 more path(s) of 3 not shown (`--json` lists every path)"]);
     expect(formatRestore({ ...base, entries: ["a", "b", "c"], entriesTotal: 3 }).join("\n")).not.toMatch(/cut/);
+    // A repository snapshot (named by its ID) by its short ID alone.
+    const repo = { ...base, snapshot: "ab".repeat(32), format: "repository", dryRun: false, target: "/t" };
+    expect(formatRestore(repo)[0]).toBe("restored abababab to /t: 3 files, 0 folders, 0 symlinks, 3 B");
   });
 });
 

@@ -1,6 +1,6 @@
 // How backup results read for people: the CLI prints these lines, the setup wizard and the plugin reuse them.
 import type { BackupOutcome, BackupStatus, DiffChange, DiffReport, ExportReport, FindReport, LsReport, PruneReport, RestoreReport, SnapshotList, SnapshotNode, VerifyResult } from "../backup/index.js";
-import { formatBytes, nameList } from "./format.js";
+import { formatBytes, isSnapshotId, nameList, snapshotLabel } from "./format.js";
 
 const MAX_NAMES = 10;
 
@@ -12,7 +12,7 @@ export function describeBackup(o: BackupOutcome): string[] {
   if (o.skipped) lines.push(`backup skipped: ${o.reason}`);
   else if (o.snapshot) {
     lines.push(
-      `snapshot ${o.snapshot} committed${o.short_id ? ` (ID ${o.short_id})` : ""}: ${o.files} files, ${formatBytes(o.bytes ?? 0)} archived, ${formatBytes(o.storedBytes ?? 0)} stored, in ${(o.durationMs / 1000).toFixed(1)}s`,
+      `snapshot ${committedLabel(o.snapshot, o.short_id)}: ${o.files} files, ${formatBytes(o.bytes ?? 0)} archived, ${formatBytes(o.storedBytes ?? 0)} stored, in ${(o.durationMs / 1000).toFixed(1)}s`,
     );
   }
   if (o.missingItems.length) lines.push(`not found (recorded in the manifest): ${o.missingItems.join(", ")}`);
@@ -22,6 +22,12 @@ export function describeBackup(o: BackupOutcome): string[] {
 }
 
 const when = (iso: string) => iso.replace(/\.\d{3}Z$/, "Z");
+
+/** "6d6796b8 committed" (repository), "backup-….tar.zst.age committed (ID eb9781ef)" (archive). */
+function committedLabel(name: string, shortId: string | undefined): string {
+  if (isSnapshotId(name) || !shortId) return `${snapshotLabel(name, shortId)} committed`;
+  return `${name} committed (ID ${shortId})`;
+}
 
 export function formatList(l: SnapshotList): string[] {
   const lines = [`repository: ${l.repository}`];
@@ -81,10 +87,10 @@ function readBack(r: VerifyResult): string {
 
 export function formatVerify(results: VerifyResult[]): string[] {
   const lines = results.map((r) => {
-    if (!r.ok) return `FAILED ${r.snapshot}${r.short_id ? ` [${r.short_id}]` : ""}: ${r.error}`;
-    if (r.forgotten) return `gone ${r.snapshot}${r.short_id ? ` [${r.short_id}]` : ""}: forgotten after this verify listed it (a forget or another run's retention): nothing to check`;
+    if (!r.ok) return `FAILED ${snapshotLabel(r.snapshot, r.short_id)}: ${r.error}`;
+    if (r.forgotten) return `gone ${snapshotLabel(r.snapshot, r.short_id)}: forgotten after this verify listed it (a forget or another run's retention): nothing to check`;
     const what = r.readData === false ? "structure ok (index, packs, trees; --read-data reads the data back)" : readBack(r);
-    return `ok ${r.snapshot}${r.short_id ? ` [${r.short_id}]` : ""}${r.legacy ? " (legacy)" : ""}: ${r.files ?? 0} files, ${what}${r.sha256 ? `, sha256 ${r.sha256}` : ""}`;
+    return `ok ${snapshotLabel(r.snapshot, r.short_id)}${r.legacy ? " (legacy)" : ""}: ${r.files ?? 0} files, ${what}${r.sha256 ? `, sha256 ${r.sha256}` : ""}`;
   });
   const hints = [...new Set(results.flatMap((r) => r.hints ?? []))];
   if (hints.length) lines.push(`${hints.length} non-critical finding(s): ${few(hints)}`);
@@ -198,13 +204,13 @@ export function formatRestore(r: RestoreReport): string[] {
   const lines: string[] = [];
   const what = `${r.files} files, ${r.dirs} folders, ${r.symlinks} symlinks, ${formatBytes(r.bytes)}`;
   if (r.dryRun) {
-    lines.push(`dry run: ${r.snapshot} (${r.short_id}) would restore ${what}`);
+    lines.push(`dry run: ${snapshotLabel(r.snapshot, r.short_id, (id) => `(${id})`)} would restore ${what}`);
     const listed = r.entries ?? [];
     for (const e of listed) lines.push(`  ${e}`);
     const total = r.entriesTotal ?? listed.length;
     if (total > listed.length) lines.push(`  … the list is cut: ${total - listed.length} more path(s) of ${total} not shown (\`--json\` lists every path)`);
   } else {
-    lines.push(`restored ${r.snapshot} (${r.short_id}) to ${r.target}: ${what}`);
+    lines.push(`restored ${snapshotLabel(r.snapshot, r.short_id, (id) => `(${id})`)} to ${r.target}: ${what}`);
     lines.push("the live locations were not touched: inspect the copy, then move what you need into place");
   }
   if (r.refused.length) lines.push(`refused ${r.refused.length} unsafe entr${r.refused.length === 1 ? "y" : "ies"}: ${few(r.refused.map((x) => `${x.path} (${x.reason})`))}`);

@@ -27,3 +27,16 @@ export function nameList(names: readonly string[], max = 50): string {
   const shown = names.slice(0, max).join(", ");
   return names.length > max ? `${shown}, … (${names.length - max} more)` : shown;
 }
+
+/** A repository snapshot's name: its whole ID (an archive's is a file name). */
+export const isSnapshotId = (name: string): boolean => /^[0-9a-f]{64}$/.test(name);
+
+/**
+ * A snapshot as people read it. A repository snapshot is named by its ID: its short ID alone, as restic shows it and
+ * every command takes it (--json has the whole ID). An archive snapshot by its file name, with the short ID in
+ * `wrap` (e.g. "[…]") when there is one.
+ */
+export function snapshotLabel(name: string, shortId: string | undefined, wrap: (id: string) => string = (id) => `[${id}]`): string {
+  if (isSnapshotId(name)) return shortId ?? name.slice(0, 8);
+  return shortId ? `${name} ${wrap(shortId)}` : name;
+}

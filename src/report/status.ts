@@ -17,6 +17,7 @@ import { readLockHolder } from "../state/lock.js";
 import { defaultRcloneConf, pairId } from "../state/paths.js";
 import { type ForeignTrashed, readSyncState, type RunRecord, syncLockFile } from "../sync/engine.js";
 import { describeForeignRecords } from "../sync/foreign.js";
+import { isSnapshotId, snapshotLabel } from "./format.js";
 
 export interface LastRunSummary {
   finishedAt: string;
@@ -235,7 +236,7 @@ function lastBackupLine(b: StatusReport["backup"]): string {
   if (!last.ok) return `${last.finishedAt} FAILED: ${last.error}`;
   // A repository snapshot by its short ID, as `backup list` shows it and every command takes it (--json keeps the
   // whole ID); an archive snapshot by its name.
-  const detail = last.detail && /^[0-9a-f]{64}$/.test(last.detail) ? `snapshot ${last.detail.slice(0, 8)}` : last.detail;
+  const detail = last.detail && isSnapshotId(last.detail) ? `snapshot ${snapshotLabel(last.detail, undefined)}` : last.detail;
   return `${last.finishedAt} ${last.skipped ? `skipped (${detail ?? "unchanged"})` : `ok${detail ? `: ${detail}` : ""}`}`;
 }
 

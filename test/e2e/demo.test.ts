@@ -18,7 +18,7 @@ describe("npm run demo", () => {
       }
       // The format a new setup gets: a restic repository, two snapshots, the second adding less than the first.
       expect(r.stdout + r.stderr).toMatch(/created a restic repository \(format version 2\)/);
-      const stored = [...r.stdout.matchAll(/committed \(ID [0-9a-f]{8}\): 5 files, .* archived, ([\d.]+) (B|KiB) stored/g)].map((m) => Number(m[1]) * (m[2] === "KiB" ? 1024 : 1));
+      const stored = [...r.stdout.matchAll(/snapshot [0-9a-f]{8} committed: 5 files, .* archived, ([\d.]+) (B|KiB) stored/g)].map((m) => Number(m[1]) * (m[2] === "KiB" ? 1024 : 1));
       expect(stored).toHaveLength(2);
       expect(stored[1]).toBeLessThan(stored[0]!);
       expect(r.stdout).toMatch(/of file data, every pack it uses read back and checked/);
