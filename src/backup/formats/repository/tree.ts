@@ -57,10 +57,11 @@ export function treeId(bytes: Uint8Array): string {
  * checked when it was loaded; a tree that is not valid JSON still fails the walk that decodes it whole.
  */
 export function decodeTree(bytes: Uint8Array, foldersOnly = false): Node[] {
-  if (foldersOnly && Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).indexOf(DIR_VALUE) < 0) return [];
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length); // a view, no copy
+  if (foldersOnly && text.indexOf(DIR_VALUE) < 0) return [];
   let doc: unknown;
   try {
-    doc = parseGoJson(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("utf8"));
+    doc = parseGoJson(text.toString("utf8"));
   } catch (err) {
     throw new TreeError(`tree blob is not valid JSON: ${(err as Error).message}`);
   }
