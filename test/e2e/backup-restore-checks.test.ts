@@ -2,6 +2,7 @@
 // and how to see all), `--path` matching nothing is a usage error, a restore whose result does not match the
 // snapshot's own record fails loudly and leaves nothing, the progress counters count files, `backup now` of a missing
 // workspace fails and commits nothing, and an object that merely looks like a snapshot is never deleted.
+import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -15,6 +16,13 @@ import { backend, type StartedBackend } from "../support/backends.js";
 import { makeWorld, type World } from "../support/world.js";
 
 const PASS = "restore checks passphrase 2b7d";
+const realOpenssl = (() => {
+  try {
+    return execFileSync("sh", ["-c", "command -v openssl"], { encoding: "utf8" }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+})();
 
 function ok(res: { code: number | null; stdout: string; stderr: string }): string {
   expect(res.code, `${res.stdout}\n${res.stderr}`).toBe(0);
@@ -90,6 +98,49 @@ describe("restore checks and leftovers (local backend)", () => {
       const verify = await w.cli("backup", "verify");
       expect(verify.code).toBe(1);
       expect(verify.stdout).toMatch(/FAILED .*holds 2 files, its manifest says 3/);
+    } finally {
+      await w.cleanup();
+    }
+  });
+
+  // A large archive in a folder on this machine is hashed by a helper process (openssl) reading the same file beside
+  // the restore: the check against the manifest holds as before, and the helper gets no secret.
+  it.skipIf(!realOpenssl)("a large archive's SHA-256 from the helper process: checked against the manifest, no secret given to the helper", async () => {
+    const { w, repoDir } = await world();
+    try {
+      const big = randomBytes(20 << 20); // incompressible: the stored object is past the helper's threshold
+      await makeTree(w.workspace, { "a.txt": "a\n" });
+      await writeFile(path.join(w.workspace, "big.bin"), big);
+      ok(await w.cli("backup", "now", "-q"));
+      const seen = path.join(w.root, "helper-seen");
+      const fake = path.join(w.root, "fake-bin");
+      await mkdir(fake);
+      await writeFile(path.join(fake, "openssl"), `#!/bin/sh\nenv > '${seen}.env'\necho "$*" >> '${seen}.args'\nexec '${realOpenssl}' "$@"\n`, { mode: 0o755 });
+      w.env.PATH = `${fake}${path.delimiter}${w.env.PATH}`;
+      w.env.BACKUP_PASSPHRASE = PASS; // exported as well: still kept from the helper
+
+      const target = path.join(w.root, "restored");
+      ok(await w.cli("backup", "restore", "--to", target, "-q"));
+      expect(createHash("sha256").update(await readFile(path.join(target, "workspace", "big.bin"))).digest("hex")).toBe(createHash("sha256").update(big).digest("hex"));
+      expect((await readFile(`${seen}.args`, "utf8")).trim()).toBe("dgst -sha256");
+      const helperEnv = await readFile(`${seen}.env`, "utf8");
+      expect(helperEnv).not.toContain(PASS);
+      expect(helperEnv).not.toContain("BACKUP_PASSPHRASE");
+
+      // The manifest records another SHA-256 for the same bytes: verify and restore fail, nothing is restored.
+      const manifestName = (await readdir(repoDir)).find((n) => n.endsWith(".manifest.json"))!;
+      const manifest = JSON.parse(await readFile(path.join(repoDir, manifestName), "utf8")) as { stored: { size: number; sha256: string } };
+      const other = manifest.stored.sha256.replace(/^./, (c) => (c === "0" ? "1" : "0"));
+      await writeFile(path.join(repoDir, manifestName), `${JSON.stringify({ ...manifest, stored: { ...manifest.stored, sha256: other } })}\n`);
+      await rm(path.join(w.stateDir, "workspace-sync", "backup-manifests.json"), { force: true });
+      const again = path.join(w.root, "restored-again");
+      const res = await w.cli("backup", "restore", "--to", again);
+      expect(res.code, res.stderr).toBe(1);
+      expect(res.stderr).toMatch(/does not match its manifest.*modified or damaged/);
+      await expect(readdir(again)).rejects.toThrow();
+      const verify = await w.cli("backup", "verify");
+      expect(verify.code).toBe(1);
+      expect(`${verify.stdout}${verify.stderr}`).toMatch(/does not match its manifest/);
     } finally {
       await w.cleanup();
     }

@@ -75,9 +75,9 @@ export async function deleteLocalObject(file: string): Promise<void> {
 
 const MIB = 1 << 20;
 
-/** The object's bytes in 1 MiB reads (rclone cat's pipe hands out 64 KiB). */
-export function localReadStream(file: string): Readable {
-  return createReadStream(file, { highWaterMark: MIB });
+/** The object's bytes in 1 MiB reads (rclone cat's pipe hands out 64 KiB); `fd`: the file already open (the stream closes it). */
+export function localReadStream(file: string, fd?: number): Readable {
+  return createReadStream(file, { highWaterMark: MIB, ...(fd !== undefined ? { fd } : {}) });
 }
 
 /**

@@ -49,16 +49,20 @@ export class HashTap extends Transform {
   bytes = 0;
   private hex?: string;
 
-  /** `handsOver`: the pieces are the source's own buffers, which the next stage may free once read (release-buffer.ts). */
+  /**
+   * `handsOver`: the pieces are the source's own buffers, which the next stage may free once read (release-buffer.ts).
+   * `hashes` false: the bytes are only counted (someone else hashes them, util/file-digest.ts).
+   */
   constructor(
     private readonly onBytes?: (total: number) => void,
     private readonly handsOver = false,
+    private readonly hashes = true,
   ) {
     super();
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.hash.update(chunk);
+    if (this.hashes) this.hash.update(chunk);
     this.bytes += chunk.length;
     this.onBytes?.(this.bytes);
     cb(null, this.handsOver ? handOver(chunk) : chunk);

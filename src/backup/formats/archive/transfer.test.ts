@@ -1,7 +1,7 @@
 // Every failure of the streaming transfer settles it (no hang, no unhandled EPIPE), with the real rclone, and the
 // same for a folder on this machine, which is read and written without rclone.
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Readable, Transform, Writable } from "node:stream";
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findRclone, type RcloneBinary } from "../../../rclone/binary.js";
 import { resolveRemote, type ResolvedRemote, writeRemoteSections } from "../../../rclone/remotes.js";
 import { createDecompressor } from "./codec.js";
+import { resetDigestHelper } from "../../../util/file-digest.js";
 import { downloadObject, s3ChunkArgs, uploadObject } from "./transfer.js";
 
 let dir: string;
@@ -147,6 +148,32 @@ describe("a folder on this machine (no rclone)", () => {
     await expect(downloadObject({ bin, remote: local, env, name: "big-local", stages: [createDecompressor("zstd")!], consume: consumeAll })).rejects.toThrow();
     const quitter = (s: Readable) => new Promise<void>((_, reject) => s.once("data", () => reject(new Error("consumer gave up"))));
     await expect(downloadObject({ bin, remote: local, env, name: "big-local", stages: [], consume: quitter })).rejects.toThrow("consumer gave up");
+  });
+
+  it("a large object's SHA-256 comes from a helper process, or from here when the helper fails or is missing", async () => {
+    const data = randomBytes(17 << 20); // past the size a helper is started for
+    const up = await uploadObject({ bin, remote: local, env, name: "large", stages: [Readable.from([data])], expectedBytes: 0 });
+    expect(up.sha256).toBe(createHash("sha256").update(data).digest("hex"));
+    const fake = path.join(dir, "fake-bin");
+    await mkdir(fake, { recursive: true });
+    const savedPath = process.env.PATH;
+    try {
+      for (const script of ["", "cat > /dev/null; exit 1", "cat > /dev/null; echo '(stdin)= " + "0".repeat(64) + "'"]) {
+        await rm(path.join(fake, "openssl"), { force: true });
+        if (script) await writeFile(path.join(fake, "openssl"), `#!/bin/sh
+${script}
+`, { mode: 0o755 });
+        process.env.PATH = script ? `${fake}${path.delimiter}${savedPath}` : fake; // "": no openssl at all
+        resetDigestHelper();
+        const down = await downloadObject({ bin, remote: local, env, name: "large", stages: [], consume: consumeAll });
+        // A helper that answers a wrong digest is believed: the snapshot then fails its check (never passes a bad one).
+        expect(down.stored).toEqual(script.includes("0000") ? { size: data.length, sha256: "0".repeat(64) } : up);
+      }
+    } finally {
+      process.env.PATH = savedPath;
+      resetDigestHelper();
+    }
+    expect((await downloadObject({ bin, remote: local, env, name: "large", stages: [], consume: consumeAll })).stored).toEqual(up);
   });
 
   it("creates the folder on the first upload, as rclone does", async () => {

@@ -2,6 +2,7 @@
 // machine, straight to and from the file (folder-local.ts). Every stage failure
 // (a read error, a stage destroyed, rclone exiting early or killed) settles the transfer with the first error that
 // happened — the root cause — and stops the rest: no hang on a stalled pipe, no unhandled EPIPE.
+import { closeSync, fstat, open } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { PassThrough, type Readable, type Transform } from "node:stream";
@@ -12,6 +13,7 @@ import { RcloneError, runRclone } from "../../../rclone/runner.js";
 import { localFailure, localReadStream, localWriteStream } from "../folder-local.js";
 import { createOwnedChunks, HashTap } from "./codec.js";
 import { gcPacer } from "../../gc-pacer.js";
+import { digestInHelper, digestOpenFile, type HelperDigest } from "../../../util/file-digest.js";
 
 export interface TransferCommon {
   bin: RcloneBinary;
@@ -73,13 +75,26 @@ export function s3ChunkArgs(remote: ResolvedRemote, expectedBytes: number): stri
  */
 export const WRITER_MAJOR_EVERY = 16 * MIB;
 
+/**
+ * A local object this large or larger is hashed by a helper process (downloadLocal); a smaller one here (starting a
+ * process costs ~5 ms, hashing 16 MiB here ~12 ms).
+ */
+const HELPER_DIGEST_BYTES = 16 * MIB;
+
+const openFile = (file: string) => new Promise<number>((resolve, reject) => open(file, "r", (err, fd) => (err ? reject(err) : resolve(fd))));
+const fstatFile = (fd: number) => new Promise<{ size: number; ino: number; dev: number }>((resolve, reject) => fstat(fd, (err, st) => (err ? reject(err) : resolve(st))));
+
 /** The hashing tap every stored byte passes, also pacing garbage collection to the stream (see gc-pacer.ts). */
-function pacedTap(onBytes?: (bytes: number) => void, majorEvery?: number, handsOver = false): HashTap {
+function pacedTap(onBytes?: (bytes: number) => void, majorEvery?: number, handsOver = false, hashes = true): HashTap {
   const pace = gcPacer(undefined, majorEvery);
-  return new HashTap((total) => {
-    pace(total);
-    onBytes?.(total);
-  }, handsOver);
+  return new HashTap(
+    (total) => {
+      pace(total);
+      onBytes?.(total);
+    },
+    handsOver,
+    hashes,
+  );
 }
 
 export async function uploadObject(
@@ -202,39 +217,77 @@ async function uploadLocal(file: string, opts: { stages: (Readable | Transform)[
  * handed over (an fs stream allocates a buffer of its own per read, and nothing but the stages reads it), so the
  * stages free what they consumed, and a restore's garbage needs no extra full collections (WRITER_MAJOR_EVERY). The
  * 1 MiB reads were what a 1 GiB restore paced at 64 MiB kept until a full collection (peak 150–153 MiB; now 133).
+ * An object of HELPER_DIGEST_BYTES or more is hashed by a helper process reading the same open file beside the
+ * stages (util/file-digest.ts): the SHA-256 leaves the main thread, which is what a restore waits for. Should the
+ * helper fail, the file is hashed here once the stages are done.
  */
 async function downloadLocal<T>(
   file: string,
   opts: { stages: Transform[]; consume: (plain: Readable) => Promise<T>; onBytes?: (bytes: number) => void; signal?: AbortSignal },
 ): Promise<{ result: T; stored: Stored }> {
-  const failure = new FirstError();
-  const src = localReadStream(file);
-  const tap = pacedTap(opts.onBytes, undefined, true);
-  const out = new PassThrough({ highWaterMark: MIB });
-  const failed = new Settle();
-  const fail = (err: unknown) => {
-    failure.set((err as { syscall?: string }).syscall === "open" || (err as { syscall?: string }).syscall === "read" ? localFailure("reading", file, err) : err);
-    src.destroy();
-    out.destroy(failure.error);
-    failed.settle();
-  };
-  const onAbort = () => fail(opts.signal?.reason ?? new Error("aborted"));
-  opts.signal?.addEventListener("abort", onAbort, { once: true });
-  let result: T | undefined;
+  // The stream's descriptor (the stream closes it) and, for a large object, the helper's own (closed here): two opens
+  // of the same file, checked to be the same one (a name replaced in between gets no helper, the tap hashes instead).
+  let fd: number;
+  let helperFd: number | undefined;
+  let helper: HelperDigest | undefined;
   try {
-    await Promise.race([
-      Promise.all([
-        pipeline([src, tap, ...opts.stages, out] as [Readable, ...Transform[]]).catch(fail),
-        opts.consume(out).then(
-          (r) => void (result = r),
-          (err: unknown) => fail(err),
-        ),
-      ]),
-      failed.promise,
-    ]);
-  } finally {
-    opts.signal?.removeEventListener("abort", onAbort);
+    fd = await openFile(file);
+    const st = await fstatFile(fd);
+    if (st.size >= HELPER_DIGEST_BYTES) {
+      helperFd = await openFile(file);
+      const other = await fstatFile(helperFd);
+      if (other.ino === st.ino && other.dev === st.dev) helper = digestInHelper(helperFd);
+    }
+  } catch (err) {
+    if (fd! !== undefined) closeSync(fd);
+    if (helperFd !== undefined) closeSync(helperFd);
+    throw localFailure("reading", file, err);
   }
-  if (failure.error) throw failure.error;
-  return { result: result as T, stored: { size: tap.bytes, sha256: tap.digest() } };
+  try {
+    const failure = new FirstError();
+    const src = localReadStream(file, fd);
+    const tap = pacedTap(opts.onBytes, undefined, true, !helper);
+    const out = new PassThrough({ highWaterMark: MIB });
+    const failed = new Settle();
+    const fail = (err: unknown) => {
+      failure.set((err as { syscall?: string }).syscall === "read" ? localFailure("reading", file, err) : err);
+      src.destroy();
+      out.destroy(failure.error);
+      failed.settle();
+    };
+    const onAbort = () => fail(opts.signal?.reason ?? new Error("aborted"));
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    let result: T | undefined;
+    try {
+      await Promise.race([
+        Promise.all([
+          pipeline([src, tap, ...opts.stages, out] as [Readable, ...Transform[]]).catch(fail),
+          opts.consume(out).then(
+            (r) => void (result = r),
+            (err: unknown) => fail(err),
+          ),
+        ]),
+        failed.promise,
+      ]);
+    } finally {
+      opts.signal?.removeEventListener("abort", onAbort);
+    }
+    if (failure.error) throw failure.error;
+    let sha256 = helper ? await helper.digest : tap.digest();
+    if (sha256 === undefined) {
+      // The helper gave no digest: the file is hashed here, from its own descriptor (same file as the one read).
+      try {
+        sha256 = await digestOpenFile(helperFd!);
+      } catch (err) {
+        throw localFailure("reading", file, err);
+      }
+    }
+    return { result: result as T, stored: { size: tap.bytes, sha256 } };
+  } finally {
+    if (helper) {
+      helper.cancel();
+      await helper.digest; // the helper reads its descriptor until it is gone
+    }
+    if (helperFd !== undefined) closeSync(helperFd);
+  }
 }
