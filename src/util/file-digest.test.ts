@@ -7,7 +7,7 @@ import { chmod, mkdir, mkdtemp, open, readFile, rm, writeFile } from "node:fs/pr
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { digestInHelper, digestOpenFile, resetDigestHelper } from "./file-digest.js";
+import { digestInHelper, digestOpenFile, helperSuits, helperSuitsFile, resetDigestHelper } from "./file-digest.js";
 
 let dir: string;
 let file: string;
@@ -115,5 +115,28 @@ describe("a file's SHA-256 from a helper process", () => {
     } finally {
       await fh.close();
     }
+  });
+});
+
+describe("where a helper's second read of the file is cheap", () => {
+  const GiB = 2 ** 30;
+  const ext4 = 0xef53;
+  it("Linux, a file system of this machine, and room for the file twice in the page cache", () => {
+    expect(helperSuits({ platform: "linux", size: GiB, available: 4 * GiB, fsType: ext4 })).toBe(true);
+    expect(helperSuits({ platform: "linux", size: GiB, available: 4 * GiB, fsType: 0x01021994 })).toBe(true); // tmpfs
+    expect(helperSuits({ platform: "linux", size: 10 * GiB, available: 2 * GiB, fsType: ext4 })).toBe(false); // read twice from the disk
+    expect(helperSuits({ platform: "linux", size: GiB, available: 4 * GiB })).toBe(false); // file system unknown
+    expect(helperSuits({ platform: "darwin", size: GiB, available: 4 * GiB, fsType: ext4 })).toBe(false);
+  });
+
+  it("never on a network file system or a FUSE mount (rclone mount, sshfs): the second read would be a second transfer", () => {
+    for (const fsType of [0x6969, 0xff534d42, 0xfe534d42, 0x517b, 0x65735546, 0x01021997, 0x6a656a63]) {
+      expect(helperSuits({ platform: "linux", size: GiB, available: 64 * GiB, fsType })).toBe(false);
+    }
+  });
+
+  it.runIf(process.platform === "linux")("this machine's temporary folder qualifies for a small file", async () => {
+    expect(await helperSuitsFile(file, 3 << 20)).toBe(true);
+    expect(await helperSuitsFile(path.join(dir, "missing"), 3 << 20)).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 // SHA-256 of a whole file, taken by a helper process that reads the file by itself (`openssl dgst`), so that hashing
-// runs on another core beside the reader's own work instead of on its thread. A restore from a folder on this machine
+// runs on another core beside the reader's own work instead of on its thread (only where a second read of the file
+// is cheap: helperSuits). A restore from a folder on this machine
 // hashes every stored byte (to match the snapshot's manifest); on its main thread that was ~0.6 s of a ~4.5 s restore
 // of 1 GiB (docs/performance.md). The helper gets the reader's open file as its stdin (same inode, even if the name is
 // replaced meanwhile), a minimal environment (no secret of ours reaches it) and no arguments but the digest's name.
@@ -8,6 +9,8 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { accessSync, constants, read } from "node:fs";
+import { statfs } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 
 /** A digest being taken by a helper process. */
@@ -16,6 +19,59 @@ export interface HelperDigest {
   readonly digest: Promise<string | undefined>;
   /** Stops the helper (the read was abandoned). */
   cancel(): void;
+}
+
+/**
+ * File systems whose second reader costs a second transfer (network, FUSE mounts such as rclone mount or sshfs, VM
+ * shares): statfs f_type magic numbers from Linux's magic.h and the clients' sources.
+ */
+const REMOTE_FS = new Set([
+  0x6969, // nfs
+  0x517b, // smb
+  0xff534d42, // cifs
+  0xfe534d42, // smb2
+  0x65735546, // fuse
+  0x01021997, // 9p (v9fs)
+  0x00c36400, // ceph
+  0x5346414f, // afs
+  0x6b414653, // kafs
+  0x73757245, // coda
+  0x564c, // ncp
+  0x6a656a63, // virtiofs
+  0x01161970, // gfs2
+  0x0bd00bd0, // lustre
+]);
+
+/** What decides whether a second reader of a file is cheap. */
+export interface DigestPlace {
+  platform: NodeJS.Platform;
+  /** The file's size. */
+  size: number;
+  /** Memory available for the page cache (os.freemem(): MemAvailable on Linux). */
+  available: number;
+  /** statfs f_type of the file's file system, when known. */
+  fsType?: number;
+}
+
+/**
+ * A helper reads the file a second time, beside its reader: worth it only where that second read costs no second
+ * transfer — on Linux (where the file system can be told), on a file system of this machine, and for a file that fits
+ * in the page cache twice over, so that the reader finds the pages the helper read ahead of it (a larger one on a
+ * small machine would be read from the disk twice).
+ */
+export function helperSuits(p: DigestPlace): boolean {
+  if (p.platform !== "linux" || p.fsType === undefined || REMOTE_FS.has(p.fsType)) return false;
+  return p.size * 2 <= p.available;
+}
+
+/** helperSuits for a file on this machine (its file system asked with statfs); false when that cannot be told. */
+export async function helperSuitsFile(file: string, size: number): Promise<boolean> {
+  if (process.platform !== "linux") return false;
+  const fsType = await statfs(file).then(
+    (st) => st.type,
+    () => undefined,
+  );
+  return helperSuits({ platform: process.platform, size, available: os.freemem(), ...(fsType !== undefined ? { fsType } : {}) });
 }
 
 let opensslPath: string | null | undefined;

@@ -13,7 +13,7 @@ import { RcloneError, runRclone } from "../../../rclone/runner.js";
 import { localFailure, localReadStream, localWriteStream } from "../folder-local.js";
 import { createOwnedChunks, HashTap } from "./codec.js";
 import { gcPacer } from "../../gc-pacer.js";
-import { digestInHelper, digestOpenFile, type HelperDigest } from "../../../util/file-digest.js";
+import { digestInHelper, digestOpenFile, type HelperDigest, helperSuitsFile } from "../../../util/file-digest.js";
 
 export interface TransferCommon {
   bin: RcloneBinary;
@@ -217,9 +217,10 @@ async function uploadLocal(file: string, opts: { stages: (Readable | Transform)[
  * handed over (an fs stream allocates a buffer of its own per read, and nothing but the stages reads it), so the
  * stages free what they consumed, and a restore's garbage needs no extra full collections (WRITER_MAJOR_EVERY). The
  * 1 MiB reads were what a 1 GiB restore paced at 64 MiB kept until a full collection (peak 150–153 MiB; now 133).
- * An object of HELPER_DIGEST_BYTES or more is hashed by a helper process reading the same open file beside the
- * stages (util/file-digest.ts): the SHA-256 leaves the main thread, which is what a restore waits for. Should the
- * helper fail, the file is hashed here once the stages are done.
+ * An object of HELPER_DIGEST_BYTES or more is hashed by a helper process reading the same file beside the stages
+ * (util/file-digest.ts), where a second read is cheap (Linux, a file system of this machine, room in the page cache):
+ * the SHA-256 leaves the main thread, which is what a restore waits for. Should the helper fail, the file is hashed
+ * here once the stages are done.
  */
 async function downloadLocal<T>(
   file: string,
@@ -233,7 +234,7 @@ async function downloadLocal<T>(
   try {
     fd = await openFile(file);
     const st = await fstatFile(fd);
-    if (st.size >= HELPER_DIGEST_BYTES) {
+    if (st.size >= HELPER_DIGEST_BYTES && (await helperSuitsFile(file, st.size))) {
       helperFd = await openFile(file);
       const other = await fstatFile(helperFd);
       if (other.ino === st.ino && other.dev === st.dev) helper = digestInHelper(helperFd);
