@@ -213,6 +213,32 @@ async function uploadLocal(file: string, opts: { stages: (Readable | Transform)[
 }
 
 /**
+ * Opens a local object for a download: the stream's descriptor (the stream closes it) and, for a large object where a
+ * second read is cheap, the helper's own (the caller closes it) with the helper started on it. Two opens of the same
+ * file, checked to be the same one (a name replaced in between gets no helper: the tap hashes instead).
+ */
+async function openForDigest(file: string): Promise<{ fd: number; helperFd?: number; helper?: HelperDigest }> {
+  const opened: number[] = [];
+  try {
+    const fd = await openFile(file);
+    opened.push(fd);
+    const st = await fstatFile(fd);
+    if (st.size < HELPER_DIGEST_BYTES || !(await helperSuitsFile(file, st.size))) return { fd };
+    const helperFd = await openFile(file);
+    opened.push(helperFd);
+    const other = await fstatFile(helperFd);
+    const helper = other.ino === st.ino && other.dev === st.dev ? digestInHelper(helperFd) : undefined;
+    if (helper) return { fd, helperFd, helper };
+    opened.pop();
+    closeSync(helperFd);
+    return { fd };
+  } catch (err) {
+    for (const fd of opened) closeSync(fd);
+    throw localFailure("reading", file, err);
+  }
+}
+
+/**
  * downloadObject from a folder on this machine: the file in 1 MiB reads, then the same tap and stages. Every read is
  * handed over (an fs stream allocates a buffer of its own per read, and nothing but the stages reads it), so the
  * stages free what they consumed, and a restore's garbage needs no extra full collections (WRITER_MAJOR_EVERY). The
@@ -226,24 +252,7 @@ async function downloadLocal<T>(
   file: string,
   opts: { stages: Transform[]; consume: (plain: Readable) => Promise<T>; onBytes?: (bytes: number) => void; signal?: AbortSignal },
 ): Promise<{ result: T; stored: Stored }> {
-  // The stream's descriptor (the stream closes it) and, for a large object, the helper's own (closed here): two opens
-  // of the same file, checked to be the same one (a name replaced in between gets no helper, the tap hashes instead).
-  let fd: number;
-  let helperFd: number | undefined;
-  let helper: HelperDigest | undefined;
-  try {
-    fd = await openFile(file);
-    const st = await fstatFile(fd);
-    if (st.size >= HELPER_DIGEST_BYTES && (await helperSuitsFile(file, st.size))) {
-      helperFd = await openFile(file);
-      const other = await fstatFile(helperFd);
-      if (other.ino === st.ino && other.dev === st.dev) helper = digestInHelper(helperFd);
-    }
-  } catch (err) {
-    if (fd! !== undefined) closeSync(fd);
-    if (helperFd !== undefined) closeSync(helperFd);
-    throw localFailure("reading", file, err);
-  }
+  const { fd, helperFd, helper } = await openForDigest(file);
   try {
     const failure = new FirstError();
     const src = localReadStream(file, fd);
