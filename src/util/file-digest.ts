@@ -1,11 +1,10 @@
-// SHA-256 of a whole file, taken by a helper process that reads the file by itself (`openssl dgst`), so that hashing
-// runs on another core beside the reader's own work instead of on its thread (only where a second read of the file
-// is cheap: helperSuits). A restore from a folder on this machine
-// hashes every stored byte (to match the snapshot's manifest); on its main thread that was ~0.6 s of a ~4.5 s restore
-// of 1 GiB (docs/performance.md). The helper gets the reader's open file as its stdin (same inode, even if the name is
-// replaced meanwhile), a minimal environment (no secret of ours reaches it) and no arguments but the digest's name.
-// Where no helper can run or its answer is not a digest, the caller hashes the file itself (digestOpenFile): the check
-// is never skipped, only moved.
+// SHA-256 of a whole file, taken by a helper process that reads the file by itself (`openssl dgst`), so that the
+// hashing runs on another core beside the reader's work instead of on its thread. A restore from a folder on this
+// machine hashes every stored byte (to match the snapshot's manifest); on its main thread that was ~0.6 s of a ~4.5 s
+// restore of 1 GiB (docs/performance.md). Only where a second read of the file is cheap (helperSuits). The helper gets
+// a descriptor of its own as its stdin (the caller checks it is the file it reads), a minimal environment (no secret
+// of ours reaches it) and no arguments but the digest's name. Where no helper can run or its answer is not a digest,
+// the caller hashes the file itself (digestOpenFile): the check is never skipped, only moved.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { accessSync, constants, read } from "node:fs";
@@ -102,9 +101,9 @@ export function resetDigestHelper(): void {
 }
 
 /**
- * Starts hashing the file open at `fd` (from its current offset, which must be 0 and which nothing else moves: the
- * caller reads with positions) in a helper process; undefined when no helper is available
- * (`WORKSPACE_SYNC_HASH_INLINE=1` turns it off). The caller keeps `fd` open until `digest` settles.
+ * Starts hashing the file open at `fd` (a descriptor of its own, at offset 0, that nothing else reads) in a helper
+ * process; undefined when no helper is available (`WORKSPACE_SYNC_HASH_INLINE=1` turns it off). The caller keeps `fd`
+ * open until `digest` settles.
  */
 export function digestInHelper(fd: number): HelperDigest | undefined {
   if (process.env.WORKSPACE_SYNC_HASH_INLINE) return undefined;
