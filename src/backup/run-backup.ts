@@ -47,6 +47,11 @@ export interface BackupOutcome {
   durationMs: number;
   missing: { item: string; livePath: string }[];
   missingItems: string[];
+  /**
+   * The missing items the group's previous snapshot found (or all of them for a first snapshot): what people are told
+   * about. An item this install never had is reported once, not on every run; --json keeps missingItems whole.
+   */
+  newlyMissing?: string[];
   pruned: string[];
   cleaned: string[];
   warnings: string[];
@@ -121,6 +126,8 @@ export async function runBackup(job: BackupJob, opts: RunBackupOptions): Promise
       catalog = await listCatalog(formats.all);
     }
     const parent = inGroup(catalog, group).find((s) => s.format === formats.writer.name);
+    const before = inGroup(catalog, group)[0];
+    outcome.newlyMissing = before ? missingItems.filter((i) => !before.missingItems.includes(i)) : missingItems;
 
     // A scheduled run walks the tree first to see whether anything changed; `backup now` goes straight to the
     // stream and takes its progress total from a walk running beside it.

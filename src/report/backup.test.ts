@@ -25,6 +25,11 @@ describe("backup reports", () => {
       "retention removed 1 snapshot(s): old",
     ]);
     expect(describeBackup({ ...base, skipped: true, reason: "nothing changed" })).toEqual(["backup skipped: nothing changed"]);
+    // A missing item is told once: when the previous snapshot of the group had it (or there was none), not again after.
+    const run = { ...base, snapshot: "backup-X", short_id: "0123abcd", files: 3, bytes: 2048, storedBytes: 1024, missingItems: ["cron", "skills"] };
+    expect(describeBackup({ ...run, newlyMissing: ["skills"] })[1]).toBe("not found on this install (recorded in the snapshot): skills");
+    expect(describeBackup({ ...run, newlyMissing: [] })).toHaveLength(1);
+    expect(describeBackup(run)[1]).toBe("not found on this install (recorded in the snapshot): cron, skills");
     // A repository snapshot is named by its ID: people see the short ID alone, as restic shows it.
     const id = "6d6796b8950249c7a06a2d904a7ba76b53c8552bffbcd0830e82ef1fbedb1867";
     expect(describeBackup({ ...base, snapshot: id, short_id: "6d6796b8", files: 3, bytes: 2048, storedBytes: 1024 })).toEqual([

@@ -15,7 +15,9 @@ export function describeBackup(o: BackupOutcome): string[] {
       `snapshot ${committedLabel(o.snapshot, o.short_id)}: ${o.files} files, ${formatBytes(o.bytes ?? 0)} archived, ${formatBytes(o.storedBytes ?? 0)} stored, in ${(o.durationMs / 1000).toFixed(1)}s`,
     );
   }
-  if (o.missingItems.length) lines.push(`not found (recorded in the manifest): ${o.missingItems.join(", ")}`);
+  // Told once: an item the previous snapshot also lacked is in the snapshot's record (and --json), not repeated here.
+  const missing = o.newlyMissing ?? o.missingItems;
+  if (missing.length) lines.push(`not found on this install (recorded in the snapshot): ${missing.join(", ")}`);
   if (o.pruned.length) lines.push(`retention removed ${o.pruned.length} snapshot(s): ${few(o.pruned)}`);
   if (o.warnings.length) lines.push(`${o.warnings.length} warning(s): ${few(o.warnings)}`);
   return lines;

@@ -141,7 +141,12 @@ describe("backup of the whole agent system (local backend)", () => {
       for (const db of [stateDb, agentDb]) db.exec("PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; CREATE TABLE t(x); INSERT INTO t VALUES ('committed');");
       try {
         const out = ok(await w.cli("backup", "now"));
-        expect(out).toMatch(/not found \(recorded in the manifest\): skills/);
+        expect(out).toMatch(/not found on this install \(recorded in the snapshot\): skills/);
+        // Told once: the next run's snapshot records it again (--json), without repeating the line.
+        await writeFile(path.join(w.workspace, "MEMORY.md"), "# memory, later\n");
+        const next = ok(await w.cli("backup", "now"));
+        expect(next).toMatch(/committed/);
+        expect(next).not.toMatch(/not found/);
         const to = path.join(w.root, "restored");
         const restored = ok(await w.cli("backup", "restore", "--to", to));
         expect(restored).toMatch(/compared with the live locations/);
