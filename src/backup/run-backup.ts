@@ -125,8 +125,9 @@ export async function runBackup(job: BackupJob, opts: RunBackupOptions): Promise
       job.log.info(`removed ${outcome.cleaned.length} leftover object(s) of interrupted backups: ${outcome.cleaned.join(", ")}`);
       catalog = await listCatalog(formats.all);
     }
-    const parent = inGroup(catalog, group).find((s) => s.format === formats.writer.name);
-    const before = inGroup(catalog, group)[0];
+    const ours = inGroup(catalog, group);
+    const parent = ours.find((s) => s.format === formats.writer.name);
+    const before = ours[0];
     outcome.newlyMissing = before ? missingItems.filter((i) => !before.missingItems.includes(i)) : missingItems;
 
     // A scheduled run walks the tree first to see whether anything changed; `backup now` goes straight to the

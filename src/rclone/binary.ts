@@ -1,11 +1,12 @@
 // Finds the rclone binary and detects its version once per path.
 import { UsageError } from "../util/errors.js";
 import { execFile } from "node:child_process";
-import { access, constants, readFile, stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { writeFileAtomic } from "../util/atomic-file.js";
+import { whichOnPath } from "../util/which.js";
 import { atLeast, MIN_SUPPORTED, parseRcloneVersion, type RcloneVersion } from "./version.js";
 
 const execFileAsync = promisify(execFile);
@@ -28,20 +29,6 @@ export function installHint(): string {
   if (process.platform === "darwin") return "install it with: brew install rclone";
   if (process.platform === "win32") return "install it with: winget install Rclone.Rclone";
   return "install it with your package manager, e.g.: sudo apt-get install -y rclone (Debian/Ubuntu), sudo dnf install rclone (Fedora), sudo apk add rclone (Alpine)";
-}
-
-async function whichOnPath(name: string, envPath: string | undefined): Promise<string | undefined> {
-  for (const dir of (envPath ?? "").split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, name);
-    try {
-      await access(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // keep looking
-    }
-  }
-  return undefined;
 }
 
 interface VersionCache {

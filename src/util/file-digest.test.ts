@@ -48,7 +48,7 @@ async function fakeOpenssl(name: string, script: string): Promise<void> {
 async function helperDigest(): Promise<string | undefined> {
   const fh = await open(file, "r");
   try {
-    const helper = digestInHelper(fh.fd);
+    const helper = await digestInHelper(fh.fd);
     return helper ? await helper.digest : "none";
   } finally {
     await fh.close();
@@ -99,7 +99,7 @@ describe("a file's SHA-256 from a helper process", () => {
     await fakeOpenssl("slow", "sleep 30 && echo late\nwait");
     const fh = await open(file, "r");
     try {
-      const helper = digestInHelper(fh.fd)!;
+      const helper = (await digestInHelper(fh.fd))!;
       helper.cancel(); // the helper would sleep 30 s: the test's 5 s timeout fails it unless it ends now
       expect(await helper.digest).toBeUndefined();
     } finally {
@@ -111,7 +111,7 @@ describe("a file's SHA-256 from a helper process", () => {
     const fh = await open(file, "r");
     try {
       await fh.read(Buffer.alloc(100), 0, 100, null); // moves the offset: the fallback reads with positions
-      expect(await digestOpenFile(fh.fd, 64 << 10)).toBe(expected);
+      expect(await digestOpenFile(fh, 64 << 10)).toBe(expected);
     } finally {
       await fh.close();
     }

@@ -7,10 +7,9 @@
 // the caller hashes the file itself (digestOpenFile): the check is never skipped, only moved.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { accessSync, constants, read } from "node:fs";
-import { statfs } from "node:fs/promises";
+import { type FileHandle, statfs } from "node:fs/promises";
 import os from "node:os";
-import path from "node:path";
+import { whichOnPath } from "./which.js";
 
 /** A digest being taken by a helper process. */
 export interface HelperDigest {
@@ -73,31 +72,17 @@ export async function helperSuitsFile(file: string, size: number): Promise<boole
   return helperSuits({ platform: process.platform, size, available: os.freemem(), ...(fsType !== undefined ? { fsType } : {}) });
 }
 
-let opensslPath: string | null | undefined;
+let openssl: Promise<string | undefined> | undefined;
 
-/** openssl on PATH (looked up once per process); null when there is none. */
-function findOpenssl(): string | null {
-  if (opensslPath !== undefined) return opensslPath;
-  opensslPath = null;
-  const names = process.platform === "win32" ? ["openssl.exe"] : ["openssl"];
-  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-    if (!dir) continue;
-    for (const name of names) {
-      const candidate = path.join(dir, name);
-      try {
-        accessSync(candidate, constants.X_OK);
-        return (opensslPath = candidate);
-      } catch {
-        // not here
-      }
-    }
-  }
-  return opensslPath;
+/** openssl on PATH (looked up once per process). */
+function findOpenssl(): Promise<string | undefined> {
+  openssl ??= whichOnPath(process.platform === "win32" ? "openssl.exe" : "openssl", process.env.PATH);
+  return openssl;
 }
 
 /** Forgets the openssl lookup (tests change PATH). */
 export function resetDigestHelper(): void {
-  opensslPath = undefined;
+  openssl = undefined;
 }
 
 /**
@@ -105,13 +90,13 @@ export function resetDigestHelper(): void {
  * process; undefined when no helper is available (`WORKSPACE_SYNC_HASH_INLINE=1` turns it off). The caller keeps `fd`
  * open until `digest` settles.
  */
-export function digestInHelper(fd: number): HelperDigest | undefined {
+export async function digestInHelper(fd: number): Promise<HelperDigest | undefined> {
   if (process.env.WORKSPACE_SYNC_HASH_INLINE) return undefined;
-  const openssl = findOpenssl();
-  if (!openssl) return undefined;
+  const bin = await findOpenssl();
+  if (!bin) return undefined;
   let child: ReturnType<typeof spawn>;
   try {
-    child = spawn(openssl, ["dgst", "-sha256"], {
+    child = spawn(bin, ["dgst", "-sha256"], {
       stdio: [fd, "pipe", "ignore"],
       env: { PATH: process.env.PATH ?? "", LC_ALL: "C", ...(process.env.SystemRoot ? { SystemRoot: process.env.SystemRoot } : {}) },
       windowsHide: true,
@@ -144,15 +129,15 @@ export function digestInHelper(fd: number): HelperDigest | undefined {
   };
 }
 
-/** SHA-256 of the file open at `fd`, read here with positions (the helper's fallback; ~1.3 GB/s on this machine). */
-export async function digestOpenFile(fd: number, chunk = 1 << 20): Promise<string> {
+/** SHA-256 of an open file, read here with positions (the helper's fallback; ~1.3 GB/s on this machine). */
+export async function digestOpenFile(file: FileHandle, chunk = 1 << 20): Promise<string> {
   const hash = createHash("sha256");
   const buf = Buffer.allocUnsafeSlow(chunk);
   for (let pos = 0; ; ) {
-    const n = await new Promise<number>((resolve, reject) => read(fd, buf, 0, chunk, pos, (err, bytes) => (err ? reject(err) : resolve(bytes))));
-    if (n === 0) break;
-    hash.update(buf.subarray(0, n));
-    pos += n;
+    const { bytesRead } = await file.read(buf, 0, chunk, pos);
+    if (bytesRead === 0) break;
+    hash.update(buf.subarray(0, bytesRead));
+    pos += bytesRead;
   }
   return hash.digest("hex");
 }

@@ -5,7 +5,7 @@
 // left out), objects written in place under their final name (a snapshot exists only once its manifest is written,
 // see archive/write.ts), missing objects reported as missing. Failures become OperationErrors naming the file.
 import { createReadStream, createWriteStream } from "node:fs";
-import { lstat, readdir, readFile, rm, stat } from "node:fs/promises";
+import { type FileHandle, lstat, readdir, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import type { ListedFile } from "../../rclone/listing.js";
@@ -75,9 +75,9 @@ export async function deleteLocalObject(file: string): Promise<void> {
 
 const MIB = 1 << 20;
 
-/** The object's bytes in 1 MiB reads (rclone cat's pipe hands out 64 KiB); `fd`: the file already open (the stream closes it). */
-export function localReadStream(file: string, fd?: number): Readable {
-  return createReadStream(file, { highWaterMark: MIB, ...(fd !== undefined ? { fd } : {}) });
+/** The object's bytes in 1 MiB reads (rclone cat's pipe hands out 64 KiB); `handle`: the file already open (the stream closes it). */
+export function localReadStream(file: string, handle?: FileHandle): Readable {
+  return createReadStream(file, { highWaterMark: MIB, ...(handle ? { fd: handle } : {}) });
 }
 
 /**

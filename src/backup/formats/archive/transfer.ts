@@ -2,8 +2,7 @@
 // machine, straight to and from the file (folder-local.ts). Every stage failure
 // (a read error, a stage destroyed, rclone exiting early or killed) settles the transfer with the first error that
 // happened — the root cause — and stops the rest: no hang on a stalled pipe, no unhandled EPIPE.
-import { closeSync, fstat, open } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { type FileHandle, mkdir, open } from "node:fs/promises";
 import path from "node:path";
 import { PassThrough, type Readable, type Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -81,8 +80,6 @@ export const WRITER_MAJOR_EVERY = 16 * MIB;
  */
 const HELPER_DIGEST_BYTES = 16 * MIB;
 
-const openFile = (file: string) => new Promise<number>((resolve, reject) => open(file, "r", (err, fd) => (err ? reject(err) : resolve(fd))));
-const fstatFile = (fd: number) => new Promise<{ size: number; ino: number; dev: number }>((resolve, reject) => fstat(fd, (err, st) => (err ? reject(err) : resolve(st))));
 
 /** The hashing tap every stored byte passes, also pacing garbage collection to the stream (see gc-pacer.ts). */
 function pacedTap(onBytes?: (bytes: number) => void, majorEvery?: number, handsOver = false, hashes = true): HashTap {
@@ -213,27 +210,26 @@ async function uploadLocal(file: string, opts: { stages: (Readable | Transform)[
 }
 
 /**
- * Opens a local object for a download: the stream's descriptor (the stream closes it) and, for a large object where a
+ * Opens a local object for a download: the stream's handle (the stream closes it) and, for a large object where a
  * second read is cheap, the helper's own (the caller closes it) with the helper started on it. Two opens of the same
  * file, checked to be the same one (a name replaced in between gets no helper: the tap hashes instead).
  */
-async function openForDigest(file: string): Promise<{ fd: number; helperFd?: number; helper?: HelperDigest }> {
-  const opened: number[] = [];
+async function openForDigest(file: string): Promise<{ handle: FileHandle; helperHandle?: FileHandle; helper?: HelperDigest }> {
+  const opened: FileHandle[] = [];
   try {
-    const fd = await openFile(file);
-    opened.push(fd);
-    const st = await fstatFile(fd);
-    if (st.size < HELPER_DIGEST_BYTES || !(await helperSuitsFile(file, st.size))) return { fd };
-    const helperFd = await openFile(file);
-    opened.push(helperFd);
-    const other = await fstatFile(helperFd);
-    const helper = other.ino === st.ino && other.dev === st.dev ? digestInHelper(helperFd) : undefined;
-    if (helper) return { fd, helperFd, helper };
-    opened.pop();
-    closeSync(helperFd);
-    return { fd };
+    const handle = await open(file, "r");
+    opened.push(handle);
+    const st = await handle.stat();
+    if (st.size < HELPER_DIGEST_BYTES || !(await helperSuitsFile(file, st.size))) return { handle };
+    const helperHandle = await open(file, "r");
+    opened.push(helperHandle);
+    const other = await helperHandle.stat();
+    const helper = other.ino === st.ino && other.dev === st.dev ? await digestInHelper(helperHandle.fd) : undefined;
+    if (helper) return { handle, helperHandle, helper };
+    await opened.pop()!.close();
+    return { handle };
   } catch (err) {
-    for (const fd of opened) closeSync(fd);
+    await Promise.all(opened.map((h) => h.close().catch(() => {})));
     throw localFailure("reading", file, err);
   }
 }
@@ -252,10 +248,10 @@ async function downloadLocal<T>(
   file: string,
   opts: { stages: Transform[]; consume: (plain: Readable) => Promise<T>; onBytes?: (bytes: number) => void; signal?: AbortSignal },
 ): Promise<{ result: T; stored: Stored }> {
-  const { fd, helperFd, helper } = await openForDigest(file);
+  const { handle, helperHandle, helper } = await openForDigest(file);
   try {
     const failure = new FirstError();
-    const src = localReadStream(file, fd);
+    const src = localReadStream(file, handle);
     const tap = pacedTap(opts.onBytes, undefined, true, !helper);
     const out = new PassThrough({ highWaterMark: MIB });
     const failed = new Settle();
@@ -287,7 +283,7 @@ async function downloadLocal<T>(
     if (sha256 === undefined) {
       // The helper gave no digest: the file is hashed here, from its own descriptor (same file as the one read).
       try {
-        sha256 = await digestOpenFile(helperFd!);
+        sha256 = await digestOpenFile(helperHandle!);
       } catch (err) {
         throw localFailure("reading", file, err);
       }
@@ -298,6 +294,6 @@ async function downloadLocal<T>(
       helper.cancel();
       await helper.digest; // the helper reads its descriptor until it is gone
     }
-    if (helperFd !== undefined) closeSync(helperFd);
+    await helperHandle?.close();
   }
 }
