@@ -1,6 +1,7 @@
 // Recursive file listings through rclone (same filters as the transfer, so counts match what rclone does).
 import type { RcloneBinary } from "./binary.js";
 import { RcloneError, runRclone } from "./runner.js";
+import type { RemoteProbe } from "./stall.js";
 
 export interface ListedFile {
   path: string;
@@ -19,6 +20,8 @@ export interface ListOptions {
   recursive?: boolean;
   /** Told the rclone child's pid (a sync cycle records its children so a later run can stop orphans). */
   onSpawn?: (pid: number) => void;
+  /** Asked whether the remote still answers when the listing goes quiet (see stall.ts). */
+  stallProbe?: RemoteProbe;
   /**
    * Accept an incomplete listing: when rclone listed some files but failed on others (an unreadable entry, a path
    * too long for the file system), return what it listed and hand the error here instead of throwing.
@@ -40,6 +43,7 @@ export async function listFiles(bin: RcloneBinary, target: string, opts: ListOpt
     timeoutMs: opts.timeoutMs,
     signal: opts.signal,
     onSpawn: opts.onSpawn,
+    stallProbe: opts.stallProbe,
     // rclone's NOTICE level is "warning" in its JSON log.
     onLog: opts.onNotice ? (e) => e.object && (e.level === "notice" || e.level === "warning") && opts.onNotice!(e.object, e.msg) : undefined,
     stdout: {

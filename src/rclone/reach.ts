@@ -5,6 +5,7 @@
 import type { RcloneBinary } from "./binary.js";
 import type { ResolvedRemote } from "./remotes.js";
 import { runRclone, summarizeFailure } from "./runner.js";
+import { CONNECTION_LOST } from "./stall.js";
 
 export type Reach = { ok: true; folderExists: boolean } | { ok: false; error: string; missingBucket?: string };
 
@@ -42,4 +43,33 @@ export function bucketRootOf(remote: ResolvedRemote, rootRemote: ResolvedRemote)
   if (!remote.isBucketStore || remote.readOnly) return undefined;
   const root = rootRemote.path("");
   return root.endsWith(":") ? undefined : root;
+}
+
+/** How long a stall probe may take before the remote counts as not answering. */
+export const PROBE_TIMEOUT_MS = 30_000;
+
+/**
+ * A quick "does the remote still answer?" for an rclone call that went quiet (stall.ts): one stat of the folder, a
+ * second attempt at most, 30 s in all. A folder that does not exist is an answer, and so is any failure that is not
+ * about the connection (a throttled or refused request came from a live server). Cancelled: no verdict.
+ */
+export async function remoteAnswers(
+  bin: RcloneBinary,
+  remote: Pick<ResolvedRemote, "configPath" | "path">,
+  env: NodeJS.ProcessEnv,
+  opts: { signal: AbortSignal; onSpawn?: (pid: number) => void; timeoutMs?: number },
+): Promise<boolean> {
+  const res = await runRclone(bin, {
+    args: ["lsjson", remote.path(""), "--stat", "--contimeout", "10s", "--low-level-retries", "2", "--retries", "1"],
+    configPath: remote.configPath,
+    env,
+    signal: opts.signal,
+    onSpawn: opts.onSpawn,
+    timeoutMs: opts.timeoutMs ?? PROBE_TIMEOUT_MS,
+    stdout: { capture: 1 << 16 },
+  });
+  if (res.aborted) return true;
+  if (res.timedOut) return false;
+  if (res.code === 0 || res.code === NOT_FOUND) return true;
+  return !res.errors.some((e) => CONNECTION_LOST.test(e));
 }

@@ -7,7 +7,7 @@ import type { RcloneBinary } from "./binary.js";
 import { childEnv } from "../util/child-env.js";
 import { OperationError } from "../util/errors.js";
 import { explainError, parseLogLine, type RcloneLogEntry, type RcloneStats } from "./log-parse.js";
-import { StallWatch } from "./stall.js";
+import { type RemoteProbe, StallWatch } from "./stall.js";
 import { assertFlagsSupported } from "./version.js";
 
 export interface RunOptions {
@@ -24,6 +24,13 @@ export interface RunOptions {
   verbose?: boolean;
   onLog?: (entry: RcloneLogEntry) => void;
   onStats?: (stats: RcloneStats) => void;
+  /**
+   * Asked whether the remote still answers when the call has been quiet for a while without saying why
+   * (stall.ts); a remote that does not answer stops the call as stalled.
+   */
+  stallProbe?: RemoteProbe;
+  /** How long a transfer may be quiet before the stall watch acts (STALL_MS; tests shorten it). */
+  stallMs?: number;
   env?: NodeJS.ProcessEnv;
   /**
    * Variables handed to this one child on purpose, added after the secret filter (child-env.ts): an OAuth client
@@ -132,12 +139,17 @@ export function runRclone(bin: RcloneBinary, opts: RunOptions): Promise<RunResul
       stop();
     };
     if (opts.signal?.aborted) onAbort();
-    // Transfers report stats every second: those can be watched for a stall after a lost connection.
-    const stall = opts.onStats
-      ? new StallWatch(() => {
-          result.stalled = true;
-          stop();
-        })
+    // Transfers report stats every second: those can be watched for a stall after a lost connection. With a probe,
+    // any call is watched (stats, stdout and log count as movement): a quiet one asks the remote whether it answers.
+    const stall = opts.onStats || opts.stallProbe
+      ? new StallWatch(
+          () => {
+            result.stalled = true;
+            stop();
+          },
+          opts.stallMs,
+          opts.stallProbe,
+        )
       : undefined;
     opts.signal?.addEventListener("abort", onAbort, { once: true });
 
@@ -166,6 +178,7 @@ export function runRclone(bin: RcloneBinary, opts: RunOptions): Promise<RunResul
         let size = 0;
         const chunks: Buffer[] = [];
         child.stdout.on("data", (chunk: Buffer) => {
+          stall?.progress();
           size += chunk.length;
           if (size > stdoutMode.capture) {
             result.errors.push(`output exceeded ${stdoutMode.capture} bytes`);
@@ -180,9 +193,13 @@ export function runRclone(bin: RcloneBinary, opts: RunOptions): Promise<RunResul
         }));
       } else if ("lines" in stdoutMode) {
         const rl = createInterface({ input: child.stdout, crlfDelay: Infinity });
-        rl.on("line", (line) => stdoutMode.lines(line));
+        rl.on("line", (line) => {
+          stall?.progress();
+          stdoutMode.lines(line);
+        });
         stdoutDone = new Promise((r) => rl.on("close", () => r()));
       } else {
+        child.stdout.on("data", () => stall?.progress());
         child.stdout.pipe(stdoutMode.pipe, { end: false });
         stdoutDone = new Promise((r) => child.stdout!.on("close", () => r()));
       }

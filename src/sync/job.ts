@@ -4,6 +4,8 @@ import type { SyncConfig } from "../config/types.js";
 import type { RcloneBinary } from "../rclone/binary.js";
 import type { ResolvedRemote } from "../rclone/remotes.js";
 import type { RcloneStats } from "../rclone/log-parse.js";
+import { remoteAnswers } from "../rclone/reach.js";
+import type { RemoteProbe } from "../rclone/stall.js";
 import { pairId, productDir } from "../state/paths.js";
 import type { Logger } from "../util/logger.js";
 import type { DeleteLimit } from "./guard.js";
@@ -48,19 +50,28 @@ export interface RcloneCallOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
   onSpawn?: (pid: number) => void;
+  stallProbe?: RemoteProbe;
 }
 
 /**
- * What every rclone call of a cycle passes: the pair's rclone.conf, the environment, cancellation, the timeout and
- * the recording of child pids (so a later run can stop orphans of a killed one).
+ * What every rclone call of a cycle passes: the pair's rclone.conf, the environment, cancellation, the timeout, the
+ * recording of child pids (so a later run can stop orphans of a killed one), and the probe the runner's stall watch
+ * uses to stop a call that went quiet against a remote that no longer answers (rclone/stall.ts).
  */
 export function rcloneCallOptions(job: SyncJob): RcloneCallOptions {
-  return { configPath: job.remote.configPath, env: job.env, signal: job.signal, timeoutMs: job.config.timeout * 1000, onSpawn: job.onChild };
+  return {
+    configPath: job.remote.configPath,
+    env: job.env,
+    signal: job.signal,
+    timeoutMs: job.config.timeout * 1000,
+    onSpawn: job.onChild,
+    stallProbe: (signal) => remoteAnswers(job.bin, job.remote, job.env, { signal, onSpawn: job.onChild }),
+  };
 }
 
 /**
  * Stats callback for a transfer. Transfers always report stats, shown or not: the runner's stall watch reads them
- * to stop a transfer that hangs after losing its connection (the plugin service shows no progress).
+ * to tell a transfer that moves from one that hangs (the plugin service shows no progress).
  */
 export function transferStats(job: SyncJob): (stats: RcloneStats) => void {
   return job.onStats ?? (() => {});

@@ -9,6 +9,7 @@ import { runCli, startCli } from "../support/cli.js";
 import { makeWorld, type World } from "../support/world.js";
 import { dropTornS3Objects, expectCleanError, localFiles, rcloneOf, remoteFiles, seedRemote, sleep, waitFor } from "./lib/sync-kit.js";
 import { mkdir, writeFile } from "node:fs/promises";
+import net from "node:net";
 
 const MB = 1024 * 1024;
 
@@ -147,4 +148,44 @@ describe("remote down mid-transfer", () => {
       await w.cleanup();
     }
   });
+
+  // A hung server, or a proxy whose backend is gone: the TCP connection is accepted and then nothing comes back.
+  // rclone waits without a word (no stats, no error) for minutes; the stall watch's probe gets no answer either and
+  // the run ends with the usual error after ~45 s of quiet plus the probe's 30 s, not after the 30-minute timeout.
+  it("a server that accepts connections and never answers: exit 1 in bounded time, clear error, no rclone left", async () => {
+    const held: net.Socket[] = [];
+    const pit = net.createServer((sock) => {
+      held.push(sock);
+      sock.on("error", () => {});
+    });
+    await new Promise<void>((r) => pit.listen(0, "127.0.0.1", r));
+    const port = (pit.address() as net.AddressInfo).port;
+    const password = "pit-password-not-used";
+    const block = {
+      provider: "custom",
+      custom: { rcloneType: "sftp", rcloneOptions: { host: "127.0.0.1", port: String(port), user: "u", pass: password, shell_type: "unix", md5sum_command: "md5sum", sha1sum_command: "sha1sum" } },
+    };
+    const w = await makeWorld({ sync: { ...block, mode: "mailbox", remotePath: "pit" } });
+    try {
+      await writeAll(w.workspace, tree("w/", 3, 0));
+      const before = await localFiles(w.workspace);
+      const started = Date.now();
+      const res = await w.cli("sync");
+      const took = Date.now() - started;
+      expect(res.code, res.stderr).toBe(1);
+      expectCleanError(res.stderr, [password]);
+      expect(res.stderr).toMatch(/could not be reached/);
+      expect(took, "ended by the stall watch, well before the run's timeout").toBeLessThan(150_000);
+      expect(await localFiles(w.workspace)).toEqual({ ...before });
+      const left = await waitFor(() => rcloneOf(w.root).length === 0, 5_000);
+      expect(left, `no rclone (transfer or probe) outlives the run: ${JSON.stringify(rcloneOf(w.root))}`).toBe(true);
+      const status = await statusJson(w);
+      expect(status.sync.lastRun?.ok).toBe(false);
+      expect(status.sync.lastRun?.error).toMatch(/could not be reached/);
+    } finally {
+      for (const s of held) s.destroy();
+      await new Promise((r) => pit.close(r));
+      await w.cleanup();
+    }
+  }, 240_000);
 });
