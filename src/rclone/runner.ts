@@ -161,6 +161,7 @@ export function runRclone(bin: RcloneBinary, opts: RunOptions): Promise<RunResul
       const sink = child.stdin;
       let corked = false;
       opts.stdin.on("data", () => {
+        stall?.progress(); // rclone took input: it is moving
         if (corked) return;
         corked = true;
         sink.cork();

@@ -17,6 +17,8 @@ import type { ClientHttp2Session, ClientHttp2Stream } from "node:http2";
 import { Duplex, PassThrough } from "node:stream";
 import type { RcloneBinary } from "../../../rclone/binary.js";
 import { randomBytes } from "node:crypto";
+import { remoteAnswers } from "../../../rclone/reach.js";
+import { CONNECTION_LOST, STALL_MS, StallWatch } from "../../../rclone/stall.js";
 import { runRclone, summarizeFailure, type RunResult } from "../../../rclone/runner.js";
 import { atLeast } from "../../../rclone/version.js";
 import { BodyCollector } from "./body-collector.js";
@@ -42,8 +44,15 @@ export interface RcloneStorageOptions {
   display?: string;
   /** Requests in flight on the one connection (default 6). */
   maxStreams?: number;
-  /** A request making no progress for this long fails as transient (default 120 s). */
+  /** A request making no progress for this long fails as transient, and its session is restarted (default 120 s). */
   idleTimeoutMs?: number;
+  /**
+   * Quiet this long with requests in flight, rclone is asked nothing more: the remote itself is (one short listing of
+   * its own, rclone/stall.ts). One that does not answer ends the session, and its requests fail for good (default 45 s).
+   */
+  stallMs?: number;
+  /** How long that listing may take (default 30 s; tests shorten it). */
+  probeTimeoutMs?: number;
   /** Attempts per request after the first, on transient failures (default 4). */
   retries?: number;
   /** First backoff delay; doubles per attempt (default 500 ms). */
@@ -85,12 +94,16 @@ interface Session {
   answered: boolean;
   /** rclone exited by itself with an error before answering anything (bad remote, config error): not transient. */
   startupFailed: boolean;
+  /** Ended because a request went quiet and the remote did not answer (see watch): not transient either. */
+  stalled: boolean;
   /** Why the session ended, for the error of requests that were on it. */
   why?: string;
   /** rclone's last logged error (the reason behind an HTTP 500). */
   lastError?: string;
   /** rclone's stdin: ended on close, so rclone exits at once (destroying the HTTP/2 socket does not end it). */
   toChild: PassThrough;
+  /** Ends the session (and its rclone); the next request starts a new one. */
+  end: (why: string) => void;
 }
 
 interface Response {
@@ -171,6 +184,44 @@ export class RcloneStorage implements Storage {
     this.slots = new Slots(opts.maxStreams ?? 6);
   }
 
+  /** The probe of the remote under way, shared by every request that went quiet meanwhile. */
+  private probing: Promise<boolean> | undefined;
+  private readonly probeStop = new AbortController();
+
+  /**
+   * Does the remote still answer? Asked (one short listing in an rclone of its own, rclone/reach.ts) when a request
+   * went quiet: rclone 1.60's sftp backend can hang for good on a request when the server goes away (while it answers
+   * the session's other requests), and a server that accepts connections but never answers holds it the same way.
+   */
+  private remoteAnswers(): Promise<boolean> {
+    this.probing ??= remoteAnswers(this.opts.bin, { configPath: this.opts.configPath, path: () => this.opts.remotePath }, this.opts.env ?? process.env, {
+      signal: this.probeStop.signal,
+      onSpawn: (p) => this.opts.onSpawn?.(p, "move"),
+      ...(this.opts.probeTimeoutMs ? { timeoutMs: this.opts.probeTimeoutMs } : {}),
+    }).finally(() => (this.probing = undefined));
+    return this.probing;
+  }
+
+  /**
+   * Watches one request: quiet for stallMs (nothing received, no body sent), the remote is asked; one that does not
+   * answer ends the session, and the request (with the others on it) fails for good with `fail`. The caller reports
+   * progress and stops the watch when the request settles.
+   */
+  private watch(session: Session, what: string, cancel: () => void, fail: (err: BackendError) => void): StallWatch {
+    const stallMs = this.opts.stallMs ?? STALL_MS;
+    return new StallWatch(
+      () => {
+        const why = `${what} on ${this.location} made no progress for ${Math.round(stallMs / 1000)} s and the remote did not answer — the remote could not be reached; check the network and the endpoint, then run again`;
+        session.stalled = true;
+        cancel();
+        session.end(why);
+        fail(new BackendError(why, false));
+      },
+      stallMs,
+      () => this.remoteAnswers(),
+    );
+  }
+
   private async startSession(): Promise<Session> {
     if (this.closed) throw new BackendError(`the connection to ${this.location} is closed`, false);
     let session: Session;
@@ -198,7 +249,6 @@ export class RcloneStorage implements Storage {
     // Receive windows of 64 KiB (the HTTP/2 default) cap downloads over the pipe; packs are up to 16 MiB+.
     const h2 = http2().connect("http://localhost", { createConnection: () => socket as never, settings: { initialWindowSize: RECEIVE_WINDOW } });
     h2.on("connect", () => h2.setLocalWindowSize(RECEIVE_WINDOW * 4));
-    session = { h2, stop, exited, dead: false, answered: false, startupFailed: false, toChild };
     const die = (why: string) => {
       if (session.dead) return;
       session.dead = true;
@@ -208,15 +258,17 @@ export class RcloneStorage implements Storage {
       toChild.end();
       stop.abort();
     };
+    session = { h2, stop, exited, dead: false, answered: false, startupFailed: false, stalled: false, toChild, end: die };
     h2.on("error", (err) => die(`the HTTP/2 session failed (${err.message})`));
     h2.on("goaway", (code) => die(`rclone ended the session (GOAWAY ${code})`));
     h2.on("close", () => die("the session closed"));
     exited.then(
       (res) => {
         session.startupFailed = !session.answered && !res.aborted && res.code !== null && res.code !== 0;
-        session.why = res.aborted && this.closed ? "the connection was closed" : summarizeFailure("serve restic", res);
+        // A session ended by a stalled request keeps that reason (its rclone was stopped for it).
+        if (!session.stalled) session.why = res.aborted && this.closed ? "the connection was closed" : summarizeFailure("serve restic", res);
         fromChild.end();
-        die(session.why);
+        die(session.why ?? "rclone exited");
       },
       (err: Error) => die(`rclone could not be started (${err.message})`),
     );
@@ -240,6 +292,7 @@ export class RcloneStorage implements Storage {
       const session = await this.getSession();
       return await new Promise<Response>((resolve, reject) => {
         let stream: ClientHttp2Stream;
+        let watching: StallWatch | undefined;
         const fail = (err: BackendError) => {
           cleanup();
           reject(err);
@@ -248,7 +301,10 @@ export class RcloneStorage implements Storage {
           stream?.close(http2().constants.NGHTTP2_CANCEL);
           fail(new BackendError(`${method} ${path} on ${this.location} was cancelled`, false, undefined, { cause: opts.signal?.reason }));
         };
-        const cleanup = () => opts.signal?.removeEventListener("abort", onAbort);
+        const cleanup = () => {
+          watching?.stop();
+          opts.signal?.removeEventListener("abort", onAbort);
+        };
         if (opts.signal?.aborted) return onAbort();
         opts.signal?.addEventListener("abort", onAbort, { once: true });
         try {
@@ -262,16 +318,27 @@ export class RcloneStorage implements Storage {
         }
         let status = 0;
         const body = new BodyCollector();
+        const watch = (watching = this.watch(session, `${method} ${path}`, () => stream.close(http2().constants.NGHTTP2_CANCEL), fail));
+        stream.on("close", () => watch.stop());
+        stream.on("drain", () => watch.progress());
         stream.setTimeout(this.opts.idleTimeoutMs ?? 120_000, () => {
           stream.close(http2().constants.NGHTTP2_CANCEL);
-          fail(new BackendError(`${method} ${path} on ${this.location} timed out (no progress for ${Math.round((this.opts.idleTimeoutMs ?? 120_000) / 1000)} s)`, true));
+          const why = `${method} ${path} on ${this.location} timed out (no progress for ${Math.round((this.opts.idleTimeoutMs ?? 120_000) / 1000)} s)`;
+          // The remote answers (else the stall watch had ended the session), but this rclone does not: the retry
+          // gets a new one (rclone 1.60's sftp connection pool does not recover from a server that went away).
+          session.end(why);
+          fail(new BackendError(why, true));
         });
         stream.on("response", (headers) => {
+          watch.progress();
           status = Number(headers[":status"]);
           session.answered = true;
           body.expect(Number(headers["content-length"] ?? NaN));
         });
-        stream.on("data", (c: Buffer) => body.add(c));
+        stream.on("data", (c: Buffer) => {
+          watch.progress();
+          body.add(c);
+        });
         const lost = (detail: string, cause?: unknown) => {
           cleanup();
           void this.lostError(session, `${method} ${path}`, detail, cause).then(reject);
@@ -297,11 +364,15 @@ export class RcloneStorage implements Storage {
    * rclone's own explanation, and so a startup failure (unknown remote, bad config) is not retried.
    */
   private async lostError(session: Session, what: string, detail: string, cause?: unknown): Promise<BackendError> {
-    if (!session.dead || session.why === undefined) {
-      await Promise.race([session.exited.catch(() => undefined), new Promise((r) => setTimeout(r, 2_000).unref())]);
-    }
+    // Always: a session that closed before rclone's exit was seen would otherwise miss why it ended (a stall).
+    await Promise.race([session.exited.catch(() => undefined), new Promise((r) => setTimeout(r, 2_000).unref())]);
     const why = session.why ? ` (${session.why})` : "";
-    return new BackendError(`${what} on ${this.location}: ${detail}${why}`, !session.startupFailed, undefined, { cause });
+    // A request cut off while rclone's last error is about the connection: worth another attempt only if the remote
+    // still answers (rclone's own retries of a vanished sftp server take ~30 s per attempt).
+    if (!session.startupFailed && !session.stalled && session.lastError && CONNECTION_LOST.test(session.lastError) && !(await this.remoteAnswers())) {
+      return new BackendError(`${what} on ${this.location}: ${detail}${why}: ${session.lastError} — the remote could not be reached; check the network and the endpoint, then run again`, false, undefined, { cause });
+    }
+    return new BackendError(`${what} on ${this.location}: ${detail}${why}`, !session.startupFailed && !session.stalled, undefined, { cause });
   }
 
   /** Runs `attempt`, retrying transient BackendErrors as a whole with exponential backoff. */
@@ -327,6 +398,11 @@ export class RcloneStorage implements Storage {
       if (accept.includes(res.status)) return res;
       const text = res.body.toString("utf8").trim().slice(0, 200);
       const reason = res.status >= 500 && res.lastError ? `: ${res.lastError}` : text ? ` (${text})` : "";
+      // rclone's own retries of a remote that went away take ~30 s per request (sftp): when its last error is about
+      // the connection and the remote does not answer a probe either, retrying only makes the user wait.
+      if (res.status >= 500 && res.lastError && CONNECTION_LOST.test(res.lastError) && !(await this.remoteAnswers())) {
+        throw new BackendError(`${what} on ${this.location} failed: rclone answered HTTP ${res.status}${reason} — the remote could not be reached; check the network and the endpoint, then run again`, false, res.status);
+      }
       throw new BackendError(`${what} on ${this.location} failed: rclone answered HTTP ${res.status}${reason}`, res.status >= 500 || res.status === 429, res.status);
     }, opts.signal);
   }
@@ -363,11 +439,15 @@ export class RcloneStorage implements Storage {
           return reject(new BackendError(`HEAD ${path} on ${this.location}: ${(err as Error).message}`, true, undefined, { cause: err }));
         }
         let answered = false;
+        const watch = this.watch(session, `HEAD ${path}`, () => stream.close(http2().constants.NGHTTP2_CANCEL), reject);
+        stream.on("close", () => watch.stop());
         stream.setTimeout(this.opts.idleTimeoutMs ?? 120_000, () => {
           stream.close(http2().constants.NGHTTP2_CANCEL);
+          session.end(`HEAD ${path} timed out`);
           reject(new BackendError(`HEAD ${path} on ${this.location} timed out`, true));
         });
         stream.on("response", (headers) => {
+          watch.stop();
           answered = true;
           session.answered = true;
           const status = Number(headers[":status"]);
@@ -485,6 +565,7 @@ export class RcloneStorage implements Storage {
   /** Ends the session; rclone exits when its stdin closes, and is stopped if it does not. */
   async close(): Promise<void> {
     this.closed = true;
+    this.probeStop.abort(); // a probe of the remote under way has nobody left to tell
     const s = this.session ?? (await this.starting?.catch(() => undefined));
     if (!s) return;
     await new Promise<void>((resolve) => {

@@ -21,7 +21,7 @@ import { keyHint, keyHintSync, rememberKey } from "./key-hints.js";
 import { FileCache } from "./index-cache.js";
 import { deriveUserKeyAhead, dropUserKeyAhead, parseKeyFile } from "./key.js";
 import { checkRepository } from "./checker.js";
-import { WrongPasswordError } from "./errors.js";
+import { BackendError, WrongPasswordError } from "./errors.js";
 import { type Id, isId } from "./ids.js";
 import { IdleClosingStorage } from "./idle-storage.js";
 import { ensureIndex, openRepositorySnapshot } from "./reader.js";
@@ -328,6 +328,8 @@ class RepositoryFormat implements StorageFormat {
       repo = await this.repository();
     } catch (err) {
       // A repository this install cannot open does not hide the folder's other snapshots: it is listed as damaged.
+      // One that cannot be reached is not damaged: that failure is the command's (remote down, network gone).
+      if (err instanceof BackendError) throw err;
       if (err instanceof UsageError || err instanceof WrongPasswordError || err instanceof OperationError) {
         return { snapshots: [], damaged: [{ format: REPOSITORY, name: "restic repository", problem: (err as Error).message }], leftovers: [] };
       }
