@@ -47,8 +47,9 @@ export interface RcloneStorageOptions {
   /** A request making no progress for this long fails as transient, and its session is restarted (default 120 s). */
   idleTimeoutMs?: number;
   /**
-   * Quiet this long with requests in flight, rclone is asked nothing more: the remote itself is (one short listing of
-   * its own, rclone/stall.ts). One that does not answer ends the session, and its requests fail for good (default 45 s).
+   * A request quiet this long (nothing received, no body sent) makes the product ask the remote itself, with one short
+   * listing in an rclone of its own (rclone/stall.ts); a remote that does not answer ends the session, and its
+   * requests fail for good (default 45 s).
    */
   stallMs?: number;
   /** How long that listing may take (default 30 s; tests shorten it). */
@@ -59,7 +60,10 @@ export interface RcloneStorageOptions {
   backoffMs?: number;
   /** Extra rclone flags (e.g. --bwlimit). */
   extraArgs?: string[];
-  /** Told each rclone child's pid (to record it, and for tests): the session, or a short `moveto` of a staged save. */
+  /**
+   * Told each rclone child's pid (to record it, and for tests): the session, or a short-lived one ("move": the
+   * `moveto` of a staged save, the probe of a remote that went quiet).
+   */
   onSpawn?: (pid: number, role: "session" | "move") => void;
   /**
    * Upload snapshots, index, keys and config to the staging folder and move them into place (default: when rclone
@@ -178,20 +182,20 @@ export class RcloneStorage implements Storage {
   private closed = false;
   /** rclone children started so far (restarts after dropped sessions included). */
   spawned = 0;
+  /** The probe of the remote under way, shared by every request that went quiet or was cut off meanwhile. */
+  private probing: Promise<boolean> | undefined;
+  private readonly probeStop = new AbortController();
 
   constructor(private readonly opts: RcloneStorageOptions) {
     this.location = opts.display ?? opts.remotePath;
     this.slots = new Slots(opts.maxStreams ?? 6);
   }
 
-  /** The probe of the remote under way, shared by every request that went quiet meanwhile. */
-  private probing: Promise<boolean> | undefined;
-  private readonly probeStop = new AbortController();
-
   /**
    * Does the remote still answer? Asked (one short listing in an rclone of its own, rclone/reach.ts) when a request
-   * went quiet: rclone 1.60's sftp backend can hang for good on a request when the server goes away (while it answers
-   * the session's other requests), and a server that accepts connections but never answers holds it the same way.
+   * went quiet or was cut off with a connection error: rclone 1.60's sftp backend retries each read of a vanished
+   * server for ~30 s or hangs on it for good (while it answers the session's other requests), and a server that
+   * accepts connections but never answers leaves it silent.
    */
   private remoteAnswers(): Promise<boolean> {
     this.probing ??= remoteAnswers(this.opts.bin, { configPath: this.opts.configPath, path: () => this.opts.remotePath }, this.opts.env ?? process.env, {
