@@ -29,7 +29,7 @@ export interface RunOptions {
    * (stall.ts); a remote that does not answer stops the call as stalled.
    */
   stallProbe?: RemoteProbe;
-  /** How long a transfer may be quiet before the stall watch acts (STALL_MS; tests shorten it). */
+  /** How long a call may be quiet before the stall watch acts (STALL_MS; tests shorten it). */
   stallMs?: number;
   env?: NodeJS.ProcessEnv;
   /**

@@ -206,6 +206,11 @@ export class RcloneStorage implements Storage {
     return this.probing;
   }
 
+  /** rclone's last error is about the connection, and the remote does not answer a probe either. */
+  private async goneAway(lastError: string | undefined): Promise<boolean> {
+    return lastError !== undefined && CONNECTION_LOST.test(lastError) && !(await this.remoteAnswers());
+  }
+
   /**
    * Watches one request: quiet for stallMs (nothing received, no body sent), the remote is asked; one that does not
    * answer ends the session, and the request (with the others on it) fails for good with `fail`. The caller reports
@@ -373,7 +378,7 @@ export class RcloneStorage implements Storage {
     const why = session.why ? ` (${session.why})` : "";
     // A request cut off while rclone's last error is about the connection: worth another attempt only if the remote
     // still answers (rclone's own retries of a vanished sftp server take ~30 s per attempt).
-    if (!session.startupFailed && !session.stalled && session.lastError && CONNECTION_LOST.test(session.lastError) && !(await this.remoteAnswers())) {
+    if (!session.startupFailed && !session.stalled && (await this.goneAway(session.lastError))) {
       return new BackendError(`${what} on ${this.location}: ${detail}${why}: ${session.lastError} — the remote could not be reached; check the network and the endpoint, then run again`, false, undefined, { cause });
     }
     return new BackendError(`${what} on ${this.location}: ${detail}${why}`, !session.startupFailed && !session.stalled, undefined, { cause });
@@ -402,9 +407,8 @@ export class RcloneStorage implements Storage {
       if (accept.includes(res.status)) return res;
       const text = res.body.toString("utf8").trim().slice(0, 200);
       const reason = res.status >= 500 && res.lastError ? `: ${res.lastError}` : text ? ` (${text})` : "";
-      // rclone's own retries of a remote that went away take ~30 s per request (sftp): when its last error is about
-      // the connection and the remote does not answer a probe either, retrying only makes the user wait.
-      if (res.status >= 500 && res.lastError && CONNECTION_LOST.test(res.lastError) && !(await this.remoteAnswers())) {
+      // rclone's own retries of a remote that went away take ~30 s per request (sftp): retrying only makes the user wait.
+      if (res.status >= 500 && (await this.goneAway(res.lastError))) {
         throw new BackendError(`${what} on ${this.location} failed: rclone answered HTTP ${res.status}${reason} — the remote could not be reached; check the network and the endpoint, then run again`, false, res.status);
       }
       throw new BackendError(`${what} on ${this.location} failed: rclone answered HTTP ${res.status}${reason}`, res.status >= 500 || res.status === 429, res.status);
