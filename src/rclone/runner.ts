@@ -2,6 +2,7 @@
 // and a timeout/abort that ends the whole process tree (TERM, then KILL).
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
+import type { Socket } from "node:net";
 import type { Readable, Writable } from "node:stream";
 import type { RcloneBinary } from "./binary.js";
 import { childEnv } from "../util/child-env.js";
@@ -18,6 +19,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Data for rclone's stdin (rcat); errors on this pipe (EPIPE when rclone exits early) are absorbed. */
   stdin?: Readable;
+  /**
+   * rclone's stdin and stdout are this socket (the child's end of util/socket-link.ts), instead of `stdin` and
+   * `stdout`; the runner closes its own copy once rclone has it.
+   */
+  socket?: Socket;
   /** Where stdout goes: captured (bounded), streamed line by line, piped, or dropped. */
   stdout?: { capture: number } | { lines: (line: string) => void } | { pipe: Writable } | "ignore";
   /** Add -v so per-file events (Copied, Deleted, Moved) are logged. */
@@ -114,8 +120,9 @@ export function runRclone(bin: RcloneBinary, opts: RunOptions): Promise<RunResul
     const child = spawn(bin.path, args, {
       detached: true,
       env: { ...childEnv(opts.env ?? process.env), ...opts.secretEnv },
-      stdio: [opts.stdin ? "pipe" : "ignore", stdoutMode === "ignore" ? "ignore" : "pipe", "pipe"],
+      stdio: opts.socket ? [opts.socket, opts.socket, "pipe"] : [opts.stdin ? "pipe" : "ignore", stdoutMode === "ignore" ? "ignore" : "pipe", "pipe"],
     });
+    opts.socket?.destroy();
     if (child.pid !== undefined) opts.onSpawn?.(child.pid);
     const result: RunResult = { code: null, signal: null, timedOut: false, aborted: false, stdout: "", errors: [] };
     let killTimer: NodeJS.Timeout | undefined;
