@@ -11,6 +11,7 @@ import path from "node:path";
 import { type Readable, type Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ResolvedRemote } from "../rclone/remotes.js";
+import { remoteAnswers } from "../rclone/reach.js";
 import { RcloneError, runRclone } from "../rclone/runner.js";
 import { OperationError, UsageError } from "../util/errors.js";
 import { browseContext, entryStream, openNamed } from "./browse.js";
@@ -230,7 +231,9 @@ export async function exportSnapshot(job: BackupJob, opts: ExportOptions): Promi
       const { remote: folder, name } = remoteFolder(job, dest);
       const tmp = `.${name.slice(0, 80)}.partial-${randomBytes(4).toString("hex")}`;
       try {
-        stored = await uploadObject({ bin: job.bin, remote: folder, name: tmp, stages, expectedBytes: s.bytes ?? s.storedBytes ?? 0, env: job.env, ...(job.signal ? { signal: job.signal } : {}) });
+        // A destination that stops answering mid-upload ends the export (stall.ts) instead of holding it for rclone's timeouts.
+        const stallProbe = (signal: AbortSignal) => remoteAnswers(job.bin, folder, job.env, { signal });
+        stored = await uploadObject({ bin: job.bin, remote: folder, name: tmp, stages, expectedBytes: s.bytes ?? s.storedBytes ?? 0, env: job.env, stallProbe, ...(job.signal ? { signal: job.signal } : {}) });
         const size = await remoteStat(job, folder.path(tmp));
         if (size !== stored.size) throw new OperationError(`the remote holds ${size ?? "no"} bytes of ${folder.path(tmp)} after the upload, ${stored.size} were sent`);
         await rcloneDo(job, "moveto", [folder.path(tmp), dest]);

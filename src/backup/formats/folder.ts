@@ -7,6 +7,7 @@ import type { RcloneBinary } from "../../rclone/binary.js";
 import { type ListedFile, listFiles } from "../../rclone/listing.js";
 import type { ResolvedRemote } from "../../rclone/remotes.js";
 import { RcloneError, runRclone } from "../../rclone/runner.js";
+import type { RemoteProbe } from "../../rclone/stall.js";
 import { deleteLocalObject, listLocalObjects, localObjectSize, readLocalObject } from "./folder-local.js";
 
 export interface FolderAccess {
@@ -17,6 +18,12 @@ export interface FolderAccess {
   signal?: AbortSignal;
   /** Told every rclone child's pid (a backup records them, so the next run can stop orphans of a killed one). */
   onSpawn?: (pid: number) => void;
+  /**
+   * Asked whether the remote still answers when an rclone call has been quiet for a while (rclone/stall.ts): a
+   * server that accepts connections and never answers would otherwise hold each call for rclone's own 5-minute
+   * timeouts.
+   */
+  stallProbe?: RemoteProbe;
 }
 
 const notFound = (res: { code: number | null; errors: string[] }) =>
@@ -47,6 +54,7 @@ export class Folder {
       signal: this.access.signal,
       recursive: false,
       timeoutMs: 300_000,
+      stallProbe: this.access.stallProbe,
       // An object store keeps rclone's modification time in metadata: reading it costs a HEAD per object. The
       // upload time the listing carries is what the folder's users need (how old a leftover is).
       ...(this.remote.isBucketStore ? { extraArgs: ["--use-server-modtime"] } : {}),
@@ -74,6 +82,7 @@ export class Folder {
       signal: this.access.signal,
       stdout: { capture: limit },
       timeoutMs: 120_000,
+      stallProbe: this.access.stallProbe,
     });
     if (res.code !== 0) throw new RcloneError("cat", res);
     return res.stdout;
@@ -90,6 +99,7 @@ export class Folder {
       signal: this.access.signal,
       timeoutMs: 300_000,
       onSpawn: this.access.onSpawn,
+      stallProbe: this.access.stallProbe,
     });
     if (res.code === 0 || notFound(res)) return;
     throw new RcloneError("deletefile", res);
@@ -107,6 +117,7 @@ export class Folder {
       stdout: { capture: 1 << 20 },
       timeoutMs: 120_000,
       onSpawn: this.access.onSpawn,
+      stallProbe: this.access.stallProbe,
     });
     if (res.code !== 0) {
       if (notFound(res)) return undefined;

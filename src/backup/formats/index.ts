@@ -6,6 +6,7 @@ import type { StorageFormat } from "./format.js";
 import { Folder } from "./folder.js";
 import { createLegacyFormat } from "./legacy/index.js";
 import { createRepositoryFormat } from "./repository/format.js";
+import { remoteAnswers } from "../../rclone/reach.js";
 
 const FACTORIES: Record<string, (job: BackupJob, folder: Folder) => StorageFormat> = {
   archive: createArchiveFormat,
@@ -23,7 +24,14 @@ export interface Formats {
 
 /** The formats of the job's folder; `onSpawn` is told every rclone child they start (a backup records them). */
 export function openFormats(job: BackupJob, onSpawn?: (pid: number) => void): Formats {
-  const folder = new Folder({ bin: job.bin, remote: job.remote, env: job.env, ...(job.signal ? { signal: job.signal } : {}), ...(onSpawn ? { onSpawn } : {}) });
+  const folder = new Folder({
+    bin: job.bin,
+    remote: job.remote,
+    env: job.env,
+    ...(job.signal ? { signal: job.signal } : {}),
+    ...(onSpawn ? { onSpawn } : {}),
+    stallProbe: (signal) => remoteAnswers(job.bin, job.remote, job.env, { signal, ...(onSpawn ? { onSpawn } : {}) }),
+  });
   const all = Object.values(FACTORIES).map((make) => make(job, folder));
   const byName = (name: string) => {
     const f = all.find((x) => x.name === name);

@@ -9,6 +9,7 @@ import { pipeline } from "node:stream/promises";
 import type { RcloneBinary } from "../../../rclone/binary.js";
 import type { ResolvedRemote } from "../../../rclone/remotes.js";
 import { RcloneError, runRclone } from "../../../rclone/runner.js";
+import type { RemoteProbe } from "../../../rclone/stall.js";
 import { localFailure, localReadStream, localWriteStream } from "../folder-local.js";
 import { createOwnedChunks, HashTap } from "./codec.js";
 import { gcPacer } from "../../gc-pacer.js";
@@ -23,6 +24,8 @@ export interface TransferCommon {
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal;
   onSpawn?: (pid: number) => void;
+  /** Asked whether the remote still answers when rclone has been quiet for a while (FolderAccess.stallProbe). */
+  stallProbe?: RemoteProbe;
 }
 
 export interface Stored {
@@ -112,7 +115,7 @@ export async function uploadObject(
   // job, and verify/restore check the SHA-256 end to end. Transport integrity (TLS, SSH, S3 part MD5s) is unaffected.
   const args = ["rcat", opts.remote.path(opts.name), "--ignore-checksum", ...s3ChunkArgs(opts.remote, opts.expectedBytes)];
   try {
-    const res = await runRclone(opts.bin, { args, configPath: opts.remote.configPath, stdin: tap, env: opts.env, signal: opts.signal, onSpawn: opts.onSpawn });
+    const res = await runRclone(opts.bin, { args, configPath: opts.remote.configPath, stdin: tap, env: opts.env, signal: opts.signal, onSpawn: opts.onSpawn, stallProbe: opts.stallProbe });
     if (res.code !== 0) failure.set(new RcloneError("rcat", res));
   } catch (err) {
     failure.set(err);
@@ -177,6 +180,7 @@ export async function downloadObject<T>(
     env: opts.env,
     signal: stop.signal,
     onSpawn: opts.onSpawn,
+    stallProbe: opts.stallProbe,
   }).then(
     (res) => {
       if (res.code === 0) src.end();

@@ -264,7 +264,11 @@ export class RcloneStorage implements Storage {
       if (this.session === session) this.session = undefined;
       h2.destroy();
       wire.endInput();
-      stop.abort();
+      // rclone exits once its input ends, and is stopped if it has not within a moment (hung on its remote). Not at
+      // once: over a socket, rclone's own end closing (it is exiting by itself) can reach us before its exit does,
+      // and a stopped rclone's exit status could no longer tell a startup failure (a bad remote: not retried).
+      const kill = setTimeout(() => stop.abort(), 2_000);
+      void exited.finally(() => clearTimeout(kill)).catch(() => {});
     };
     session = { h2, stop, exited, dead: false, answered: false, startupFailed: false, stalled: false, endInput: wire.endInput, end: die };
     h2.on("error", (err) => die(`the HTTP/2 session failed (${err.message})`));
@@ -534,6 +538,7 @@ export class RcloneStorage implements Storage {
       timeoutMs: this.opts.idleTimeoutMs ?? 120_000,
       ...(signal ? { signal } : {}),
       onSpawn: (p) => this.opts.onSpawn?.(p, "move"),
+      stallProbe: () => this.remoteAnswers(),
     });
     if (res.code === 0) return;
     if (res.aborted) throw new BackendError(`moving ${final} into place on ${this.location} was cancelled`, false);
@@ -561,6 +566,7 @@ export class RcloneStorage implements Storage {
       timeoutMs: this.opts.idleTimeoutMs ?? 120_000,
       ...(opts?.signal ? { signal: opts.signal } : {}),
       onSpawn: (p) => this.opts.onSpawn?.(p, "move"),
+      stallProbe: () => this.remoteAnswers(),
     });
   }
 

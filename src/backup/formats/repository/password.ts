@@ -129,6 +129,7 @@ async function download(folder: Folder, name: string): Promise<Buffer> {
     signal: folder.access.signal,
     stdout: { pipe: sink },
     timeoutMs: 120_000,
+    stallProbe: folder.access.stallProbe,
   });
   if (res.code !== 0) throw new UsageError(`cannot read ${name} in ${folder.remote.display}: ${res.errors.join("; ") || `rclone exit ${res.code}`}`);
   return Buffer.concat(chunks);
