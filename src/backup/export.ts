@@ -13,6 +13,7 @@ import { pipeline } from "node:stream/promises";
 import type { ResolvedRemote } from "../rclone/remotes.js";
 import { remoteAnswers } from "../rclone/reach.js";
 import { RcloneError, runRclone } from "../rclone/runner.js";
+import type { RemoteProbe } from "../rclone/stall.js";
 import { OperationError, UsageError } from "../util/errors.js";
 import { browseContext, entryStream, openNamed } from "./browse.js";
 import { judge } from "./entry-rules.js";
@@ -160,7 +161,7 @@ function remoteFolder(job: BackupJob, to: string): { remote: ResolvedRemote; nam
 }
 
 /** Size of a remote object (undefined when absent), or "dir" for a folder. */
-async function remoteStat(job: BackupJob, target: string): Promise<number | "dir" | undefined> {
+async function remoteStat(job: BackupJob, target: string, stallProbe?: RemoteProbe): Promise<number | "dir" | undefined> {
   const res = await runRclone(job.bin, {
     args: ["lsjson", "--stat", "--no-mimetype", target],
     configPath: job.remote.configPath,
@@ -168,6 +169,7 @@ async function remoteStat(job: BackupJob, target: string): Promise<number | "dir
     signal: job.signal,
     stdout: { capture: 1 << 20 },
     timeoutMs: 120_000,
+    stallProbe,
   });
   if (res.code !== 0) {
     if (res.code === 3 || res.code === 4 || res.errors.some((e) => /not found|doesn't exist|NoSuchKey|object not found/i.test(e))) return undefined;
@@ -177,8 +179,8 @@ async function remoteStat(job: BackupJob, target: string): Promise<number | "dir
   return parsed.IsDir ? "dir" : (parsed.Size ?? 0);
 }
 
-async function rcloneDo(job: BackupJob, command: string, args: string[]): Promise<void> {
-  const res = await runRclone(job.bin, { args: [command, ...args], configPath: job.remote.configPath, env: job.env, signal: job.signal, timeoutMs: 600_000 });
+async function rcloneDo(job: BackupJob, command: string, args: string[], stallProbe?: RemoteProbe): Promise<void> {
+  const res = await runRclone(job.bin, { args: [command, ...args], configPath: job.remote.configPath, env: job.env, signal: job.signal, timeoutMs: 600_000, stallProbe });
   if (res.code !== 0) throw new RcloneError(command, res);
 }
 
@@ -230,15 +232,15 @@ export async function exportSnapshot(job: BackupJob, opts: ExportOptions): Promi
     else {
       const { remote: folder, name } = remoteFolder(job, dest);
       const tmp = `.${name.slice(0, 80)}.partial-${randomBytes(4).toString("hex")}`;
+      // A destination that stops answering ends the export (stall.ts) instead of holding it for rclone's timeouts.
+      const stallProbe = (signal: AbortSignal) => remoteAnswers(job.bin, folder, job.env, { signal });
       try {
-        // A destination that stops answering mid-upload ends the export (stall.ts) instead of holding it for rclone's timeouts.
-        const stallProbe = (signal: AbortSignal) => remoteAnswers(job.bin, folder, job.env, { signal });
         stored = await uploadObject({ bin: job.bin, remote: folder, name: tmp, stages, expectedBytes: s.bytes ?? s.storedBytes ?? 0, env: job.env, stallProbe, ...(job.signal ? { signal: job.signal } : {}) });
-        const size = await remoteStat(job, folder.path(tmp));
+        const size = await remoteStat(job, folder.path(tmp), stallProbe);
         if (size !== stored.size) throw new OperationError(`the remote holds ${size ?? "no"} bytes of ${folder.path(tmp)} after the upload, ${stored.size} were sent`);
-        await rcloneDo(job, "moveto", [folder.path(tmp), dest]);
+        await rcloneDo(job, "moveto", [folder.path(tmp), dest], stallProbe);
       } catch (err) {
-        await rcloneDo(job, "deletefile", [folder.path(tmp)]).catch(() => {});
+        await rcloneDo(job, "deletefile", [folder.path(tmp)], stallProbe).catch(() => {});
         throw err;
       }
     }

@@ -5,6 +5,7 @@
 // of `backup restore` end with exit 1 and "could not be reached" in about a minute and a half, not after
 // backup.timeout (1 h).
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -14,7 +15,6 @@ import { startCli } from "../support/cli.js";
 import { makeWorld } from "../support/world.js";
 import { childrenOf, expectNoRcloneLeft, listOf, ok, sleep, waitFor } from "./lib/backup-kit.js";
 import { freezeProxy } from "./lib/freeze-proxy.js";
-import { readFileSync } from "node:fs";
 
 const PASS = "hung server passphrase 5d0a";
 const SLOW = { RCLONE_BWLIMIT: "2M" };
