@@ -1,7 +1,7 @@
 // The repository through `rclone serve restic --stdio` on real remotes (local, sftp, S3 via s3rver): what we write
 // passes `restic -r rclone:REMOTE:PATH check --read-data` and restores; a killed rclone child is replaced and the
 // run completes; no secret reaches rclone's argv or environment.
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, readlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { RcloneStorage, STAGING_FOLDER, type RcloneStorageOptions } from "../../src/backup/formats/repository/backend.js";
@@ -104,6 +104,32 @@ describe("rclone session faults and secrets", () => {
     if (t.spoolDir) expect(await readdir(t.spoolDir)).toEqual([]);
     const opts = { repo: t.resticRepo, password: PASSWORD, env: t.resticEnv };
     expect((await restic(["check", "--read-data"], opts)).stdout).toContain("no errors were found");
+  });
+
+  // rclone's stdin and stdout are a Unix socket (the HTTP/2 session then runs natively); where no socket pair can be
+  // made (no writable temporary folder here, Windows elsewhere) they are two pipes, and everything works the same.
+  it.each([true, false])("speaks HTTP/2 with rclone over a socket pair, or over pipes without a temporary folder (socket: %s)", async (socket) => {
+    const t = await setup("local");
+    const tmp = process.env.TMPDIR;
+    if (!socket) process.env.TMPDIR = path.join(t.server.rootDir, "no-such-folder");
+    try {
+      const repo = await Repository.init(t.storage, PASSWORD, { kdf: FAST_KDF, packSize: 1 << 20 });
+      const stdin = await readlink(`/proc/${t.pids.at(-1)!}/fd/0`);
+      const stdout = await readlink(`/proc/${t.pids.at(-1)!}/fd/1`);
+      // One socket for both (ours), or Node's two stdio pipes (which libuv makes as two socket pairs of its own).
+      if (socket) expect(stdout).toBe(stdin);
+      else expect(stdout).not.toBe(stdin);
+      const data = randomBytesSeeded(3_000_000, 12);
+      const snap = await backupOneFile(repo, data);
+      const { tree } = (await repo.loadSnapshot(snap)) as { tree: string };
+      const node = (JSON.parse((await repo.loadBlob("tree", tree)).toString()) as { nodes: { content: string[] }[] }).nodes[0]!;
+      expect(Buffer.concat(await Promise.all(node.content.map((id) => repo.loadBlob("data", id)))).equals(data)).toBe(true);
+      await repo.close();
+    } finally {
+      if (tmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = tmp;
+    }
+    expect((await restic(["check", "--read-data"], { repo: t.resticRepo, password: PASSWORD, env: t.resticEnv })).stdout).toContain("no errors were found");
   });
 
   it("a spool folder that cannot be written fails the run naming it; no index names a pack; restic checks the rest clean", async () => {
