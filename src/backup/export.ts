@@ -11,7 +11,7 @@ import path from "node:path";
 import { type Readable, type Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ResolvedRemote } from "../rclone/remotes.js";
-import { remoteAnswers } from "../rclone/reach.js";
+import { stallProbeOf } from "../rclone/reach.js";
 import { RcloneError, runRclone } from "../rclone/runner.js";
 import type { RemoteProbe } from "../rclone/stall.js";
 import { OperationError, UsageError } from "../util/errors.js";
@@ -233,7 +233,7 @@ export async function exportSnapshot(job: BackupJob, opts: ExportOptions): Promi
       const { remote: folder, name } = remoteFolder(job, dest);
       const tmp = `.${name.slice(0, 80)}.partial-${randomBytes(4).toString("hex")}`;
       // A destination that stops answering ends the export (stall.ts) instead of holding it for rclone's timeouts.
-      const stallProbe = (signal: AbortSignal) => remoteAnswers(job.bin, folder, job.env, { signal });
+      const stallProbe = stallProbeOf(job.bin, folder, job.env);
       try {
         stored = await uploadObject({ bin: job.bin, remote: folder, name: tmp, stages, expectedBytes: s.bytes ?? s.storedBytes ?? 0, env: job.env, stallProbe, ...(job.signal ? { signal: job.signal } : {}) });
         const size = await remoteStat(job, folder.path(tmp), stallProbe);

@@ -5,7 +5,7 @@
 import type { RcloneBinary } from "./binary.js";
 import type { ResolvedRemote } from "./remotes.js";
 import { runRclone, summarizeFailure } from "./runner.js";
-import { CONNECTION_LOST } from "./stall.js";
+import { CONNECTION_LOST, type RemoteProbe } from "./stall.js";
 
 export type Reach = { ok: true; folderExists: boolean } | { ok: false; error: string; missingBucket?: string };
 
@@ -72,4 +72,14 @@ export async function remoteAnswers(
   if (res.timedOut) return false;
   if (res.code === 0 || res.code === NOT_FOUND) return true;
   return !res.errors.some((e) => CONNECTION_LOST.test(e));
+}
+
+/** The stall watch's probe (runner `stallProbe`) for calls on `remote`: remoteAnswers, its rclone told to `onSpawn`. */
+export function stallProbeOf(
+  bin: RcloneBinary,
+  remote: Pick<ResolvedRemote, "configPath" | "path">,
+  env: NodeJS.ProcessEnv,
+  onSpawn?: (pid: number) => void,
+): RemoteProbe {
+  return (signal) => remoteAnswers(bin, remote, env, { signal, ...(onSpawn ? { onSpawn } : {}) });
 }

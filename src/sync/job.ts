@@ -4,7 +4,7 @@ import type { SyncConfig } from "../config/types.js";
 import type { RcloneBinary } from "../rclone/binary.js";
 import type { ResolvedRemote } from "../rclone/remotes.js";
 import type { RcloneStats } from "../rclone/log-parse.js";
-import { remoteAnswers } from "../rclone/reach.js";
+import { stallProbeOf } from "../rclone/reach.js";
 import type { RemoteProbe } from "../rclone/stall.js";
 import { pairId, productDir } from "../state/paths.js";
 import type { Logger } from "../util/logger.js";
@@ -65,7 +65,7 @@ export function rcloneCallOptions(job: SyncJob): RcloneCallOptions {
     signal: job.signal,
     timeoutMs: job.config.timeout * 1000,
     onSpawn: job.onChild,
-    stallProbe: (signal) => remoteAnswers(job.bin, job.remote, job.env, { signal, onSpawn: job.onChild }),
+    stallProbe: stallProbeOf(job.bin, job.remote, job.env, job.onChild),
   };
 }
 

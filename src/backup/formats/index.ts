@@ -6,7 +6,7 @@ import type { StorageFormat } from "./format.js";
 import { Folder } from "./folder.js";
 import { createLegacyFormat } from "./legacy/index.js";
 import { createRepositoryFormat } from "./repository/format.js";
-import { remoteAnswers } from "../../rclone/reach.js";
+import { stallProbeOf } from "../../rclone/reach.js";
 
 const FACTORIES: Record<string, (job: BackupJob, folder: Folder) => StorageFormat> = {
   archive: createArchiveFormat,
@@ -30,7 +30,7 @@ export function openFormats(job: BackupJob, onSpawn?: (pid: number) => void): Fo
     env: job.env,
     ...(job.signal ? { signal: job.signal } : {}),
     ...(onSpawn ? { onSpawn } : {}),
-    stallProbe: (signal) => remoteAnswers(job.bin, job.remote, job.env, { signal, ...(onSpawn ? { onSpawn } : {}) }),
+    stallProbe: stallProbeOf(job.bin, job.remote, job.env, onSpawn),
   });
   const all = Object.values(FACTORIES).map((make) => make(job, folder));
   const byName = (name: string) => {

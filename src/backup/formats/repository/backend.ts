@@ -615,8 +615,8 @@ interface ChildWire {
  * A Unix socket pair where the platform has one (util/socket-link.ts): Node's HTTP/2 then reads and writes it
  * natively. Measured on a 1 GiB restore over sftp on loopback (docs/performance.md, 2026-12-07; means of 4
  * alternating rounds): ~1 s less CPU and ~0.5 s less time than through rclone's two pipes, where every chunk went
- * through JavaScript streams (a PassThrough each way and a JS stream socket) on the main thread. The pipes stay as the fallback (Windows, no writable
- * temporary folder).
+ * through JavaScript streams (a PassThrough each way and a JS stream socket) on the main thread. The pipes stay as
+ * the fallback (Windows, no writable temporary folder).
  */
 async function childWire(): Promise<ChildWire> {
   const link = await socketLink().catch(() => undefined);
