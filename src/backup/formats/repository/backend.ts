@@ -27,7 +27,7 @@ import { BackendError } from "./errors.js";
 import { mkdir, open, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { FileStage, fileSystemReason } from "./file-stage.js";
-import type { ByteRange, CallOptions, FileInfo, FileType, ListableType, ReadShape, StagedFile, Storage } from "./storage.js";
+import type { ByteRange, CallOptions, FileInfo, FileType, ListableType, LoadOptions, ReadShape, StagedFile, Storage } from "./storage.js";
 import { notFound } from "./storage.js";
 
 /** node:http2 (with net and tls, ~24 ms to load) only once a session starts: a local-folder repository never needs it. */
@@ -111,6 +111,14 @@ interface Session {
   end: (why: string) => void;
 }
 
+interface ExchangeOptions {
+  headers?: Record<string, string>;
+  body?: Body;
+  signal?: AbortSignal;
+  /** A ranged GET's bytes as they arrive (LoadOptions.onBytes). */
+  onBytes?: (into: Buffer, filled: number) => void;
+}
+
 interface Response {
   status: number;
   body: Buffer;
@@ -126,7 +134,8 @@ const RECEIVE_WINDOW = 8 * 1024 * 1024;
  * and throttle per request. Measured on a 1 GiB restore over `rclone serve sftp` on loopback (docs/performance.md):
  * the local folder's shape (2 MiB reads, 4 in flight, 4 MiB window) made ~600 requests and moved 1.9 GB for 750 MB
  * of packs in 31–39 s; this one makes ~190 requests, moves ~1.05 GB and takes ~19 s. Blobs are decoded when taken,
- * so the larger window holds stored bytes, not plaintext: peak RSS stays ~141–145 MiB.
+ * so the larger window holds stored bytes, not plaintext: peak RSS stays ~141–145 MiB. Each read hands its blobs out
+ * as their bytes arrive (LoadOptions.onBytes), so a read of 6 MiB does not hold the consumer back until its last byte.
  */
 export const RCLONE_READ_SHAPE: ReadShape = { aheadBytes: 12 << 20, reads: 2, maxReadBytes: 6 << 20, decodeOnWorker: false };
 
@@ -298,7 +307,7 @@ export class RcloneStorage implements Storage {
   }
 
   /** One HTTP/2 exchange on the current session. Failures of the session or the stream are transient. */
-  private async exchange(method: string, path: string, opts: { headers?: Record<string, string>; body?: Body; signal?: AbortSignal }): Promise<Response> {
+  private async exchange(method: string, path: string, opts: ExchangeOptions): Promise<Response> {
     await this.slots.take();
     try {
       const session = await this.getSession();
@@ -350,6 +359,9 @@ export class RcloneStorage implements Storage {
         stream.on("data", (c: Buffer) => {
           watch.progress();
           body.add(c);
+          // Only a partial answer's bytes are the range asked for (a 200 is the whole file, an error its text).
+          const filling = opts.onBytes && status === 206 ? body.filling : undefined;
+          if (filling) opts.onBytes!(filling.buf, filling.filled);
         });
         const lost = (detail: string, cause?: unknown) => {
           cleanup();
@@ -404,7 +416,7 @@ export class RcloneStorage implements Storage {
   }
 
   /** An exchange whose status must be one of `accept`; 5xx and 429 count as transient. */
-  private call(what: string, method: string, path: string, opts: { headers?: Record<string, string>; body?: Body; signal?: AbortSignal } = {}, accept: number[] = [200]): Promise<Response> {
+  private call(what: string, method: string, path: string, opts: ExchangeOptions = {}, accept: number[] = [200]): Promise<Response> {
     return this.retrying(async () => {
       const res = await this.exchange(method, path, opts);
       if (accept.includes(res.status)) return res;
@@ -480,10 +492,11 @@ export class RcloneStorage implements Storage {
     }
   }
 
-  async load(type: FileType, name: string, range?: ByteRange, opts?: CallOptions): Promise<Buffer> {
+  async load(type: FileType, name: string, range?: ByteRange, opts?: LoadOptions): Promise<Buffer> {
     if (range && range.length === 0) return Buffer.alloc(0);
     const headers = range ? { range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : undefined;
-    const res = await this.call(`reading ${type}/${name}`, "GET", urlPath(type, name), { headers, signal: opts?.signal }, [200, 206, 404]);
+    const onBytes = range ? opts?.onBytes : undefined;
+    const res = await this.call(`reading ${type}/${name}`, "GET", urlPath(type, name), { headers, signal: opts?.signal, ...(onBytes ? { onBytes } : {}) }, [200, 206, 404]);
     if (res.status === 404) throw notFound(type, name, this.location);
     if (range && res.status === 200) return res.body.subarray(range.offset, range.offset + range.length);
     return res.body;

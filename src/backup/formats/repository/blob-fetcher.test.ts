@@ -7,7 +7,7 @@ import { IntegrityError } from "./errors.js";
 import { hashId } from "./ids.js";
 import { MasterIndex } from "./index.js";
 import { PackWriter, encodeBlob } from "./pack.js";
-import type { ByteRange, Storage } from "./storage.js";
+import type { ByteRange, LoadOptions, Storage } from "./storage.js";
 
 /** An in-memory repository of data packs, recording every ranged read. */
 function fixture(packs: Buffer[][], opts: { delayMs?: number } = {}) {
@@ -71,6 +71,92 @@ describe("BlobFetcher", () => {
     expect(got).toEqual([1, 2, 3, 4]);
     expect(f.reads).toHaveLength(1);
     expect(fetcher.queued).toBe(0);
+  });
+
+  it("hands a read's first blobs out while the rest still arrives, and frees the read only once it is complete", async () => {
+    const f = fixture([[blob(1, 100_000), blob(2, 100_000), blob(3, 100_000), blob(4, 100_000)]]);
+    const locs = f.ids[0]!.map((id) => f.source.index.lookup("data", id)[0]!);
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    let into: Buffer | undefined;
+    let complete = false;
+    // A transport that announces the bytes of the first two blobs, then waits, then brings the rest.
+    f.source.storage.load = (async (_type: string, name: string, range: ByteRange, opts: LoadOptions) => {
+      const bytes = f.files.get(name)!.subarray(range.offset, range.offset + range.length);
+      into = Buffer.allocUnsafeSlow(range.length);
+      const half = locs[1]!.offset + locs[1]!.length - range.offset;
+      bytes.copy(into, 0, 0, half);
+      opts.onBytes!(into, half - 1); // not yet the whole second blob
+      opts.onBytes!(into, half);
+      await gate;
+      bytes.copy(into, half, half);
+      opts.onBytes!(into, range.length);
+      complete = true;
+      return into;
+    }) as never;
+    const fetcher = new BlobFetcher(f.source);
+    const tickets = f.ids[0]!.map((id) => fetcher.push("data", id));
+    expect((await tickets[0]!.take())[0]).toBe(1);
+    expect((await tickets[1]!.take())[0]).toBe(2);
+    expect(complete).toBe(false);
+    tickets[0]!.release();
+    tickets[1]!.release();
+    // Both blobs it holds were let go, but the transport still writes into it: not freed.
+    expect(into!.length).toBeGreaterThan(0);
+    let third = false;
+    const taking = tickets[2]!.take().finally(() => (third = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(third).toBe(false);
+    open();
+    expect((await taking)[0]).toBe(3);
+    expect((await tickets[3]!.take())[0]).toBe(4);
+    tickets[2]!.release();
+    tickets[3]!.release();
+    expect(f.reads).toHaveLength(0); // the replaced load() does not record
+    expect(into!.length).toBe(0); // every blob let go and the read complete: freed at once
+    fetcher.close();
+  });
+
+  it("a read that fails after handing its first blob out: that blob is good, the rest fail with the transport's error", async () => {
+    const f = fixture([[blob(1, 50_000), blob(2, 50_000)]]);
+    const first = f.source.index.lookup("data", f.ids[0]![0]!)[0]!;
+    f.source.storage.load = (async (_type: string, name: string, range: ByteRange, opts: LoadOptions) => {
+      opts.onBytes!(Buffer.from(f.files.get(name)!.subarray(range.offset, range.offset + range.length)), first.length);
+      await new Promise((r) => setTimeout(r, 5));
+      throw new Error("the remote went away");
+    }) as never;
+    const fetcher = new BlobFetcher(f.source);
+    const [one, two] = f.ids[0]!.map((id) => fetcher.push("data", id));
+    expect((await one!.take())[0]).toBe(1);
+    await expect(two!.take()).rejects.toThrow("the remote went away");
+    fetcher.close();
+    // And one that fails before any byte came.
+    f.source.storage.load = (() => Promise.reject(new Error("refused"))) as never;
+    const again = new BlobFetcher(f.source);
+    await expect(again.push("data", f.ids[0]![1]!).take()).rejects.toThrow("refused");
+    again.close();
+  });
+
+  it("a retry's new buffer takes over from the blobs already handed out; an answer of another length is not used early", async () => {
+    const f = fixture([[blob(1, 50_000), blob(2, 50_000), blob(3, 50_000)]]);
+    const locs = f.ids[0]!.map((id) => f.source.index.lookup("data", id)[0]!);
+    f.source.storage.load = (async (_type: string, name: string, range: ByteRange, opts: LoadOptions) => {
+      const bytes = f.files.get(name)!.subarray(range.offset, range.offset + range.length);
+      const first = Buffer.from(bytes);
+      opts.onBytes!(first, locs[0]!.length); // the first attempt brings blob 1, then fails inside the transport
+      opts.onBytes!(Buffer.alloc(range.length + 1), range.length + 1); // not the range's length: ignored
+      const again = Buffer.from(bytes);
+      opts.onBytes!(again, range.length);
+      return again;
+    }) as never;
+    const fetcher = new BlobFetcher(f.source);
+    const got: number[] = [];
+    for (const t of f.ids[0]!.map((id) => fetcher.push("data", id))) {
+      got.push((await t.take())[0]!);
+      t.release();
+    }
+    expect(got).toEqual([1, 2, 3]);
+    fetcher.close();
   });
 
   it("tops the window up once it has drained to refillAt (one taken blob lets the next read start at 0.75, not at 0.5)", async () => {

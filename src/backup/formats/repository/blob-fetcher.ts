@@ -248,7 +248,8 @@ export class BlobFetcher {
         this.demandedQueue.push(slot);
       }
       this.pump();
-      await new Promise<void>((resolve) => slot.waiters.push(resolve));
+      // A transport may hand a read's first bytes out while the read starts (onBytes): the slot can be ready now.
+      if (slot.state === "queued" || slot.state === "reading") await new Promise<void>((resolve) => slot.waiters.push(resolve));
     }
     if (slot.plain) return slot.plain;
     if (slot.state === "ready" && !slot.sealed && !slot.decoded && slot.loc && !this.stopped) {
@@ -393,6 +394,33 @@ export class BlobFetcher {
     const gapless = slots.reduce((n, s) => n + s.loc!.length, 0) === end - offset;
     this.inFlight++;
     this.stats.reads++;
+    // Blobs handed out while the read still arrives (decoded when taken): the consumer starts on the first blob of a
+    // read of several MiB as soon as its bytes are in. Their views share `early`, which also holds one reference for
+    // the read itself, so its memory is never freed while the transport still writes into it.
+    let early: SharedRead | undefined;
+    let delivered = 0;
+    const onBytes = (into: Buffer, filled: number) => {
+      if (into.length !== end - offset || this.stopped) return;
+      if (early?.buf !== into) {
+        // A retry fills a new buffer; the old one (and the views of it handed out) is left to the collector.
+        early = gapless ? { buf: into, holders: 1 } : undefined;
+      }
+      while (delivered < slots.length) {
+        const s = slots[delivered]!;
+        const at = s.loc!.offset - offset;
+        if (at + s.loc!.length > filled) break;
+        delivered++;
+        if (s.state !== "reading") continue;
+        s.state = "ready";
+        const view = into.subarray(at, at + s.loc!.length);
+        s.sealed = early ? view : Buffer.from(view);
+        if (early) {
+          s.read = early;
+          early.holders++;
+        }
+        for (const w of s.waiters.splice(0)) w();
+      }
+    };
     const done = (err?: Error, buf?: Buffer) => {
       this.inFlight--;
       if (buf) {
@@ -414,7 +442,9 @@ export class BlobFetcher {
         return;
       }
       // The read's buffer is ours alone (storage.load hands out a new one): freed as soon as no blob needs it.
-      const shared: SharedRead | undefined = buf && gapless ? { buf, holders: 0 } : undefined;
+      const filledEarly = early && buf && early.buf === buf ? early : undefined;
+      const shared: SharedRead | undefined = buf && gapless ? (filledEarly ?? { buf, holders: 0 }) : undefined;
+      if (filledEarly) filledEarly.holders--; // the read's own reference: it is complete
       for (const s of slots) {
         if (s.state !== "reading") continue;
         if (err || !buf || buf.length !== end - offset) {
@@ -435,7 +465,9 @@ export class BlobFetcher {
       if (buf && (!shared || shared.holders === 0)) releaseBuffer(buf);
       this.pump();
     };
-    this.source.storage.load("data", packId, { offset, length: end - offset }, this.callOpts()).then(
+    // With a decoder, the whole read goes to its thread at once instead.
+    const loadOpts = this.opts.decoder ? this.callOpts() : { ...this.callOpts(), onBytes };
+    this.source.storage.load("data", packId, { offset, length: end - offset }, loadOpts).then(
       (buf) => done(undefined, buf),
       (err: Error) => done(err),
     );

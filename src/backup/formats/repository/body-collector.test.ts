@@ -16,6 +16,24 @@ describe("BodyCollector", () => {
     expect(out.buffer.byteLength).toBe(whole.length);
   });
 
+  it("tells how far the announced buffer is filled (the bytes a reader may use early), and nothing once it falls back to chunks", () => {
+    const whole = bytes(50_000, 5);
+    const c = new BodyCollector();
+    expect(c.filling).toBeUndefined();
+    c.expect(whole.length);
+    c.add(whole.subarray(0, 20_000));
+    const { buf, filled } = c.filling!;
+    expect(filled).toBe(20_000);
+    expect(buf.subarray(0, filled).equals(whole.subarray(0, 20_000))).toBe(true);
+    c.add(whole.subarray(20_000));
+    expect(c.filling!.filled).toBe(whole.length);
+    expect(c.done()).toBe(buf);
+    const longer = new BodyCollector();
+    longer.expect(10);
+    longer.add(whole.subarray(0, 11));
+    expect(longer.filling).toBeUndefined();
+  });
+
   it("keeps bytes that arrived before the headers", () => {
     const whole = bytes(40_000, 7);
     const c = new BodyCollector();

@@ -37,6 +37,11 @@ export class BodyCollector {
     this.chunks.push(chunk);
   }
 
+  /** The buffer being filled and how many of its bytes have arrived; undefined while the bytes are kept as chunks. */
+  get filling(): { buf: Buffer; filled: number } | undefined {
+    return this.buf ? { buf: this.buf, filled: this.filled } : undefined;
+  }
+
   done(): Buffer {
     if (this.buf) return this.filled === this.buf.length ? this.buf : Buffer.from(this.buf.subarray(0, this.filled));
     return Buffer.concat(this.chunks);

@@ -6,7 +6,7 @@
 // - holds (hold()): a backup takes its lock while it already reads and chunks; every write but a lock file's waits for
 //   the lock, so no pack is stored before the lock that keeps a prune away from it.
 // Reads and listings pass straight through. A gate that fails fails the writes waiting for it with its error.
-import type { ByteRange, CallOptions, FileInfo, FileType, ListableType, ReadShape, StagedFile, Storage } from "./storage.js";
+import type { ByteRange, CallOptions, FileInfo, FileType, ListableType, LoadOptions, ReadShape, StagedFile, Storage } from "./storage.js";
 
 export class GatedStorage implements Storage {
   private readonly holds = new Set<Promise<unknown>>();
@@ -52,7 +52,7 @@ export class GatedStorage implements Storage {
     return this.inner.stat(type, name, opts);
   }
 
-  load(type: FileType, name: string, range?: ByteRange, opts?: CallOptions): Promise<Buffer> {
+  load(type: FileType, name: string, range?: ByteRange, opts?: LoadOptions): Promise<Buffer> {
     return this.inner.load(type, name, range, opts);
   }
 

@@ -1,7 +1,7 @@
 // A Storage that starts its transport on demand and closes it once idle: the rclone `serve restic` child of a
 // repository lives only while requests are made. A CLI command then ends without an explicit close (no child keeps the
 // process alive), and a long-running gateway holds no idle rclone. The next request starts a new transport.
-import type { ByteRange, CallOptions, FileInfo, FileType, ListableType, ReadShape, StagedFile, Storage } from "./storage.js";
+import type { ByteRange, CallOptions, FileInfo, FileType, ListableType, LoadOptions, ReadShape, StagedFile, Storage } from "./storage.js";
 
 export class IdleClosingStorage implements Storage {
   private current: Storage | undefined;
@@ -79,7 +79,7 @@ export class IdleClosingStorage implements Storage {
   stat(type: FileType, name: string, opts?: CallOptions): Promise<number | undefined> {
     return this.run((s) => s.stat(type, name, opts));
   }
-  load(type: FileType, name: string, range?: ByteRange, opts?: CallOptions): Promise<Buffer> {
+  load(type: FileType, name: string, range?: ByteRange, opts?: LoadOptions): Promise<Buffer> {
     return this.run((s) => s.load(type, name, range, opts));
   }
   save(type: FileType, name: string, data: Uint8Array | readonly Uint8Array[], opts?: CallOptions): Promise<void> {

@@ -21,6 +21,15 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+export interface LoadOptions extends CallOptions {
+  /**
+   * A ranged read's bytes as they arrive: the first `filled` bytes of `into` are final. `into` is the buffer load()
+   * resolves with when the answer is as announced (a retry brings a new one), so a reader can use the first blobs of
+   * a read of several MiB before its last byte comes. Transports that cannot tell never call it.
+   */
+  onBytes?: (into: Buffer, filled: number) => void;
+}
+
 /** How a transport wants a restore's pack reads shaped (restic's restorer reads a pack's blobs with one request). */
 export interface ReadShape {
   /** Stored bytes read ahead of the consumer. */
@@ -48,7 +57,7 @@ export interface Storage {
   /** Size of the file, or undefined when it does not exist. */
   stat(type: FileType, name: string, opts?: CallOptions): Promise<number | undefined>;
   /** The whole file, or `range` of it, in a new buffer the caller owns; NotFoundError when it does not exist. */
-  load(type: FileType, name: string, range?: ByteRange, opts?: CallOptions): Promise<Buffer>;
+  load(type: FileType, name: string, range?: ByteRange, opts?: LoadOptions): Promise<Buffer>;
   /** Stores a complete file under its final name (never a partial file under that name). */
   save(type: FileType, name: string, data: Uint8Array | readonly Uint8Array[], opts?: CallOptions): Promise<void>;
   /** Deletes a file; deleting a missing file is not an error. */
