@@ -92,6 +92,23 @@ function dropSealed(slot: Slot): void {
   if (read && --read.holders === 0) releaseBuffer(read.buf);
 }
 
+/**
+ * The blob's stored bytes have arrived in `read` (which starts at the pack offset `readOffset`): a view of it when the
+ * read has no gaps (`shared` counts the views), else a copy. Marks the slot ready and wakes its waiters.
+ */
+function settle(slot: Slot, read: Buffer, readOffset: number, shared: SharedRead | undefined): void {
+  const at = slot.loc!.offset - readOffset;
+  const view = read.subarray(at, at + slot.loc!.length);
+  slot.state = "ready";
+  // A read with gaps is copied out of: a view would keep the gap bytes alive while any blob of it is held.
+  slot.sealed = shared ? view : Buffer.from(view);
+  if (shared) {
+    slot.read = shared;
+    shared.holders++;
+  }
+  for (const w of slot.waiters.splice(0)) w();
+}
+
 export interface BlobSource {
   storage: Storage;
   key: CryptoKey;
@@ -401,24 +418,13 @@ export class BlobFetcher {
     let delivered = 0;
     const onBytes = (into: Buffer, filled: number) => {
       if (into.length !== end - offset || this.stopped) return;
-      if (early?.buf !== into) {
-        // A retry fills a new buffer; the old one (and the views of it handed out) is left to the collector.
-        early = gapless ? { buf: into, holders: 1 } : undefined;
-      }
+      // A retry fills a new buffer; the old one (and the views of it handed out) is left to the collector.
+      if (gapless && early?.buf !== into) early = { buf: into, holders: 1 };
       while (delivered < slots.length) {
         const s = slots[delivered]!;
-        const at = s.loc!.offset - offset;
-        if (at + s.loc!.length > filled) break;
+        if (s.loc!.offset + s.loc!.length - offset > filled) break;
         delivered++;
-        if (s.state !== "reading") continue;
-        s.state = "ready";
-        const view = into.subarray(at, at + s.loc!.length);
-        s.sealed = early ? view : Buffer.from(view);
-        if (early) {
-          s.read = early;
-          early.holders++;
-        }
-        for (const w of s.waiters.splice(0)) w();
+        if (s.state === "reading") settle(s, into, offset, early);
       }
     };
     const done = (err?: Error, buf?: Buffer) => {
@@ -447,19 +453,12 @@ export class BlobFetcher {
       if (filledEarly) filledEarly.holders--; // the read's own reference: it is complete
       for (const s of slots) {
         if (s.state !== "reading") continue;
-        if (err || !buf || buf.length !== end - offset) {
-          s.state = "failed";
-          s.error = err ?? new IntegrityError(`pack ${packId} is shorter than its index says (read ${buf?.length ?? 0} of ${end - offset} bytes at ${offset})`, `data/${packId.slice(0, 2)}/${packId}`);
-        } else {
-          s.state = "ready";
-          const view = buf.subarray(s.loc!.offset - offset, s.loc!.offset - offset + s.loc!.length);
-          // A read with gaps is copied out of: a view would keep the gap bytes alive while any blob of it is held.
-          s.sealed = shared ? view : Buffer.from(view);
-          if (shared) {
-            s.read = shared;
-            shared.holders++;
-          }
+        if (!err && buf && buf.length === end - offset) {
+          settle(s, buf, offset, shared);
+          continue;
         }
+        s.state = "failed";
+        s.error = err ?? new IntegrityError(`pack ${packId} is shorter than its index says (read ${buf?.length ?? 0} of ${end - offset} bytes at ${offset})`, `data/${packId.slice(0, 2)}/${packId}`);
         for (const w of s.waiters.splice(0)) w();
       }
       if (buf && (!shared || shared.holders === 0)) releaseBuffer(buf);
