@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readAhead } from "./read-ahead.js";
+import { READ_AHEAD_ENTRIES, READ_AHEAD_ENTRIES_READING_ALL, readAhead, readAheadEntries } from "./read-ahead.js";
 import type { WalkEntry } from "./tree-walk.js";
 
 const entry = (i: number, transient = false): WalkEntry => ({ archivePath: `f${i}`, absPath: `/w/f${i}`, type: "file", size: i, mode: 0o644, mtimeMs: 0, ...(transient ? { transient: true } : {}) });
@@ -95,5 +95,16 @@ describe("readAhead", () => {
     const ahead = readAhead(source(3).gen, 10);
     await collect(ahead.entries);
     await expect(collect(ahead.entries)).rejects.toThrow(/consumed once/);
+  });
+
+  it("reads far ahead only for a run likely to take most files from a parent; a run reading every file holds few entries", async () => {
+    expect(readAheadEntries(true)).toBe(READ_AHEAD_ENTRIES);
+    expect(readAheadEntries(false)).toBe(READ_AHEAD_ENTRIES_READING_ALL);
+    expect(READ_AHEAD_ENTRIES_READING_ALL).toBeLessThanOrEqual(READ_AHEAD_ENTRIES / 4);
+    const { gen, seen } = source(READ_AHEAD_ENTRIES_READING_ALL + 500);
+    const ahead = readAhead(gen, readAheadEntries(false));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen.pulled).toBe(READ_AHEAD_ENTRIES_READING_ALL);
+    await ahead.cancel();
   });
 });

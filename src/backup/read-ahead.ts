@@ -13,8 +13,23 @@ export interface ReadAhead {
   cancel(): Promise<void>;
 }
 
-/** Entries held at most (~0.5 KB each with their compact lstat, tree-walk.ts EntryStats): about what the walk reads in a key derivation's time. */
+/**
+ * Entries held at most (~0.5 KB each with their compact lstat, tree-walk.ts EntryStats) when most files will come from
+ * a parent snapshot: about what the walk reads in a key derivation's time, handed on as fast as they were read.
+ */
 export const READ_AHEAD_ENTRIES = 20_000;
+
+/**
+ * Entries held at most when every file's data will be read (a first repository backup, an archive): there the entries
+ * wait for the data of those before them, most of the run. 20,000 of them held ~10 MiB through a first 1 GiB backup
+ * whose large files came first (peak RSS over sftp 151–155 MiB; 138–144 MiB with 4,000, same time: docs/performance.md).
+ */
+export const READ_AHEAD_ENTRIES_READING_ALL = 4_000;
+
+/** How far to read ahead: far only when the run is likely to take most files from a parent snapshot. */
+export function readAheadEntries(likelyIncremental: boolean): number {
+  return likelyIncremental ? READ_AHEAD_ENTRIES : READ_AHEAD_ENTRIES_READING_ALL;
+}
 
 /** Yields to timers and I/O (the key derivation's callback, the lock's writes) after this long of walking. */
 const SLICE_MS = 10;

@@ -18,11 +18,11 @@ import { resolveItems } from "./items.js";
 import type { BackupJob } from "./job.js";
 import { journalFor } from "./leftovers.js";
 import { createMeter, type ProgressSink } from "./progress.js";
-import { READ_AHEAD_ENTRIES, type ReadAhead, readAhead } from "./read-ahead.js";
+import { type ReadAhead, readAhead, readAheadEntries } from "./read-ahead.js";
 import { applyRetentionPlan, cleanupPlan, planRetention, removeLeftovers } from "./prune.js";
 import { scanItems, sourceItems, TreeFingerprint } from "./scan.js";
 import { walkFolders } from "./tree-walk.js";
-import { backupLockFile, type BackupRunRecord, readBackupState, transientRoot, updateBackupState } from "./state.js";
+import { backupLockFile, type BackupRunRecord, hasCommittedSnapshot, readBackupState, transientRoot, updateBackupState } from "./state.js";
 
 export interface RunBackupOptions {
   trigger: string;
@@ -116,7 +116,10 @@ export async function runBackup(job: BackupJob, opts: RunBackupOptions): Promise
       // repository waits for its key's scrypt, ~0.25 s in which the main thread would sit idle).
       formats.writer.prepareWrite?.();
       await mkdir(runDir, { recursive: true, mode: 0o700 });
-      ahead = readAhead(walk(), READ_AHEAD_ENTRIES);
+      // A format that takes unchanged files from a parent (it wants the walk's lstat) after a committed snapshot of this
+      // install: most entries pass straight through, so the walk may go far ahead.
+      const likelyIncremental = formats.writer.wantsStats === true && (await hasCommittedSnapshot(job.stateDir));
+      ahead = readAhead(walk(), readAheadEntries(likelyIncremental));
     }
     let catalog: Catalog = await listed;
     const plan = await cleanupPlan(runJob, catalog);
