@@ -3,7 +3,7 @@
 // internal/backend model — and the commands never ask which format they are talking to:
 //   formats/legacy/      the older plugin's `backup-*.tar.gz[.enc]` (read-only: list, verify, restore, forget on request)
 //   formats/archive/     one streaming file per snapshot: tar → zstd → age → `rclone rcat`, then a manifest
-//   formats/repository/  (coming) a restic repository, format version 2: deduplicated and incremental
+//   formats/repository/  a restic repository, format version 2: deduplicated and incremental
 // A folder may hold several formats at once (a user who switched keeps the old snapshots listable, verifiable,
 // restorable and under retention): the commands list every format of formats/index.ts and merge the listings.
 import type { Unlock } from "../crypto/index.js";
