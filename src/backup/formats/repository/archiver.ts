@@ -526,7 +526,8 @@ class Archiver {
         if (this.repo.claimBlob("data", id)) await this.encode(id, chunk);
         read += chunk.length;
         this.stats.bytesRead += chunk.length;
-        this.pace(this.stats.bytesRead + this.stats.files * PACED_FILE_BYTES);
+        // Files read, not files taken from the parent: an incremental run's first change must not look like a jump.
+        this.pace(this.stats.bytesRead + (this.stats.filesNew + this.stats.filesChanged) * PACED_FILE_BYTES);
         this.progress(chunk.length, false);
         await this.breathe();
       }
