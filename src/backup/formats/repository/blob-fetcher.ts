@@ -453,8 +453,8 @@ export class BlobFetcher {
       if (filledEarly) filledEarly.holders--; // the read's own reference: it is complete
       for (const s of slots) {
         if (s.state !== "reading") continue;
-        if (!err && buf && buf.length === end - offset) {
-          settle(s, buf, offset, shared);
+        if (whole) {
+          settle(s, buf!, offset, shared);
           continue;
         }
         s.state = "failed";
