@@ -83,26 +83,34 @@ describe.each(["local", "sftp", "s3"] as const)("repository over rclone serve re
 describe.each(["local", "sftp", "s3"] as const)("ranged reads hand their bytes out as they arrive: %s", (kind) => {
   afterAll(() => stopAll());
 
-  it("calls onBytes with growing prefixes of the very buffer load() resolves with; never for a whole file or a missing one", async () => {
-    const t = await setup(kind, "progress");
+  it("hands a ranged read out piece by piece in buffers of their own, skipped pieces never kept; never for a whole file or a missing one", async () => {
+    const t = await setup(kind, "pieces");
     await t.storage.create();
     const file = randomBytesSeeded(3_000_000, 21);
     const name = "ab".padEnd(64, "0");
     await t.storage.save("data", name, [file]);
-    const seen: { into: Buffer; filled: number; copy: Buffer }[] = [];
     const range = { offset: 12_345, length: 2_600_000 };
-    const got = await t.storage.load("data", name, range, { onBytes: (into, filled) => seen.push({ into, filled, copy: Buffer.from(into.subarray(0, filled)) }) });
-    expect(got.equals(file.subarray(range.offset, range.offset + range.length))).toBe(true);
-    // Several steps (HTTP/2 frames of at most 16 KiB), each a prefix that is already final, into the buffer returned.
-    expect(seen.length).toBeGreaterThan(10);
-    expect(seen.every((s) => s.into === got)).toBe(true);
-    expect(seen.every((s, i) => i === 0 || s.filled > seen[i - 1]!.filled)).toBe(true);
-    expect(seen.at(-1)!.filled).toBe(range.length);
-    expect(seen.every((s) => s.copy.equals(got.subarray(0, s.filled)))).toBe(true);
-    // A whole file, and an error answer's text, are never offered as a range's bytes.
+    const lengths = [100_000, 5, 1_400_000, 300_000, 795_995];
+    const skip = [false, false, false, true, false];
+    const seen: { index: number; piece: Buffer | undefined }[] = [];
+    const got = await t.storage.load("data", name, range, { pieces: { lengths, skip, onPiece: (index, piece) => seen.push({ index, piece }) } });
+    // Resolved empty: the pieces are the bytes, in order, each exactly its own memory.
+    expect(got.length).toBe(0);
+    expect(seen.map((s) => s.index)).toEqual([0, 1, 2, 3, 4]);
+    let at = range.offset;
+    seen.forEach(({ index, piece }) => {
+      if (skip[index]) expect(piece).toBeUndefined();
+      else {
+        expect(piece!.equals(file.subarray(at, at + lengths[index]!))).toBe(true);
+        expect([piece!.byteOffset, piece!.buffer.byteLength]).toEqual([0, lengths[index]]);
+      }
+      at += lengths[index]!;
+    });
+    // A whole file, and an error answer's text, are never offered as a range's pieces.
     let calls = 0;
-    expect((await t.storage.load("data", name, undefined, { onBytes: () => calls++ })).equals(file)).toBe(true);
-    await expect(t.storage.load("data", "cd".padEnd(64, "0"), { offset: 0, length: 100 }, { onBytes: () => calls++ })).rejects.toThrow(/does not exist/);
+    const onPiece = () => calls++;
+    expect((await t.storage.load("data", name, undefined, { pieces: { lengths: [file.length], onPiece } })).equals(file)).toBe(true);
+    await expect(t.storage.load("data", "cd".padEnd(64, "0"), { offset: 0, length: 100 }, { pieces: { lengths: [100], onPiece } })).rejects.toThrow(/does not exist/);
     expect(calls).toBe(0);
     await t.storage.close();
   });

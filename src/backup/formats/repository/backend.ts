@@ -22,12 +22,12 @@ import { remoteAnswers } from "../../../rclone/reach.js";
 import { CONNECTION_LOST, STALL_MS, StallWatch } from "../../../rclone/stall.js";
 import { runRclone, summarizeFailure, type RunOptions, type RunResult } from "../../../rclone/runner.js";
 import { atLeast } from "../../../rclone/version.js";
-import { BodyCollector } from "./body-collector.js";
+import { BodyCollector, PieceCollector } from "./body-collector.js";
 import { BackendError } from "./errors.js";
 import { mkdir, open, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { FileStage, fileSystemReason } from "./file-stage.js";
-import type { ByteRange, CallOptions, FileInfo, FileType, ListableType, LoadOptions, ReadShape, StagedFile, Storage } from "./storage.js";
+import type { ByteRange, CallOptions, FileInfo, FileType, ListableType, LoadOptions, ReadPieces, ReadShape, StagedFile, Storage } from "./storage.js";
 import { notFound } from "./storage.js";
 
 /** node:http2 (with net and tls, ~24 ms to load) only once a session starts: a local-folder repository never needs it. */
@@ -115,8 +115,8 @@ interface ExchangeOptions {
   headers?: Record<string, string>;
   body?: Body;
   signal?: AbortSignal;
-  /** A ranged GET's bytes as they arrive (LoadOptions.onBytes). */
-  onBytes?: (into: Buffer, filled: number) => void;
+  /** A ranged GET's body taken piece by piece (LoadOptions.pieces). */
+  pieces?: ReadPieces;
 }
 
 interface Response {
@@ -131,13 +131,16 @@ const RECEIVE_WINDOW = 8 * 1024 * 1024;
 /**
  * Pack data read through rclone in few large requests. Each request opens the object anew on the remote: rclone's
  * sftp backend reads ahead up to 2 MiB past the range asked for (64 concurrent 32 KiB requests) and cloud APIs bill
- * and throttle per request. Measured on a 1 GiB restore over `rclone serve sftp` on loopback (docs/performance.md):
- * the local folder's shape (2 MiB reads, 4 in flight, 4 MiB window) made ~600 requests and moved 1.9 GB for 750 MB
- * of packs in 31–39 s; this one makes ~190 requests, moves ~1.05 GB and takes ~19 s. Blobs are decoded when taken,
- * so the larger window holds stored bytes, not plaintext: peak RSS stays ~141–145 MiB. Each read hands its blobs out
- * as their bytes arrive (LoadOptions.onBytes), so a read of 6 MiB does not hold the consumer back until its last byte.
+ * and throttle per request. A read of up to 16 MiB takes most of a pack's wanted blobs at once (restic's restorer
+ * reads each pack with one request), yet holds little: it arrives in pieces of a few blobs (LoadOptions.pieces), each
+ * freed once its blobs are decoded, so memory is the 24 MiB window of stored bytes ahead of the writer, not the reads.
+ * Blobs are decoded when taken (the window holds the smaller stored form). Measured on restores over `rclone serve
+ * sftp` on loopback into tmpfs, alternating with restic (docs/performance.md, 2026-12-07 evening): 1 GiB 1.41–1.55x
+ * restic's time with 6 MiB reads in a 12 MiB window (each read one buffer until its last blob was decoded), 1.17–1.38x
+ * with this shape at the same peak RSS (134–144 MiB); 257 MB 1.5–1.73x → 1.25–1.38x. Earlier, the local folder's shape
+ * (2 MiB reads, 4 in flight, 4 MiB window) made ~600 requests and moved 1.9 GB for 750 MB of packs.
  */
-export const RCLONE_READ_SHAPE: ReadShape = { aheadBytes: 12 << 20, reads: 2, maxReadBytes: 6 << 20, decodeOnWorker: false };
+export const RCLONE_READ_SHAPE: ReadShape = { aheadBytes: 24 << 20, reads: 2, maxReadBytes: 16 << 20, decodeOnWorker: false };
 
 /** Attempts after the first for an HTTP error answer: rclone already retried the remote itself. */
 const HTTP_RETRIES = 2;
@@ -338,7 +341,8 @@ export class RcloneStorage implements Storage {
           return fail(new BackendError(`${method} ${path} on ${this.location}: ${(err as Error).message}${session.why ? ` (${session.why})` : ""}`, true, undefined, { cause: err }));
         }
         let status = 0;
-        const body = new BodyCollector();
+        let body = new BodyCollector();
+        let pieces: PieceCollector | undefined;
         const watch = (watching = this.watch(session, `${method} ${path}`, () => stream.close(http2().constants.NGHTTP2_CANCEL), fail));
         stream.on("close", () => watch.stop());
         stream.on("drain", () => watch.progress());
@@ -354,14 +358,21 @@ export class RcloneStorage implements Storage {
           watch.progress();
           status = Number(headers[":status"]);
           session.answered = true;
-          body.expect(Number(headers["content-length"] ?? NaN));
+          // A read taken piece by piece is never held whole.
+          if (!(opts.pieces && status === 206)) body.expect(Number(headers["content-length"] ?? NaN));
         });
         stream.on("data", (c: Buffer) => {
           watch.progress();
-          body.add(c);
           // Only a partial answer's bytes are the range asked for (a 200 is the whole file, an error its text).
-          const filling = opts.onBytes && status === 206 ? body.filling : undefined;
-          if (filling) opts.onBytes!(filling.buf, filling.filled);
+          if (opts.pieces && status === 206) {
+            if (!pieces) {
+              pieces = new PieceCollector(opts.pieces);
+              const early = body.done();
+              body = new BodyCollector();
+              if (early.length) pieces.add(early);
+            }
+            pieces.add(c);
+          } else body.add(c);
         });
         const lost = (detail: string, cause?: unknown) => {
           cleanup();
@@ -370,7 +381,7 @@ export class RcloneStorage implements Storage {
         stream.on("end", () => {
           if (status === 0) return lost("the connection to rclone was lost before an answer");
           cleanup();
-          resolve({ status, body: body.done(), lastError: session.lastError });
+          resolve({ status, body: pieces ? Buffer.alloc(0) : body.done(), lastError: session.lastError });
         });
         stream.on("error", (err) => lost(`failed: ${err.message}`, err));
         stream.on("close", () => {
@@ -495,8 +506,8 @@ export class RcloneStorage implements Storage {
   async load(type: FileType, name: string, range?: ByteRange, opts?: LoadOptions): Promise<Buffer> {
     if (range && range.length === 0) return Buffer.alloc(0);
     const headers = range ? { range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : undefined;
-    const onBytes = range ? opts?.onBytes : undefined;
-    const res = await this.call(`reading ${type}/${name}`, "GET", urlPath(type, name), { headers, signal: opts?.signal, ...(onBytes ? { onBytes } : {}) }, [200, 206, 404]);
+    const pieces = range ? opts?.pieces : undefined;
+    const res = await this.call(`reading ${type}/${name}`, "GET", urlPath(type, name), { headers, signal: opts?.signal, ...(pieces ? { pieces } : {}) }, [200, 206, 404]);
     if (res.status === 404) throw notFound(type, name, this.location);
     if (range && res.status === 200) return res.body.subarray(range.offset, range.offset + range.length);
     return res.body;

@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { freeHandedOver } from "../../../util/release-buffer.js";
-import { BlobFetcher } from "./blob-fetcher.js";
+import { BlobFetcher, pieceLayout } from "./blob-fetcher.js";
 import { newRandomKey } from "./crypto.js";
 import { IntegrityError } from "./errors.js";
 import { hashId } from "./ids.js";
-import { MasterIndex } from "./index.js";
+import { type BlobLocation, MasterIndex } from "./index.js";
 import { PackWriter, encodeBlob } from "./pack.js";
 import type { ByteRange, LoadOptions, Storage } from "./storage.js";
 
@@ -73,36 +73,42 @@ describe("BlobFetcher", () => {
     expect(fetcher.queued).toBe(0);
   });
 
-  it("hands a read's first blobs out while the rest still arrives, and frees the read only once it is complete", async () => {
-    const f = fixture([[blob(1, 100_000), blob(2, 100_000), blob(3, 100_000), blob(4, 100_000)]]);
-    const locs = f.ids[0]!.map((id) => f.source.index.lookup("data", id)[0]!);
+  /** A transport that hands a read out in its pieces (as the rclone one does), `before` awaited ahead of each. */
+  const piecewise = (f: ReturnType<typeof fixture>, before: (index: number) => Promise<void> | void, fail?: { after: number; err: Error }) =>
+    (async (_type: string, name: string, range: ByteRange, opts: LoadOptions) => {
+      const bytes = f.files.get(name)!.subarray(range.offset, range.offset + range.length);
+      const { lengths, skip, onPiece } = opts.pieces!;
+      let at = 0;
+      for (let i = 0; i < lengths.length; i++) {
+        if (fail && i === fail.after) throw fail.err;
+        await before(i);
+        onPiece(i, skip?.[i] ? undefined : Buffer.from(bytes.subarray(at, at + lengths[i]!)));
+        at += lengths[i]!;
+      }
+      return Buffer.alloc(0);
+    }) as never;
+
+  it("takes a read's first pieces while the rest still arrives, and frees each piece once its blobs are decoded", async () => {
+    const f = fixture([[blob(1, 600_000), blob(2, 600_000), blob(3, 600_000), blob(4, 600_000)]]);
     let open!: () => void;
     const gate = new Promise<void>((r) => (open = r));
-    let into: Buffer | undefined;
-    let complete = false;
-    // A transport that announces the bytes of the first two blobs, then waits, then brings the rest.
-    f.source.storage.load = (async (_type: string, name: string, range: ByteRange, opts: LoadOptions) => {
-      const bytes = f.files.get(name)!.subarray(range.offset, range.offset + range.length);
-      into = Buffer.allocUnsafeSlow(range.length);
-      const half = locs[1]!.offset + locs[1]!.length - range.offset;
-      bytes.copy(into, 0, 0, half);
-      opts.onBytes!(into, half - 1); // not yet the whole second blob
-      opts.onBytes!(into, half);
-      await gate;
-      bytes.copy(into, half, half);
-      opts.onBytes!(into, range.length);
-      complete = true;
-      return into;
+    const pieces: Buffer[] = [];
+    const load = piecewise(f, (i) => (i === 2 ? gate : undefined));
+    f.source.storage.load = ((...args: Parameters<typeof load>) => {
+      const opts = args[3] as LoadOptions;
+      // One blob per piece (two of 600 kB pass 1 MiB); each piece's buffer recorded.
+      expect(opts.pieces!.lengths).toHaveLength(4);
+      const onPiece = opts.pieces!.onPiece;
+      return (load as (...a: unknown[]) => Promise<Buffer>)(args[0], args[1], args[2], { ...opts, pieces: { ...opts.pieces!, onPiece: (i: number, p?: Buffer) => (pieces.push(p!), onPiece(i, p)) } });
     }) as never;
-    const fetcher = new BlobFetcher(f.source);
+    const fetcher = new BlobFetcher(f.source, { maxReadBytes: 16 << 20 });
     const tickets = f.ids[0]!.map((id) => fetcher.push("data", id));
     expect((await tickets[0]!.take())[0]).toBe(1);
     expect((await tickets[1]!.take())[0]).toBe(2);
-    expect(complete).toBe(false);
+    // Decoded: their pieces are freed at once, while the read goes on.
+    expect(pieces.map((p) => p.length)).toEqual([0, 0]);
     tickets[0]!.release();
     tickets[1]!.release();
-    // Both blobs it holds were let go, but the transport still writes into it: not freed.
-    expect(into!.length).toBeGreaterThan(0);
     let third = false;
     const taking = tickets[2]!.take().finally(() => (third = true));
     await new Promise((r) => setTimeout(r, 20));
@@ -110,21 +116,14 @@ describe("BlobFetcher", () => {
     open();
     expect((await taking)[0]).toBe(3);
     expect((await tickets[3]!.take())[0]).toBe(4);
-    tickets[2]!.release();
-    tickets[3]!.release();
-    expect(f.reads).toHaveLength(0); // the replaced load() does not record
-    expect(into!.length).toBe(0); // every blob let go and the read complete: freed at once
+    for (const t of tickets.slice(2)) t.release();
+    expect(fetcher.stats).toEqual({ reads: 1, bytes: f.ids[0]!.reduce((n, id) => n + f.source.index.lookup("data", id)[0]!.length, 0) });
     fetcher.close();
   });
 
-  it("a read that fails after handing its first blob out: that blob is good, the rest fail with the transport's error", async () => {
-    const f = fixture([[blob(1, 50_000), blob(2, 50_000)]]);
-    const first = f.source.index.lookup("data", f.ids[0]![0]!)[0]!;
-    f.source.storage.load = (async (_type: string, name: string, range: ByteRange, opts: LoadOptions) => {
-      opts.onBytes!(Buffer.from(f.files.get(name)!.subarray(range.offset, range.offset + range.length)), first.length);
-      await new Promise((r) => setTimeout(r, 5));
-      throw new Error("the remote went away");
-    }) as never;
+  it("a read that fails after handing its first piece out: that blob is good, the rest fail with the transport's error", async () => {
+    const f = fixture([[blob(1, 700_000), blob(2, 700_000)]]);
+    f.source.storage.load = piecewise(f, () => new Promise((r) => setTimeout(r, 2)), { after: 1, err: new Error("the remote went away") });
     const fetcher = new BlobFetcher(f.source);
     const [one, two] = f.ids[0]!.map((id) => fetcher.push("data", id));
     expect((await one!.take())[0]).toBe(1);
@@ -135,19 +134,33 @@ describe("BlobFetcher", () => {
     const again = new BlobFetcher(f.source);
     await expect(again.push("data", f.ids[0]![1]!).take()).rejects.toThrow("refused");
     again.close();
+    // And an answer that ends early: what came is used, the rest is named as missing from the pack.
+    const short = fixture([[blob(3, 700_000), blob(4, 700_000)]]);
+    const full = piecewise(short, () => {});
+    short.source.storage.load = (async (type: string, name: string, range: ByteRange, opts: LoadOptions) =>
+      (full as (...a: unknown[]) => Promise<Buffer>)(type, name, range, { ...opts, pieces: { ...opts.pieces!, onPiece: (i: number, p?: Buffer) => i === 0 && opts.pieces!.onPiece(i, p) } })) as never;
+    const cut = new BlobFetcher(short.source);
+    const [three, four] = short.ids[0]!.map((id) => cut.push("data", id));
+    expect((await three!.take())[0]).toBe(3);
+    await expect(four!.take()).rejects.toThrow(/is shorter than its index says/);
+    cut.close();
   });
 
-  it("a retry's new buffer takes over from the blobs already handed out; an answer of another length is not used early", async () => {
-    const f = fixture([[blob(1, 50_000), blob(2, 50_000), blob(3, 50_000)]]);
-    const locs = f.ids[0]!.map((id) => f.source.index.lookup("data", id)[0]!);
+  it("a retry hands the pieces out again: those already in are ignored (and freed), the rest are used", async () => {
+    const f = fixture([[blob(1, 700_000), blob(2, 700_000), blob(3, 700_000)]]);
+    const again: Buffer[] = [];
     f.source.storage.load = (async (_type: string, name: string, range: ByteRange, opts: LoadOptions) => {
       const bytes = f.files.get(name)!.subarray(range.offset, range.offset + range.length);
-      const first = Buffer.from(bytes);
-      opts.onBytes!(first, locs[0]!.length); // the first attempt brings blob 1, then fails inside the transport
-      opts.onBytes!(Buffer.alloc(range.length + 1), range.length + 1); // not the range's length: ignored
-      const again = Buffer.from(bytes);
-      opts.onBytes!(again, range.length);
-      return again;
+      const { lengths, onPiece } = opts.pieces!;
+      onPiece(0, Buffer.from(bytes.subarray(0, lengths[0]!))); // the first attempt brings piece 0, then fails inside the transport
+      let at = 0;
+      for (let i = 0; i < lengths.length; i++) {
+        const piece = Buffer.from(bytes.subarray(at, at + lengths[i]!));
+        if (i === 0) again.push(piece);
+        onPiece(i, piece);
+        at += lengths[i]!;
+      }
+      return Buffer.alloc(0);
     }) as never;
     const fetcher = new BlobFetcher(f.source);
     const got: number[] = [];
@@ -156,7 +169,19 @@ describe("BlobFetcher", () => {
       t.release();
     }
     expect(got).toEqual([1, 2, 3]);
+    expect(again[0]!.length).toBe(0); // the repeated piece was freed, not kept
     fetcher.close();
+  });
+
+  it("splits a read into pieces: runs of blobs up to 1 MiB, a larger blob alone, the gaps between wanted blobs skipped", () => {
+    const at = (offset: number, length: number) => ({ loc: { offset, length } as BlobLocation });
+    const slots = [at(100, 10), at(110, 20), at(200, 600_000), at(600_200, 600_000), at(1_200_200, 2 << 20), at(1_200_200 + (2 << 20), 5)];
+    const layout = pieceLayout(slots, 100);
+    expect(layout.lengths).toEqual([30, 70, 600_000, 600_000, 2 << 20, 5]);
+    expect(layout.skip).toEqual([false, true, false, false, false, false]);
+    expect(layout.offsets).toEqual([100, 130, 200, 600_200, 1_200_200, 1_200_200 + (2 << 20)]);
+    expect(layout.blobs.map((b) => b.length)).toEqual([2, 0, 1, 1, 1, 1]);
+    expect(layout.lengths.reduce((a, b) => a + b)).toBe(1_200_200 + (2 << 20) + 5 - 100);
   });
 
   it("tops the window up once it has drained to refillAt (one taken blob lets the next read start at 0.75, not at 0.5)", async () => {

@@ -109,6 +109,42 @@ function settle(slot: Slot, read: Buffer, readOffset: number, shared: SharedRead
   for (const w of slot.waiters.splice(0)) w();
 }
 
+/** Largest piece a read is taken in that holds several blobs (a larger blob is a piece of its own). */
+const PIECE_BYTES = 1 << 20;
+
+/** How a read of `slots` (in pack order, from `offset`) is split: runs of blobs up to PIECE_BYTES, gaps skipped. */
+export function pieceLayout<T extends { loc?: BlobLocation }>(slots: readonly T[], offset: number): { lengths: number[]; skip: boolean[]; offsets: number[]; blobs: T[][] } {
+  const out = { lengths: [] as number[], skip: [] as boolean[], offsets: [] as number[], blobs: [] as T[][] };
+  let at = offset;
+  let run: T[] = [];
+  let runStart = offset;
+  const close = () => {
+    if (!run.length) return;
+    out.lengths.push(at - runStart);
+    out.skip.push(false);
+    out.offsets.push(runStart);
+    out.blobs.push(run);
+    run = [];
+  };
+  for (const s of slots) {
+    const loc = s.loc!;
+    if (loc.offset > at) {
+      close();
+      out.lengths.push(loc.offset - at);
+      out.skip.push(true);
+      out.offsets.push(at);
+      out.blobs.push([]);
+      at = loc.offset;
+    }
+    if (run.length && at + loc.length - runStart > PIECE_BYTES) close();
+    if (!run.length) runStart = at;
+    run.push(s);
+    at = loc.offset + loc.length;
+  }
+  close();
+  return out;
+}
+
 export interface BlobSource {
   storage: Storage;
   key: CryptoKey;
@@ -265,7 +301,7 @@ export class BlobFetcher {
         this.demandedQueue.push(slot);
       }
       this.pump();
-      // A transport may hand a read's first bytes out while the read starts (onBytes): the slot can be ready now.
+      // A transport may hand a read's first pieces out while the read starts (LoadOptions.pieces): the slot can be ready now.
       if (slot.state === "queued" || slot.state === "reading") await new Promise<void>((resolve) => slot.waiters.push(resolve));
     }
     if (slot.plain) return slot.plain;
@@ -411,65 +447,68 @@ export class BlobFetcher {
     const gapless = slots.reduce((n, s) => n + s.loc!.length, 0) === end - offset;
     this.inFlight++;
     this.stats.reads++;
-    // Blobs handed out while the read still arrives (decoded when taken): the consumer starts on the first blob of a
-    // read of several MiB as soon as its bytes are in. Their views share `early`, which also holds one reference for
-    // the read itself, so its memory is never freed while the transport still writes into it.
-    let early: SharedRead | undefined;
-    let delivered = 0;
-    const onBytes = (into: Buffer, filled: number) => {
-      if (into.length !== end - offset || this.stopped) return;
-      // A retry fills a new buffer; the old one (and the views of it handed out) is left to the collector.
-      if (gapless && early?.buf !== into) early = { buf: into, holders: 1 };
-      while (delivered < slots.length) {
-        const s = slots[delivered]!;
-        if (s.loc!.offset + s.loc!.length - offset > filled) break;
-        delivered++;
-        if (s.state === "reading") settle(s, into, offset, early);
+    // A transport that can hands the read out piece by piece (a few blobs or one large blob each, gaps dropped): each
+    // piece's blobs are ready as soon as it is in, and its memory goes once they are decoded, not at the read's end.
+    const layout = pieceLayout(slots, offset);
+    let nextPiece = 0;
+    const onPiece = (i: number, piece: Buffer | undefined) => {
+      if (i !== nextPiece || this.stopped) {
+        // A retry brings the pieces already handed out once more.
+        if (piece) releaseBuffer(piece);
+        return;
       }
+      nextPiece++;
+      this.stats.bytes += layout.lengths[i]!;
+      this.opts.onRead?.(layout.lengths[i]!);
+      if (piece) this.arrived(packId, piece, layout.offsets[i]!, layout.blobs[i]!);
     };
     const done = (err?: Error, buf?: Buffer) => {
       this.inFlight--;
-      if (buf) {
+      const whole = !err && buf && buf.length === end - offset;
+      if (buf && buf.length > 0) {
         this.stats.bytes += buf.length;
         this.opts.onRead?.(buf.length);
       }
-      const whole = !err && buf && buf.length === end - offset;
-      if (whole && this.opts.decoder) {
-        // Decoded right away on the decoder's thread; the bytes are handed over (not kept here).
-        const reading = slots.filter((x) => x.state === "reading");
-        const answers = this.opts.decoder.decode(packId, buf!, offset, reading.map((x) => x.loc!));
-        reading.forEach((x, i) => {
-          x.state = "ready";
-          x.decoded = answers[i]!;
-          x.decoded.catch(() => {}); // handled when taken
-          for (const w of x.waiters.splice(0)) w();
-        });
-        this.pump();
-        return;
-      }
-      // The read's buffer is ours alone (storage.load hands out a new one): freed as soon as no blob needs it.
-      const filledEarly = early && buf && early.buf === buf ? early : undefined;
-      const shared: SharedRead | undefined = buf && gapless ? (filledEarly ?? { buf, holders: 0 }) : undefined;
-      if (filledEarly) filledEarly.holders--; // the read's own reference: it is complete
+      if (whole) this.arrived(packId, buf!, offset, slots, gapless);
+      else if (buf) releaseBuffer(buf);
       for (const s of slots) {
         if (s.state !== "reading") continue;
-        if (whole) {
-          settle(s, buf!, offset, shared);
-          continue;
-        }
         s.state = "failed";
-        s.error = err ?? new IntegrityError(`pack ${packId} is shorter than its index says (read ${buf?.length ?? 0} of ${end - offset} bytes at ${offset})`, `data/${packId.slice(0, 2)}/${packId}`);
+        s.error = err ?? new IntegrityError(`pack ${packId} is shorter than its index says (read ${nextPiece ? layout.offsets[nextPiece - 1]! + layout.lengths[nextPiece - 1]! - offset : (buf?.length ?? 0)} of ${end - offset} bytes at ${offset})`, `data/${packId.slice(0, 2)}/${packId}`);
         for (const w of s.waiters.splice(0)) w();
       }
-      if (buf && (!shared || shared.holders === 0)) releaseBuffer(buf);
       this.pump();
     };
-    // With a decoder, the whole read goes to its thread at once instead.
-    const loadOpts = this.opts.decoder ? this.callOpts() : { ...this.callOpts(), onBytes };
-    this.source.storage.load("data", packId, { offset, length: end - offset }, loadOpts).then(
+    this.source.storage.load("data", packId, { offset, length: end - offset }, { ...this.callOpts(), pieces: { ...layout, onPiece } }).then(
       (buf) => done(undefined, buf),
       (err: Error) => done(err),
     );
+  }
+
+  /**
+   * Stored bytes of `slots` (in pack order) have arrived in `buf`, which starts at the pack offset `at` and is ours
+   * alone: decoded on the decoder's thread, or kept for the taker (views of it when it has no gaps, freed with the last
+   * one; else copies, and the buffer freed now).
+   */
+  private arrived(packId: Id, buf: Buffer, at: number, slots: readonly Slot[], gapless = true): void {
+    const reading = slots.filter((x) => x.state === "reading" && x.refs > 0);
+    if (this.opts.decoder && reading.length > 0) {
+      // Decoded right away on the decoder's thread; the bytes are handed over (not kept here).
+      const answers = this.opts.decoder.decode(packId, buf, at, reading.map((x) => x.loc!));
+      reading.forEach((x, i) => {
+        x.state = "ready";
+        x.decoded = answers[i]!;
+        x.decoded.catch(() => {}); // handled when taken
+        for (const w of x.waiters.splice(0)) w();
+      });
+    } else {
+      const shared: SharedRead | undefined = gapless ? { buf, holders: 0 } : undefined;
+      for (const s of reading) settle(s, buf, at, shared);
+      if (!shared || shared.holders === 0) releaseBuffer(buf);
+    }
+    // Released while it was read: never handed out.
+    for (const s of slots) if (s.state === "reading" && s.refs === 0) s.state = "failed";
+    this.pump();
   }
 
   /** Fails everything still waiting (an abort, or the consumer gave up). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BodyCollector, MAX_PREALLOCATED_BODY } from "./body-collector.js";
+import { BodyCollector, MAX_PREALLOCATED_BODY, PieceCollector } from "./body-collector.js";
 
 const bytes = (n: number, seed = 1) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff));
 
@@ -14,24 +14,6 @@ describe("BodyCollector", () => {
     // Its own memory (a pack read is then transferred or freed whole).
     expect(out.byteOffset).toBe(0);
     expect(out.buffer.byteLength).toBe(whole.length);
-  });
-
-  it("tells how far the announced buffer is filled (the bytes a reader may use early), and nothing once it falls back to chunks", () => {
-    const whole = bytes(50_000, 5);
-    const c = new BodyCollector();
-    expect(c.filling).toBeUndefined();
-    c.expect(whole.length);
-    c.add(whole.subarray(0, 20_000));
-    const { buf, filled } = c.filling!;
-    expect(filled).toBe(20_000);
-    expect(buf.subarray(0, filled).equals(whole.subarray(0, 20_000))).toBe(true);
-    c.add(whole.subarray(20_000));
-    expect(c.filling!.filled).toBe(whole.length);
-    expect(c.done()).toBe(buf);
-    const longer = new BodyCollector();
-    longer.expect(10);
-    longer.add(whole.subarray(0, 11));
-    expect(longer.filling).toBeUndefined();
   });
 
   it("keeps bytes that arrived before the headers", () => {
@@ -71,5 +53,39 @@ describe("BodyCollector", () => {
       expect(c.done().equals(Buffer.concat([bytes(10), bytes(20, 2)])), String(announced)).toBe(true);
     }
     expect(new BodyCollector().done().length).toBe(0);
+  });
+});
+
+describe("PieceCollector", () => {
+  it("hands each piece out once complete, in a buffer of its own, whatever the chunks; skipped ones as undefined", () => {
+    const whole = bytes(10_000, 9);
+    const lengths = [1, 2_999, 1000, 6000];
+    const skip = [false, false, true, false];
+    for (const chunk of [1, 7, 4096, 10_000]) {
+      const got: [number, Buffer | undefined][] = [];
+      const c = new PieceCollector({ lengths, skip, onPiece: (i, p) => got.push([i, p]) });
+      for (let at = 0; at < whole.length; at += chunk) {
+        c.add(whole.subarray(at, at + chunk));
+        // Nothing of a piece is offered before its last byte.
+        expect(got.reduce((n, [i]) => n + lengths[i]!, 0)).toBeLessThanOrEqual(Math.min(at + chunk, whole.length));
+      }
+      expect(got.map(([i]) => i)).toEqual([0, 1, 2, 3]);
+      expect(got[2]![1]).toBeUndefined();
+      expect(got[0]![1]!.equals(whole.subarray(0, 1))).toBe(true);
+      expect(got[1]![1]!.equals(whole.subarray(1, 3000))).toBe(true);
+      expect(got[3]![1]!.equals(whole.subarray(4000))).toBe(true);
+      expect(got[3]![1]!.buffer.byteLength).toBe(6000);
+      expect(c.complete).toBe(true);
+    }
+  });
+
+  it("a short answer stops at the last complete piece; a long one is not complete", () => {
+    const got: number[] = [];
+    const short = new PieceCollector({ lengths: [10, 10], onPiece: (i) => got.push(i) });
+    short.add(bytes(15));
+    expect([got, short.complete]).toEqual([[0], false]);
+    const long = new PieceCollector({ lengths: [10], onPiece: () => {} });
+    long.add(bytes(11));
+    expect([long.extra, long.complete]).toEqual([1, false]);
   });
 });

@@ -1,5 +1,6 @@
 // An HTTP/2 response body collected from its DATA chunks (the rclone transport's answers: pack reads of several MiB,
-// listings, small files).
+// listings, small files), whole or piece by piece.
+import type { ReadPieces } from "./storage.js";
 
 /** Larger announced bodies are collected chunk by chunk (nothing this big is read at once; a guard against a bad header). */
 export const MAX_PREALLOCATED_BODY = 256 << 20;
@@ -37,13 +38,52 @@ export class BodyCollector {
     this.chunks.push(chunk);
   }
 
-  /** The buffer being filled and how many of its bytes have arrived; undefined while the bytes are kept as chunks. */
-  get filling(): { buf: Buffer; filled: number } | undefined {
-    return this.buf ? { buf: this.buf, filled: this.filled } : undefined;
-  }
-
   done(): Buffer {
     if (this.buf) return this.filled === this.buf.length ? this.buf : Buffer.from(this.buf.subarray(0, this.filled));
     return Buffer.concat(this.chunks);
+  }
+}
+
+/**
+ * Collects a ranged read's body into its pieces (storage.ts LoadOptions.pieces): each piece in a buffer of its own,
+ * handed out once complete, skipped pieces never kept. Memory is then the piece being filled, not the read.
+ */
+export class PieceCollector {
+  private index = 0;
+  private buf: Buffer | undefined;
+  private filled = 0;
+  /** Bytes beyond the last piece (an answer longer than asked). */
+  extra = 0;
+
+  constructor(private readonly pieces: ReadPieces) {}
+
+  add(chunk: Buffer): void {
+    const { lengths, skip, onPiece } = this.pieces;
+    for (let at = 0; at < chunk.length; ) {
+      if (this.index >= lengths.length) {
+        this.extra += chunk.length - at;
+        return;
+      }
+      const length = lengths[this.index]!;
+      const skipped = skip?.[this.index] === true;
+      const take = Math.min(length - this.filled, chunk.length - at);
+      if (!skipped) {
+        this.buf ??= Buffer.allocUnsafeSlow(length);
+        chunk.copy(this.buf, this.filled, at, at + take);
+      }
+      this.filled += take;
+      at += take;
+      if (this.filled === length) {
+        const piece = this.buf;
+        this.buf = undefined;
+        this.filled = 0;
+        onPiece(this.index++, skipped ? undefined : piece);
+      }
+    }
+  }
+
+  /** Every piece came, and nothing more. */
+  get complete(): boolean {
+    return this.index === this.pieces.lengths.length && this.extra === 0;
   }
 }

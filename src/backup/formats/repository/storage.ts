@@ -23,11 +23,20 @@ export interface CallOptions {
 
 export interface LoadOptions extends CallOptions {
   /**
-   * A ranged read's bytes as they arrive: the first `filled` bytes of `into` are final. `into` is the buffer load()
-   * resolves with when the answer is as announced (a retry brings a new one), so a reader can use the first blobs of
-   * a read of several MiB before its last byte comes. Transports that cannot tell never call it.
+   * A ranged read taken piece by piece instead of into one buffer, so that a read of a whole pack does not hold the
+   * whole pack: `lengths` split the range in order (they add up to its length). Each piece is handed to `onPiece` as
+   * soon as its last byte is in, in a buffer of its own, or undefined where `skip` says nobody needs its bytes (they
+   * are never kept). load() then resolves with an empty buffer; the pieces handed out tell how much came (a short
+   * answer stops early). A retry starts again at piece 0 (the reader ignores pieces it has). Transports that cannot
+   * never call it and resolve with the range as always.
    */
-  onBytes?: (into: Buffer, filled: number) => void;
+  pieces?: ReadPieces;
+}
+
+export interface ReadPieces {
+  lengths: readonly number[];
+  skip?: readonly boolean[];
+  onPiece: (index: number, piece: Buffer | undefined) => void;
 }
 
 /** How a transport wants a restore's pack reads shaped (restic's restorer reads a pack's blobs with one request). */
