@@ -172,6 +172,12 @@ describe("a restic repository in the backup folder, through the CLI", () => {
       await writeFile(pack, bytes);
     };
     await flip();
+    // Earlier commands cached the tree packs whole while they were sound (a cached copy serves later walks): this
+    // machine forgets them, as a fresh one would, so the damaged pack is what it reads.
+    const dropTreeCache = async () => {
+      for (const e of await readdir(w.stateDir, { withFileTypes: true, recursive: true })) if (e.isDirectory() && e.name === "tree-packs") await rm(path.join(e.parentPath, e.name), { recursive: true, force: true });
+    };
+    await dropTreeCache();
     try {
       const out = path.join(await tempDir("repo-restore-elsewhere"), "out");
       ok(await w.cli("backup", "restore", "--snapshot", b!.short_id, "--path", `${rel}/big.bin`, "--to", out, "-q"));
@@ -193,6 +199,7 @@ describe("a restic repository in the backup folder, through the CLI", () => {
       expect(existsSync(bad)).toBe(false);
     } finally {
       await flip();
+      await dropTreeCache();
     }
   });
 

@@ -2,7 +2,7 @@
 // parent's trees and snapshots come from the local cache, so a run after a few edits costs a fixed handful of
 // requests however many folders the workspace has.
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/servers.js";
@@ -11,6 +11,13 @@ import { makeWorld, type World } from "../support/world.js";
 
 const PASS = "requests e2e passphrase 41d9-long";
 const FOLDERS = 30;
+
+/** Folders named `name` anywhere under `root`. */
+async function findDirs(root: string, name: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const e of await readdir(root, { withFileTypes: true, recursive: true })) if (e.isDirectory() && e.name === name) found.push(path.join(e.parentPath, e.name));
+  return found;
+}
 
 async function requestsSince(log: string, from: number): Promise<string[]> {
   const lines = (await readFile(log, "utf8").catch(() => "")).split("\n").filter(Boolean);
@@ -83,6 +90,26 @@ describe("repository backup on S3: requests of an incremental run", () => {
     const bytes = large.reduce((n, m) => n + Number(m![2]) - Number(m![1]) + 1, 0);
     expect(bytes).toBeGreaterThanOrEqual(24 << 20);
     expect(large.length).toBeLessThanOrEqual(7);
+    // The trees of the 60 folders come from the tree packs this install cached when it wrote them: no request each
+    // (a request per folder, twice per restore, made it 80–107 GETs before).
+    expect(reads.length).toBeLessThanOrEqual(10);
     for (const [name, bytes] of media) expect((await readFile(path.join(to, "workspace", "media", name))).equals(bytes), name).toBe(true);
+
+    // A machine without that cache: each tree pack is downloaded whole, once, and then serves every folder.
+    const caches = await findDirs(w.stateDir, "tree-packs");
+    expect(caches.length).toBeGreaterThan(0);
+    for (const dir of caches) await rm(dir, { recursive: true, force: true });
+    const again = path.join(w.root, "restored-fresh-cache");
+    const before2 = (await requestsSince(log, 0)).length;
+    const fresh = await w.cli("backup", "restore", "--to", again);
+    expect(fresh.code, fresh.stderr).toBe(0);
+    const reads2 = (await requestsSince(log, before2)).filter((r) => /^GET .*\/data\//.test(r));
+    console.log(`restore with no tree cache: ${reads2.length} GETs of data/\n${reads2.join("\n")}`);
+    const whole = reads2.filter((r) => !r.includes("range="));
+    expect(whole.length).toBeGreaterThan(0); // the tree packs
+    expect(new Set(whole).size).toBe(whole.length); // each once
+    expect(reads2.length).toBeLessThanOrEqual(whole.length + 10);
+    for (const [name, bytes] of media) expect((await readFile(path.join(again, "workspace", "media", name))).equals(bytes), name).toBe(true);
+    expect(await readFile(path.join(again, "workspace", "topic-7", "sub", "n3.md"), "utf8")).toBe(`# 7/3\n${"text ".repeat(150)}\n`);
   });
 });

@@ -146,7 +146,8 @@ export function pieceLayout<T extends { loc?: BlobLocation }>(slots: readonly T[
 }
 
 export interface BlobSource {
-  storage: Storage;
+  /** Where the packs are read (a repository's storage, or one that serves some packs from elsewhere first). */
+  storage: Pick<Storage, "load">;
   key: CryptoKey;
   index: MasterIndex;
 }

@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import { gcPacer } from "../../gc-pacer.js";
 import type { ReadCheck, ReadOptions, SnapshotEntry, SnapshotNode, SnapshotReader } from "../format.js";
-import { BlobFetcher, type FetcherOptions, type Ticket } from "./blob-fetcher.js";
+import { BlobFetcher, type BlobSource, type FetcherOptions, type Ticket } from "./blob-fetcher.js";
 import { type BlobDecoder, workerDecoder } from "./decode-pool.js";
 import { IntegrityError } from "./errors.js";
 import type { Id } from "./ids.js";
@@ -139,7 +139,13 @@ export async function walkTrees(
   visit: (w: WalkedNode) => Promise<void> | void,
   opts: { signal?: AbortSignal; onRead?: (bytes: number) => void; fetcher?: FetcherOptions; descend?: (w: WalkedNode) => boolean; foldersOnly?: boolean } = {},
 ): Promise<void> {
-  const trees = new BlobFetcher(repo, { aheadBytes: TREE_AHEAD_BYTES, reads: TREE_READS, ...opts.fetcher, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onRead ? { onRead: opts.onRead } : {}) });
+  // Trees come from their packs kept whole (the local cache, or one download per pack), not a request per folder.
+  const source: BlobSource = {
+    key: repo.key,
+    index: repo.index,
+    storage: { load: async (type, name, range, o) => (range && type === "data" ? await repo.treePackRange(name, range, o) : undefined) ?? repo.storage.load(type, name, range, o) },
+  };
+  const trees = new BlobFetcher(source, { aheadBytes: TREE_AHEAD_BYTES, reads: TREE_READS, ...opts.fetcher, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onRead ? { onRead: opts.onRead } : {}) });
   const walk = async (ticket: Ticket, prefix: string): Promise<void> => {
     let nodes: Node[];
     const where = prefix ? `folder ${prefix}` : "the snapshot's root";

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { DirStorage } from "./backend-dir.js";
 import { BackendError, NotARepositoryError } from "./errors.js";
 import { hashId } from "./ids.js";
+import { walkTrees } from "./reader.js";
 import { Repository, type RepositoryOptions } from "./repository.js";
 import { addKey } from "./key.js";
 import { newRandomKey } from "./crypto.js";
@@ -254,6 +255,56 @@ describe("Repository", () => {
     expect(await after.listSnapshots()).toEqual([]);
     expect(await readdir(packDir)).toEqual([]);
     expect(await readdir(path.join(cacheDir, repo.config.id, "snapshots"))).toEqual([]);
+  });
+
+  it("a walk of many folders reads each tree pack once, whole; a download that does not hash to its name is read blob by blob, not again", async () => {
+    const cacheDir = await tmp("cache");
+    const { storage, repo } = await fresh({ cacheDir });
+    // A root with 40 folders, each with a subfolder: 81 trees in one tree pack.
+    const t = "2024-01-01T00:00:00Z";
+    const dirNode = (name: string, subtree: string) => JSON.stringify({ name, type: "dir", mode: 2147484141, mtime: t, atime: t, ctime: t, uid: 0, gid: 0, subtree });
+    const leaf = await repo.saveBlob("tree", Buffer.from('{"nodes":[]}\n'));
+    const mids = [];
+    for (let i = 0; i < 40; i++) mids.push(await repo.saveBlob("tree", Buffer.from(`{"nodes":[${dirNode(`sub${i}`, leaf.id)}]}\n`)));
+    const root = await repo.saveBlob("tree", Buffer.from(`{"nodes":[${mids.map((m, i) => dirNode(`d${i}`, m.id)).join(",")}]}\n`));
+    await repo.flush();
+    await rm(path.join(cacheDir, repo.config.id, "tree-packs"), { recursive: true });
+    const loads: string[] = [];
+    const counting = Object.assign(Object.create(storage) as RecordingStorage, {
+      load: (type: FileType, name: string, range?: { offset: number; length: number }) => {
+        loads.push(`${type}/${name}${range ? ` ${range.offset}+${range.length}` : ""}`);
+        return storage.load(type, name, range);
+      },
+    });
+    const walked = async (r: Repository) => {
+      const paths: string[] = [];
+      await walkTrees(r, root.id, (w) => void paths.push(w.path));
+      return paths.length;
+    };
+    const cold = await Repository.open(counting, "pw", { cacheDir });
+    await cold.loadIndex();
+    loads.length = 0;
+    expect(await walked(cold)).toBe(80);
+    const [pack] = await readdir(path.join(cacheDir, repo.config.id, "tree-packs"));
+    expect(loads).toEqual([`data/${pack}`]);
+    // Twice in one run (a restore walks for its folders, then for its files): from memory.
+    loads.length = 0;
+    expect(await walked(cold)).toBe(80);
+    expect(loads).toEqual([]);
+
+    // The remote's pack changed after the index was written (a byte outside every tree: the trees still verify).
+    await rm(path.join(cacheDir, repo.config.id, "tree-packs"), { recursive: true });
+    const file = path.join(storage.root, "data", pack!.slice(0, 2), pack!);
+    const bytes = await readFile(file);
+    await writeFile(file, Buffer.concat([bytes, Buffer.from("x")]));
+    const damaged = await Repository.open(counting, "pw", { cacheDir });
+    await damaged.loadIndex();
+    loads.length = 0;
+    expect(await walked(damaged)).toBe(80);
+    // One whole download (refused: not cached), then ranges; never the whole pack again.
+    expect(loads.filter((l) => !l.includes("+"))).toEqual([`data/${pack}`]);
+    expect(loads.length).toBeGreaterThan(1);
+    expect(await readdir(path.join(cacheDir, repo.config.id, "tree-packs")).catch(() => [])).toEqual([]);
   });
 
   it("keeps the key file that opened locally: the next open reads no key, and a folder re-initialised since is still opened right", async () => {

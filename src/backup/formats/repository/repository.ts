@@ -21,7 +21,7 @@ import { encodeIndex, INDEX_MAX_BLOBS, MasterIndex, type PackEntry, parseIndex }
 import { FileCache } from "./index-cache.js";
 import { addKey, calibrateKdf, type KdfParams, searchKey } from "./key.js";
 import { type AcquireOptions, RepositoryLock } from "./lock.js";
-import type { CallOptions, FileInfo, Storage } from "./storage.js";
+import type { ByteRange, CallOptions, FileInfo, Storage } from "./storage.js";
 import { decodeUnpacked, encodeUnpacked, parseDocument, type UnpackedType } from "./unpacked.js";
 
 export type { BlobType, PackedBlob } from "./pack.js";
@@ -107,6 +107,8 @@ export class Repository {
   private readonly treePacks = new Map<Id, Buffer>();
   private treePacksUsed = 0;
   private readonly treePacksLoading = new Map<Id, Promise<Buffer | undefined>>();
+  /** Tree packs whose download did not hash to their name: read blob by blob from then on, not downloaded again. */
+  private readonly treePacksRefused = new Set<Id>();
   private readonly indexMaxBlobs: number;
 
   /** The transport, behind the gates that order this repository's writes (gated-storage.ts). */
@@ -437,6 +439,17 @@ export class Repository {
   }
 
   /**
+   * `range` of a pack of trees, in a buffer of its own, taken from the whole pack (memory, the disk cache, or one
+   * download of the pack, then cached): a walk of many folders then costs a request per tree pack, not per folder.
+   * Undefined where the pack is not kept whole (no cache folder, a pack too big): the caller reads the range itself.
+   */
+  async treePackRange(packId: Id, range: ByteRange, opts: CallOptions = {}): Promise<Buffer | undefined> {
+    const pack = await this.treePack(packId, opts);
+    if (!pack || range.offset + range.length > pack.length) return undefined;
+    return Buffer.from(pack.subarray(range.offset, range.offset + range.length));
+  }
+
+  /**
    * A pack of trees, whole: from memory, the disk cache, or downloaded once (one request for all its trees instead of
    * one per tree) and cached. Undefined without a cache folder, or for a pack too big to hold.
    */
@@ -445,7 +458,7 @@ export class Repository {
     if (inMemory) return Promise.resolve(inMemory);
     const cache = this.treePackCache;
     const size = this.index.packDataSize(packId);
-    if (!cache || size === undefined || size > TREE_PACK_MAX) return Promise.resolve(undefined);
+    if (!cache || size === undefined || size > TREE_PACK_MAX || this.treePacksRefused.has(packId)) return Promise.resolve(undefined);
     let loading = this.treePacksLoading.get(packId);
     if (!loading) {
       loading = (async () => {
@@ -453,7 +466,10 @@ export class Repository {
         if (!bytes) {
           bytes = await this.storage.load("data", packId, undefined, opts);
           // A damaged download is not kept: each blob read from it is verified anyway, but the cache must not hold it.
-          if (hashId(bytes) !== packId) return undefined;
+          if (hashId(bytes) !== packId) {
+            this.treePacksRefused.add(packId);
+            return undefined;
+          }
           await cache.put(packId, bytes);
         }
         this.keepTreePack(packId, bytes);
