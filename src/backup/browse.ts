@@ -4,7 +4,7 @@
 // archive and legacy formats: the listing then costs a full read, and the commands say so).
 import { listCatalog, resolveSnapshot, type Catalog } from "./catalog.js";
 import type { ReadOptions, SnapshotEntry, SnapshotNode, SnapshotReader, SnapshotSummary } from "./formats/format.js";
-import { type Formats, openFormats } from "./formats/index.js";
+import type { Formats } from "./formats/index.js";
 import { installGroup } from "./groups.js";
 import type { BackupJob } from "./job.js";
 import { unlockFor } from "./keys.js";
@@ -17,8 +17,7 @@ export interface OpenedSnapshot {
 }
 
 /** The folder's formats and catalog, listed once for a command that may open several snapshots. */
-export async function browseContext(job: BackupJob): Promise<{ formats: Formats; catalog: Catalog }> {
-  const formats = openFormats(job);
+export async function browseContext(formats: Formats): Promise<{ formats: Formats; catalog: Catalog }> {
   return { formats, catalog: await listCatalog(formats.all) };
 }
 

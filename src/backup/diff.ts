@@ -5,6 +5,7 @@
 // Otherwise (archive snapshots, or two formats) both are read whole and each file's content is hashed.
 import { createHash } from "node:crypto";
 import { browseContext, openNamed, type OpenedSnapshot, shownPath, visitNodes } from "./browse.js";
+import { type Formats, withFormats } from "./formats/index.js";
 import type { SnapshotNode } from "./formats/format.js";
 import type { BackupJob } from "./job.js";
 
@@ -99,8 +100,12 @@ async function signatures(opened: OpenedSnapshot, byTrees: boolean, signal?: Abo
   return out;
 }
 
-export async function diffSnapshots(job: BackupJob, opts: DiffOptions): Promise<DiffReport> {
-  const ctx = await browseContext(job);
+export function diffSnapshots(job: BackupJob, opts: DiffOptions): Promise<DiffReport> {
+  return withFormats(job, (formats) => diffSnapshotsWith(job, formats, opts));
+}
+
+async function diffSnapshotsWith(job: BackupJob, formats: Formats, opts: DiffOptions): Promise<DiffReport> {
+  const ctx = await browseContext(formats);
   const a = await openNamed(job, ctx, opts.a, opts.identity);
   const b = await openNamed(job, ctx, opts.b, opts.identity);
   const byTrees = a.treesApart && b.treesApart && a.snapshot.format === b.snapshot.format;

@@ -16,6 +16,7 @@ import { RcloneError, runRclone } from "../rclone/runner.js";
 import type { RemoteProbe } from "../rclone/stall.js";
 import { OperationError, UsageError } from "../util/errors.js";
 import { browseContext, entryStream, openNamed } from "./browse.js";
+import { type Formats, withFormats } from "./formats/index.js";
 import { judge } from "./entry-rules.js";
 import { createCompressor, effectiveCompression, HashTap } from "./formats/archive/codec.js";
 import { describeEncryption, encryptionFor } from "./formats/archive/encryption.js";
@@ -184,8 +185,12 @@ async function rcloneDo(job: BackupJob, command: string, args: string[], stallPr
   if (res.code !== 0) throw new RcloneError(command, res);
 }
 
-export async function exportSnapshot(job: BackupJob, opts: ExportOptions): Promise<ExportReport> {
-  const ctx = await browseContext(job);
+export function exportSnapshot(job: BackupJob, opts: ExportOptions): Promise<ExportReport> {
+  return withFormats(job, (formats) => exportSnapshotWith(job, formats, opts));
+}
+
+async function exportSnapshotWith(job: BackupJob, formats: Formats, opts: ExportOptions): Promise<ExportReport> {
+  const ctx = await browseContext(formats);
   const opened = await openNamed(job, ctx, opts.snapshot, opts.identity);
   const s = opened.snapshot;
   const compression = effectiveCompression("zstd");

@@ -6,6 +6,7 @@ import picomatch from "picomatch";
 import { UsageError } from "../util/errors.js";
 import { resolveSnapshot } from "./catalog.js";
 import { browseContext, normalizeSnapshotPath, openListed, visitNodes } from "./browse.js";
+import { type Formats, withFormats } from "./formats/index.js";
 import type { SnapshotNode } from "./formats/format.js";
 import { installGroup } from "./groups.js";
 import type { BackupJob } from "./job.js";
@@ -64,9 +65,13 @@ export function findMatcher(patterns: string[], ignoreCase: boolean): (path: str
   return (p) => tests.some((t) => t(p));
 }
 
-export async function findInSnapshots(job: BackupJob, opts: FindOptions, onHits?: (hits: FindHits) => void): Promise<FindReport> {
+export function findInSnapshots(job: BackupJob, opts: FindOptions, onHits?: (hits: FindHits) => void): Promise<FindReport> {
+  return withFormats(job, (formats) => findInSnapshotsWith(job, formats, opts, onHits));
+}
+
+async function findInSnapshotsWith(job: BackupJob, formats: Formats, opts: FindOptions, onHits?: (hits: FindHits) => void): Promise<FindReport> {
   if (!opts.patterns.length || opts.patterns.some((p) => p.trim() === "")) throw new UsageError("give a pattern to look for, e.g. `workspace-sync backup find '*.md'`");
-  const ctx = await browseContext(job);
+  const ctx = await browseContext(formats);
   const group = installGroup(job);
   let targets = selectListed(ctx.catalog, group.key, { all: !!opts.all, ...(opts.host !== undefined ? { host: opts.host } : {}), ...(opts.agent !== undefined ? { agent: opts.agent } : {}) }).shown;
   if (opts.snapshots?.length) {

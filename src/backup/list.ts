@@ -3,7 +3,7 @@
 // damaged ones, and counts of leftovers (this install's interrupted runs) and of look-alikes it leaves alone.
 import { type Catalog, listCatalog, unmanaged } from "./catalog.js";
 import type { SnapshotSummary } from "./formats/format.js";
-import { openFormats } from "./formats/index.js";
+import { type Formats, withFormats } from "./formats/index.js";
 import { installGroup } from "./groups.js";
 import type { BackupJob } from "./job.js";
 import { cleanupPlan } from "./prune.js";
@@ -78,8 +78,11 @@ export function selectListed(catalog: Catalog, groupKey: string, opts: ListOptio
   return { shown, hidden: managed.length - shown.length };
 }
 
-export async function listSnapshots(job: BackupJob, opts: ListOptions = {}): Promise<SnapshotList> {
-  const formats = openFormats(job);
+export function listSnapshots(job: BackupJob, opts: ListOptions = {}): Promise<SnapshotList> {
+  return withFormats(job, (formats) => listSnapshotsWith(job, formats, opts));
+}
+
+async function listSnapshotsWith(job: BackupJob, formats: Formats, opts: ListOptions = {}): Promise<SnapshotList> {
   const catalog = await listCatalog(formats.all);
   const group = installGroup(job);
   const { shown, hidden } = selectListed(catalog, group.key, opts);

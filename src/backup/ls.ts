@@ -4,6 +4,7 @@
 // read whole (its format keeps no separate tree), which the report says.
 import { UsageError } from "../util/errors.js";
 import { browseContext, normalizeSnapshotPath, openNamed, shownPath, visitNodes } from "./browse.js";
+import { type Formats, withFormats } from "./formats/index.js";
 import type { SnapshotNode } from "./formats/format.js";
 import type { BackupJob } from "./job.js";
 
@@ -52,8 +53,12 @@ export function lsDescend(paths: string[] | undefined, recursive: boolean): (dir
   return (p) => dirs.some((d) => p === d || d.startsWith(`${p}/`) || (recursive && p.startsWith(`${d}/`)));
 }
 
-export async function lsSnapshot(job: BackupJob, opts: LsOptions, emit: (node: SnapshotNode) => void, onStart?: (report: LsReport) => void): Promise<LsReport> {
-  const ctx = await browseContext(job);
+export function lsSnapshot(job: BackupJob, opts: LsOptions, emit: (node: SnapshotNode) => void, onStart?: (report: LsReport) => void): Promise<LsReport> {
+  return withFormats(job, (formats) => lsSnapshotWith(job, formats, opts, emit, onStart));
+}
+
+async function lsSnapshotWith(job: BackupJob, formats: Formats, opts: LsOptions, emit: (node: SnapshotNode) => void, onStart?: (report: LsReport) => void): Promise<LsReport> {
+  const ctx = await browseContext(formats);
   const opened = await openNamed(job, ctx, opts.snapshot, opts.identity);
   const s = opened.snapshot;
   const report: LsReport = {

@@ -4,7 +4,7 @@
 import type { RetainPolicy } from "../config/types.js";
 import { acquireLock } from "../state/lock.js";
 import { type Catalog, inGroup, listCatalog, unmanaged } from "./catalog.js";
-import { openFormats, type Formats } from "./formats/index.js";
+import { type Formats, withFormats } from "./formats/index.js";
 import type { Leftover, SnapshotSummary } from "./formats/format.js";
 import { type Group, installGroup } from "./groups.js";
 import type { BackupJob } from "./job.js";
@@ -86,8 +86,11 @@ export interface PruneReport {
   errors: string[];
 }
 
-export async function pruneRepository(job: BackupJob, opts: { dryRun?: boolean; includeLegacy?: boolean } = {}): Promise<PruneReport> {
-  const formats = openFormats(job);
+export function pruneRepository(job: BackupJob, opts: { dryRun?: boolean; includeLegacy?: boolean } = {}): Promise<PruneReport> {
+  return withFormats(job, (formats) => pruneRepositoryWith(job, formats, opts));
+}
+
+async function pruneRepositoryWith(job: BackupJob, formats: Formats, opts: { dryRun?: boolean; includeLegacy?: boolean } = {}): Promise<PruneReport> {
   const lock = await acquireLock(backupLockFile(job.stateDir), "backup prune", 2_000);
   try {
     for (const f of formats.all) await f.stopStrayWriters?.();

@@ -10,7 +10,7 @@ import { idleGate } from "../util/idle-gate.js";
 import { listCatalog, resolveSnapshot } from "./catalog.js";
 import { count, type Counts, isSnapshotRoot, judge, noCounts } from "./entry-rules.js";
 import type { SnapshotNode, SnapshotSummary } from "./formats/format.js";
-import { openFormats } from "./formats/index.js";
+import { type Formats, withFormats } from "./formats/index.js";
 import { installGroup } from "./groups.js";
 import type { BackupJob } from "./job.js";
 import { unlockFor } from "./keys.js";
@@ -85,8 +85,11 @@ function filesOnDisk(root: string): number {
 
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
 
-export async function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Promise<RestoreReport> {
-  const formats = openFormats(job);
+export function restoreSnapshot(job: BackupJob, opts: RestoreOptions): Promise<RestoreReport> {
+  return withFormats(job, (formats) => restoreSnapshotWith(job, formats, opts));
+}
+
+async function restoreSnapshotWith(job: BackupJob, formats: Formats, opts: RestoreOptions): Promise<RestoreReport> {
   const catalog = await listCatalog(formats.all);
   const snap = resolveSnapshot(catalog, opts.snapshot, installGroup(job));
   const keys = await unlockFor(job.config, opts.identity);

@@ -8,7 +8,7 @@
 import { BusyFailure, UsageError } from "../util/errors.js";
 import { type Catalog, inGroup, listCatalog, resolveSnapshot, unmanaged } from "./catalog.js";
 import type { SnapshotSummary } from "./formats/format.js";
-import { openFormats } from "./formats/index.js";
+import { type Formats, withFormats } from "./formats/index.js";
 import { type Group, installGroup } from "./groups.js";
 import type { BackupJob } from "./job.js";
 import { unlockFor } from "./keys.js";
@@ -65,9 +65,12 @@ export function pickSnapshots(catalog: Catalog, wanted: string | undefined, all:
   return [resolveSnapshot(catalog, wanted, group)];
 }
 
-export async function verifySnapshots(job: BackupJob, opts: VerifyOptions): Promise<VerifyResult[]> {
+export function verifySnapshots(job: BackupJob, opts: VerifyOptions): Promise<VerifyResult[]> {
+  return withFormats(job, (formats) => verifySnapshotsWith(job, formats, opts));
+}
+
+async function verifySnapshotsWith(job: BackupJob, formats: Formats, opts: VerifyOptions): Promise<VerifyResult[]> {
   if (opts.subset !== undefined && !opts.readData) throw new UsageError("--subset goes with --read-data (it says how much of the data to read back)");
-  const formats = openFormats(job);
   const catalog = await listCatalog(formats.all);
   const group = installGroup(job);
   const targets = pickSnapshots(catalog, opts.snapshot, !!opts.all, group);

@@ -1,16 +1,30 @@
 // How many requests an incremental repository backup makes on S3 (s3rver counts every request it receives): the
 // parent's trees and snapshots come from the local cache, so a run after a few edits costs a fixed handful of
 // requests however many folders the workspace has.
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildBackupJob } from "../../src/app/backup-job.js";
+import { loadContext } from "../../src/app/context.js";
+import { lsSnapshot, restoreSnapshot } from "../../src/backup/index.js";
+import { silentLogger } from "../../src/util/logger.js";
 import { tempDir } from "../helpers/servers.js";
 import { backend, type StartedBackend } from "../support/backends.js";
 import { makeWorld, type World } from "../support/world.js";
 
 const PASS = "requests e2e passphrase 41d9-long";
 const FOLDERS = 30;
+
+/** The `rclone serve restic` processes whose command line names `prefix`. */
+function servesOf(prefix: string): string[] {
+  try {
+    return execFileSync("pgrep", ["-f", `serve restic --stdio .*${prefix}`]).toString().trim().split("\n").filter(Boolean);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
 
 /** Folders named `name` anywhere under `root`. */
 async function findDirs(root: string, name: string): Promise<string[]> {
@@ -28,6 +42,7 @@ describe("repository backup on S3: requests of an incremental run", () => {
   let server: StartedBackend;
   let w: World;
   let log: string;
+  let prefix: string;
   const saved = process.env.S3RVER_REQUEST_LOG;
 
   beforeAll(async () => {
@@ -36,7 +51,7 @@ describe("repository backup on S3: requests of an incremental run", () => {
     server = await backend("s3").start();
     if (saved === undefined) delete process.env.S3RVER_REQUEST_LOG;
     else process.env.S3RVER_REQUEST_LOG = saved;
-    const prefix = `req-${randomBytes(3).toString("hex")}`;
+    prefix = `req-${randomBytes(3).toString("hex")}`;
     w = await makeWorld({
       backup: { ...server.block, prefix, encrypt: true, passphrase: "${BACKUP_PASSPHRASE}", include: ["workspace"], retain: 3, format: "repository" },
     });
@@ -111,5 +126,13 @@ describe("repository backup on S3: requests of an incremental run", () => {
     expect(reads2.length).toBeLessThanOrEqual(whole.length + 10);
     for (const [name, bytes] of media) expect((await readFile(path.join(again, "workspace", "media", name))).equals(bytes), name).toBe(true);
     expect(await readFile(path.join(again, "workspace", "topic-7", "sub", "n3.md"), "utf8")).toBe(`# 7/3\n${"text ".repeat(150)}\n`);
+
+    // The command ends its rclone transport when it is done, not after the transport's idle time: when a restore
+    // returns, no `rclone serve restic` of this repository is left (a CLI run then exits at once).
+    const job = await buildBackupJob(await loadContext({}, w.env, silentLogger));
+    await restoreSnapshot(job, { to: path.join(w.root, "restored-in-process") });
+    expect(servesOf(prefix)).toEqual([]);
+    await lsSnapshot(job, { snapshot: "latest" }, () => {});
+    expect(servesOf(prefix)).toEqual([]);
   });
 });

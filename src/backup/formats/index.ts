@@ -42,3 +42,16 @@ export function openFormats(job: BackupJob, onSpawn?: (pid: number) => void): Fo
   if (!writer.writable) throw new Error(`backup format ${writer.name} cannot write`);
   return { all, writer, byName };
 }
+
+/**
+ * Runs a command with the job's formats, then ends what they hold open (the repository's rclone transport, which
+ * would otherwise close only after its idle time: a CLI run then ends ~0.25 s later than its work).
+ */
+export async function withFormats<T>(job: BackupJob, fn: (formats: Formats) => Promise<T>): Promise<T> {
+  const formats = openFormats(job);
+  try {
+    return await fn(formats);
+  } finally {
+    await Promise.all(formats.all.map((f) => f.close?.().catch(() => {})));
+  }
+}
