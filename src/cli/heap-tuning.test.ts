@@ -40,7 +40,8 @@ await survive(200000);
 console.log(JSON.stringify({ start, end: young() }));`);
     const { start, end } = JSON.parse(out) as { start: number; end: number };
     // Not grown: the two semi-spaces of the start's size, now and then a few pages more that V8 keeps in the young
-    // generation for a while (seen once on a loaded machine: 3.75x). Grown by the factor 4, it would be 8x.
-    expect(end).toBeLessThan(start * 4);
+    // generation for a while (seen on a loaded machine: 3.75x, and 5x during a CI run). Grown by the factor 4, it
+    // would be 8x at least.
+    expect(end).toBeLessThan(start * 8);
   });
 });
