@@ -12,7 +12,7 @@ import { capturingEntries } from "./capture-entries.js";
 import { type Catalog, inGroup, listCatalog } from "./catalog.js";
 import { recordChildSync } from "./children.js";
 import type { SnapshotDraft } from "./formats/format.js";
-import { openFormats } from "./formats/index.js";
+import { closeFormats, openFormats } from "./formats/index.js";
 import { installGroup } from "./groups.js";
 import { resolveItems } from "./items.js";
 import type { BackupJob } from "./job.js";
@@ -194,7 +194,7 @@ export async function runBackup(job: BackupJob, opts: RunBackupOptions): Promise
   } finally {
     clearTimeout(timer);
     await ahead?.cancel().catch(() => {});
-    await Promise.all(formats.all.map((f) => f.close?.()));
+    await closeFormats(formats);
     await rm(runDir, { recursive: true, force: true }).catch(() => {});
     outcome.durationMs = job.now().getTime() - started.getTime();
     try {

@@ -52,6 +52,11 @@ export async function withFormats<T>(job: BackupJob, fn: (formats: Formats) => P
   try {
     return await fn(formats);
   } finally {
-    await Promise.all(formats.all.map((f) => f.close?.().catch(() => {})));
+    await closeFormats(formats);
   }
+}
+
+/** Ends what the formats hold open (a format that fails to close has nothing left to lose). */
+export async function closeFormats(formats: Formats): Promise<void> {
+  await Promise.all(formats.all.map((f) => f.close?.().catch(() => {})));
 }

@@ -52,18 +52,14 @@ export class PieceCollector {
   private index = 0;
   private buf: Buffer | undefined;
   private filled = 0;
-  /** Bytes beyond the last piece (an answer longer than asked). */
-  extra = 0;
 
   constructor(private readonly pieces: ReadPieces) {}
 
   add(chunk: Buffer): void {
     const { lengths, skip, onPiece } = this.pieces;
     for (let at = 0; at < chunk.length; ) {
-      if (this.index >= lengths.length) {
-        this.extra += chunk.length - at;
-        return;
-      }
+      // Bytes beyond the last piece (an answer longer than asked) are nobody's.
+      if (this.index >= lengths.length) return;
       const length = lengths[this.index]!;
       const skipped = skip?.[this.index] === true;
       const take = Math.min(length - this.filled, chunk.length - at);
@@ -80,10 +76,5 @@ export class PieceCollector {
         onPiece(this.index++, skipped ? undefined : piece);
       }
     }
-  }
-
-  /** Every piece came, and nothing more. */
-  get complete(): boolean {
-    return this.index === this.pieces.lengths.length && this.extra === 0;
   }
 }
