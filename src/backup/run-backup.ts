@@ -106,15 +106,16 @@ export async function runBackup(job: BackupJob, opts: RunBackupOptions): Promise
     const group = installGroup(job);
     const items = sourceItems(sources, job.config.exclude);
     const settings = settingsKey(job);
+    // `backup now` will write: slow key setup (and a repository's transport) starts while rclone lists, and the walk
+    // goes ahead meanwhile (listing a repository waits for its key's scrypt, ~0.25 s in which the main thread would
+    // sit idle). Before the listing: a format that lists through the transport it writes with then finds it started.
+    if (opts.force) formats.writer.prepareWrite?.();
     const listed = listCatalog(formats.all);
     listed.catch(() => {}); // awaited just below
     const fingerprint = new TreeFingerprint();
     const databases: string[] = [];
     const walk = () => capturingEntries(items, { transientDir: runDir, fingerprint, onWarning: warn, onDatabase: (p) => databases.push(p), stats: formats.writer.wantsStats });
     if (opts.force) {
-      // `backup now` will write: slow key setup runs while rclone lists, and the walk goes ahead meanwhile (listing a
-      // repository waits for its key's scrypt, ~0.25 s in which the main thread would sit idle).
-      formats.writer.prepareWrite?.();
       await mkdir(runDir, { recursive: true, mode: 0o700 });
       // A format that takes unchanged files from a parent (it wants the walk's lstat) after a committed snapshot of this
       // install: most entries pass straight through, so the walk may go far ahead.

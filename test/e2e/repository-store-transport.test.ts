@@ -2,6 +2,7 @@
 // passes `restic -r rclone:REMOTE:PATH check --read-data` and restores; a killed rclone child is replaced and the
 // run completes; no secret reaches rclone's argv or environment.
 import { readdir, readFile, readlink, writeFile } from "node:fs/promises";
+import net from "node:net";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { RcloneStorage, STAGING_FOLDER, type RcloneStorageOptions } from "../../src/backup/formats/repository/backend.js";
@@ -22,11 +23,12 @@ async function setup(kind: ServerKind, sub = "repo", spool = false) {
   await writeRcloneConf(conf, { remote: server.rcloneSection });
   const remotePath = server.remotePath(sub);
   const pids: number[] = [];
+  const moves: number[] = [];
   const bin = await findRclone();
   const spoolDir = spool ? path.join(await tempDir("spool"), "spool") : undefined;
   const connect = (over: Partial<RcloneStorageOptions> = {}) =>
-    new RcloneStorage({ bin, configPath: conf, remotePath, env: rcloneEnv(), onSpawn: (p, role) => role === "session" && pids.push(p), backoffMs: 100, ...(spoolDir ? { spoolDir } : {}), ...over });
-  return { server, bin, conf, remotePath, storage: connect(), connect, pids, spoolDir, resticRepo: `rclone:${remotePath}`, resticEnv: { RCLONE_CONFIG: conf } };
+    new RcloneStorage({ bin, configPath: conf, remotePath, env: rcloneEnv(), onSpawn: (p, role) => (role === "session" ? pids : moves).push(p), backoffMs: 100, ...(spoolDir ? { spoolDir } : {}), ...over });
+  return { server, bin, conf, remotePath, storage: connect(), connect, pids, moves, spoolDir, resticRepo: `rclone:${remotePath}`, resticEnv: { RCLONE_CONFIG: conf } };
 }
 
 function treeJson(name: string, content: string[], size: number): string {
@@ -56,8 +58,13 @@ describe.each(["local", "sftp", "s3"] as const)("repository over rclone serve re
     const target = await tempDir("restore");
     await restic(["restore", snap, "--target", target], opts);
     expect((await readFile(path.join(target, "file.bin"))).equals(data)).toBe(true);
-    // Spooled packs were uploaded from their file, which is gone once uploaded.
+    // Spooled packs were uploaded from their file, which is gone once uploaded; so is the remote control's password
+    // file. Where saves are staged (rclone < 1.63 on a backend that writes in place), the session's own rclone moved
+    // the key, config, index and snapshot into place: no rclone was started per move.
     if (t.spoolDir) expect(await readdir(t.spoolDir)).toEqual([]);
+    const staged = !atLeast(t.bin.version, 1, 63); // (the product turns staging off on S3; this test does not)
+    expect(t.storage.movedInProcess).toBe(spool && staged ? 4 : 0);
+    expect(t.moves.length).toBe(staged && !spool ? 4 : 0);
     if (kind === "local") {
       // rclone 1.60 writes files in place: the snapshot, index, key and config went through the staging folder
       // (left empty) and were moved into place, so a killed writer never leaves a truncated one.
@@ -179,6 +186,33 @@ describe("rclone session faults and secrets", () => {
     await repo.close();
     expect(await readdir(path.join(t.server.rootDir, "repo", "index"))).toEqual([]);
     expect((await restic(["check"], { repo: t.resticRepo, password: PASSWORD, env: t.resticEnv })).code).toBe(0);
+  });
+
+  it("an rclone that cannot serve its remote control (its port taken) is started again without it; moves then run rclone moveto", async () => {
+    const t = await setup("sftp", "repo", true);
+    if (atLeast(t.bin.version, 1, 63)) return; // saves are not staged: nothing to move
+    const busy = net.createServer();
+    await new Promise<void>((r) => busy.listen(0, "127.0.0.1", r));
+    const port = (busy.address() as net.AddressInfo).port;
+    try {
+      // A later --rc-addr wins over the session's own: what a machine without a free loopback port would do.
+      const storage = t.connect({ extraArgs: ["--rc-addr", `127.0.0.1:${port}`] });
+      const repo = await Repository.init(storage, PASSWORD, { kdf: FAST_KDF, packSize: 1 << 20 });
+      const data = randomBytesSeeded(1_500_000, 5);
+      const snap = await backupOneFile(repo, data);
+      await repo.close();
+      expect(storage.spawned).toBe(2); // the refused start, then one session for the whole run
+      expect(storage.movedInProcess).toBe(0);
+      expect(t.moves.length).toBeGreaterThanOrEqual(4);
+      expect(await readdir(t.spoolDir!)).toEqual([]);
+      const opts = { repo: t.resticRepo, password: PASSWORD, env: t.resticEnv };
+      expect((await restic(["check", "--read-data"], opts)).stdout).toContain("no errors were found");
+      const target = await tempDir("restore-rc");
+      await restic(["restore", snap, "--target", target], opts);
+      expect((await readFile(path.join(target, "file.bin"))).equals(data)).toBe(true);
+    } finally {
+      busy.close();
+    }
   });
 
   it("fails at once with rclone's own explanation for an unknown remote (a dead server: repository-store-kill.faults.ts)", async () => {

@@ -11,6 +11,7 @@ import { Repository } from "../../src/backup/formats/repository/repository.js";
 import { RcloneStorage, STAGING_FOLDER } from "../../src/backup/formats/repository/backend.js";
 import { BackendError } from "../../src/backup/formats/repository/errors.js";
 import { findRclone } from "../../src/rclone/binary.js";
+import { atLeast } from "../../src/rclone/version.js";
 import { prng, rcloneEnv, startLocalRemote, startServer, stopAll, tempDir, writeRcloneConf } from "../helpers/servers.js";
 import { testEnv } from "../support/cli.js";
 import { restic } from "../support/restic-oracle.js";
@@ -122,14 +123,19 @@ describe("repository writer faults: kill -9, remote down", () => {
     const base = { conf, remotePath: server.remotePath("repo"), password: PASSWORD, blobs: 4, bigSnapshot: 24_000_000 };
     const opts = { repo: repoDir, password: PASSWORD };
     let snapshots = 0;
-    for (const delay of [5, 30, 80, 150]) {
+    const spoolDir = path.join(await tempDir("kill-spool"), "spool");
+    const staged = !atLeast((await findRclone()).version, 1, 63);
+    // With a spool folder the staged saves are moved into place by the session's own rclone (its remote control),
+    // without one by an `rclone moveto` each.
+    for (const [delay, spool] of [[5, true], [30, false], [80, true], [150, false], [300, true]] as const) {
       // Killed a little after the upload starts (the line is printed right before it).
-      const killed = await runWriter({ ...base, seed: delay }, (l) => (l === "saving snapshot" ? delay : false));
+      const killed = await runWriter({ ...base, seed: delay, ...(spool ? { spoolDir } : {}) }, (l) => (l === "saving snapshot" ? delay : false));
       expect(killed.signal === "SIGKILL" || killed.code === 0, killed.lines.join(" | ")).toBe(true);
       const deadline = Date.now() + 10_000;
       while (killed.rclonePids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       const listed = JSON.parse((await restic(["snapshots", "--json"], opts)).stdout) as unknown[];
       expect([snapshots, snapshots + 1], `kill ${delay} ms into the upload`).toContain(listed.length);
+      if (killed.code === 0) expect(killed.lines).toContain(`moved in process ${spool && staged ? 2 : 0}`);
       snapshots = listed.length;
       await restic(["unlock"], opts);
       const check = await restic(["check"], { ...opts, check: false });

@@ -1,7 +1,8 @@
 // Child process for repository-store-kill.faults.ts: one "run" against a restic-format repository through
 // `rclone serve restic --stdio` (the built dist/ modules): shared lock, blobs, flush, snapshot, release. Prints
 // progress lines the parent uses to pick kill points. Args: JSON {conf, remotePath, password, seed, blobs,
-// bigSnapshot (bytes of random tag text, so the snapshot upload takes a while), stagedSaves}.
+// bigSnapshot (bytes of random tag text, so the snapshot upload takes a while), stagedSaves, spoolDir (staged saves
+// are then moved into place through the session's remote control)}.
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,7 +14,7 @@ const { findRclone } = await import(path.join(dist, "rclone/binary.js"));
 
 const args = JSON.parse(process.argv[2]);
 const say = (what) => process.stdout.write(`${what}\n`);
-const storage = new RcloneStorage({ bin: await findRclone(), configPath: args.conf, remotePath: args.remotePath, onSpawn: (pid) => say(`rclone ${pid}`), ...(args.stagedSaves !== undefined ? { stagedSaves: args.stagedSaves } : {}) });
+const storage = new RcloneStorage({ bin: await findRclone(), configPath: args.conf, remotePath: args.remotePath, onSpawn: (pid) => say(`rclone ${pid}`), ...(args.stagedSaves !== undefined ? { stagedSaves: args.stagedSaves } : {}), ...(args.spoolDir ? { spoolDir: args.spoolDir } : {}) });
 const repo = await Repository.open(storage, args.password, { packSize: 512 * 1024, uploads: 2 });
 await repo.loadIndex();
 const lock = await repo.lock({ exclusive: false });
@@ -36,6 +37,7 @@ const tags = args.bigSnapshot ? [randomBytes(args.bigSnapshot / 2).toString("hex
 say("saving snapshot");
 const snap = await repo.saveUnpacked("snapshots", JSON.stringify({ time: new Date().toISOString(), tree: tree.id, paths: ["/f"], hostname: "faults", ...(tags ? { tags } : {}) }));
 say(`snapshot ${snap}`);
+say(`moved in process ${storage.movedInProcess}`);
 await lock.release();
 await repo.close();
 say("done");

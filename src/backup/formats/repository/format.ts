@@ -255,42 +255,50 @@ class RepositoryFormat implements StorageFormat {
     if (this.repo && create && (await this.repo.catch(() => undefined)) === undefined) this.repo = undefined; // listed before it existed
     this.repo ??= (async () => {
       this.deriveKeyAhead();
-      const objects = await this.folder.objects();
-      const exists = objects.has("config");
-      if (!exists && !create) return undefined;
-      const password = await repositoryPassword({
-        config: this.job.config,
-        stateDir: this.job.stateDir,
-        folder: this.folder,
-        creating: !exists,
-        ...(identities ? { identities } : {}),
-      });
       const storage = this.storage();
-      // One rclone session from the key file to the first write (key derivation takes longer than the idle close).
-      const release = storage.hold();
+      // A backup needs the transport whatever the listing finds: its rclone starts, and reaches the remote, while the
+      // folder is listed (over sftp each is a process start and an SSH handshake, ~0.1 s).
+      const early = create ? storage.hold() : undefined;
+      if (create) storage.warm();
       try {
-        const opts = this.repoOptions();
-        if (exists) {
-          const hint = await keyHint(opts.cacheDir, this.job.remote.path(""));
-          const repo = await Repository.open(storage, password, { ...opts, configKnown: true, ...(hint ? { keyHint: hint } : {}) });
-          if (repo.keyId !== hint) await rememberKey(opts.cacheDir, this.job.remote.path(""), repo.keyId);
-          return repo;
+        const objects = await this.folder.objects();
+        const exists = objects.has("config");
+        if (!exists && !create) return undefined;
+        const password = await repositoryPassword({
+          config: this.job.config,
+          stateDir: this.job.stateDir,
+          folder: this.folder,
+          creating: !exists,
+          ...(identities ? { identities } : {}),
+        });
+        // One rclone session from the key file to the first write (key derivation takes longer than the idle close).
+        const release = storage.hold();
+        try {
+          const opts = this.repoOptions();
+          if (exists) {
+            const hint = await keyHint(opts.cacheDir, this.job.remote.path(""));
+            const repo = await Repository.open(storage, password, { ...opts, configKnown: true, ...(hint ? { keyHint: hint } : {}) });
+            if (repo.keyId !== hint) await rememberKey(opts.cacheDir, this.job.remote.path(""), repo.keyId);
+            return repo;
+          }
+        } finally {
+          release();
         }
-      } finally {
-        release();
-      }
       // The run goes on while the key file and config are written (calibrating the key takes ~1 s); everything it
       // writes waits for them.
-      const repo = await Repository.initAhead(storage, password, this.repoOptions());
-      void repo.created.then(
-        async () => {
-          await rememberKey(this.repoOptions().cacheDir, this.job.remote.path(""), repo.keyId);
-          this.folder.refresh();
-          this.job.log.info(`created a restic repository (format version 2) at ${this.job.remote.display}`);
-        },
-        () => {},
-      );
-      return repo;
+        const repo = await Repository.initAhead(storage, password, this.repoOptions());
+        void repo.created.then(
+          async () => {
+            await rememberKey(this.repoOptions().cacheDir, this.job.remote.path(""), repo.keyId);
+            this.folder.refresh();
+            this.job.log.info(`created a restic repository (format version 2) at ${this.job.remote.display}`);
+          },
+          () => {},
+        );
+        return repo;
+      } finally {
+        early?.();
+      }
     })();
     const pending = this.repo;
     pending.catch(() => {

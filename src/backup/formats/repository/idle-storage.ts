@@ -116,6 +116,11 @@ export class IdleClosingStorage implements Storage {
     return this.run(async (s) => await s.removeStaged?.(opts));
   }
 
+  /** Starts the transport (hold() first, or it is closed again once idle). */
+  warm(): void {
+    void this.run(async (s) => s.warm?.()).catch(() => {});
+  }
+
   async close(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;

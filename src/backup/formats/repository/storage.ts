@@ -78,6 +78,11 @@ export interface Storage {
   stage?(type: FileType): StagedFile | undefined;
   /** Removes uploads staged but never moved into place (transports that stage; call only under an exclusive lock). */
   removeStaged?(opts?: CallOptions): Promise<void>;
+  /**
+   * Starts the transport now, before the first request (transports with a start-up: an rclone child reaching the
+   * remote). A failure is not reported here: the first request meets it.
+   */
+  warm?(): void;
   close(): Promise<void>;
 }
 
