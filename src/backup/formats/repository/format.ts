@@ -256,10 +256,12 @@ class RepositoryFormat implements StorageFormat {
     this.repo ??= (async () => {
       this.deriveKeyAhead();
       const storage = this.storage();
-      // A backup needs the transport whatever the listing finds: its rclone starts, and reaches the remote, while the
-      // folder is listed (over sftp each is a process start and an SSH handshake, ~0.1 s).
-      const early = create ? storage.hold() : undefined;
-      if (create) storage.warm();
+      // A backup needs the transport whatever the listing finds, and a folder configured for this format almost always
+      // holds a repository: its rclone starts, and reaches the remote, while the folder is listed (over sftp each is a
+      // process start and an SSH handshake, ~0.1 s). Where there is none after all, it is closed once idle.
+      const warm = create || this.job.config.format === REPOSITORY;
+      const early = warm ? storage.hold() : undefined;
+      if (warm) storage.warm();
       try {
         const objects = await this.folder.objects();
         const exists = objects.has("config");
@@ -510,16 +512,27 @@ class RepositoryFormat implements StorageFormat {
     };
   }
 
+  /**
+   * A shared lock is used as soon as its file is written: restic's second look for conflicting locks, 200 ms later,
+   * runs meanwhile and locked() waits for it before it returns. Reading in those 200 ms is safe: a prune deletes only
+   * after its own second look, which finds this lock, and every blob read is checked against its ID. (A restore spent
+   * them idle before its first read.)
+   */
   private async lock(exclusive: boolean): Promise<RepositoryLock> {
     const repo = await this.opened();
-    return repo.lock({ exclusive, ...(this.job.signal ? { signal: this.job.signal } : {}) });
+    return repo.lock({ exclusive, confirmLater: !exclusive, ...(this.job.signal ? { signal: this.job.signal } : {}) });
   }
 
-  /** Runs with a repository lock (released on every path): the one given (taken ahead), else one taken now. */
+  /**
+   * Runs with a repository lock (released on every path): the one given (taken ahead), else one taken now. Its
+   * confirmation is awaited before the result counts: a conflicting lock found then fails the command.
+   */
   private async locked<T>(exclusive: boolean, fn: (repo: Repository) => Promise<T>, taken?: Promise<RepositoryLock>): Promise<T> {
     const lock = await (taken ?? this.lock(exclusive));
     try {
-      return await fn(await this.opened());
+      const result = await fn(await this.opened());
+      await lock.confirmed;
+      return result;
     } finally {
       await lock.release().catch(() => {});
     }
