@@ -23,7 +23,10 @@ async function serveWithRc() {
   await writeFile(conf, "[here]\ntype = local\n", { mode: 0o600 });
   const rc = await RemoteControl.prepare(path.join(dir, "spool"));
   const bin = await findRclone();
-  const child = spawn(bin.path, ["serve", "restic", "--stdio", `here:${root}`, ...rc.args, "--config", conf, "--use-json-log"], { stdio: ["pipe", "ignore", "pipe"] });
+  // A user's rc settings (meant for an rc of their own) must not loosen this one.
+  const env = RemoteControl.childEnv({ ...process.env, RCLONE_RC_NO_AUTH: "true", RCLONE_RC_SERVE: "true" });
+  expect(Object.keys(env).filter((k) => k.startsWith("RCLONE_RC_"))).toEqual([]);
+  const child = spawn(bin.path, ["serve", "restic", "--stdio", `here:${root}`, ...rc.args, "--config", conf, "--use-json-log"], { stdio: ["pipe", "ignore", "pipe"], env });
   children.push(child);
   createInterface({ input: child.stderr! }).on("line", (line) => {
     const entry = parseLogLine(line);

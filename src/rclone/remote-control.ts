@@ -54,6 +54,14 @@ export class RemoteControl {
     return new RemoteControl(file, password);
   }
 
+  /**
+   * The child's environment without rclone's RCLONE_RC_* settings: a user's RCLONE_RC_NO_AUTH or RCLONE_RC_SERVE
+   * (meant for an rc of their own) would otherwise loosen this one.
+   */
+  static childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+    return Object.fromEntries(Object.entries(env).filter(([k]) => !/^RCLONE_RC_/i.test(k)));
+  }
+
   /** The flags that make the child serve rc. */
   get args(): string[] {
     return ["--rc", "--rc-addr", "127.0.0.1:0", "--rc-htpasswd", this.file];

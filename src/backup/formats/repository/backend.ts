@@ -262,7 +262,7 @@ export class RcloneStorage implements Storage {
     const exited = runRclone(this.opts.bin, {
       args: ["serve", "restic", "--stdio", this.opts.remotePath, ...(rc?.args ?? []), ...(this.opts.extraArgs ?? [])],
       configPath: this.opts.configPath,
-      env: this.opts.env,
+      env: rc ? RemoteControl.childEnv(this.opts.env ?? process.env) : this.opts.env,
       ...wire.run,
       signal: stop.signal,
       killGraceMs: 5_000,
