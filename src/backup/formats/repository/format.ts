@@ -199,6 +199,11 @@ class RepositoryFormat implements StorageFormat {
   readonly checksStructure = true;
   readonly wantsStats = true;
   private repo: Promise<Repository | undefined> | undefined;
+  /**
+   * Transports made for the repository, closed with the format: also those no repository took (started while the
+   * folder was listed, which then held none; or the opening failed), whose rclone would otherwise outlive the command.
+   */
+  private readonly transports = new Set<IdleClosingStorage>();
   private docs = new Map<Id, ListedDoc>();
   /**
    * The shared lock of this run's committed backup, kept for the retention that follows it (forget) and released by
@@ -256,6 +261,7 @@ class RepositoryFormat implements StorageFormat {
     this.repo ??= (async () => {
       this.deriveKeyAhead();
       const storage = this.storage();
+      this.transports.add(storage);
       // A backup needs the transport whatever the listing finds, and a folder configured for this format almost always
       // holds a repository: its rclone starts, and reaches the remote, while the folder is listed (over sftp each is a
       // process start and an SSH handshake, ~0.1 s). Where there is none after all, it is closed once idle.
@@ -286,8 +292,8 @@ class RepositoryFormat implements StorageFormat {
         } finally {
           release();
         }
-      // The run goes on while the key file and config are written (calibrating the key takes ~1 s); everything it
-      // writes waits for them.
+        // The run goes on while the key file and config are written (calibrating the key takes ~1 s); everything it
+        // writes waits for them.
         const repo = await Repository.initAhead(storage, password, this.repoOptions());
         void repo.created.then(
           async () => {
@@ -614,6 +620,8 @@ class RepositoryFormat implements StorageFormat {
     this.repo = undefined;
     const repo = await pending?.catch(() => undefined);
     await repo?.close().catch(() => {});
+    for (const t of this.transports) await t.close().catch(() => {});
+    this.transports.clear();
   }
 
   async cleanup(_leftovers: Leftover[]): Promise<string[]> {
