@@ -27,9 +27,9 @@ import { GoMode, type Node, nodeKey, sameNode } from "./node.js";
 import type { Repository } from "./repository.js";
 import { decodeTree, encodeTree, findNode, sortNodes, treeId } from "./tree.js";
 
-/** What a file read counts for the collector's pacing beyond its bytes (see Archiver.pace). */
+/** What a file read counts for the collector's pacing beyond its bytes (see Archiver.paceMinor). */
 export const PACED_FILE_BYTES = 8 << 10;
-/** Bytes of chunks the repository already has count this many times less toward a full collection (see pace). */
+/** Bytes of chunks the repository already has count this many times less toward a full collection (see Archiver.paceMajor). */
 const KNOWN_BYTES_WEIGHT = 4;
 
 export interface ArchiveOptions {

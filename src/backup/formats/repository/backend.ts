@@ -592,7 +592,7 @@ export class RcloneStorage implements Storage {
       } catch (err) {
         if (signal?.aborted) throw new BackendError(`moving ${final} into place on ${this.location} was cancelled`, false);
         if (err instanceof RcCallError) {
-          if ((await this.head(`/${final}`, signal)) !== undefined && (await this.head(`/${staged}`, signal)) === undefined) return;
+          if (await this.movedAlready(staged, final, signal)) return;
           throw new BackendError(`moving ${final} into place on ${this.location} failed: ${err.message}`, true);
         }
         if (!(err instanceof RcUnavailableError)) throw err;
@@ -611,9 +611,13 @@ export class RcloneStorage implements Storage {
     });
     if (res.code === 0) return;
     if (res.aborted) throw new BackendError(`moving ${final} into place on ${this.location} was cancelled`, false);
-    // A first attempt that moved the file but failed afterwards leaves nothing staged and the file in place.
-    if ((await this.head(`/${final}`, signal)) !== undefined && (await this.head(`/${staged}`, signal)) === undefined) return;
+    if (await this.movedAlready(staged, final, signal)) return;
     throw new BackendError(`moving ${final} into place on ${this.location} failed: ${summarizeFailure("moveto", res)}`, true);
+  }
+
+  /** A move that failed after it was done (or an earlier attempt's) left the file in place and nothing staged. */
+  private async movedAlready(staged: string, final: string, signal?: AbortSignal): Promise<boolean> {
+    return (await this.head(`/${final}`, signal)) !== undefined && (await this.head(`/${staged}`, signal)) === undefined;
   }
 
   /** rclone path of a file inside the repository folder. */
