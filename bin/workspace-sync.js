@@ -39,8 +39,8 @@ if (have[0] < NEED[0] || (have[0] === NEED[0] && have[1] < NEED[1])) {
   process.exit(2);
 }
 
-// A first backup and a restore restart once in one malloc arena (dist/cli/malloc-arena.js says why); other commands go
-// on here.
+// A first backup, a restore and a verify --read-data restart once in one malloc arena (dist/cli/malloc-arena.js says
+// why); other commands go on here.
 if (process.argv.includes("backup")) (await import("../dist/cli/malloc-arena.js")).restartInOneArena();
 
 if (module.enableCompileCache) module.enableCompileCache();

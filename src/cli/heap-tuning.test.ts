@@ -1,7 +1,8 @@
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import v8 from "node:v8";
+import { describe, expect, it, vi } from "vitest";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -35,7 +36,7 @@ console.log(JSON.stringify({ start, end: young() }));`);
   it("leaves the young generation alone for a first backup, a restore or a verify", () => {
     const out = run(`const start = young();
 tuneHeapForStreaming({ format: "repository" });
-tuneHeapForStreaming({ format: "repository", incremental: false });
+tuneHeapForStreaming({ format: "repository", writes: true, incremental: false });
 await survive(200000);
 console.log(JSON.stringify({ start, end: young() }));`);
     const { start, end } = JSON.parse(out) as { start: number; end: number };
@@ -43,5 +44,25 @@ console.log(JSON.stringify({ start, end: young() }));`);
     // generation for a while (seen on a loaded machine: 3.75x, and 5x during a CI run). Grown by the factor 4, it
     // would be 8x at least.
     expect(end).toBeLessThan(start * 8);
+  });
+
+  it("lets the old generation grow for an archive run and a repository read, not for a repository backup", async () => {
+    // Which flag each run sets (its effect on a restore is measured in docs/performance.md, not asserted here).
+    const set = vi.spyOn(v8, "setFlagsFromString").mockImplementation(() => {});
+    const { tuneHeapForStreaming } = await import("./heap-tuning.js");
+    const flagsFor = (run: Parameters<typeof tuneHeapForStreaming>[0]) => {
+      set.mockClear();
+      tuneHeapForStreaming(run);
+      return set.mock.calls.map((c) => c[0]);
+    };
+    try {
+      expect(flagsFor({ format: "archive", writes: true })).toEqual(["--heap-growing-percent=200"]);
+      expect(flagsFor({ format: "archive" })).toEqual(["--heap-growing-percent=200"]);
+      expect(flagsFor({ format: "repository" })).toEqual(["--heap-growing-percent=200"]);
+      expect(flagsFor({ format: "repository", writes: true, incremental: false })).toEqual([]);
+      expect(flagsFor({ format: "repository", writes: true, incremental: true })).toEqual(["--semi-space-growth-factor=4"]);
+    } finally {
+      set.mockRestore();
+    }
   });
 });

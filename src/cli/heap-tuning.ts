@@ -11,8 +11,16 @@
 // ~80 (its pacer's, every 8 MiB) instead of ~200; restore 7–8 s instead of 9–11 s at a peak RSS of 139–143 MiB
 // instead of 136, verify 4.6–5.3 s instead of 6.7–7.5 (docs/performance.md).
 //
-// The repository format is left as is for everything but an incremental backup: its first backup keeps more live
-// data (index, trees, pack buffers) and came out 10–25 MiB higher in peak RSS with the same time.
+// A repository read (restore, verify, export) gets the same. Its own pacer runs a full collection every 128 MiB
+// (repository/reader.ts), yet V8 started ~40 more per GiB on its own: the read-ahead keeps each planned file's nodes,
+// tickets and slots alive past the 1 MiB young generation, ~7 KB a file promoted, and with ~16 MiB live V8 began
+// marking every ~4 MiB of it. Those markings ran on V8's helper threads (~2 s of CPU for a 1 GiB restore) beside the
+// transport on two cores. 1 GiB over sftp: 9 full collections instead of 40–47, ~1 s less CPU (user + system 15.2–15.8
+// s instead of 16.7–16.8), 12.9–13.6 s instead of 13.7–14.0; into tmpfs from a local folder 4.8–5.1 s instead of
+// 5.4–5.8; peak RSS unchanged (133–145 MiB; docs/performance.md).
+//
+// A repository backup is left as is but for an incremental one: a first backup keeps more live data (index, trees,
+// pack buffers) and came out 10–25 MiB higher in peak RSS with the same time.
 //
 // An incremental repository backup is the other way round: it reads almost nothing, but walks the whole tree and
 // keeps what it walked (the read-ahead's entries, a folder's parent tree and new nodes) for a while, so with the bin's
@@ -26,13 +34,15 @@ import type { BackupFormat } from "../config/types.js";
 
 export interface StreamingRun {
   format: BackupFormat;
+  /** The run writes a snapshot (backup now); otherwise it reads one (verify, restore, export). */
+  writes?: boolean;
   /** A backup that takes most files from a parent snapshot (this install has committed one before). */
   incremental?: boolean;
 }
 
 /** For the backup commands that stream a snapshot (now, verify, restore, export), once the format is known. */
 export function tuneHeapForStreaming(run: StreamingRun): void {
-  if (run.format === "archive") v8.setFlagsFromString("--heap-growing-percent=200");
+  if (run.format === "archive" || !run.writes) v8.setFlagsFromString("--heap-growing-percent=200");
   else if (run.incremental) growYoungGeneration(YOUNG_GROWTH);
 }
 

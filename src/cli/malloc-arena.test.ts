@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { isFirstBackup, isRestore, stateDirOf, wantsOneArena } from "./malloc-arena.js";
+import { isDataVerify, isFirstBackup, isRestore, stateDirOf, wantsOneArena } from "./malloc-arena.js";
 
 describe("malloc-arena: which runs restart", () => {
   it("finds the state dir the way the CLI does: --state-dir, then $OPENCLAW_STATE_DIR, then ~/.openclaw", () => {
@@ -44,5 +44,9 @@ describe("malloc-arena: which runs restart", () => {
     expect(wantsOneArena(["backup", "restore", "latest"], env)).toBe(true);
     expect(wantsOneArena(["backup", "now"], env)).toBe(true); // no state: a first backup
     expect(wantsOneArena(["backup", "verify"], env)).toBe(false);
+    expect(wantsOneArena(["backup", "verify", "--read-data"], env)).toBe(true);
+    expect(wantsOneArena(["backup", "verify", "--read-data", "--subset", "10%"], env)).toBe(true);
+    expect(isDataVerify(["backup", "verify", "--read-data", "--help"])).toBe(false);
+    expect(isDataVerify(["backup", "list", "--read-data"])).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-// A first `backup now` and a `backup restore` replace their process once with itself in one malloc arena
+// A first `backup now`, a `backup restore` and a `backup verify --read-data` replace their process once with itself in one malloc arena
 // (src/cli/malloc-arena.ts); later backups, listings and dry runs do not, and a setting the user made is kept. Observed from inside the CLI: a module preloaded through
 // NODE_OPTIONS appends the process's PID and its malloc settings to a file each time the process starts.
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
@@ -84,6 +84,19 @@ describe.skipIf(process.platform !== "linux")("a first backup restarts in one ma
     expect(r1![0]).toBe(r2![0]);
     expect(r2![1]).toBe("1");
     expect(await readFile(path.join(to, "workspace", "notes.md"), "utf8")).toBe("# notes\n".repeat(100));
+
+    // A verify that reads the data back restarts too (and still passes); the structure check alone does not.
+    await writeFile(marker, "");
+    const structure = await w.cli("backup", "verify", "-q");
+    expect(structure.code, structure.stderr).toBe(0);
+    expect((await starts()).length).toBe(1);
+    await writeFile(marker, "");
+    const data = await w.cli("backup", "verify", "--read-data", "-q");
+    expect(data.code, data.stderr).toBe(0);
+    const [v1, v2, ...vrest] = await starts();
+    expect(vrest).toEqual([]);
+    expect(v1![0]).toBe(v2![0]);
+    expect(v2![1]).toBe("1");
   });
 
   it("keeps a malloc setting the user made, and the archive format restarts the same way", async () => {

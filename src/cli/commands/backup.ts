@@ -38,7 +38,7 @@ async function streamingJob(inv: Invocation, write = false) {
   const job = await backupJob(inv, write);
   const tune = inv.deps.tuneForStreaming;
   // A backup after an earlier one (write) mostly walks and takes files from its parent: tuned apart from a first one.
-  if (tune) tune({ format: job.config.format, incremental: write && (await (await engine()).hasCommittedSnapshot(job.stateDir)) });
+  if (tune) tune({ format: job.config.format, writes: write, incremental: write && (await (await engine()).hasCommittedSnapshot(job.stateDir)) });
   return job;
 }
 

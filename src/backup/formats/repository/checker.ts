@@ -406,6 +406,16 @@ export async function checkPack(repo: Repository, id: Id, indexBlobs: readonly P
     if (call.signal?.aborted) throw err;
     return `pack ${id} failed to download: ${(err as Error).message}`;
   }
+  try {
+    return checkPackBytes(repo, id, indexBlobs, size, bytes);
+  } finally {
+    // Ours alone (storage.load hands out a new buffer): freed now, not when a collection finds it (16 MiB a pack).
+    releaseBuffer(bytes);
+  }
+}
+
+function checkPackBytes(repo: Repository, id: Id, indexBlobs: readonly PackedBlob[], size: number, bytes: Buffer): string | undefined {
+  const file = packFile(id);
   const problems: string[] = [];
   const blobs = [...indexBlobs].sort((a, b) => a.offset - b.offset);
   let end = 0;
