@@ -5,7 +5,7 @@ import { cp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DirStorage } from "../../src/backup/formats/repository/backend-dir.js";
-import { checkRepository, type RepositoryCheckReport } from "../../src/backup/formats/repository/checker.js";
+import { checkPack, checkRepository, type RepositoryCheckReport } from "../../src/backup/formats/repository/checker.js";
 import { seal } from "../../src/backup/formats/repository/crypto.js";
 import { hashId } from "../../src/backup/formats/repository/ids.js";
 import { PackWriter } from "../../src/backup/formats/repository/pack.js";
@@ -139,6 +139,27 @@ describe("checkRepository, with restic check as the oracle", () => {
     expect(r.ok).toBe(true);
     expect(r.hints.map((h) => h.file)).toContain(`data/${pack.id.slice(0, 2)}/${pack.id}`);
     expect((await resticCheck(dir, true)).code).toBe(0);
+  });
+
+  it("a pack whose name matches its bytes but whose blob does not hash to its ID: --read-data names the blob and the pack", async () => {
+    const dir = await copyRepo("forged-blob");
+    const repo = await Repository.open(new DirStorage(dir), PASSWORD);
+    const claimed = hashId(Buffer.from("what the index claims"));
+    const w = new PackWriter(repo.key, "data");
+    const good = Buffer.from("a blob that is what it says");
+    w.add(hashId(good), seal(repo.key, good), 0);
+    w.add(claimed, seal(repo.key, Buffer.from("something else")), 0);
+    const pack = w.finalize();
+    await repo.storage.save("data", pack.id, pack.parts);
+    await repo.saveIndexFile([{ id: pack.id, blobs: pack.blobs }]);
+    const size = pack.parts.reduce((n, part) => n + part.length, 0);
+    const found = await checkPack(repo, pack.id, pack.blobs, size);
+    await repo.close();
+    expect(found).toBe(`pack ${pack.id} contains 1 error(s): blob ${claimed}: data blob ${claimed} does not hash to its ID (damaged or tampered) (data/${pack.id.slice(0, 2)}/${pack.id})`);
+    const r = await ours(dir, true);
+    expect(r.ok).toBe(false);
+    expect(r.errors.map((e) => e.file)).toContain(`data/${pack.id.slice(0, 2)}/${pack.id}`);
+    expect((await resticCheck(dir, true)).code).not.toBe(0);
   });
 
   it("a tree missing from the index fails the snapshot that reaches it; restic check fails too", async () => {
