@@ -13,11 +13,11 @@
 //
 // A repository read (restore, verify, export) gets the same. Its own pacer runs a full collection every 128 MiB
 // (repository/reader.ts), yet V8 started ~40 more per GiB on its own: the read-ahead keeps each planned file's nodes,
-// tickets and slots alive past the 1 MiB young generation, ~7 KB a file promoted, and with ~16 MiB live V8 began
-// marking every ~4 MiB of it. Those markings ran on V8's helper threads (~2 s of CPU for a 1 GiB restore) beside the
-// transport on two cores. 1 GiB over sftp: 9 full collections instead of 40–47, ~1 s less CPU (user + system 15.2–15.8
-// s instead of 16.7–16.8), 12.9–13.6 s instead of 13.7–14.0; into tmpfs from a local folder 4.8–5.1 s instead of
-// 5.4–5.8; peak RSS unchanged (133–145 MiB; docs/performance.md).
+// tickets and slots alive past the 1 MiB young generation (~7 KB a file promoted), and with ~16 MiB live V8 began
+// marking every ~4 MiB of them, on its helper threads (~2 s of CPU in a 1 GiB restore) beside the transport on two
+// cores. 1 GiB over sftp, alternating builds: 9 full collections instead of 40–47, ~1 s less CPU, 13.0–14.3 s instead
+// of 14.2–16.4 s; from a local folder into tmpfs 4.8–5.1 s instead of 5.4–5.8 s; peak RSS unchanged, 133–145 MiB
+// (docs/performance.md).
 //
 // A repository backup is left as is but for an incremental one: a first backup keeps more live data (index, trees,
 // pack buffers) and came out 10–25 MiB higher in peak RSS with the same time.
