@@ -1,10 +1,12 @@
-// A first backup, a restore and a verify that reads the data in one malloc arena. glibc gives every thread that allocates (a repository backup's
-// encoder worker, a restore's decoder worker, the thread pool, V8's helper threads) an arena of its own, and each keeps
-// much of what is freed in it: a first backup passes every new blob through two of them, a restore every decoded one.
+// A first backup, a restore and a verify that reads the data in one malloc arena. glibc gives every thread that
+// allocates (a repository backup's encoder worker, a restore's decoder worker, the thread pool, V8's helper threads) an
+// arena of its own, and each keeps much of what is freed in it: a first backup passes every new blob through two of
+// them, a restore every decoded one.
 // One arena, with fixed thresholds so that chunk-sized buffers are reused from it instead of faulted in fresh, keeps
 // the peak RSS of a first 1 GiB repository backup ~10–15 MiB lower (145–153 → 129–145 MiB) at the same speed, an
 // archive backup's page faults a quarter lower, and a 1 GiB repository restore's peak 13–16 MiB lower (139–143 →
-// 126–127 MiB, a fifth fewer page faults), and a 1 GiB `verify --read-data` 158–165 → 143–144 MiB (docs/performance.md).
+// 126–127 MiB, a fifth fewer page faults), and a 1 GiB `verify --read-data` 158–165 → 143–144 MiB
+// (docs/performance.md).
 // glibc reads these settings only when a process starts, so the bin replaces its process with itself once, the
 // settings added (process.execve: same PID, arguments and environment otherwise), before anything is loaded (a bare
 // start, ~0.05–0.1 s). Only for a first `backup now` (no committed snapshot in this install's backup state): an

@@ -1,6 +1,7 @@
-// A first `backup now`, a `backup restore` and a `backup verify --read-data` replace their process once with itself in one malloc arena
-// (src/cli/malloc-arena.ts); later backups, listings and dry runs do not, and a setting the user made is kept. Observed from inside the CLI: a module preloaded through
-// NODE_OPTIONS appends the process's PID and its malloc settings to a file each time the process starts.
+// A first `backup now`, a `backup restore` and a `backup verify --read-data` replace their process once with itself in
+// one malloc arena (src/cli/malloc-arena.ts); later backups, listings, dry runs and structure checks do not, and a
+// setting the user made is kept. Observed from inside the CLI: a module preloaded through NODE_OPTIONS appends the
+// process's PID and its malloc settings to a file each time the process starts.
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";

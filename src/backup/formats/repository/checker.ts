@@ -398,7 +398,6 @@ async function snapshotUsesPacks(repo: Repository, index: MasterIndex, id: Id, d
 
 /** Reads one pack whole and checks it as restic's checkPack does; returns what is wrong, or undefined. */
 export async function checkPack(repo: Repository, id: Id, indexBlobs: readonly PackedBlob[], size: number, call: { signal?: AbortSignal } = {}): Promise<string | undefined> {
-  const file = packFile(id);
   let bytes: Buffer;
   try {
     bytes = await repo.storage.load("data", id, undefined, call);
@@ -414,6 +413,7 @@ export async function checkPack(repo: Repository, id: Id, indexBlobs: readonly P
   }
 }
 
+/** checkPack's findings on the pack's bytes (which it frees after). */
 function checkPackBytes(repo: Repository, id: Id, indexBlobs: readonly PackedBlob[], size: number, bytes: Buffer): string | undefined {
   const file = packFile(id);
   const problems: string[] = [];
