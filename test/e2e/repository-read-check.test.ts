@@ -1,10 +1,12 @@
 // The repository checker against restic 0.14's `check` as the oracle: on clean repositories both pass; on copies
 // damaged one way each (tampered pack, index or snapshot, a missing pack, a pack of the wrong size, a tree missing
 // from the index) both fail, and our findings name the file at fault. A pack no index names is a hint for both.
-import { cp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RcloneStorage } from "../../src/backup/formats/repository/backend.js";
 import { DirStorage } from "../../src/backup/formats/repository/backend-dir.js";
+import { findRclone } from "../../src/rclone/binary.js";
 import { checkPack, checkRepository, type RepositoryCheckReport } from "../../src/backup/formats/repository/checker.js";
 import { seal } from "../../src/backup/formats/repository/crypto.js";
 import { hashId } from "../../src/backup/formats/repository/ids.js";
@@ -12,7 +14,7 @@ import { PackWriter } from "../../src/backup/formats/repository/pack.js";
 import { Repository } from "../../src/backup/formats/repository/repository.js";
 import { encodeSnapshot } from "../../src/backup/formats/repository/snapshot-doc.js";
 import { encodeTree } from "../../src/backup/formats/repository/tree.js";
-import { randomBytesSeeded, stopAll, tempDir } from "../helpers/servers.js";
+import { randomBytesSeeded, rcloneEnv, stopAll, tempDir } from "../helpers/servers.js";
 import { restic } from "../support/restic-oracle.js";
 
 const PASSWORD = "checker password";
@@ -43,6 +45,13 @@ async function ours(dir: string, readData = false, extra: Parameters<typeof chec
 }
 
 const resticCheck = (dir: string, readData = false) => restic(["check", ...(readData ? ["--read-data"] : [])], { repo: dir, password: PASSWORD, check: false });
+
+/** The repository at `dir` through `rclone serve restic` on a local remote (reads come in pieces there). */
+async function rcloneStorage(dir: string): Promise<RcloneStorage> {
+  const conf = path.join(await tempDir("check-rclone"), "rclone.conf");
+  await writeFile(conf, "[disk]\ntype = local\n");
+  return new RcloneStorage({ bin: await findRclone(), configPath: conf, remotePath: `disk:${dir}`, env: rcloneEnv() });
+}
 
 async function packs(dir: string): Promise<{ id: string; file: string; tree: boolean }[]> {
   const repo = await Repository.open(new DirStorage(dir), PASSWORD);
@@ -155,7 +164,30 @@ describe("checkRepository, with restic check as the oracle", () => {
     const size = pack.parts.reduce((n, part) => n + part.length, 0);
     const found = await checkPack(repo, pack.id, pack.blobs, size);
     await repo.close();
-    expect(found).toBe(`pack ${pack.id} contains 1 error(s): blob ${claimed}: data blob ${claimed} does not hash to its ID (damaged or tampered) (data/${pack.id.slice(0, 2)}/${pack.id})`);
+    const expected = `pack ${pack.id} contains 1 error(s): blob ${claimed}: data blob ${claimed} does not hash to its ID (damaged or tampered) (data/${pack.id.slice(0, 2)}/${pack.id})`;
+    expect(found).toBe(expected);
+    // Through rclone the pack comes in pieces, hashed and decoded as they arrive: the same finding.
+    const storage = await rcloneStorage(dir);
+    const load = storage.load.bind(storage);
+    let inPieces = 0;
+    storage.load = async (...args: Parameters<typeof load>) => {
+      const answer = await load(...args);
+      if (args[3]?.pieces && answer.length === 0) inPieces++;
+      return answer;
+    };
+    const overRclone = await Repository.open(storage, PASSWORD);
+    try {
+      expect(await checkPack(overRclone, pack.id, pack.blobs, size)).toBe(expected);
+      expect(inPieces).toBe(1);
+      const clean = (await packs(dir)).find((p) => !p.tree && p.id !== pack.id)!;
+      await overRclone.loadIndex();
+      const cleanBlobs = overRclone.index.packs().get(clean.id as never)!.blobs;
+      expect(await checkPack(overRclone, clean.id as never, cleanBlobs, (await stat(clean.file)).size)).toBeUndefined();
+      await flip(clean.file, 300);
+      expect(await checkPack(overRclone, clean.id as never, cleanBlobs, (await stat(clean.file)).size)).toMatch(/does not match its name/);
+    } finally {
+      await overRclone.close();
+    }
     const r = await ours(dir, true);
     expect(r.ok).toBe(false);
     expect(r.errors.map((e) => e.file)).toContain(`data/${pack.id.slice(0, 2)}/${pack.id}`);

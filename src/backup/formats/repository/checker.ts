@@ -396,28 +396,93 @@ async function snapshotUsesPacks(repo: Repository, index: MasterIndex, id: Id, d
   return undefined;
 }
 
-/** Reads one pack whole and checks it as restic's checkPack does; returns what is wrong, or undefined. */
+/**
+ * Reads one pack and checks it as restic's checkPack does; returns what is wrong, or undefined. Through a transport
+ * that hands a read out in pieces (rclone's), the pack is hashed and its blobs decoded as they arrive, so no whole
+ * pack is held; a local folder reads it whole.
+ */
 export async function checkPack(repo: Repository, id: Id, indexBlobs: readonly PackedBlob[], size: number, call: { signal?: AbortSignal } = {}): Promise<string | undefined> {
+  const blobs = [...indexBlobs].sort((a, b) => a.offset - b.offset);
   let bytes: Buffer;
   try {
-    bytes = await repo.storage.load("data", id, undefined, call);
+    const streamed = await checkInPieces(repo, id, blobs, size, call);
+    if (typeof streamed !== "object") return streamed;
+    bytes = streamed.whole;
   } catch (err) {
     if (call.signal?.aborted) throw err;
     return `pack ${id} failed to download: ${(err as Error).message}`;
   }
   try {
-    return checkPackBytes(repo, id, indexBlobs, size, bytes);
+    return checkPackBytes(repo, id, blobs, size, bytes);
   } finally {
     // Ours alone (storage.load hands out a new buffer): freed now, not when a collection finds it (16 MiB a pack).
     releaseBuffer(bytes);
   }
 }
 
-/** checkPack's findings on the pack's bytes (which it frees after). */
-function checkPackBytes(repo: Repository, id: Id, indexBlobs: readonly PackedBlob[], size: number, bytes: Buffer): string | undefined {
+/** Blobs of one pack taken together as one piece of a read in pieces, up to this many bytes (a larger blob is one). */
+const CHECK_PIECE_BYTES = 1 << 20;
+
+/**
+ * The read of a pack in pieces: runs of blobs, then the header with its length. Its SHA-256 is taken piece by piece in
+ * order, each blob decoded and each piece freed as it comes. Answers the findings (a string, or undefined: none), or
+ * the pack whole where the transport answered it whole or the index does not lay the pack out without gaps (the
+ * whole read's findings say which).
+ */
+async function checkInPieces(repo: Repository, id: Id, blobs: readonly PackedBlob[], size: number, call: { signal?: AbortSignal }): Promise<string | undefined | { whole: Buffer }> {
+  const whole = async () => ({ whole: await repo.storage.load("data", id, undefined, call) });
+  const runs: PackedBlob[][] = [];
+  const lengths: number[] = [];
+  let end = 0;
+  for (const b of blobs) {
+    if (b.offset !== end) return whole();
+    const run = runs.at(-1);
+    if (run && b.offset + b.length - run[0]!.offset <= CHECK_PIECE_BYTES) run.push(b);
+    else runs.push([b]);
+    end = b.offset + b.length;
+  }
+  if (runs.length === 0 || size - end < 4) return whole();
+  for (const run of runs) lengths.push(run.at(-1)!.offset + run.at(-1)!.length - run[0]!.offset);
+  lengths.push(size - end); // the header and its length
+  const file = packFile(id);
+  const hash = createHash("sha256");
+  const blobProblems: string[] = [];
+  let next = 0;
+  let tail: Buffer | undefined;
+  const onPiece = (index: number, piece: Buffer | undefined) => {
+    if (index !== next || !piece) return; // a retry hands the pieces it had handed out again
+    next++;
+    hash.update(piece);
+    const run = runs[index];
+    if (!run) {
+      tail = piece;
+      return;
+    }
+    const at = run[0]!.offset;
+    for (const b of run) {
+      try {
+        releaseBuffer(decodeBlob(repo.key, b, piece.subarray(b.offset - at, b.offset - at + b.length), id)); // checked, not kept
+      } catch (err) {
+        blobProblems.push(`blob ${b.id}: ${(err as Error).message.replace(` in pack ${file}`, "")}`);
+      }
+    }
+    releaseBuffer(piece);
+  };
+  const answer = await repo.storage.load("data", id, { offset: 0, length: size }, { ...call, pieces: { lengths, onPiece } });
+  if (answer.length > 0) return { whole: answer }; // not taken in pieces
+  const digest = hash.digest("hex");
+  if (digest !== id || next < lengths.length) return `pack ${id} does not match its name: its SHA-256 is ${digest} (damaged or tampered; ${file})`;
+  try {
+    return summary(id, [...headerProblems(repo, file, tail!, size, blobs), ...blobProblems]);
+  } finally {
+    releaseBuffer(tail!);
+  }
+}
+
+/** checkPack's findings on the whole pack's bytes (blobs sorted by offset). */
+function checkPackBytes(repo: Repository, id: Id, blobs: readonly PackedBlob[], size: number, bytes: Buffer): string | undefined {
   const file = packFile(id);
   const problems: string[] = [];
-  const blobs = [...indexBlobs].sort((a, b) => a.offset - b.offset);
   let end = 0;
   for (const b of blobs) {
     if (b.offset !== end) {
@@ -429,31 +494,7 @@ function checkPackBytes(repo: Repository, id: Id, indexBlobs: readonly PackedBlo
   const hash = createHash("sha256").update(bytes).digest("hex");
   if (hash !== id) return `pack ${id} does not match its name: its SHA-256 is ${hash} (damaged or tampered; ${file})`;
   if (bytes.length !== size) problems.push(`read ${bytes.length} bytes, listed as ${size}`);
-  // The header, from the file itself: it must list exactly what the index lists.
-  let header: PackedBlob[] | undefined;
-  try {
-    if (bytes.length < 4) throw new IntegrityError("too small to be a pack", file);
-    const hlen = bytes.readUInt32LE(bytes.length - 4);
-    if (hlen < 32 || hlen > bytes.length - 4) throw new IntegrityError(`header length ${hlen} is invalid`, file);
-    let plain: Buffer;
-    try {
-      plain = open(repo.key, bytes.subarray(bytes.length - 4 - hlen, bytes.length - 4));
-    } catch (err) {
-      if (err instanceof AuthenticationError) throw new IntegrityError("the pack header fails authentication", file);
-      throw err;
-    }
-    header = parseHeader(plain, file);
-    if (packSizeFromBlobs(header) !== bytes.length) problems.push(`the header describes ${packSizeFromBlobs(header)} bytes, the file has ${bytes.length}`);
-  } catch (err) {
-    problems.push(`header: ${(err as Error).message}`);
-  }
-  if (header) {
-    const key = (b: PackedBlob) => `${b.type}:${b.id}:${b.offset}:${b.length}:${b.uncompressedLength}`;
-    const inIndex = new Set(blobs.map(key));
-    const inHeader = new Set(header.map(key));
-    for (const b of header) if (!inIndex.has(key(b))) problems.push(`blob ${b.id} is not contained in the index or its position is incorrect`);
-    for (const b of blobs) if (!inHeader.has(key(b))) problems.push(`the index lists blob ${b.id} that the pack header does not`);
-  }
+  problems.push(...headerProblems(repo, file, bytes, bytes.length, blobs));
   for (const b of blobs) {
     if (b.offset + b.length > bytes.length) {
       problems.push(`blob ${b.id} lies beyond the end of the pack`);
@@ -465,7 +506,45 @@ function checkPackBytes(repo: Repository, id: Id, indexBlobs: readonly PackedBlo
       problems.push(`blob ${b.id}: ${(err as Error).message.replace(` in pack ${file}`, "")}`);
     }
   }
+  return summary(id, problems);
+}
+
+/**
+ * The header, from the file itself (`end`: the pack's last bytes, header and its length; `total`: the pack's size): it
+ * must list exactly what the index lists.
+ */
+function headerProblems(repo: Repository, file: string, end: Buffer, total: number, blobs: readonly PackedBlob[]): string[] {
+  const problems: string[] = [];
+  let header: PackedBlob[] | undefined;
+  try {
+    if (end.length < 4) throw new IntegrityError("too small to be a pack", file);
+    const hlen = end.readUInt32LE(end.length - 4);
+    if (hlen < 32 || hlen > end.length - 4) throw new IntegrityError(`header length ${hlen} is invalid`, file);
+    let plain: Buffer;
+    try {
+      plain = open(repo.key, end.subarray(end.length - 4 - hlen, end.length - 4));
+    } catch (err) {
+      if (err instanceof AuthenticationError) throw new IntegrityError("the pack header fails authentication", file);
+      throw err;
+    }
+    header = parseHeader(plain, file);
+    if (packSizeFromBlobs(header) !== total) problems.push(`the header describes ${packSizeFromBlobs(header)} bytes, the file has ${total}`);
+  } catch (err) {
+    problems.push(`header: ${(err as Error).message}`);
+  }
+  if (header) {
+    const key = (b: PackedBlob) => `${b.type}:${b.id}:${b.offset}:${b.length}:${b.uncompressedLength}`;
+    const inIndex = new Set(blobs.map(key));
+    const inHeader = new Set(header.map(key));
+    for (const b of header) if (!inIndex.has(key(b))) problems.push(`blob ${b.id} is not contained in the index or its position is incorrect`);
+    for (const b of blobs) if (!inHeader.has(key(b))) problems.push(`the index lists blob ${b.id} that the pack header does not`);
+  }
+  return problems;
+}
+
+/** A pack's findings as one line, the first five spelled out; undefined when there are none. */
+function summary(id: Id, problems: readonly string[]): string | undefined {
   if (problems.length === 0) return undefined;
   const shown = problems.slice(0, 5).join("; ") + (problems.length > 5 ? `; … (${problems.length - 5} more)` : "");
-  return `pack ${id} contains ${problems.length} error(s): ${shown} (${file})`;
+  return `pack ${id} contains ${problems.length} error(s): ${shown} (${packFile(id)})`;
 }
