@@ -113,7 +113,7 @@ function settle(slot: Slot, read: Buffer, readOffset: number, shared: SharedRead
 const PIECE_BYTES = 1 << 20;
 
 /** How a read of `slots` (in pack order, from `offset`) is split: runs of blobs up to PIECE_BYTES, gaps skipped. */
-export function pieceLayout<T extends { loc?: BlobLocation }>(slots: readonly T[], offset: number): { lengths: number[]; skip: boolean[]; offsets: number[]; blobs: T[][] } {
+export function pieceLayout<T extends { loc?: Pick<BlobLocation, "offset" | "length"> }>(slots: readonly T[], offset: number): { lengths: number[]; skip: boolean[]; offsets: number[]; blobs: T[][] } {
   const out = { lengths: [] as number[], skip: [] as boolean[], offsets: [] as number[], blobs: [] as T[][] };
   let at = offset;
   let run: T[] = [];

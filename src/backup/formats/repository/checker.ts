@@ -17,7 +17,7 @@
 // Findings name the file at fault (index/…, data/xx/…, snapshots/…) and the tree and node where it applies.
 import { createHash, randomInt } from "node:crypto";
 import { AuthenticationError, open } from "./crypto.js";
-import { BlobFetcher, type Ticket } from "./blob-fetcher.js";
+import { BlobFetcher, pieceLayout, type Ticket } from "./blob-fetcher.js";
 import { IntegrityError, NotFoundError } from "./errors.js";
 import { type Id, isId } from "./ids.js";
 import { MasterIndex, type PackEntry, parseIndex } from "./index.js";
@@ -420,30 +420,23 @@ export async function checkPack(repo: Repository, id: Id, indexBlobs: readonly P
   }
 }
 
-/** Blobs of one pack taken together as one piece of a read in pieces, up to this many bytes (a larger blob is one). */
-const CHECK_PIECE_BYTES = 1 << 20;
-
 /**
- * The read of a pack in pieces: runs of blobs, then the header with its length. Its SHA-256 is taken piece by piece in
- * order, each blob decoded and each piece freed as it comes. Answers the findings (a string, or undefined: none), or
- * the pack whole where the transport answered it whole or the index does not lay the pack out without gaps (the
- * whole read's findings say which).
+ * The read of a pack in pieces (the fetcher's layout: runs of blobs up to 1 MiB), then the header with its length. Its
+ * SHA-256 is taken piece by piece in order, each blob decoded and each piece freed as it comes. Answers the findings
+ * (a string, or undefined: none), or the pack whole where the transport answered it whole or the index does not lay
+ * the pack out without gaps (the whole read's findings say which).
  */
 async function checkInPieces(repo: Repository, id: Id, blobs: readonly PackedBlob[], size: number, call: { signal?: AbortSignal }): Promise<string | undefined | { whole: Buffer }> {
   const whole = async () => ({ whole: await repo.storage.load("data", id, undefined, call) });
-  const runs: PackedBlob[][] = [];
-  const lengths: number[] = [];
   let end = 0;
   for (const b of blobs) {
     if (b.offset !== end) return whole();
-    const run = runs.at(-1);
-    if (run && b.offset + b.length - run[0]!.offset <= CHECK_PIECE_BYTES) run.push(b);
-    else runs.push([b]);
     end = b.offset + b.length;
   }
-  if (runs.length === 0 || size - end < 4) return whole();
-  for (const run of runs) lengths.push(run.at(-1)!.offset + run.at(-1)!.length - run[0]!.offset);
-  lengths.push(size - end); // the header and its length
+  if (blobs.length === 0 || size - end < 4) return whole();
+  const layout = pieceLayout(blobs.map((b) => ({ blob: b, loc: b })), 0);
+  const runs = layout.blobs.map((run) => run.map((s) => s.blob));
+  const lengths = [...layout.lengths, size - end]; // then the header and its length
   const file = packFile(id);
   const hash = createHash("sha256");
   const blobProblems: string[] = [];
@@ -458,13 +451,10 @@ async function checkInPieces(repo: Repository, id: Id, blobs: readonly PackedBlo
       tail = piece;
       return;
     }
-    const at = run[0]!.offset;
+    const at = layout.offsets[index]!;
     for (const b of run) {
-      try {
-        releaseBuffer(decodeBlob(repo.key, b, piece.subarray(b.offset - at, b.offset - at + b.length), id)); // checked, not kept
-      } catch (err) {
-        blobProblems.push(`blob ${b.id}: ${(err as Error).message.replace(` in pack ${file}`, "")}`);
-      }
+      const problem = blobProblem(repo, id, file, b, piece.subarray(b.offset - at, b.offset - at + b.length));
+      if (problem) blobProblems.push(problem);
     }
     releaseBuffer(piece);
   };
@@ -500,13 +490,20 @@ function checkPackBytes(repo: Repository, id: Id, blobs: readonly PackedBlob[], 
       problems.push(`blob ${b.id} lies beyond the end of the pack`);
       continue;
     }
-    try {
-      releaseBuffer(decodeBlob(repo.key, b, bytes.subarray(b.offset, b.offset + b.length), id)); // checked, not kept
-    } catch (err) {
-      problems.push(`blob ${b.id}: ${(err as Error).message.replace(` in pack ${file}`, "")}`);
-    }
+    const problem = blobProblem(repo, id, file, b, bytes.subarray(b.offset, b.offset + b.length));
+    if (problem) problems.push(problem);
   }
   return summary(id, problems);
+}
+
+/** What is wrong with one blob of a pack (MAC, zstd, SHA-256 = its ID), or undefined; its plaintext is not kept. */
+function blobProblem(repo: Repository, id: Id, file: string, b: PackedBlob, sealed: Buffer): string | undefined {
+  try {
+    releaseBuffer(decodeBlob(repo.key, b, sealed, id));
+    return undefined;
+  } catch (err) {
+    return `blob ${b.id}: ${(err as Error).message.replace(` in pack ${file}`, "")}`;
+  }
 }
 
 /**
